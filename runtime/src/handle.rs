@@ -1,0 +1,224 @@
+//! Handles: spawn a supervisor on tokio and control, watch and await it from outside.
+
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::control::Control;
+use crate::counters::{CounterSnapshot, Counters};
+use crate::error::{panic_message, Escalation};
+use crate::journal::{Journal, MemoryJournal};
+use crate::lifecycle::{Lifecycle, LifecycleRecord};
+use crate::machine::StateVariant;
+use crate::run_loop::{run_handler_supervised, run_self_supervised, RunResult, StateSnapshot, Supervision};
+use crate::supervisor::{HandlerSupervised, SelfSupervised};
+
+/// How to spawn a supervisor.
+#[derive(Clone)]
+pub struct SpawnOptions {
+    /// How many control messages may wait unread.
+    pub control_capacity: usize,
+    /// Where lifecycle records go.
+    pub journal: Arc<dyn Journal<LifecycleRecord>>,
+}
+
+impl std::fmt::Debug for SpawnOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpawnOptions").field("control_capacity", &self.control_capacity).finish_non_exhaustive()
+    }
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        Self { control_capacity: 16, journal: Arc::new(MemoryJournal::new()) }
+    }
+}
+
+/// Why a handle could not do what was asked.
+#[derive(Debug, Clone)]
+pub enum HandleError {
+    /// The supervisor's run has ended; it reads no more control messages.
+    Ended {
+        /// The supervisor.
+        supervisor: &'static str,
+    },
+    /// The run escalated: a failure while handling a failure.
+    Escalated(Escalation),
+    /// The task died outside the loop's protection (it should not; the loop catches panics).
+    TaskPanicked(String),
+}
+
+impl std::fmt::Display for HandleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandleError::Ended { supervisor } => write!(f, "supervisor {supervisor} has ended"),
+            HandleError::Escalated(e) => write!(f, "{e}"),
+            HandleError::TaskPanicked(m) => write!(f, "supervisor task panicked: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for HandleError {}
+
+/// A running (or ended) supervisor, seen from outside.
+#[derive(Debug)]
+pub struct StageHandle {
+    supervisor: &'static str,
+    control: mpsc::Sender<Control>,
+    state: watch::Receiver<StateSnapshot>,
+    counters: Arc<Counters>,
+    task: Option<JoinHandle<RunResult>>,
+    outcome: Option<Result<LifecycleRecord, HandleError>>,
+    last_record: Arc<OnceLock<LifecycleRecord>>,
+}
+
+/// Spawns a handler-supervised stage on the current tokio runtime.
+pub fn spawn_handler_supervised<S: HandlerSupervised>(
+    stage: S,
+    initial: S::State,
+    ctx: S::Context,
+    options: SpawnOptions,
+) -> StageHandle {
+    let supervisor = stage.name();
+    let first = StateSnapshot { name: initial.name(), ending: initial.ending() };
+    StageHandle::spawn(supervisor, first, options, |supervision| {
+        run_handler_supervised(stage, initial, ctx, supervision)
+    })
+}
+
+/// Spawns a self-supervised orchestrator on the current tokio runtime.
+pub fn spawn_self_supervised<S: SelfSupervised>(
+    orchestrator: S,
+    initial: S::State,
+    ctx: S::Context,
+    options: SpawnOptions,
+) -> StageHandle {
+    let supervisor = orchestrator.name();
+    let first = StateSnapshot { name: initial.name(), ending: initial.ending() };
+    StageHandle::spawn(supervisor, first, options, |supervision| {
+        run_self_supervised(orchestrator, initial, ctx, supervision)
+    })
+}
+
+impl StageHandle {
+    fn spawn<F>(
+        supervisor: &'static str,
+        first: StateSnapshot,
+        options: SpawnOptions,
+        run: impl FnOnce(Supervision) -> F,
+    ) -> Self
+    where
+        F: std::future::Future<Output = RunResult> + Send + 'static,
+    {
+        let (control_tx, control_rx) = mpsc::channel(options.control_capacity.max(1));
+        let (state_tx, state_rx) = watch::channel(first);
+        let counters = Arc::new(Counters::default());
+        let last_record = Arc::new(OnceLock::new());
+        let journal: Arc<dyn Journal<LifecycleRecord>> =
+            Arc::new(Tee { inner: options.journal, last: last_record.clone() });
+        let supervision = Supervision::new(journal)
+            .with_control(control_rx)
+            .with_state_watch(state_tx)
+            .with_counters(counters.clone());
+        let task = tokio::spawn(run(supervision));
+        Self {
+            supervisor,
+            control: control_tx,
+            state: state_rx,
+            counters,
+            task: Some(task),
+            outcome: None,
+            last_record,
+        }
+    }
+
+    /// The supervisor's name.
+    pub fn supervisor(&self) -> &'static str {
+        self.supervisor
+    }
+
+    /// Sends a control message, waiting while the control channel is full.
+    pub async fn send(&self, control: Control) -> Result<(), HandleError> {
+        self.control.send(control).await.map_err(|_| HandleError::Ended { supervisor: self.supervisor })
+    }
+
+    /// Sends a control message if there is room now.
+    pub fn try_send(&self, control: Control) -> Result<(), HandleError> {
+        self.control.try_send(control).map_err(|_| HandleError::Ended { supervisor: self.supervisor })
+    }
+
+    /// The state the supervisor is in now.
+    pub fn state(&self) -> StateSnapshot {
+        *self.state.borrow()
+    }
+
+    /// A receiver that sees every change of state.
+    pub fn subscribe(&self) -> watch::Receiver<StateSnapshot> {
+        self.state.clone()
+    }
+
+    /// The counters now.
+    pub fn counters(&self) -> CounterSnapshot {
+        self.counters.snapshot()
+    }
+
+    /// True once the task has ended.
+    pub fn is_finished(&self) -> bool {
+        self.task.as_ref().is_none_or(JoinHandle::is_finished)
+    }
+
+    /// Aborts the task. The run records Cancelled; [`outcome`](Self::outcome) returns that record.
+    pub fn abort(&self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
+    }
+
+    /// Waits for the run to end and returns its final lifecycle record. Can be called again after it returned.
+    pub async fn outcome(&mut self) -> Result<LifecycleRecord, HandleError> {
+        if let Some(task) = self.task.take() {
+            let outcome = match task.await {
+                Ok(Ok(record)) => Ok(record),
+                Ok(Err(escalation)) => Err(HandleError::Escalated(escalation)),
+                Err(e) if e.is_cancelled() => match self.last_record.get() {
+                    Some(record) => Ok(record.clone()),
+                    None => Err(HandleError::Ended { supervisor: self.supervisor }),
+                },
+                Err(e) => Err(HandleError::TaskPanicked(match e.try_into_panic() {
+                    Ok(payload) => panic_message(&*payload),
+                    Err(e) => e.to_string(),
+                })),
+            };
+            self.outcome = Some(outcome);
+        }
+        self.outcome.clone().unwrap_or(Err(HandleError::Ended { supervisor: self.supervisor }))
+    }
+}
+
+/// Passes records to the caller's journal and keeps the terminal one for the handle.
+struct Tee {
+    inner: Arc<dyn Journal<LifecycleRecord>>,
+    last: Arc<OnceLock<LifecycleRecord>>,
+}
+
+impl Journal<LifecycleRecord> for Tee {
+    fn append(&self, record: LifecycleRecord) -> Result<u64, crate::journal::JournalError> {
+        if !matches!(record.lifecycle, Lifecycle::Started) {
+            let _ = self.last.set(record.clone());
+        }
+        self.inner.append(record)
+    }
+
+    fn read_from(&self, position: u64) -> Result<Vec<LifecycleRecord>, crate::journal::JournalError> {
+        self.inner.read_from(position)
+    }
+
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.subscribe()
+    }
+}

@@ -1,0 +1,71 @@
+//! Lifecycle records: how a supervisor's run started and how it ended, with its counters.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::counters::CounterSnapshot;
+use crate::event::{StageId, WriterId};
+
+/// What happened to a run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Lifecycle {
+    /// The run began.
+    Started,
+    /// The run reached a terminal state and terminated.
+    Completed,
+    /// The run took its failure path and terminated, or escalated.
+    Failed {
+        /// The failure that drove the machine to its failed state.
+        error: String,
+        /// A second failure while handling the first; the loop stopped at once.
+        escalation: Option<String>,
+    },
+    /// The run was stopped or aborted before it finished.
+    Cancelled {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Lifecycle {
+    /// True for the three records that end a run.
+    pub fn is_terminal(&self) -> bool {
+        !matches!(self, Lifecycle::Started)
+    }
+}
+
+/// One lifecycle record of one supervisor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleRecord {
+    /// The supervisor's name.
+    pub supervisor: Cow<'static, str>,
+    /// Who wrote it.
+    pub writer: WriterId,
+    /// The stage, for handler-supervised stages.
+    pub stage: Option<StageId>,
+    /// The state the machine was in.
+    pub state: Cow<'static, str>,
+    /// What happened.
+    pub lifecycle: Lifecycle,
+    /// The counters at that moment.
+    pub counters: CounterSnapshot,
+}
+
+impl fmt::Display for LifecycleRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}) in {}: ", self.supervisor, self.writer, self.state)?;
+        match &self.lifecycle {
+            Lifecycle::Started => f.write_str("started")?,
+            Lifecycle::Completed => f.write_str("completed")?,
+            Lifecycle::Failed { error, escalation: None } => write!(f, "failed: {error}")?,
+            Lifecycle::Failed { error, escalation: Some(second) } => {
+                write!(f, "failed: {error}; escalated: {second}")?;
+            }
+            Lifecycle::Cancelled { reason } => write!(f, "cancelled: {reason}")?,
+        }
+        let c = &self.counters;
+        write!(f, " [turns {}, transitions {}, failures {}]", c.loop_turns, c.transitions, c.failures)
+    }
+}

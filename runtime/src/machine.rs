@@ -1,0 +1,234 @@
+//! The typed state machine: a pure decision from (state, event, context) to the next state plus the actions to run.
+//!
+//! Nothing here awaits or performs effects. The run loop feeds events in and executes the actions that come out,
+//! so a machine can be tested without a runtime.
+
+use std::time::Duration;
+
+use smallvec::SmallVec;
+
+use crate::control::{Control, ControlPolicy};
+
+/// How many actions one transition keeps inline before the list spills to the heap.
+pub const INLINE_ACTIONS: usize = 4;
+
+/// The actions one transition asks for, in the order they run. Up to [`INLINE_ACTIONS`] need no allocation.
+pub type Actions<A> = SmallVec<[A; INLINE_ACTIONS]>;
+
+/// How a run ends when the machine reaches a terminal state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Ending {
+    /// The stage finished its work.
+    Completed,
+    /// The stage took its failure path.
+    Failed,
+    /// The stage was stopped before it finished.
+    Cancelled,
+}
+
+/// A state of a machine: its static name and whether it ends the run.
+pub trait StateVariant {
+    /// The state's name, for logs, metrics and diagrams.
+    fn name(&self) -> &'static str;
+
+    /// `Some` for a terminal state, saying how a run that ends here ends; `None` for an active state.
+    fn ending(&self) -> Option<Ending> {
+        None
+    }
+
+    /// How this state treats the control channel. Terminal states always ignore it, whatever this says.
+    fn control_policy(&self) -> ControlPolicy {
+        ControlPolicy::Poll
+    }
+}
+
+/// An event of a machine: its static name.
+pub trait EventVariant {
+    /// The event's name, for logs, metrics and diagrams.
+    fn name(&self) -> &'static str;
+}
+
+/// What a state does with an event that it has no transition for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unhandled {
+    /// Take the failure path, naming the state and the event.
+    Fail,
+    /// Drop the event with a debug log.
+    Ignore,
+}
+
+/// A timeout armed when a state is entered and cancelled when it is left.
+#[derive(Debug)]
+pub struct StateTimeout<E> {
+    /// How long the state may last.
+    pub after: Duration,
+    /// The event fed to the machine when it does last that long.
+    pub event: E,
+}
+
+/// The decision of a transition.
+#[derive(Debug)]
+pub enum Decision<S, A> {
+    /// Leave the current state for `next` (possibly the same state, re-entered): exit actions of the current state,
+    /// then `actions`, then entry actions of `next`. Re-arms `next`'s timeout.
+    Goto {
+        /// The next state.
+        next: S,
+        /// Actions of the transition itself.
+        actions: Actions<A>,
+    },
+    /// Stay in the current state without leaving it: only `actions` run, no exit or entry, the timeout keeps running.
+    Stay {
+        /// Actions of the transition.
+        actions: Actions<A>,
+    },
+    /// The current state has no transition for the event; its [`Unhandled`] policy applies.
+    Unhandled,
+}
+
+impl<S, A> Decision<S, A> {
+    /// Go to `next` with no actions of the transition's own.
+    pub fn goto(next: S) -> Self {
+        Decision::Goto { next, actions: Actions::new() }
+    }
+
+    /// Go to `next`, running `actions`.
+    pub fn goto_with(next: S, actions: impl IntoIterator<Item = A>) -> Self {
+        Decision::Goto { next, actions: actions.into_iter().collect() }
+    }
+
+    /// Stay, running `actions`.
+    pub fn stay_with(actions: impl IntoIterator<Item = A>) -> Self {
+        Decision::Stay { actions: actions.into_iter().collect() }
+    }
+}
+
+/// The definition of a machine: its four types and its decisions, as associated functions (no `self`), so the
+/// decisions depend on nothing but (state, event, context).
+pub trait Machine {
+    /// The states.
+    type State: StateVariant + Send + Sync + 'static;
+    /// The events.
+    type Event: EventVariant + Send + 'static;
+    /// What actions (and dispatch) read and write.
+    type Context: Send;
+    /// The effects a transition asks for.
+    type Action: crate::Action<Self::Context>;
+
+    /// Decides what `event` does in `state`.
+    fn transition(
+        state: &Self::State,
+        event: Self::Event,
+        ctx: &mut Self::Context,
+    ) -> Decision<Self::State, Self::Action>;
+
+    /// Pushes the actions that run when `state` is entered.
+    fn on_entry(_state: &Self::State, _actions: &mut Actions<Self::Action>) {}
+
+    /// Pushes the actions that run when `state` is left.
+    fn on_exit(_state: &Self::State, _actions: &mut Actions<Self::Action>) {}
+
+    /// The timeout of `state`, if it has one.
+    fn timeout(_state: &Self::State) -> Option<StateTimeout<Self::Event>> {
+        None
+    }
+
+    /// What `state` does with an event it has no transition for. By default: the failure path.
+    fn unhandled(_state: &Self::State, _event: &Self::Event) -> Unhandled {
+        Unhandled::Fail
+    }
+
+    /// The event a control message becomes; `None` ignores the message with a debug log.
+    fn control_event(_control: Control) -> Option<Self::Event> {
+        None
+    }
+
+    /// The event a closed control channel becomes in `state`; `None` takes the failure path.
+    fn control_closed(_state: &Self::State) -> Option<Self::Event> {
+        None
+    }
+}
+
+/// The outcome of feeding one event to a [`StateMachine`].
+#[derive(Debug)]
+pub enum Step<A> {
+    /// The machine turned; run these actions in order.
+    Turned {
+        /// Exit, transition and entry actions, in the order they run.
+        actions: Actions<A>,
+        /// True when the machine left its state (a [`Decision::Goto`]), so the state timeout is re-armed.
+        entered: bool,
+    },
+    /// The state ignored the event (its [`Unhandled::Ignore`] policy).
+    Ignored {
+        /// The state that ignored it.
+        state: &'static str,
+        /// The event's name.
+        event: &'static str,
+    },
+    /// The state has no transition for the event and its policy is [`Unhandled::Fail`].
+    Rejected {
+        /// The state that rejected it.
+        state: &'static str,
+        /// The event's name.
+        event: &'static str,
+    },
+}
+
+/// A machine in motion: the current state and the definition that moves it.
+pub struct StateMachine<M: Machine> {
+    state: M::State,
+}
+
+impl<M: Machine> std::fmt::Debug for StateMachine<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateMachine").field("state", &self.state.name()).finish()
+    }
+}
+
+impl<M: Machine> StateMachine<M> {
+    /// A machine in `initial`. Entry actions of the initial state are not run here; see [`StateMachine::enter`].
+    pub fn new(initial: M::State) -> Self {
+        Self { state: initial }
+    }
+
+    /// The current state.
+    pub fn state(&self) -> &M::State {
+        &self.state
+    }
+
+    /// The entry actions of the current state, for starting a run.
+    pub fn enter(&self) -> Actions<M::Action> {
+        let mut actions = Actions::new();
+        M::on_entry(&self.state, &mut actions);
+        actions
+    }
+
+    /// Feeds `event` to the machine and returns the actions to run. This is the only way the state changes.
+    pub fn handle(&mut self, event: M::Event, ctx: &mut M::Context) -> Step<M::Action> {
+        let event_name = event.name();
+        let unhandled = M::unhandled(&self.state, &event);
+        match M::transition(&self.state, event, ctx) {
+            Decision::Goto { next, actions: own } => {
+                let mut actions = Actions::new();
+                M::on_exit(&self.state, &mut actions);
+                actions.extend(own);
+                M::on_entry(&next, &mut actions);
+                tracing::trace!(from = self.state.name(), to = next.name(), event = event_name, "transition");
+                self.state = next;
+                Step::Turned { actions, entered: true }
+            }
+            Decision::Stay { actions } => {
+                tracing::trace!(state = self.state.name(), event = event_name, "internal transition");
+                Step::Turned { actions, entered: false }
+            }
+            Decision::Unhandled => {
+                let state = self.state.name();
+                match unhandled {
+                    Unhandled::Ignore => Step::Ignored { state, event: event_name },
+                    Unhandled::Fail => Step::Rejected { state, event: event_name },
+                }
+            }
+        }
+    }
+}

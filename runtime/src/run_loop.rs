@@ -1,0 +1,570 @@
+//! The one generic supervised run loop: the single gateway that feeds events to a machine and executes its actions,
+//! and that turns every error, panic, rejected event, closed channel and timeout into the machine's failure path.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, Sleep};
+use tracing::Instrument;
+
+use crate::action::Action;
+use crate::control::{Control, ControlPolicy};
+use crate::counters::{CounterSnapshot, Counters};
+use crate::directive::Directive;
+use crate::error::{panic_message, BoxError, Escalation};
+use crate::event::{StageId, WriterId};
+use crate::journal::{Journal, MemoryJournal};
+use crate::lifecycle::{Lifecycle, LifecycleRecord};
+use crate::machine::{Actions, Ending, EventVariant, Machine, StateMachine, StateTimeout, StateVariant, Step};
+use crate::supervisor::{HandlerSupervised, SelfSupervised};
+
+/// What a run returns: its final lifecycle record, or the escalation that stopped it.
+pub type RunResult = Result<LifecycleRecord, Escalation>;
+
+/// The state a supervisor is in, as published to watchers right after each transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateSnapshot {
+    /// The state's name.
+    pub name: &'static str,
+    /// `Some` once the machine is in a terminal state.
+    pub ending: Option<Ending>,
+}
+
+/// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
+pub struct Supervision {
+    pub(crate) control: Option<mpsc::Receiver<Control>>,
+    pub(crate) state: Option<watch::Sender<StateSnapshot>>,
+    pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
+    pub(crate) counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for Supervision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervision")
+            .field("control", &self.control.is_some())
+            .field("journal_len", &self.journal.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Self::new(Arc::new(MemoryJournal::new()))
+    }
+}
+
+impl Supervision {
+    /// No control channel, no watchers, lifecycle records written to `journal`.
+    pub fn new(journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
+        Self { control: None, state: None, journal, counters: Arc::default() }
+    }
+
+    /// Reads control messages from `control`.
+    #[must_use]
+    pub fn with_control(mut self, control: mpsc::Receiver<Control>) -> Self {
+        self.control = Some(control);
+        self
+    }
+
+    /// Publishes the state to `state` right after each transition.
+    #[must_use]
+    pub fn with_state_watch(mut self, state: watch::Sender<StateSnapshot>) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Writes the counters to `counters`, so others can read them while the run goes on.
+    #[must_use]
+    pub fn with_counters(mut self, counters: Arc<Counters>) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    /// The counters this run writes.
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+}
+
+/// Runs a handler-supervised stage from `initial` until it terminates.
+pub fn run_handler_supervised<S: HandlerSupervised>(
+    stage: S,
+    initial: S::State,
+    ctx: S::Context,
+    supervision: Supervision,
+) -> impl Future<Output = RunResult> + Send {
+    drive(ViaHandler(stage), initial, ctx, supervision)
+}
+
+/// Runs a self-supervised orchestrator from `initial` until it terminates.
+pub fn run_self_supervised<S: SelfSupervised>(
+    orchestrator: S,
+    initial: S::State,
+    ctx: S::Context,
+    supervision: Supervision,
+) -> impl Future<Output = RunResult> + Send {
+    drive(ViaSelf(orchestrator), initial, ctx, supervision)
+}
+
+/// `run` for every handler-supervised stage.
+pub trait HandlerSupervisedExt: HandlerSupervised {
+    /// Runs the stage with default supervision: no control channel, lifecycle records kept in memory.
+    fn run(self, initial: Self::State, ctx: Self::Context) -> impl Future<Output = RunResult> + Send {
+        run_handler_supervised(self, initial, ctx, Supervision::default())
+    }
+}
+
+impl<T: HandlerSupervised> HandlerSupervisedExt for T {}
+
+/// `run` for every self-supervised orchestrator.
+pub trait SelfSupervisedExt: SelfSupervised {
+    /// Runs the orchestrator with default supervision.
+    fn run(self, initial: Self::State, ctx: Self::Context) -> impl Future<Output = RunResult> + Send {
+        run_self_supervised(self, initial, ctx, Supervision::default())
+    }
+}
+
+impl<T: SelfSupervised> SelfSupervisedExt for T {}
+
+/// What the loop needs of a supervisor. The two public supervisor traits reach it through the wrappers below, so the
+/// loop is written once.
+trait Driver: Send {
+    type M: Machine;
+    fn name(&self) -> &'static str;
+    fn writer_id(&self) -> WriterId;
+    fn stage_id(&self) -> Option<StageId>;
+    fn failure_event(&self, message: String) -> Event<Self>;
+    fn dispatch<'a>(
+        &'a mut self,
+        state: &'a State<Self>,
+        ctx: &'a mut Ctx<Self>,
+    ) -> impl Future<Output = Result<Directive<Event<Self>>, BoxError>> + Send + 'a;
+    fn complete<'a>(&'a mut self, ctx: &'a mut Ctx<Self>) -> impl Future<Output = Result<(), BoxError>> + Send + 'a;
+}
+
+type State<D> = <<D as Driver>::M as Machine>::State;
+type Event<D> = <<D as Driver>::M as Machine>::Event;
+type Ctx<D> = <<D as Driver>::M as Machine>::Context;
+type Act<D> = <<D as Driver>::M as Machine>::Action;
+
+struct ViaHandler<S>(S);
+struct ViaSelf<S>(S);
+
+impl<S: HandlerSupervised> Driver for ViaHandler<S> {
+    type M = S;
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn writer_id(&self) -> WriterId {
+        HandlerSupervised::writer_id(&self.0)
+    }
+    fn stage_id(&self) -> Option<StageId> {
+        Some(self.0.stage_id())
+    }
+    fn failure_event(&self, message: String) -> S::Event {
+        HandlerSupervised::event_for_action_error(&self.0, message)
+    }
+    fn dispatch<'a>(
+        &'a mut self,
+        state: &'a S::State,
+        ctx: &'a mut S::Context,
+    ) -> impl Future<Output = Result<Directive<S::Event>, BoxError>> + Send + 'a {
+        HandlerSupervised::dispatch_state(&mut self.0, state, ctx)
+    }
+    fn complete<'a>(&'a mut self, ctx: &'a mut S::Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
+        HandlerSupervised::write_completion_event(&mut self.0, ctx)
+    }
+}
+
+impl<S: SelfSupervised> Driver for ViaSelf<S> {
+    type M = S;
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn writer_id(&self) -> WriterId {
+        SelfSupervised::writer_id(&self.0)
+    }
+    fn stage_id(&self) -> Option<StageId> {
+        None
+    }
+    fn failure_event(&self, message: String) -> S::Event {
+        SelfSupervised::event_for_action_error(&self.0, message)
+    }
+    fn dispatch<'a>(
+        &'a mut self,
+        state: &'a S::State,
+        ctx: &'a mut S::Context,
+    ) -> impl Future<Output = Result<Directive<S::Event>, BoxError>> + Send + 'a {
+        SelfSupervised::dispatch_state(&mut self.0, state, ctx)
+    }
+    fn complete<'a>(&'a mut self, ctx: &'a mut S::Context) -> impl Future<Output = Result<(), BoxError>> + Send + 'a {
+        SelfSupervised::write_completion_event(&mut self.0, ctx)
+    }
+}
+
+/// Writes the run's lifecycle records. If the run is dropped before it ends (an aborted task), it writes Cancelled.
+struct Recorder {
+    journal: Arc<dyn Journal<LifecycleRecord>>,
+    counters: Arc<Counters>,
+    supervisor: &'static str,
+    writer: WriterId,
+    stage: Option<StageId>,
+    state: &'static str,
+    ended: bool,
+}
+
+impl Recorder {
+    fn write(&mut self, lifecycle: Lifecycle) -> LifecycleRecord {
+        let record = LifecycleRecord {
+            supervisor: Cow::Borrowed(self.supervisor),
+            writer: self.writer,
+            stage: self.stage,
+            state: Cow::Borrowed(self.state),
+            lifecycle,
+            counters: self.counters.snapshot(),
+        };
+        if record.lifecycle.is_terminal() {
+            self.ended = true;
+        }
+        if let Err(e) = self.journal.append(record.clone()) {
+            tracing::error!(error = %e, "lifecycle record could not be journaled");
+        }
+        record
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if !self.ended {
+            tracing::warn!(state = self.state, "run dropped before it ended; recording Cancelled");
+            self.write(Lifecycle::Cancelled { reason: "task aborted".to_owned() });
+        }
+    }
+}
+
+/// The armed timeout of the current state. The sleep is allocated once per run and reset on every entry.
+struct Timer<E> {
+    sleep: Option<Pin<Box<Sleep>>>,
+    event: Option<E>,
+}
+
+impl<E> Timer<E> {
+    fn arm(&mut self, timeout: Option<StateTimeout<E>>) {
+        self.event = timeout.map(|t| {
+            let deadline = Instant::now() + t.after;
+            match &mut self.sleep {
+                Some(sleep) => sleep.as_mut().reset(deadline),
+                None => self.sleep = Some(Box::pin(tokio::time::sleep_until(deadline))),
+            }
+            t.event
+        });
+    }
+
+    async fn fired(&mut self) {
+        match (&mut self.sleep, &self.event) {
+            (Some(sleep), Some(_)) => sleep.as_mut().await,
+            _ => std::future::pending().await,
+        }
+    }
+}
+
+/// Awaits the next control message; never resolves without a channel.
+async fn next_control(control: &mut Option<mpsc::Receiver<Control>>) -> Option<Control> {
+    match control {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Calls dispatch, turning an error or a panic into the failure message.
+async fn dispatch_caught<D: Driver>(
+    driver: &mut D,
+    state: &State<D>,
+    ctx: &mut Ctx<D>,
+) -> Result<Directive<Event<D>>, String> {
+    match AssertUnwindSafe(driver.dispatch(state, ctx)).catch_unwind().await {
+        Ok(Ok(directive)) => Ok(directive),
+        Ok(Err(e)) => Err(format!("dispatch failed in state {}: {e}", state.name())),
+        Err(panic) => Err(format!("dispatch panicked in state {}: {}", state.name(), panic_message(&*panic))),
+    }
+}
+
+/// What woke the loop this turn.
+enum Wake<E> {
+    Dispatched(Result<Directive<E>, String>),
+    Control(Option<Control>),
+    Timeout,
+}
+
+/// How a turn left the loop.
+enum Flow {
+    Next,
+    Done(RunResult),
+}
+
+struct Run<D: Driver> {
+    driver: D,
+    machine: StateMachine<D::M>,
+    ctx: Ctx<D>,
+    timer: Timer<Event<D>>,
+    control: Option<mpsc::Receiver<Control>>,
+    watch: Option<watch::Sender<StateSnapshot>>,
+    counters: Arc<Counters>,
+    tally: CounterSnapshot,
+    recorder: Recorder,
+    /// The failure that drove the machine to its failed state, once it has.
+    failure: Option<String>,
+}
+
+fn drive<D: Driver>(
+    driver: D,
+    initial: State<D>,
+    ctx: Ctx<D>,
+    supervision: Supervision,
+) -> impl Future<Output = RunResult> + Send {
+    let span = tracing::debug_span!("supervisor", name = driver.name(), writer = %driver.writer_id());
+    let Supervision { control, state, journal, counters } = supervision;
+    let recorder = Recorder {
+        journal,
+        counters: counters.clone(),
+        supervisor: driver.name(),
+        writer: driver.writer_id(),
+        stage: driver.stage_id(),
+        state: initial.name(),
+        ended: false,
+    };
+    let run = Run {
+        driver,
+        machine: StateMachine::new(initial),
+        ctx,
+        timer: Timer { sleep: None, event: None },
+        control,
+        watch: state,
+        counters,
+        tally: CounterSnapshot::default(),
+        recorder,
+        failure: None,
+    };
+    run.run().instrument(span)
+}
+
+impl<D: Driver> Run<D> {
+    async fn run(mut self) -> RunResult {
+        self.recorder.write(Lifecycle::Started);
+        self.publish();
+        self.timer.arm(D::M::timeout(self.machine.state()));
+        let entry = self.machine.enter();
+        if let Err(e) = self.execute(entry).await {
+            if let Flow::Done(result) = self.fail(e).await {
+                return result;
+            }
+        }
+        loop {
+            self.tally.loop_turns += 1;
+            self.counters.publish(&self.tally);
+            let wake = self.wait().await;
+            if let Flow::Done(result) = self.on_wake(wake).await {
+                return result;
+            }
+        }
+    }
+
+    /// Waits for whatever the current state's control policy lets wake it.
+    async fn wait(&mut self) -> Wake<Event<D>> {
+        let Run { driver, machine, ctx, timer, control, .. } = self;
+        let state = machine.state();
+        let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
+        let control_open = control.is_some();
+        match policy {
+            ControlPolicy::Block => {
+                if !control_open && timer.event.is_none() {
+                    return Wake::Dispatched(Err(format!(
+                        "state {} blocks on the control channel, which is closed",
+                        state.name()
+                    )));
+                }
+                tokio::select! {
+                    message = next_control(control) => Wake::Control(message),
+                    () = timer.fired() => Wake::Timeout,
+                }
+            }
+            ControlPolicy::Poll => tokio::select! {
+                biased;
+                message = next_control(control), if control_open => Wake::Control(message),
+                () = timer.fired() => Wake::Timeout,
+                directive = dispatch_caught(driver, state, ctx) => Wake::Dispatched(directive),
+            },
+            ControlPolicy::Ignore => tokio::select! {
+                biased;
+                () = timer.fired() => Wake::Timeout,
+                directive = dispatch_caught(driver, state, ctx) => Wake::Dispatched(directive),
+            },
+        }
+    }
+
+    async fn on_wake(&mut self, wake: Wake<Event<D>>) -> Flow {
+        match wake {
+            Wake::Dispatched(Ok(Directive::Continue)) => Flow::Next,
+            Wake::Dispatched(Ok(Directive::Transition(event))) => self.feed(event).await,
+            Wake::Dispatched(Ok(Directive::Terminate)) => self.terminate().await,
+            Wake::Dispatched(Err(message)) => self.fail(message).await,
+            Wake::Control(Some(control)) => match D::M::control_event(control) {
+                Some(event) => self.feed(event).await,
+                None => {
+                    tracing::debug!(?control, state = self.machine.state().name(), "control message ignored");
+                    Flow::Next
+                }
+            },
+            Wake::Control(None) => {
+                self.control = None;
+                match D::M::control_closed(self.machine.state()) {
+                    Some(event) => self.feed(event).await,
+                    None => {
+                        let message = format!("control channel closed in state {}", self.machine.state().name());
+                        self.fail(message).await
+                    }
+                }
+            }
+            Wake::Timeout => match self.timer.event.take() {
+                Some(event) => {
+                    tracing::debug!(state = self.machine.state().name(), event = event.name(), "state timeout fired");
+                    self.feed(event).await
+                }
+                None => Flow::Next,
+            },
+        }
+    }
+
+    /// Feeds one event and runs the actions it yields; an action failure takes the failure path (path B).
+    async fn feed(&mut self, event: Event<D>) -> Flow {
+        match self.step(event) {
+            Ok(actions) => match self.execute(actions).await {
+                Ok(()) => Flow::Next,
+                Err(message) => self.fail(message).await,
+            },
+            Err(message) => self.fail(message).await,
+        }
+    }
+
+    /// Turns the machine on `event`; `Err` when the state rejects it.
+    fn step(&mut self, event: Event<D>) -> Result<Actions<Act<D>>, String> {
+        match self.machine.handle(event, &mut self.ctx) {
+            Step::Turned { actions, entered } => {
+                self.tally.transitions += 1;
+                if entered {
+                    self.publish();
+                    self.timer.arm(D::M::timeout(self.machine.state()));
+                }
+                Ok(actions)
+            }
+            Step::Ignored { state, event } => {
+                tracing::debug!(state, event, "event not handled in this state; ignored by policy");
+                Ok(Actions::new())
+            }
+            Step::Rejected { state, event } => Err(format!("event {event} is not handled in state {state}")),
+        }
+    }
+
+    /// Runs actions in order; the first failure (error or panic) skips the rest.
+    async fn execute(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
+        for action in actions {
+            let name = action.name();
+            tracing::trace!(action = name, "executing action");
+            match AssertUnwindSafe(action.execute(&mut self.ctx)).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(format!("action {name} failed: {e}")),
+                Err(panic) => return Err(format!("action {name} panicked: {}", panic_message(&*panic))),
+            }
+        }
+        Ok(())
+    }
+
+    /// The failure path: map the failure to the machine's failure event, turn, run the failure actions. It must end in
+    /// a failed state; anything else that goes wrong on the way escalates.
+    async fn fail(&mut self, message: String) -> Flow {
+        self.tally.failures += 1;
+        self.counters.publish(&self.tally);
+        let state = self.machine.state();
+        tracing::warn!(state = state.name(), error = %message, "taking the failure path");
+        if let Some(first) = &self.failure {
+            let first = first.clone();
+            return self.escalate(first, message);
+        }
+        if state.ending() == Some(Ending::Failed) {
+            return self.escalate(format!("the run had already failed in state {}", state.name()), message);
+        }
+        let event = self.driver.failure_event(message.clone());
+        let actions = match self.step(event) {
+            Ok(actions) => actions,
+            Err(rejected) => return self.escalate(message, rejected),
+        };
+        if let Err(second) = self.execute(actions).await {
+            return self.escalate(message, second);
+        }
+        let state = self.machine.state();
+        if state.ending() != Some(Ending::Failed) {
+            let second = format!("the failure event led to state {}, which is not a failed state", state.name());
+            return self.escalate(message, second);
+        }
+        self.failure = Some(message);
+        Flow::Next
+    }
+
+    fn escalate(&mut self, first: String, second: String) -> Flow {
+        tracing::error!(error = %first, escalation = %second, "failure while handling a failure; stopping");
+        self.counters.publish(&self.tally);
+        let record = self.recorder.write(Lifecycle::Failed { error: first.clone(), escalation: Some(second.clone()) });
+        Flow::Done(Err(Escalation { first, second, record }))
+    }
+
+    /// Writes the completion and the one terminal lifecycle record.
+    async fn terminate(&mut self) -> Flow {
+        let completion = match AssertUnwindSafe(self.driver.complete(&mut self.ctx)).catch_unwind().await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(format!("write_completion_event failed: {e}")),
+            Err(panic) => Err(format!("write_completion_event panicked: {}", panic_message(&*panic))),
+        };
+        self.counters.publish(&self.tally);
+        let state = self.machine.state();
+        if let Err(second) = completion {
+            return match self.failure.take() {
+                Some(first) => self.escalate(first, second),
+                None => {
+                    let record = self.recorder.write(Lifecycle::Failed { error: second, escalation: None });
+                    Flow::Done(Ok(record))
+                }
+            };
+        }
+        let lifecycle = match state.ending() {
+            Some(Ending::Failed) => Lifecycle::Failed {
+                error: self.failure.take().unwrap_or_else(|| format!("entered failed state {}", state.name())),
+                escalation: None,
+            },
+            Some(Ending::Cancelled) => Lifecycle::Cancelled {
+                reason: self.failure.take().unwrap_or_else(|| format!("stopped in state {}", state.name())),
+            },
+            Some(Ending::Completed) | None => Lifecycle::Completed,
+        };
+        tracing::debug!(state = state.name(), "terminating");
+        Flow::Done(Ok(self.recorder.write(lifecycle)))
+    }
+
+    /// Publishes the current state to watchers and the recorder.
+    fn publish(&mut self) {
+        let state = self.machine.state();
+        let snapshot = StateSnapshot { name: state.name(), ending: state.ending() };
+        self.recorder.state = snapshot.name;
+        if let Some(watch) = &self.watch {
+            watch.send_if_modified(|current| {
+                let changed = *current != snapshot;
+                *current = snapshot;
+                changed
+            });
+        }
+    }
+}
