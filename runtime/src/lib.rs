@@ -47,4 +47,46 @@ pub mod __private {
     pub use smallvec;
     pub use tokio;
     pub use tracing;
+
+    // What `#[handler_supervised]`, `#[self_supervised]` and the derives of `stagewise-macros` generate code against.
+    pub use crate::{
+        Action, Actions, BoxError, Control, ControlPolicy, Decision, Directive, Ending, EventVariant,
+        HandlerSupervised, Machine, SelfSupervised, StageId, StateTimeout, StateVariant, Supervisor, Unhandled,
+        WriterId,
+    };
+    pub use std::string::String;
+
+    /// The ids a stage struct carries, implemented by `#[derive(Stage)]` from its `#[stage_id]` (and optional
+    /// `#[writer_id]`) field; the generated `HandlerSupervised` impl reads them from here.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` does not say which field is its stage id",
+        label = "this stage struct needs `#[derive(stagewise::Stage)]`",
+        note = "add `#[derive(stagewise::Stage)]` to the stage struct and mark its `StageId` field `#[stage_id]`"
+    )]
+    pub trait StageFields {
+        /// The stage's id.
+        fn stage_id(&self) -> StageId;
+        /// The writer id of what the stage writes; the stage's own unless a `#[writer_id]` field says otherwise.
+        fn writer_id(&self) -> WriterId {
+            WriterId::Stage(self.stage_id())
+        }
+    }
+
+    /// Turns what a user's dispatch method returns into what the run loop expects, so the method may use any error
+    /// type that converts into [`BoxError`].
+    #[inline]
+    pub fn dispatch_result<E, Err>(result: Result<Directive<E>, Err>) -> Result<Directive<E>, BoxError>
+    where
+        Err: Into<BoxError>,
+    {
+        result.map_err(Into::into)
+    }
+
+    /// Debug builds: panics when a function transition chose a state its `to = [..]` list does not name.
+    #[track_caller]
+    pub fn check_target<S: StateVariant, A>(decision: &Decision<S, A>, allowed: fn(&S) -> bool, function: &str) {
+        if let Decision::Goto { next, .. } = decision {
+            assert!(allowed(next), "{function} chose state {}, which its `to = [..]` list does not name", next.name());
+        }
+    }
 }
