@@ -66,11 +66,11 @@ pub fn state_variant(model: &Model) -> TokenStream {
     });
     let endings = model.states.iter().map(|s| {
         let pat = state_pat(model, s);
-        let ending = match s.ending {
+        let ending = match s.ending_kind() {
             None => quote!(::core::option::Option::None),
-            Some((EndingKind::Completed, _)) => quote!(::core::option::Option::Some(#p::Ending::Completed)),
-            Some((EndingKind::Cancelled, _)) => quote!(::core::option::Option::Some(#p::Ending::Cancelled)),
-            Some((EndingKind::Failed, _)) => quote!(::core::option::Option::Some(#p::Ending::Failed)),
+            Some(EndingKind::Completed) => quote!(::core::option::Option::Some(#p::Ending::Completed)),
+            Some(EndingKind::Cancelled) => quote!(::core::option::Option::Some(#p::Ending::Cancelled)),
+            Some(EndingKind::Failed) => quote!(::core::option::Option::Some(#p::Ending::Failed)),
         };
         quote!(#pat => #ending)
     });
@@ -142,16 +142,17 @@ fn failure_parts(model: &Model) -> Option<(TokenStream, TokenStream, TokenStream
     let pat = match (&failure.shape, binds) {
         (FailureShape::Tuple, true) => quote_spanned!(span=> #path(message)),
         (FailureShape::Tuple, false) => quote_spanned!(span=> #path(_)),
+        (FailureShape::Named(field), true) if field == "message" => quote_spanned!(span=> #path { message }),
         (FailureShape::Named(field), true) => quote_spanned!(span=> #path { #field: message }),
         (FailureShape::Named(field), false) => quote_spanned!(span=> #path { #field: _ }),
     };
     let ignore_pat = quote_spanned!(span=> #path { .. });
     let next = match &failed.fields {
         None => quote!(#enum_ident::#failed_ident),
-        Some(syn::Fields::Named(named)) => {
-            let field = named.named.first().and_then(|f| f.ident.as_ref());
-            quote!(#enum_ident::#failed_ident { #field: message })
-        }
+        Some(syn::Fields::Named(named)) => match named.named.first().and_then(|f| f.ident.as_ref()) {
+            Some(field) if field == "message" => quote!(#enum_ident::#failed_ident { message }),
+            field => quote!(#enum_ident::#failed_ident { #field: message }),
+        },
         Some(_) => quote!(#enum_ident::#failed_ident(message)),
     };
     Some((pat, ignore_pat, next))
@@ -393,6 +394,7 @@ fn failure_event_fn(model: &Model) -> TokenStream {
     let path = &failure.path;
     let event = match &failure.shape {
         FailureShape::Tuple => quote_spanned!(path.span()=> #path(message)),
+        FailureShape::Named(field) if field == "message" => quote_spanned!(path.span()=> #path { message }),
         FailureShape::Named(field) => quote_spanned!(path.span()=> #path { #field: message }),
     };
     quote! {

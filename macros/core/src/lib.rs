@@ -68,6 +68,10 @@ pub fn analyze(mode: Mode, args: TokenStream, item: TokenStream) -> (Result<Mode
     match cx.check() {
         Ok(()) => (Ok(model), quote!(#item)),
         Err(errors) => {
+            if !model.generics.params.is_empty() {
+                // Impls would name the enum without its parameters: one more error each. Emit the errors alone.
+                return (Err(errors), quote!(#item));
+            }
             let state_variant = codegen::state_variant(&model);
             let inherent = codegen::inherent(&model, "");
             let stubs = codegen::stubs(&model);

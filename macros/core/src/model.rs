@@ -1,7 +1,9 @@
 //! The typed model of an annotated state enum: what the attribute and each variant declare, each part keeping the
 //! syntax it came from so validation and codegen can point errors at it.
 
-use proc_macro2::Span;
+/// The tokens of an attribute, so an error about the whole attribute underlines all of it.
+pub type Origin = proc_macro2::TokenStream;
+
 use syn::{Expr, Generics, Ident, LitStr, Path, Type};
 
 /// Which supervisor trait the machine is wired to.
@@ -77,6 +79,8 @@ pub struct Args {
     pub crate_set: bool,
     /// True when `on_failure = ..` was given (it is required, even if empty).
     pub on_failure_set: bool,
+    /// Keys that were written (even if their value did not parse) or that an unknown key was probably meant to be.
+    pub given: Vec<String>,
 }
 
 /// The events control messages become.
@@ -151,7 +155,7 @@ pub enum Target {
 #[derive(Clone, Debug)]
 pub struct Transition {
     /// The attribute, for errors about the whole of it.
-    pub attr: Span,
+    pub attr: Origin,
     /// The events it handles.
     pub events: Vec<Path>,
     /// Where it goes.
@@ -166,7 +170,7 @@ pub struct Transition {
 #[derive(Clone, Debug)]
 pub struct Timeout {
     /// The attribute.
-    pub attr: Span,
+    pub attr: Origin,
     /// The duration in milliseconds.
     pub millis: Option<u64>,
     /// The event it fires.
@@ -183,21 +187,21 @@ pub struct State {
     /// The fields, for errors about them.
     pub fields: Option<syn::Fields>,
     /// The `#[initial]` attribute, if present.
-    pub initial: Option<Span>,
+    pub initial: Option<Origin>,
     /// `#[terminal]` / `#[failed]`, with the attribute's span.
-    pub ending: Option<(EndingKind, Span)>,
+    pub ending: Option<(EndingKind, Origin)>,
     /// `#[control(..)]` policy and the attribute's span.
-    pub control: Option<(Policy, Span)>,
+    pub control: Option<(Policy, Origin)>,
     /// `#[control(.., closed = event)]`.
     pub closed: Option<Expr>,
     /// `#[dispatch(..)]` and the attribute's span.
-    pub dispatch: Option<(Dispatch, Span)>,
+    pub dispatch: Option<(Dispatch, Origin)>,
     /// `#[on(..)]`, in source order.
     pub transitions: Vec<Transition>,
     /// `#[ignore(..)]`: events this state drops instead of failing.
     pub ignore: Vec<Path>,
     /// `#[on_failure(..)]`: this state's own failure actions, replacing the attribute's `on_failure`.
-    pub on_failure: Option<(Vec<Expr>, Span)>,
+    pub on_failure: Option<(Vec<Expr>, Origin)>,
     /// `#[entry(..)]`.
     pub entry: Vec<Expr>,
     /// `#[exit(..)]`.
@@ -212,6 +216,11 @@ impl State {
         self.ending.is_some()
     }
 
+    /// How a run that reaches this state ends; `None` for an active state.
+    pub fn ending_kind(&self) -> Option<EndingKind> {
+        self.ending.as_ref().map(|(kind, _)| *kind)
+    }
+
     /// True for the `#[failed]` state.
     pub fn is_failed(&self) -> bool {
         matches!(self.ending, Some((EndingKind::Failed, _)))
@@ -219,9 +228,9 @@ impl State {
 
     /// The control policy the state ends up with: terminal states ignore the channel, others poll by default.
     pub fn policy(&self) -> Policy {
-        match (self.is_terminal(), self.control) {
+        match (self.is_terminal(), &self.control) {
             (true, _) => Policy::Ignore,
-            (false, Some((policy, _))) => policy,
+            (false, Some((policy, _))) => *policy,
             (false, None) => Policy::Poll,
         }
     }

@@ -1,10 +1,10 @@
 //! Parsing: the attribute's keys and each variant's attributes into the [`model`](crate::model), recording every
 //! malformed piece in the [`Ctxt`] and carrying on, so all mistakes of one item are reported together.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{parse_quote, Attribute, Expr, Fields, Ident, LitInt, LitStr, Meta, Path, Token, Type};
 
 use crate::ctxt::Ctxt;
@@ -57,6 +57,7 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
         closed: None,
         crate_set: false,
         on_failure_set: false,
+        given: Vec::new(),
     };
     let mut seen: Vec<String> = Vec::new();
     let parser = syn::meta::parser(|meta| {
@@ -75,6 +76,7 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
             let mut msg = format!("unknown key `{shown}` in #[{}]", mode.attr());
             if let Some(best) = did_you_mean(&key, KEYS) {
                 msg.push_str(&format!(": did you mean `{best}`?"));
+                args.given.push(best.to_owned());
             }
             msg.push_str(&format!("\nvalid keys: {}", key_list()));
             cx.error_spanned_by(&meta.path, msg);
@@ -90,6 +92,7 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
             return Ok(());
         }
         seen.push(key.clone());
+        args.given.push(key.clone());
         let result = parse_key(&mut args, &key, &meta, cx);
         if let Err(e) = result {
             cx.syn_error(e);
@@ -275,7 +278,7 @@ fn expr_list(attr: &Attribute, what: &str) -> syn::Result<Vec<Expr>> {
 }
 
 fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) -> syn::Result<()> {
-    let span = attr.span();
+    let span = attr.to_token_stream();
     match name {
         "initial" => {
             flag(attr, name)?;
@@ -306,8 +309,8 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
                     }
                 }
             };
-            if let Some((previous, _)) = state.ending {
-                let previous = if previous == EndingKind::Failed { "failed" } else { "terminal" };
+            if let Some((previous, _)) = &state.ending {
+                let previous = if *previous == EndingKind::Failed { "failed" } else { "terminal" };
                 cx.error_spanned_by(
                     attr,
                     format!(
@@ -387,7 +390,7 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
         "entry" => state.entry.extend(expr_list(attr, name)?),
         "exit" => state.exit.extend(expr_list(attr, name)?),
         "timeout" => {
-            let mut timeout = Timeout { attr: span, millis: None, event: None };
+            let mut timeout = Timeout { attr: span.clone(), millis: None, event: None };
             attr.parse_nested_meta(|meta| {
                 let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
                 match key.as_str() {
@@ -499,5 +502,5 @@ fn parse_transition(cx: &Ctxt, input: ParseStream) -> syn::Result<Transition> {
         Some(ident) if to.is_none() => Target::State(ident.clone()),
         _ => Target::Call(target_path),
     };
-    Ok(Transition { attr: Span::call_site(), events, target, to, actions: actions.unwrap_or_default() })
+    Ok(Transition { attr: TokenStream::new(), events, target, to, actions: actions.unwrap_or_default() })
 }

@@ -33,7 +33,8 @@ fn check_args(cx: &Ctxt, model: &Model) {
         ),
     ];
     for (key, is_missing, help) in missing {
-        if is_missing {
+        // A key that was written but failed to parse, or that an unknown key probably meant, has its own error.
+        if is_missing && !args.given.iter().any(|g| g == key) {
             cx.error_at(Span::call_site(), format!("#[{attr}] is missing the key `{key}`: {help}"));
         }
     }
@@ -60,8 +61,8 @@ fn check_enum(cx: &Ctxt, model: &Model) {
         [] => cx.error_spanned_by(&model.ident, "no initial state: mark the state a run starts in with `#[initial]`"),
         [first, rest @ ..] => {
             for extra in rest {
-                cx.error_at(
-                    extra.initial.expect("filtered on initial"),
+                cx.error_spanned_by(
+                    extra.initial.as_ref().expect("filtered on initial"),
                     format!(
                         "a second `#[initial]` state: `{}` is already initial; a run starts in one state",
                         first.ident
@@ -78,8 +79,8 @@ fn check_enum(cx: &Ctxt, model: &Model) {
         ),
         [first, rest @ ..] => {
             for extra in rest {
-                cx.error_at(
-                    extra.ending.expect("filtered on failed").1,
+                cx.error_spanned_by(
+                    &extra.ending.as_ref().expect("filtered on failed").1,
                     format!(
                         "a second `#[failed]` state: `{}` is already the failed state; every error leads to one state",
                         first.ident
@@ -99,11 +100,11 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
                 format!("the initial state `{name}` must be a unit variant: the macro builds it"),
             );
         }
-        if let Some((_, span)) = state.ending {
-            cx.error_at(span, format!("the initial state `{name}` cannot also end the run"));
+        if let Some((_, span)) = &state.ending {
+            cx.error_spanned_by(span, format!("the initial state `{name}` cannot also end the run"));
         }
     }
-    if let Some((EndingKind::Failed, _)) = state.ending {
+    if state.ending_kind() == Some(EndingKind::Failed) {
         let ok = matches!(state.shape, Shape::Unit | Shape::Tuple(1) | Shape::Named(1));
         if !ok {
             cx.error_spanned_by(
@@ -115,34 +116,37 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
             );
         }
         if let Some((_, span)) = &state.on_failure {
-            cx.error_at(*span, format!("the failed state `{name}` ignores further failures; `#[on_failure]` belongs on the states that fail into it"));
+            cx.error_spanned_by(span, format!("the failed state `{name}` ignores further failures; `#[on_failure]` belongs on the states that fail into it"));
         }
     }
     if state.is_terminal() {
         let what = if state.is_failed() { "failed" } else { "terminal" };
         if let Some((_, span)) = &state.dispatch {
-            cx.error_at(
-                *span,
+            cx.error_spanned_by(
+                span,
                 format!("the {what} state `{name}` cannot have a dispatch: it ends the run; remove `#[dispatch(..)]`"),
             );
         }
         if let Some((_, span)) = &state.control {
-            cx.error_at(
-                *span,
+            cx.error_spanned_by(
+                span,
                 format!("the {what} state `{name}` never reads the control channel; remove `#[control(..)]`"),
             );
         }
         for t in &state.transitions {
-            cx.error_at(t.attr, format!("the {what} state `{name}` is never left: remove this `#[on(..)]`"));
+            cx.error_spanned_by(&t.attr, format!("the {what} state `{name}` is never left: remove this `#[on(..)]`"));
         }
         if let Some(t) = &state.timeout {
-            cx.error_at(t.attr, format!("the {what} state `{name}` ends the run at once; remove `#[timeout(..)]`"));
+            cx.error_spanned_by(
+                &t.attr,
+                format!("the {what} state `{name}` ends the run at once; remove `#[timeout(..)]`"),
+            );
         }
     }
     if let (Some((Policy::Block, _)), Some((_, span))) = (&state.control, &state.dispatch) {
         if !matches!(state.dispatch, Some((Dispatch::Wait, _))) {
-            cx.error_at(
-                *span,
+            cx.error_spanned_by(
+                span,
                 format!(
                     "state `{name}` blocks on the control channel, so its dispatch is never called: \
                      remove `#[dispatch(..)]` or use `#[control(poll)]`"
@@ -152,10 +156,10 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
     }
     if let Some(t) = &state.timeout {
         if t.millis.is_none() {
-            cx.error_at(t.attr, "`#[timeout]` needs a duration: `secs = N` or `millis = N`");
+            cx.error_spanned_by(&t.attr, "`#[timeout]` needs a duration: `secs = N` or `millis = N`");
         }
         if t.event.is_none() {
-            cx.error_at(t.attr, "`#[timeout]` needs the event it fires: `event = Event::TimedOut`");
+            cx.error_spanned_by(&t.attr, "`#[timeout]` needs the event it fires: `event = Event::TimedOut`");
         }
     }
     let mut seen: Vec<String> = Vec::new();
