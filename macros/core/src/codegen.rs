@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Path};
 
-use crate::model::{Dispatch, EndingKind, FailureShape, Mode, Model, Policy, Shape, State, Target};
+use crate::model::{Dispatch, EndingKind, EventPat, FailureShape, Mode, Model, Policy, Shape, State, Target};
 
 /// The lints generated impls allow: exhaustive per-state `match`es repeat arms on purpose, and parameters are unused
 /// in machines that do not need them.
@@ -37,6 +37,18 @@ fn state_pat(model: &Model, state: &State) -> TokenStream {
     let enum_ident = &model.ident;
     let ident = &state.ident;
     quote!(#enum_ident::#ident { .. })
+}
+
+/// A pattern matching any of a transition's events, with the bindings the user wrote.
+fn transition_pat(events: &[EventPat]) -> TokenStream {
+    let alts = events.iter().map(|e| match &e.pat {
+        Some(pat) => quote!(#pat),
+        None => {
+            let path = &e.path;
+            quote_spanned!(path.span()=> #path { .. })
+        }
+    });
+    quote!(#(#alts)|*)
 }
 
 /// A pattern matching any of `events` whatever their fields.
@@ -165,7 +177,7 @@ fn transition_fn(model: &Model) -> TokenStream {
     for state in &model.states {
         let spat = state_pat(model, state);
         for t in &state.transitions {
-            let epat = events_pat(&t.events);
+            let epat = transition_pat(&t.events);
             let arm = match &t.target {
                 Target::State(to) if t.actions.is_empty() => {
                     quote!((#spat, #epat) => #p::Decision::goto(#enum_ident::#to))

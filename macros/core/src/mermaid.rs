@@ -15,7 +15,7 @@ pub fn diagram(model: &Model) -> String {
     }
     for state in &model.states {
         for t in &state.transitions {
-            let events = t.events.iter().map(last_ident).collect::<Vec<_>>().join(", ");
+            let events = t.events.iter().map(|e| last_ident(&e.path)).collect::<Vec<_>>().join(", ");
             match &t.target {
                 Target::State(to) => {
                     let _ = writeln!(out, "    {} --> {to}: {events}", state.ident);

@@ -151,13 +151,23 @@ pub enum Target {
     Call(Path),
 }
 
+/// One event a transition handles: `Event::Start` (any fields), or a pattern such as `Event::Line(line)` whose
+/// bindings the transition's actions can use.
+#[derive(Clone, Debug)]
+pub struct EventPat {
+    /// The variant's path.
+    pub path: Path,
+    /// The whole pattern, when it has fields.
+    pub pat: Option<syn::Pat>,
+}
+
 /// `#[on(Event::A | Event::B => target, to = [..], actions = [..])]`.
 #[derive(Clone, Debug)]
 pub struct Transition {
     /// The attribute, for errors about the whole of it.
     pub attr: Origin,
     /// The events it handles.
-    pub events: Vec<Path>,
+    pub events: Vec<EventPat>,
     /// Where it goes.
     pub target: Target,
     /// `to = [..]`: the states a function transition may go to.

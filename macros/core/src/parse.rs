@@ -9,8 +9,8 @@ use syn::{parse_quote, Attribute, Expr, Fields, Ident, LitInt, LitStr, Meta, Pat
 
 use crate::ctxt::Ctxt;
 use crate::model::{
-    Args, ControlEvents, Dispatch, EndingKind, Failure, FailureShape, Mode, Policy, Shape, StageType, State, Target,
-    Timeout, Transition,
+    Args, ControlEvents, Dispatch, EndingKind, EventPat, Failure, FailureShape, Mode, Policy, Shape, StageType, State,
+    Target, Timeout, Transition,
 };
 use crate::suggest::did_you_mean;
 
@@ -454,7 +454,26 @@ fn parse_dispatch(input: ParseStream) -> syn::Result<Dispatch> {
 }
 
 fn parse_transition(cx: &Ctxt, input: ParseStream) -> syn::Result<Transition> {
-    let events = Punctuated::<Path, Token![|]>::parse_separated_nonempty(input)?.into_iter().collect();
+    let mut events = Vec::new();
+    loop {
+        let pat = syn::Pat::parse_single(input)?;
+        events.push(match pat {
+            syn::Pat::Path(p) if p.qself.is_none() => EventPat { path: p.path, pat: None },
+            syn::Pat::TupleStruct(ref t) if t.qself.is_none() => EventPat { path: t.path.clone(), pat: Some(pat) },
+            syn::Pat::Struct(ref s) if s.qself.is_none() => EventPat { path: s.path.clone(), pat: Some(pat) },
+            other => {
+                return Err(syn::Error::new_spanned(
+                    other,
+                    "write the event as its variant's path, e.g. `Event::Start`, or a pattern of it, e.g. \
+                     `Event::Line(line)`; a bare name would match every event",
+                ))
+            }
+        });
+        if !input.peek(Token![|]) {
+            break;
+        }
+        input.parse::<Token![|]>()?;
+    }
     input.parse::<Token![=>]>()?;
     let target_path: Path = input.parse()?;
     let mut to = None;

@@ -406,6 +406,67 @@ fn stage_derive_checks_the_stage_id_field() {
 }
 
 #[test]
+fn event_patterns_bind_data_for_actions() {
+    let m = model(
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[dispatch(wait)]
+                #[on(Ev::Line(line) | Ev::Other { line, .. } => stay, actions = [Act::Store(line)])]
+                A,
+                #[failed]
+                F,
+            }
+        ),
+    );
+    assert_eq!(m.states[0].transitions[0].events.len(), 2);
+    let out = expand(
+        Mode::Handler,
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[dispatch(wait)]
+                #[on(Ev::Line(line) => stay, actions = [Act::Store(line)])]
+                A,
+                #[failed]
+                F,
+            }
+        ),
+    )
+    .to_string();
+    assert!(out.contains("(S :: A { .. } , Ev :: Line (line)) => :: stagewise :: __private :: Decision :: stay_with ([Act :: Store (line)])"), "{out}");
+    let e = errors(
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[on(Ev::Line(l) => Up::f, to = [A])]
+                A,
+                #[failed]
+                F,
+            }
+        ),
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("a function transition receives the whole event"));
+    let e = errors(
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[on(start => A)]
+                A,
+                #[failed]
+                F,
+            }
+        ),
+    );
+    assert!(e[0].starts_with("write the event as its variant's path"), "{e:?}");
+}
+
+#[test]
 fn event_variant_derive_names_each_variant() {
     let out = derive::event_variant(quote!(
         enum Ev {

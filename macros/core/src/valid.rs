@@ -165,10 +165,13 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
     let mut seen: Vec<String> = Vec::new();
     for t in &state.transitions {
         for event in &t.events {
-            let key = event.to_token_stream().to_string();
+            let key = match &event.pat {
+                Some(pat) => pat.to_token_stream().to_string(),
+                None => event.path.to_token_stream().to_string(),
+            };
             if seen.contains(&key) {
                 cx.error_spanned_by(
-                    event,
+                    event.pat.as_ref().map_or_else(|| event.path.to_token_stream(), ToTokens::to_token_stream),
                     format!(
                         "state `{name}` already has a transition on `{}`: one event, one transition",
                         key.replace(' ', "")
@@ -184,6 +187,12 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
             }
             Target::Stay(_) => {}
             Target::Call(path) => {
+                if let Some(pat) = t.events.iter().find_map(|e| e.pat.as_ref()) {
+                    cx.error_spanned_by(
+                        pat,
+                        "a function transition receives the whole event: name the variant only, e.g. `Event::Line`",
+                    );
+                }
                 match &t.to {
                     None => cx.error_spanned_by(
                         path,
