@@ -462,12 +462,22 @@ impl<D: Driver> Run<D> {
         loop {
             self.tally.loop_turns += 1;
             self.counters.publish(&self.tally);
-            let wake = if self.must_race() {
-                self.wait().await
+            let Run { driver, machine, ctx, timer, control, phase, .. } = self;
+            let state = machine.state();
+            *phase = Phase::Dispatch { state: state.name() };
+            let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
+            let control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
+            let wake = if policy == ControlPolicy::Block {
+                if control.is_none() && timer.event.is_none() {
+                    let message = format!("state {} blocks on the control channel, which is closed", state.name());
+                    return Turned::Fail(message);
+                }
+                race(control, timer, std::future::pending()).await
+            } else if control.is_none() && timer.event.is_none() {
+                // Nothing can race dispatch: await it alone.
+                Wake::Dispatched(driver.dispatch(state, ctx).await)
             } else {
-                let state = self.machine.state();
-                self.phase = Phase::Dispatch { state: state.name() };
-                Wake::Dispatched(self.driver.dispatch(state, &mut self.ctx).await)
+                race(control, timer, driver.dispatch(state, ctx)).await
             };
             let event = match wake {
                 Wake::Dispatched(Ok(Directive::Transition(event))) => event,
@@ -485,35 +495,6 @@ impl<D: Driver> Run<D> {
                 return Turned::Fail(message);
             }
         }
-    }
-
-    /// True when dispatch must race the control channel or the state timeout; false when it can be awaited alone.
-    fn must_race(&self) -> bool {
-        let state = self.machine.state();
-        let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
-        match policy {
-            ControlPolicy::Block => true,
-            ControlPolicy::Poll => self.control.is_some() || self.timer.event.is_some(),
-            ControlPolicy::Ignore => self.timer.event.is_some(),
-        }
-    }
-
-    /// Waits for whatever the current state's control policy lets wake it: dispatch raced against the control channel
-    /// and the state timeout.
-    async fn wait(&mut self) -> Wake<Event<D>> {
-        let Run { driver, machine, ctx, timer, control, phase, .. } = self;
-        let state = machine.state();
-        *phase = Phase::Dispatch { state: state.name() };
-        let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
-        let control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
-        if policy == ControlPolicy::Block {
-            if control.is_none() && timer.event.is_none() {
-                let message = format!("state {} blocks on the control channel, which is closed", state.name());
-                return Wake::Dispatched(Err(message.into()));
-            }
-            return race(control, timer, std::future::pending()).await;
-        }
-        race(control, timer, driver.dispatch(state, ctx)).await
     }
 
     /// The paths off the hot one: control messages, timeouts, Terminate. Panics here are caught by the callee.
