@@ -44,7 +44,7 @@ pub enum HandleError {
         supervisor: &'static str,
     },
     /// The run escalated: a failure while handling a failure.
-    Escalated(Escalation),
+    Escalated(Box<Escalation>),
     /// The task died outside the loop's protection (it should not; the loop catches panics).
     TaskPanicked(String),
 }
@@ -180,7 +180,7 @@ impl StageHandle {
         if let Some(task) = self.task.take() {
             let outcome = match task.await {
                 Ok(Ok(record)) => Ok(record),
-                Ok(Err(escalation)) => Err(HandleError::Escalated(escalation)),
+                Ok(Err(escalation)) => Err(HandleError::Escalated(Box::new(escalation))),
                 Err(e) if e.is_cancelled() => match self.last_record.get() {
                     Some(record) => Ok(record.clone()),
                     None => Err(HandleError::Ended { supervisor: self.supervisor }),
