@@ -1,37 +1,43 @@
-//! A transform stage written with `#[handler_supervised]`: the six-state supervisor of the reference (Created,
-//! Initialized, Running, Draining, Drained, Failed) upper-casing lines between two channels.
+//! The six-state transform stage of `hand_written.rs`, written with `#[handler_supervised]`: same states, events,
+//! actions, control mapping, failure path and behaviour; the macro writes the supervisor from the annotated enum.
+//! Run: `cargo run --example transform_stage`.
 //!
-//! Run with `cargo run --example transform_stage`.
+//! Created --Start--> Initialized --Ready--> Running --Eof--> Draining --Flushed--> Drained
+//! and from every state, Error --> Failed.
+
+use std::sync::Arc;
 
 use stagewise::{
-    spawn_handler_supervised, Action, BoxError, ChainEvent, Control, Decision, Directive, ErrorKind, EventIds,
-    EventVariant, Lifecycle, SpawnOptions, Stage, StageContext, StageId, StateVariant, VariantName, WriterId,
+    spawn_handler_supervised, BoxError, ChainEvent, Control, Directive, ErrorKind, EventIds, EventVariant,
+    HandlerSupervised, Journal, LifecycleRecord, MemoryJournal, Outputs, SpawnOptions, Stage, StageContext, StageId,
+    VariantName,
 };
-use tokio::sync::mpsc::{channel, Receiver, Sender};
+use tokio::sync::mpsc;
 
-// --- the supervisor: states, transitions, control and failure policy, in one place ------------------------------
+type Line = ChainEvent<String>;
 
 #[stagewise::handler_supervised(
-    stage = Uppercase, event = Ev, action = Act, context = Ctx,
-    failure = Ev::Error,
-    on_failure = [Act::ReportFailure, Act::Cleanup],
-    control(start = Ev::Initialize, drain = Ev::BeginDrain),
+    stage = Uppercase, event = UppercaseEvent, action = UppercaseAction, context = UppercaseContext,
+    failure = UppercaseEvent::Error,
+    on_failure = [UppercaseAction::ReportFailure(message), UppercaseAction::CloseOutput],
+    control(start = UppercaseEvent::Start, drain = UppercaseEvent::Drain, stop = UppercaseEvent::Error("stopped".into())),
 )]
-#[derive(Clone, Debug, PartialEq)]
-pub enum UppercaseState {
+#[derive(Debug, PartialEq)]
+enum UppercaseState {
     #[initial]
     #[control(block)]
-    #[on(Ev::Initialize => Initialized, actions = [Act::Allocate])]
+    #[on(UppercaseEvent::Start => Initialized)]
     Created,
-    #[dispatch(emit = Ev::Ready)]
-    #[on(Ev::Ready => Running)]
+    #[entry(UppercaseAction::Announce)]
+    #[dispatch(emit = UppercaseEvent::Ready)]
+    #[on(UppercaseEvent::Ready => Running)]
     Initialized,
     #[dispatch(Uppercase::next_line)]
-    #[on(Ev::Line => Uppercase::on_line, to = [Running])]
-    #[on(Ev::Eof | Ev::BeginDrain => Draining)]
+    #[on(UppercaseEvent::Processed(events) => stay, actions = [UppercaseAction::Forward(events)])]
+    #[on(UppercaseEvent::Eof | UppercaseEvent::Drain => Draining)]
     Running,
-    #[dispatch(emit = Ev::DrainComplete)]
-    #[on(Ev::DrainComplete => Drained, actions = [Act::ForwardEof, Act::Cleanup])]
+    #[dispatch(emit = UppercaseEvent::Flushed)]
+    #[on(UppercaseEvent::Flushed => Drained, actions = [UppercaseAction::CloseOutput])]
     Draining,
     #[terminal]
     Drained,
@@ -39,116 +45,123 @@ pub enum UppercaseState {
     Failed(String),
 }
 
-#[derive(Stage)]
-pub struct Uppercase {
-    #[stage_id]
-    id: StageId,
-    input: Receiver<ChainEvent<String>>,
-}
-
-// --- the stage's own work: what Running does each turn, and how a line is transformed ---------------------------
-
-impl Uppercase {
-    /// Waits for the next input line; the end of the input becomes `Eof`.
-    async fn next_line(&mut self, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
-        Ok(Directive::Transition(self.input.recv().await.map_or(Ev::Eof, Ev::Line)))
-    }
-
-    /// Upper-cases a line; an event that already failed upstream passes through untouched.
-    fn on_line(_state: &UppercaseState, event: Ev, _ctx: &mut Ctx) -> Decision<UppercaseState, Act> {
-        let Ev::Line(mut line) = event else { return Decision::Unhandled };
-        if !line.is_error() {
-            line.payload = line.payload.to_uppercase();
-        }
-        Decision::stay_with([Act::Emit(line)])
-    }
-}
-
-// --- events, actions and context: the stage's domain types -------------------------------------------------------
-
 #[derive(Debug, EventVariant)]
-pub enum Ev {
-    Initialize,
+enum UppercaseEvent {
+    Start,
     Ready,
-    Line(ChainEvent<String>),
+    Processed(Outputs<String>),
     Eof,
-    BeginDrain,
-    DrainComplete,
+    Drain,
+    Flushed,
     Error(String),
 }
 
 #[derive(Debug, VariantName)]
-pub enum Act {
-    Allocate,
-    Emit(ChainEvent<String>),
-    ForwardEof,
-    Cleanup,
-    ReportFailure,
+enum UppercaseAction {
+    Announce,
+    Forward(Outputs<String>),
+    CloseOutput,
+    ReportFailure(String),
 }
 
-pub struct Ctx {
-    output: Option<Sender<ChainEvent<String>>>,
-    ids: EventIds,
-    emitted: u64,
+struct UppercaseContext {
+    output: Option<mpsc::Sender<Line>>,
+    forwarded: u64,
 }
 
-impl Action<Ctx> for Act {
+impl stagewise::Action<UppercaseContext> for UppercaseAction {
     fn name(&self) -> &'static str {
         self.variant_name()
     }
 
-    async fn execute(self, ctx: &mut Ctx) -> Result<(), BoxError> {
+    async fn execute(self, ctx: &mut UppercaseContext) -> Result<(), BoxError> {
         match self {
-            Act::Allocate | Act::Cleanup => Ok(()),
-            Act::Emit(mut line) => {
-                line.id = ctx.ids.next_id();
-                ctx.emitted += 1;
+            UppercaseAction::Announce => println!("  [uppercase] initialized"),
+            UppercaseAction::Forward(events) => {
                 let output = ctx.output.as_ref().ok_or("output already closed")?;
-                output.send(line).await.map_err(|_| "downstream hung up")?;
-                Ok(())
+                for event in events {
+                    output.send(event).await.map_err(|_| "downstream closed")?;
+                    ctx.forwarded += 1;
+                }
             }
-            Act::ForwardEof => {
-                ctx.output = None; // dropping the sender is end-of-stream downstream
-                Ok(())
-            }
-            Act::ReportFailure => {
-                eprintln!("uppercase failed after {} lines", ctx.emitted);
-                Ok(())
-            }
+            UppercaseAction::CloseOutput => ctx.output = None,
+            UppercaseAction::ReportFailure(why) => eprintln!("  [uppercase] failed: {why}"),
         }
+        Ok(())
+    }
+}
+
+#[derive(Stage)]
+struct Uppercase {
+    #[stage_id]
+    id: StageId,
+    input: mpsc::Receiver<Line>,
+}
+
+impl Uppercase {
+    async fn next_line(&mut self, _ctx: &mut UppercaseContext) -> Result<Directive<UppercaseEvent>, BoxError> {
+        Ok(match self.input.recv().await {
+            Some(line) => Directive::Transition(UppercaseEvent::Processed(self.run_if_not_error(line, |mut line| {
+                line.payload = line.payload.to_uppercase();
+                Outputs::from_iter([line])
+            }))),
+            None => Directive::Transition(UppercaseEvent::Eof),
+        })
     }
 }
 
 #[tokio::main]
 async fn main() {
-    let (to_stage, input) = channel(8);
-    let (output, mut from_stage) = channel(8);
-    let id = StageId(2);
-    let stage = Uppercase { id, input };
-    let ctx = Ctx { output: Some(output), ids: EventIds::new(WriterId::Stage(id)), emitted: 0 };
-    let mut handle = spawn_handler_supervised(stage, UppercaseState::INITIAL, ctx, SpawnOptions::default());
-    handle.send(Control::Start).await.expect("stage is running");
+    let (to_stage, input) = mpsc::channel(8);
+    let (output, mut from_stage) = mpsc::channel(8);
+    let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let stage = Uppercase { id: StageId(1), input };
+    let ctx = UppercaseContext { output: Some(output), forwarded: 0 };
+    let options = SpawnOptions { journal: journal.clone(), ..SpawnOptions::default() };
+    let mut handle = spawn_handler_supervised(stage, UppercaseState::INITIAL, ctx, options);
 
-    let mut upstream = EventIds::new(WriterId::Stage(StageId(1)));
-    let source = StageContext::new(StageId(1), "lines");
-    for (i, text) in ["hello", "malformed", "world"].into_iter().enumerate() {
-        let mut event = ChainEvent::new(upstream.next_id(), source.clone(), text.to_owned());
-        if i == 1 {
-            event = event.into_error(ErrorKind::Parse, "not a line");
+    let mut states = handle.subscribe();
+    let watcher = tokio::spawn(async move {
+        while states.changed().await.is_ok() {
+            println!("  [watch] state -> {}", states.borrow_and_update().name);
         }
-        to_stage.send(event).await.expect("stage reads its input");
-    }
-    drop(to_stage); // end of input: Running -> Draining -> Drained
+    });
 
-    let mut lines = Vec::new();
+    let source = tokio::spawn(async move {
+        let mut ids = EventIds::new(StageId(0).into());
+        let context = StageContext::new(StageId(0), "source");
+        for text in ["hello", "supervised", "world"] {
+            to_stage.send(ChainEvent::new(ids.next_id(), context.clone(), text.to_owned())).await.unwrap();
+        }
+        let bad = ChainEvent::new(ids.next_id(), context.clone(), "\u{fffd}garbled".to_owned())
+            .into_error(ErrorKind::Parse, "upstream could not decode this line");
+        to_stage.send(bad).await.unwrap();
+        // Dropping the sender is end of stream.
+    });
+
+    println!("uppercase stage spawned in state {}; sending Start", handle.state().name);
+    handle.send(Control::Start).await.expect("stage is running");
+    source.await.unwrap();
+
+    let mut seen = Vec::new();
     while let Some(event) = from_stage.recv().await {
-        lines.push(event.payload);
+        match &event.status {
+            stagewise::ProcessingStatus::Success => println!("  [out] {}", event.payload),
+            stagewise::ProcessingStatus::Error { message, .. } => {
+                println!("  [out] passed through untouched, status error: {message}");
+            }
+        }
+        seen.push(event.payload);
     }
-    let record = handle.outcome().await.expect("no escalation");
-    println!("{lines:?}");
-    println!("{record}");
-    assert_eq!(lines, ["HELLO", "malformed", "WORLD"]);
-    assert_eq!(record.lifecycle, Lifecycle::Completed);
-    assert_eq!(handle.state().name, UppercaseState::Drained.name());
-    println!("{}", UppercaseState::MERMAID);
+
+    let outcome = handle.outcome().await.expect("the stage ends without escalating");
+    watcher.await.unwrap();
+    println!("outcome: {outcome}");
+    println!("lifecycle journal:");
+    for record in journal.read_from(0).expect("memory journal reads") {
+        println!("  {record}");
+    }
+    assert_eq!(seen, ["HELLO", "SUPERVISED", "WORLD", "\u{fffd}garbled"]);
+    assert_eq!(outcome.lifecycle, stagewise::Lifecycle::Completed);
+    println!("\n{}", UppercaseState::MERMAID);
 }

@@ -155,7 +155,7 @@ impl ::stagewise::__private::Machine for Store {
 )]
 impl ::stagewise::__private::Supervisor for Store {
     fn name(&self) -> &'static str {
-        "Store"
+        "store"
     }
 }
 #[automatically_derived]

@@ -174,7 +174,7 @@ impl ::stagewise::__private::Machine for Lines {
 )]
 impl ::stagewise::__private::Supervisor for Lines {
     fn name(&self) -> &'static str {
-        "Lines"
+        "lines"
     }
 }
 #[automatically_derived]

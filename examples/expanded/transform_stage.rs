@@ -1,18 +1,22 @@
 // @generated from examples/transform_stage.rs by tests/expanded.rs: the stagewise macros expanded, nothing else.
 // Not compiled. Refresh with `STAGEWISE_BLESS=1 cargo test --test expanded`.
 
-//! A transform stage written with `#[handler_supervised]`: the six-state supervisor of the reference (Created,
-//! Initialized, Running, Draining, Drained, Failed) upper-casing lines between two channels.
+//! The six-state transform stage of `hand_written.rs`, written with `#[handler_supervised]`: same states, events,
+//! actions, control mapping, failure path and behaviour; the macro writes the supervisor from the annotated enum.
+//! Run: `cargo run --example transform_stage`.
 //!
-//! Run with `cargo run --example transform_stage`.
+//! Created --Start--> Initialized --Ready--> Running --Eof--> Draining --Flushed--> Drained
+//! and from every state, Error --> Failed.
+use std::sync::Arc;
 use stagewise::{
-    spawn_handler_supervised, Action, BoxError, ChainEvent, Control, Decision, Directive,
-    ErrorKind, EventIds, EventVariant, Lifecycle, SpawnOptions, Stage, StageContext,
-    StageId, StateVariant, VariantName, WriterId,
+    spawn_handler_supervised, BoxError, ChainEvent, Control, Directive, ErrorKind,
+    EventIds, EventVariant, HandlerSupervised, Journal, LifecycleRecord, MemoryJournal,
+    Outputs, SpawnOptions, Stage, StageContext, StageId, VariantName,
 };
-use tokio::sync::mpsc::{channel, Receiver, Sender};
-#[derive(Clone, Debug, PartialEq)]
-pub enum UppercaseState {
+use tokio::sync::mpsc;
+type Line = ChainEvent<String>;
+#[derive(Debug, PartialEq)]
+enum UppercaseState {
     Created,
     Initialized,
     Running,
@@ -85,7 +89,7 @@ impl UppercaseState {
     pub const INITIAL: Self = UppercaseState::Created;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Initialized: Initialize\n    Initialized --> Running: Ready\n    Running --> Running: Line / Uppercase::on_line()\n    Running --> Draining: Eof, BeginDrain\n    Draining --> Drained: DrainComplete\n    Drained --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Created --> Failed: Error (failure)\n    Initialized --> Failed: Error (failure)\n    Running --> Failed: Error (failure)\n    Draining --> Failed: Error (failure)\n    Drained --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Initialized: Start\n    Initialized --> Running: Ready\n    Running --> Running: Processed (stay)\n    Running --> Draining: Eof, Drain\n    Draining --> Drained: Flushed\n    Drained --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Created --> Failed: Error (failure)\n    Initialized --> Failed: Error (failure)\n    Running --> Failed: Error (failure)\n    Draining --> Failed: Error (failure)\n    Drained --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(
@@ -101,58 +105,63 @@ impl UppercaseState {
 )]
 impl ::stagewise::__private::Machine for Uppercase {
     type State = UppercaseState;
-    type Event = Ev;
-    type Context = Ctx;
-    type Action = Act;
+    type Event = UppercaseEvent;
+    type Context = UppercaseContext;
+    type Action = UppercaseAction;
     fn transition(
         state: &Self::State,
         event: Self::Event,
         ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
         match (state, event) {
-            (UppercaseState::Created { .. }, Ev::Initialize { .. }) => {
-                ::stagewise::__private::Decision::goto_with(
-                    UppercaseState::Initialized,
-                    [Act::Allocate],
-                )
+            (UppercaseState::Created { .. }, UppercaseEvent::Start { .. }) => {
+                ::stagewise::__private::Decision::goto(UppercaseState::Initialized)
             }
-            (UppercaseState::Initialized { .. }, Ev::Ready { .. }) => {
+            (UppercaseState::Initialized { .. }, UppercaseEvent::Ready { .. }) => {
                 ::stagewise::__private::Decision::goto(UppercaseState::Running)
             }
-            (UppercaseState::Running { .. }, event @ Ev::Line { .. }) => {
-                let decision: ::stagewise::__private::Decision<
-                    Self::State,
-                    Self::Action,
-                > = Uppercase::on_line(state, event, ctx);
-                #[cfg(debug_assertions)]
-                ::stagewise::__private::check_target(
-                    &decision,
-                    |next| ::core::matches!(next, UppercaseState::Running { .. }),
-                    "Uppercase::on_line",
-                );
-                decision
+            (UppercaseState::Running { .. }, UppercaseEvent::Processed(events)) => {
+                ::stagewise::__private::Decision::stay_with([
+                    UppercaseAction::Forward(events),
+                ])
             }
-            (UppercaseState::Running { .. }, Ev::Eof { .. } | Ev::BeginDrain { .. }) => {
-                ::stagewise::__private::Decision::goto(UppercaseState::Draining)
-            }
-            (UppercaseState::Draining { .. }, Ev::DrainComplete { .. }) => {
+            (
+                UppercaseState::Running { .. },
+                UppercaseEvent::Eof { .. } | UppercaseEvent::Drain { .. },
+            ) => ::stagewise::__private::Decision::goto(UppercaseState::Draining),
+            (UppercaseState::Draining { .. }, UppercaseEvent::Flushed { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     UppercaseState::Drained,
-                    [Act::ForwardEof, Act::Cleanup],
+                    [UppercaseAction::CloseOutput],
                 )
             }
-            (UppercaseState::Failed { .. }, Ev::Error { .. }) => {
+            (UppercaseState::Failed { .. }, UppercaseEvent::Error { .. }) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, Ev::Error(message)) => {
+            (_, UppercaseEvent::Error(message)) => {
+                let next = UppercaseState::Failed(::core::clone::Clone::clone(&message));
                 ::stagewise::__private::Decision::goto_with(
-                    UppercaseState::Failed(message),
-                    [Act::ReportFailure, Act::Cleanup],
+                    next,
+                    [
+                        UppercaseAction::ReportFailure(message),
+                        UppercaseAction::CloseOutput,
+                    ],
                 )
             }
             _ => ::stagewise::__private::Decision::Unhandled,
+        }
+    }
+    fn on_entry(
+        state: &Self::State,
+        actions: &mut ::stagewise::__private::Actions<Self::Action>,
+    ) {
+        match state {
+            UppercaseState::Initialized { .. } => {
+                actions.push(UppercaseAction::Announce);
+            }
+            _ => {}
         }
     }
     fn control_event(
@@ -160,12 +169,14 @@ impl ::stagewise::__private::Machine for Uppercase {
     ) -> ::core::option::Option<Self::Event> {
         match control {
             ::stagewise::__private::Control::Start => {
-                ::core::option::Option::Some(Ev::Initialize)
+                ::core::option::Option::Some(UppercaseEvent::Start)
             }
             ::stagewise::__private::Control::Drain => {
-                ::core::option::Option::Some(Ev::BeginDrain)
+                ::core::option::Option::Some(UppercaseEvent::Drain)
             }
-            ::stagewise::__private::Control::Stop => ::core::option::Option::None,
+            ::stagewise::__private::Control::Stop => {
+                ::core::option::Option::Some(UppercaseEvent::Error("stopped".into()))
+            }
         }
     }
 }
@@ -183,7 +194,7 @@ impl ::stagewise::__private::Machine for Uppercase {
 )]
 impl ::stagewise::__private::Supervisor for Uppercase {
     fn name(&self) -> &'static str {
-        "Uppercase"
+        "uppercase"
     }
 }
 #[automatically_derived]
@@ -214,7 +225,9 @@ impl ::stagewise::__private::HandlerSupervised for Uppercase {
                 UppercaseState::Created { .. } => ::core::future::pending().await,
                 UppercaseState::Initialized { .. } => {
                     ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Transition(Ev::Ready),
+                        ::stagewise::__private::Directive::Transition(
+                            UppercaseEvent::Ready,
+                        ),
                     )
                 }
                 UppercaseState::Running { .. } => {
@@ -224,7 +237,9 @@ impl ::stagewise::__private::HandlerSupervised for Uppercase {
                 }
                 UppercaseState::Draining { .. } => {
                     ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Transition(Ev::DrainComplete),
+                        ::stagewise::__private::Directive::Transition(
+                            UppercaseEvent::Flushed,
+                        ),
                     )
                 }
                 UppercaseState::Drained { .. } => {
@@ -250,13 +265,84 @@ impl ::stagewise::__private::HandlerSupervised for Uppercase {
         &self,
         message: ::stagewise::__private::String,
     ) -> Self::Event {
-        Ev::Error(message)
+        UppercaseEvent::Error(message)
     }
 }
-pub struct Uppercase {
+#[derive(Debug)]
+enum UppercaseEvent {
+    Start,
+    Ready,
+    Processed(Outputs<String>),
+    Eof,
+    Drain,
+    Flushed,
+    Error(String),
+}
+#[automatically_derived]
+impl ::stagewise::__private::EventVariant for UppercaseEvent {
+    fn name(&self) -> &'static str {
+        match self {
+            UppercaseEvent::Start { .. } => "Start",
+            UppercaseEvent::Ready { .. } => "Ready",
+            UppercaseEvent::Processed { .. } => "Processed",
+            UppercaseEvent::Eof { .. } => "Eof",
+            UppercaseEvent::Drain { .. } => "Drain",
+            UppercaseEvent::Flushed { .. } => "Flushed",
+            UppercaseEvent::Error { .. } => "Error",
+        }
+    }
+}
+#[derive(Debug)]
+enum UppercaseAction {
+    Announce,
+    Forward(Outputs<String>),
+    CloseOutput,
+    ReportFailure(String),
+}
+#[automatically_derived]
+#[allow(dead_code)]
+impl UppercaseAction {
+    /// The variant's name, for logs (e.g. `Action::name`).
+    #[must_use]
+    pub const fn variant_name(&self) -> &'static str {
+        match self {
+            UppercaseAction::Announce { .. } => "Announce",
+            UppercaseAction::Forward { .. } => "Forward",
+            UppercaseAction::CloseOutput { .. } => "CloseOutput",
+            UppercaseAction::ReportFailure { .. } => "ReportFailure",
+        }
+    }
+}
+struct UppercaseContext {
+    output: Option<mpsc::Sender<Line>>,
+    forwarded: u64,
+}
+impl stagewise::Action<UppercaseContext> for UppercaseAction {
+    fn name(&self) -> &'static str {
+        self.variant_name()
+    }
+    async fn execute(self, ctx: &mut UppercaseContext) -> Result<(), BoxError> {
+        match self {
+            UppercaseAction::Announce => println!("  [uppercase] initialized"),
+            UppercaseAction::Forward(events) => {
+                let output = ctx.output.as_ref().ok_or("output already closed")?;
+                for event in events {
+                    output.send(event).await.map_err(|_| "downstream closed")?;
+                    ctx.forwarded += 1;
+                }
+            }
+            UppercaseAction::CloseOutput => ctx.output = None,
+            UppercaseAction::ReportFailure(why) => {
+                eprintln!("  [uppercase] failed: {why}")
+            }
+        }
+        Ok(())
+    }
+}
+struct Uppercase {
     #[stage_id]
     id: StageId,
-    input: Receiver<ChainEvent<String>>,
+    input: mpsc::Receiver<Line>,
 }
 #[automatically_derived]
 impl ::stagewise::__private::StageFields for Uppercase {
@@ -265,141 +351,95 @@ impl ::stagewise::__private::StageFields for Uppercase {
     }
 }
 impl Uppercase {
-    /// Waits for the next input line; the end of the input becomes `Eof`.
-    async fn next_line(&mut self, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
-        Ok(Directive::Transition(self.input.recv().await.map_or(Ev::Eof, Ev::Line)))
-    }
-    /// Upper-cases a line; an event that already failed upstream passes through untouched.
-    fn on_line(
-        _state: &UppercaseState,
-        event: Ev,
-        _ctx: &mut Ctx,
-    ) -> Decision<UppercaseState, Act> {
-        let Ev::Line(mut line) = event else { return Decision::Unhandled };
-        if !line.is_error() {
-            line.payload = line.payload.to_uppercase();
-        }
-        Decision::stay_with([Act::Emit(line)])
-    }
-}
-#[derive(Debug)]
-pub enum Ev {
-    Initialize,
-    Ready,
-    Line(ChainEvent<String>),
-    Eof,
-    BeginDrain,
-    DrainComplete,
-    Error(String),
-}
-#[automatically_derived]
-impl ::stagewise::__private::EventVariant for Ev {
-    fn name(&self) -> &'static str {
-        match self {
-            Ev::Initialize { .. } => "Initialize",
-            Ev::Ready { .. } => "Ready",
-            Ev::Line { .. } => "Line",
-            Ev::Eof { .. } => "Eof",
-            Ev::BeginDrain { .. } => "BeginDrain",
-            Ev::DrainComplete { .. } => "DrainComplete",
-            Ev::Error { .. } => "Error",
-        }
-    }
-}
-#[derive(Debug)]
-pub enum Act {
-    Allocate,
-    Emit(ChainEvent<String>),
-    ForwardEof,
-    Cleanup,
-    ReportFailure,
-}
-#[automatically_derived]
-#[allow(dead_code)]
-impl Act {
-    /// The variant's name, for logs (e.g. `Action::name`).
-    #[must_use]
-    pub const fn variant_name(&self) -> &'static str {
-        match self {
-            Act::Allocate { .. } => "Allocate",
-            Act::Emit { .. } => "Emit",
-            Act::ForwardEof { .. } => "ForwardEof",
-            Act::Cleanup { .. } => "Cleanup",
-            Act::ReportFailure { .. } => "ReportFailure",
-        }
-    }
-}
-pub struct Ctx {
-    output: Option<Sender<ChainEvent<String>>>,
-    ids: EventIds,
-    emitted: u64,
-}
-impl Action<Ctx> for Act {
-    fn name(&self) -> &'static str {
-        self.variant_name()
-    }
-    async fn execute(self, ctx: &mut Ctx) -> Result<(), BoxError> {
-        match self {
-            Act::Allocate | Act::Cleanup => Ok(()),
-            Act::Emit(mut line) => {
-                line.id = ctx.ids.next_id();
-                ctx.emitted += 1;
-                let output = ctx.output.as_ref().ok_or("output already closed")?;
-                output.send(line).await.map_err(|_| "downstream hung up")?;
-                Ok(())
-            }
-            Act::ForwardEof => {
-                ctx.output = None;
-                Ok(())
-            }
-            Act::ReportFailure => {
-                eprintln!("uppercase failed after {} lines", ctx.emitted);
-                Ok(())
-            }
-        }
+    async fn next_line(
+        &mut self,
+        _ctx: &mut UppercaseContext,
+    ) -> Result<Directive<UppercaseEvent>, BoxError> {
+        Ok(
+            match self.input.recv().await {
+                Some(line) => {
+                    Directive::Transition(
+                        UppercaseEvent::Processed(
+                            self
+                                .run_if_not_error(
+                                    line,
+                                    |mut line| {
+                                        line.payload = line.payload.to_uppercase();
+                                        Outputs::from_iter([line])
+                                    },
+                                ),
+                        ),
+                    )
+                }
+                None => Directive::Transition(UppercaseEvent::Eof),
+            },
+        )
     }
 }
 #[tokio::main]
 async fn main() {
-    let (to_stage, input) = channel(8);
-    let (output, mut from_stage) = channel(8);
-    let id = StageId(2);
-    let stage = Uppercase { id, input };
-    let ctx = Ctx {
+    let (to_stage, input) = mpsc::channel(8);
+    let (output, mut from_stage) = mpsc::channel(8);
+    let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let stage = Uppercase { id: StageId(1), input };
+    let ctx = UppercaseContext {
         output: Some(output),
-        ids: EventIds::new(WriterId::Stage(id)),
-        emitted: 0,
+        forwarded: 0,
+    };
+    let options = SpawnOptions {
+        journal: journal.clone(),
+        ..SpawnOptions::default()
     };
     let mut handle = spawn_handler_supervised(
         stage,
         UppercaseState::INITIAL,
         ctx,
-        SpawnOptions::default(),
+        options,
     );
-    handle.send(Control::Start).await.expect("stage is running");
-    let mut upstream = EventIds::new(WriterId::Stage(StageId(1)));
-    let source = StageContext::new(StageId(1), "lines");
-    for (i, text) in ["hello", "malformed", "world"].into_iter().enumerate() {
-        let mut event = ChainEvent::new(
-            upstream.next_id(),
-            source.clone(),
-            text.to_owned(),
-        );
-        if i == 1 {
-            event = event.into_error(ErrorKind::Parse, "not a line");
+    let mut states = handle.subscribe();
+    let watcher = tokio::spawn(async move {
+        while states.changed().await.is_ok() {
+            println!("  [watch] state -> {}", states.borrow_and_update().name);
         }
-        to_stage.send(event).await.expect("stage reads its input");
-    }
-    drop(to_stage);
-    let mut lines = Vec::new();
+    });
+    let source = tokio::spawn(async move {
+        let mut ids = EventIds::new(StageId(0).into());
+        let context = StageContext::new(StageId(0), "source");
+        for text in ["hello", "supervised", "world"] {
+            to_stage
+                .send(ChainEvent::new(ids.next_id(), context.clone(), text.to_owned()))
+                .await
+                .unwrap();
+        }
+        let bad = ChainEvent::new(
+                ids.next_id(),
+                context.clone(),
+                "\u{fffd}garbled".to_owned(),
+            )
+            .into_error(ErrorKind::Parse, "upstream could not decode this line");
+        to_stage.send(bad).await.unwrap();
+    });
+    println!("uppercase stage spawned in state {}; sending Start", handle.state().name);
+    handle.send(Control::Start).await.expect("stage is running");
+    source.await.unwrap();
+    let mut seen = Vec::new();
     while let Some(event) = from_stage.recv().await {
-        lines.push(event.payload);
+        match &event.status {
+            stagewise::ProcessingStatus::Success => println!("  [out] {}", event.payload),
+            stagewise::ProcessingStatus::Error { message, .. } => {
+                println!("  [out] passed through untouched, status error: {message}");
+            }
+        }
+        seen.push(event.payload);
     }
-    let record = handle.outcome().await.expect("no escalation");
-    println!("{lines:?}");
-    println!("{record}");
-    assert_eq!(lines, ["HELLO", "malformed", "WORLD"]);
-    assert_eq!(record.lifecycle, Lifecycle::Completed);
-    assert_eq!(handle.state().name, UppercaseState::Drained.name());
-    println!("{}", UppercaseState::MERMAID);
+    let outcome = handle.outcome().await.expect("the stage ends without escalating");
+    watcher.await.unwrap();
+    println!("outcome: {outcome}");
+    println!("lifecycle journal:");
+    for record in journal.read_from(0).expect("memory journal reads") {
+        println!("  {record}");
+    }
+    assert_eq!(seen, ["HELLO", "SUPERVISED", "WORLD", "\u{fffd}garbled"]);
+    assert_eq!(outcome.lifecycle, stagewise::Lifecycle::Completed);
+    println!("\n{}", UppercaseState::MERMAID);
 }

@@ -142,6 +142,30 @@ fn actions_list(exprs: &[Expr]) -> TokenStream {
     quote!([#(#exprs),*])
 }
 
+/// True when `tokens` contain the identifier `name` anywhere.
+fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
+        _ => false,
+    })
+}
+
+/// The failed state built from `message` (an expression of the failure's description).
+fn failed_next(model: &Model, message: TokenStream) -> TokenStream {
+    let enum_ident = &model.ident;
+    let Some(failed) = model.failed() else { return TokenStream::new() };
+    let failed_ident = &failed.ident;
+    match &failed.fields {
+        None => quote!(#enum_ident::#failed_ident),
+        Some(syn::Fields::Named(named)) => {
+            let field = named.named.first().and_then(|f| f.ident.as_ref());
+            quote!(#enum_ident::#failed_ident { #field: #message })
+        }
+        Some(_) => quote!(#enum_ident::#failed_ident(#message)),
+    }
+}
+
 /// The failed state built from the failure event's message, and the pattern that binds that message.
 fn failure_parts(model: &Model) -> Option<(TokenStream, TokenStream, TokenStream)> {
     let failure = model.args.failure.as_ref()?;
@@ -215,15 +239,26 @@ fn transition_fn(model: &Model) -> TokenStream {
         let failed = model.failed().expect("failure_parts checked it");
         let fpat = state_pat(model, failed);
         arms.push(quote!((#fpat, #ignore_pat) => #p::Decision::Stay { actions: #p::Actions::new() }));
+        let next_cloned = failed_next(model, quote!(::core::clone::Clone::clone(&message)));
+        // Failure actions may name `message`, the failure's description; the failed state then gets a clone.
+        let failure_arm = |spat: TokenStream, actions: &[Expr]| {
+            let uses_message = failed.shape != Shape::Unit && actions.iter().any(|a| mentions(quote!(#a), "message"));
+            let list = actions_list(actions);
+            if uses_message {
+                quote!((#spat, #pat) => {
+                    let next = #next_cloned;
+                    #p::Decision::goto_with(next, #list)
+                })
+            } else {
+                quote!((#spat, #pat) => #p::Decision::goto_with(#next, #list))
+            }
+        };
         for state in &model.states {
             if let Some((actions, _)) = &state.on_failure {
-                let spat = state_pat(model, state);
-                let actions = actions_list(actions);
-                arms.push(quote!((#spat, #pat) => #p::Decision::goto_with(#next, #actions)));
+                arms.push(failure_arm(state_pat(model, state), actions));
             }
         }
-        let actions = actions_list(&model.args.on_failure);
-        arms.push(quote!((_, #pat) => #p::Decision::goto_with(#next, #actions)));
+        arms.push(failure_arm(quote!(_), &model.args.on_failure));
     }
     quote! {
         fn transition(

@@ -277,21 +277,42 @@ impl Model {
         self.states.iter().find(|s| s.is_failed())
     }
 
-    /// The supervisor's name: `name = ".."`, else the stage type's last path segment.
+    /// The supervisor's name: `name = ".."`, else the stage type's last path segment in snake case
+    /// (`AccessLog` -> `access_log`), as names in logs and lifecycle records are written.
     pub fn supervisor_name(&self) -> String {
         if let Some(name) = &self.args.name {
             return name.value();
         }
-        match self.args.stage.as_ref().map(|s| &s.ty) {
+        let ident = match self.args.stage.as_ref().map(|s| &s.ty) {
             Some(Type::Path(p)) => {
                 p.path.segments.last().map_or_else(|| self.ident.to_string(), |s| s.ident.to_string())
             }
             _ => self.ident.to_string(),
-        }
+        };
+        snake_case(&ident)
     }
 }
 
 /// The last segment of a path, for names in diagrams and messages.
 pub fn last_ident(path: &Path) -> String {
     path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default()
+}
+
+/// `AccessLog` -> `access_log`, `HTTPServer` -> `http_server`.
+pub fn snake_case(ident: &str) -> String {
+    let chars: Vec<char> = ident.chars().collect();
+    let mut out = String::with_capacity(ident.len() + 4);
+    for (i, c) in chars.iter().enumerate() {
+        if c.is_uppercase() {
+            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(*c);
+        }
+    }
+    out
 }

@@ -63,7 +63,9 @@ fn uppercase() -> TokenStream {
 fn model_reads_keys_states_and_transitions_in_source_order() {
     let m = model(keys(), uppercase());
     assert_eq!(m.ident, "UppercaseState");
-    assert_eq!(m.supervisor_name(), "Up");
+    assert_eq!(m.supervisor_name(), "up");
+    assert_eq!(crate::model::snake_case("AccessLog"), "access_log");
+    assert_eq!(crate::model::snake_case("HTTPServer"), "http_server");
     assert_eq!(m.args.on_failure.len(), 1);
     assert_eq!(m.args.failure.as_ref().unwrap().shape, FailureShape::Tuple);
     let names: Vec<String> = m.states.iter().map(|s| s.ident.to_string()).collect();
@@ -107,7 +109,7 @@ fn struct_failure_event_and_generic_stage_are_parsed() {
     );
     assert_eq!(m.args.failure.as_ref().unwrap().shape, FailureShape::Named(syn::parse_quote!(reason)));
     assert_eq!(m.args.stage.as_ref().unwrap().generics.params.len(), 1);
-    assert_eq!(m.supervisor_name(), "Worker");
+    assert_eq!(m.supervisor_name(), "worker");
 }
 
 #[test]
@@ -168,6 +170,21 @@ fn failure_transition_is_generated_once_idempotent_and_overridable() {
     assert!(i.is_some() && o.is_some() && a.is_some(), "{out}");
     assert!(i < o && o < a, "failed state first, per-state overrides next, the any-state edge last");
     assert_eq!(out.matches("Ev :: Error (message)) =>").count(), 2);
+}
+
+#[test]
+fn failure_actions_may_use_the_message() {
+    let args = quote!(
+        stage = Up,
+        event = Ev,
+        action = Act,
+        context = Ctx,
+        failure = Ev::Error,
+        on_failure = [Act::Report(message), Act::Close]
+    );
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    let arm = "(_ , Ev :: Error (message)) => { let next = UppercaseState :: Failed (:: core :: clone :: Clone :: clone (& message)) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }";
+    assert!(out.contains(arm), "{out}");
 }
 
 #[test]
