@@ -25,7 +25,6 @@ type Line = ChainEvent<String>;
 #[derive(Debug, PartialEq)]
 enum UppercaseState {
     #[initial]
-    #[control(block)]
     #[on(UppercaseEvent::Start => Initialized)]
     Created,
     #[entry(UppercaseAction::Announce)]
@@ -93,7 +92,6 @@ impl stagewise::Action<UppercaseContext> for UppercaseAction {
 
 #[derive(Stage)]
 struct Uppercase {
-    #[stage_id]
     id: StageId,
     input: mpsc::Receiver<Line>,
 }

@@ -340,7 +340,6 @@ impl stagewise::Action<UppercaseContext> for UppercaseAction {
     }
 }
 struct Uppercase {
-    #[stage_id]
     id: StageId,
     input: mpsc::Receiver<Line>,
 }

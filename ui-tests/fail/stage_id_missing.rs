@@ -2,7 +2,6 @@ use stagewise::Stage;
 
 #[derive(Stage)]
 struct Source {
-    id: stagewise::StageId,
     lines: Vec<String>,
 }
 

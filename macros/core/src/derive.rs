@@ -37,8 +37,8 @@ fn flag_ok(cx: &Ctxt, attr: &syn::Attribute, what: &str) {
     }
 }
 
-/// `#[derive(Stage)]`: implements the runtime's `StageFields` from the `#[stage_id]` (and optional `#[writer_id]`)
-/// field.
+/// `#[derive(Stage)]`: implements the runtime's `StageFields` from the stage id field (the one marked `#[stage_id]`,
+/// or else the only field written `StageId`) and the optional `#[writer_id]` field.
 pub fn stage(input: TokenStream) -> TokenStream {
     let input: DeriveInput = match syn::parse2(input) {
         Ok(input) => input,
@@ -83,13 +83,25 @@ pub fn stage(input: TokenStream) -> TokenStream {
                 }
             }
             if stage_id.is_none() {
-                cx.error_spanned_by(
-                    ident,
-                    format!(
-                        "stage `{ident}` has no stage id: add a field `#[stage_id] id: StageId` \
-                         (or mark the existing `StageId` field with `#[stage_id]`)"
+                // Unmarked, the one field written `StageId` is the stage id.
+                let candidates: Vec<Member> = data
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, f)| is_type(&f.ty, "StageId"))
+                    .map(|(i, f)| f.ident.clone().map_or_else(|| Member::Unnamed(i.into()), Member::Named))
+                    .collect();
+                match candidates.as_slice() {
+                    [only] => stage_id = Some(only.clone()),
+                    [] => cx.error_spanned_by(
+                        ident,
+                        format!("stage `{ident}` has no stage id: add a field `id: StageId` (or mark the field that holds it `#[stage_id]`)"),
                     ),
-                );
+                    _ => cx.error_spanned_by(
+                        ident,
+                        format!("stage `{ident}` has several `StageId` fields: mark its own with `#[stage_id]`"),
+                    ),
+                }
             }
         }
         Data::Enum(data) => cx.error_spanned_by(

@@ -236,11 +236,15 @@ impl State {
         matches!(self.ending, Some((EndingKind::Failed, _)))
     }
 
-    /// The control policy the state ends up with: terminal states ignore the channel, others poll by default.
+    /// The control policy the state ends up with: terminal states ignore the channel; states without a dispatch
+    /// block; states with one poll.
     pub fn policy(&self) -> Policy {
         match (self.is_terminal(), &self.control) {
             (true, _) => Policy::Ignore,
             (false, Some((policy, _))) => *policy,
+            // A state with no work of its own waits for control messages or its timeout: that is `Block`, which
+            // also fails fast instead of hanging when there is no control channel and no timeout.
+            (false, None) if matches!(self.dispatch, None | Some((Dispatch::Wait, _))) => Policy::Block,
             (false, None) => Policy::Poll,
         }
     }

@@ -74,6 +74,22 @@ fn model_reads_keys_states_and_transitions_in_source_order() {
     assert_eq!(m.failed().unwrap().ident, "Failed");
     assert_eq!(m.states[0].policy(), Policy::Block);
     assert_eq!(m.states[1].policy(), Policy::Poll);
+    let waits = model(
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[on(Ev::Start => B)]
+                A,
+                #[dispatch(emit = Ev::Eof)]
+                B,
+                #[failed]
+                F,
+            }
+        ),
+    );
+    assert_eq!(waits.states[0].policy(), Policy::Block, "a state with no work waits for control messages");
+    assert_eq!(waits.states[1].policy(), Policy::Poll);
     assert_eq!(m.states[2].policy(), Policy::Ignore, "terminal states ignore the control channel");
     assert_eq!(m.states[2].ending_kind(), Some(EndingKind::Completed));
     assert!(matches!(m.states[1].dispatch, Some((Dispatch::Call(_), _))));
@@ -397,13 +413,28 @@ fn stage_derive_checks_the_stage_id_field() {
     ))
     .to_string();
     assert!(ok.contains("fn stage_id (& self) -> :: stagewise :: __private :: StageId { self . id }"), "{ok}");
+    let inferred = derive::stage(quote!(
+        struct Up {
+            input: u8,
+            id: StageId,
+        }
+    ))
+    .to_string();
+    assert!(inferred.contains("self . id"), "the only StageId field is the stage id: {inferred}");
     let e = messages(&derive::stage(quote!(
         struct Up {
-            id: StageId,
+            input: u8,
         }
     )));
     assert_eq!(e.len(), 1);
     assert!(e[0].starts_with("stage `Up` has no stage id"));
+    let e = messages(&derive::stage(quote!(
+        struct Up {
+            a: StageId,
+            b: StageId,
+        }
+    )));
+    assert!(e[0].starts_with("stage `Up` has several `StageId` fields"), "{e:?}");
     let e = messages(&derive::stage(quote!(
         struct Up {
             #[stage_id]
