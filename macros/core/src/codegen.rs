@@ -57,6 +57,14 @@ fn events_pat(events: &[Path]) -> TokenStream {
     quote!(#(#alts)|*)
 }
 
+/// A bare method name (`next_line`) is the stage's own (`Self::next_line`); a path is taken as written.
+fn method_path(path: &Path) -> TokenStream {
+    match path.get_ident() {
+        Some(ident) => quote_spanned!(ident.span()=> Self::#ident),
+        None => quote!(#path),
+    }
+}
+
 /// `StateVariant` for the enum: names, endings, control policies. Depends on nothing but the variants, so it is
 /// emitted on error too.
 pub fn state_variant(model: &Model) -> TokenStream {
@@ -219,7 +227,8 @@ fn transition_fn(model: &Model) -> TokenStream {
                 }
                 Target::Call(path) => {
                     let bind = if t.events.len() > 1 { quote!(event @ (#epat)) } else { quote!(event @ #epat) };
-                    let call = quote_spanned!(path.span()=> #path(state, event, ctx));
+                    let method = method_path(path);
+                    let call = quote_spanned!(path.span()=> #method(state, event, ctx));
                     let allowed = t.to.iter().flatten().map(|to| quote!(#enum_ident::#to { .. }));
                     let function = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
                     quote! {
@@ -412,6 +421,7 @@ fn dispatch_fn(model: &Model) -> TokenStream {
                 quote!(::core::result::Result::Ok(#p::Directive::Terminate))
             }
             (false, Some(Dispatch::Call(path))) if s.policy() != Policy::Block => {
+                let path = method_path(path);
                 quote_spanned!(path.span()=> #p::dispatch_result(#path(self, ctx).await))
             }
             (false, Some(Dispatch::Emit(event))) => {

@@ -22,6 +22,10 @@ pub const KEYS: &[&str] =
 pub const VARIANT_ATTRS: &[&str] =
     &["initial", "terminal", "failed", "control", "dispatch", "on", "ignore", "on_failure", "entry", "exit", "timeout"];
 
+/// Attributes of the language and of common derives that a variant may carry, never taken for a typo of ours.
+const FOREIGN_ATTRS: &[&str] =
+    &["doc", "cfg", "cfg_attr", "allow", "warn", "deny", "forbid", "expect", "deprecated", "default", "serde"];
+
 /// Consumes tokens up to (not including) the next top-level comma, so parsing can go on after a bad value.
 fn skip_value(input: ParseStream) {
     let _ = input.step(|cursor| {
@@ -243,6 +247,20 @@ pub fn parse_state(cx: &Ctxt, variant: &mut syn::Variant) -> State {
     for attr in attrs {
         let name = attr.path().get_ident().map(ToString::to_string).unwrap_or_default();
         if !VARIANT_ATTRS.contains(&name.as_str()) {
+            // A near miss of one of ours (`#[intial]`) would otherwise be rustc's bare "cannot find attribute".
+            if !FOREIGN_ATTRS.contains(&name.as_str()) {
+                if let Some(best) = did_you_mean(&name, VARIANT_ATTRS) {
+                    cx.error_spanned_by(
+                        attr.path(),
+                        format!("unknown state attribute `#[{name}]`: did you mean `#[{best}]`?"),
+                    );
+                    // Read it as what it was probably meant to be, so validation adds no follow-on errors.
+                    if let Err(e) = parse_state_attr(cx, &mut state, best, &attr) {
+                        cx.syn_error(e);
+                    }
+                    continue;
+                }
+            }
             variant.attrs.push(attr);
             continue;
         }
@@ -358,6 +376,13 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
             }
         }
         "dispatch" => {
+            if !matches!(&attr.meta, Meta::List(list) if !list.tokens.is_empty()) {
+                return Err(syn::Error::new_spanned(
+                    attr,
+                    "write what the state does: `#[dispatch(Stage::method)]`, `#[dispatch(emit = Event::X)]`, \
+                     `#[dispatch(wait)]` or `#[dispatch(terminate)]`",
+                ));
+            }
             let dispatch = attr.parse_args_with(parse_dispatch)?;
             if state.dispatch.is_some() {
                 duplicate(cx, attr, state, name);

@@ -515,6 +515,53 @@ fn event_patterns_bind_data_for_actions() {
 }
 
 #[test]
+fn bare_method_names_are_the_stages_own_and_near_miss_attributes_are_caught() {
+    let out = expand(
+        Mode::Handler,
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[dispatch(next)]
+                #[on(Ev::Line => decide, to = [A])]
+                A,
+                #[failed]
+                F,
+            }
+        ),
+    )
+    .to_string();
+    assert!(out.contains("dispatch_result (Self :: next (self , ctx) . await)"), "{out}");
+    assert!(out.contains("Self :: decide (state , event , ctx)"), "{out}");
+    let e = errors(
+        keys(),
+        quote!(
+            enum S {
+                #[intial]
+                A,
+                #[doc = "kept"]
+                #[failed]
+                F,
+            }
+        ),
+    );
+    assert!(e[0].starts_with("unknown state attribute `#[intial]`: did you mean `#[initial]`?"), "{e:?}");
+    let e = errors(
+        keys(),
+        quote!(
+            enum S {
+                #[initial]
+                #[dispatch]
+                A,
+                #[failed]
+                F,
+            }
+        ),
+    );
+    assert!(e[0].starts_with("write what the state does"), "{e:?}");
+}
+
+#[test]
 fn event_variant_derive_names_each_variant() {
     let out = derive::event_variant(quote!(
         enum Ev {
