@@ -1,6 +1,7 @@
 //! Proves the macros' output is hygienic: it compiles in edition 2024, inside modules with no imports, and stays clean
-//! under `#![deny(warnings)]`, `clippy::all` and `clippy::pedantic` (checked by `cargo clippy --workspace`).
-#![deny(warnings, missing_docs)]
+//! under `#![deny(warnings)]` plus the stricter rustc lints below, `clippy::all` and `clippy::pedantic` (checked by
+//! `cargo clippy --workspace`).
+#![deny(warnings, missing_docs, unused_qualifications, rust_2018_idioms, unreachable_pub, missing_debug_implementations)]
 #![deny(clippy::all, clippy::pedantic)]
 #![forbid(unsafe_code)]
 
@@ -50,7 +51,7 @@ pub mod transform {
     }
 
     /// The stage.
-    #[derive(::stagewise::Stage)]
+    #[derive(Debug, ::stagewise::Stage)]
     pub struct Counter {
         #[stage_id]
         id: ::stagewise::StageId,
@@ -167,7 +168,7 @@ pub mod generic {
     }
 
     /// The stage.
-    #[derive(::stagewise::Stage)]
+    #[derive(Debug, ::stagewise::Stage)]
     pub struct Worker<H: Handler> {
         #[stage_id]
         id: ::stagewise::StageId,
