@@ -1,7 +1,14 @@
 //! Proves the macros' output is hygienic: it compiles in edition 2024, inside modules with no imports, and stays clean
 //! under `#![deny(warnings)]` plus the stricter rustc lints below, `clippy::all` and `clippy::pedantic` (checked by
 //! `cargo clippy --workspace`).
-#![deny(warnings, missing_docs, unused_qualifications, rust_2018_idioms, unreachable_pub, missing_debug_implementations)]
+#![deny(
+    warnings,
+    missing_docs,
+    unused_qualifications,
+    rust_2018_idioms,
+    unreachable_pub,
+    missing_debug_implementations
+)]
 #![deny(clippy::all, clippy::pedantic)]
 #![forbid(unsafe_code)]
 
