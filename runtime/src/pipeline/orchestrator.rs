@@ -1,0 +1,323 @@
+//! The orchestrator of a pipeline: a self-supervised machine, run by the same loop as every stage, that starts the
+//! stages, tracks each one's lifecycle, applies the pipeline's failure policy and drains the stages on request.
+//!
+//! ```text
+//! Running --Drain--> Draining --(all ended)--> Completed
+//! Running --Stop---> Stopping --(all ended)--> Cancelled       (a second Stop stops the stages at once)
+//! any active state --failure--> Failed: drains the rest, waits for them, terminates
+//! ```
+//! A stage failure is the orchestrator's failure: with [`FailurePolicy::FailPipeline`] at once, with
+//! [`FailurePolicy::LetOthersFinish`] once every stage has ended.
+
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::select_all;
+
+use crate::action::Action;
+use crate::control::{Control, ControlPolicy};
+use crate::directive::Directive;
+use crate::error::BoxError;
+use crate::handle::{HandleError, StageHandle};
+use crate::lifecycle::{Lifecycle, LifecycleRecord};
+use crate::machine::{Decision, Ending, EventVariant, Machine, StateVariant};
+use crate::supervisor::{SelfSupervised, Supervisor};
+
+use super::outcome::StageOutcome;
+use super::policy::FailurePolicy;
+
+/// The orchestrator of one pipeline.
+#[derive(Debug)]
+pub struct Orchestrator {
+    name: &'static str,
+}
+
+impl Orchestrator {
+    /// The orchestrator of the pipeline called `name`.
+    pub fn new(name: &'static str) -> Self {
+        Self { name }
+    }
+}
+
+/// The states of an orchestrator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrchestratorState {
+    /// The stages run.
+    Running,
+    /// The stages were told to drain; the pipeline completes when all have ended.
+    Draining,
+    /// A stop was asked for: the stages drain and the pipeline records Cancelled.
+    Stopping,
+    /// Every stage completed.
+    Completed,
+    /// A stage failed (or the orchestrator did); the rest drain before the run ends.
+    Failed,
+    /// Stopped on request.
+    Cancelled,
+}
+
+impl StateVariant for OrchestratorState {
+    fn name(&self) -> &'static str {
+        match self {
+            OrchestratorState::Running => "Running",
+            OrchestratorState::Draining => "Draining",
+            OrchestratorState::Stopping => "Stopping",
+            OrchestratorState::Completed => "Completed",
+            OrchestratorState::Failed => "Failed",
+            OrchestratorState::Cancelled => "Cancelled",
+        }
+    }
+
+    fn ending(&self) -> Option<Ending> {
+        match self {
+            OrchestratorState::Completed => Some(Ending::Completed),
+            OrchestratorState::Failed => Some(Ending::Failed),
+            OrchestratorState::Cancelled => Some(Ending::Cancelled),
+            _ => None,
+        }
+    }
+
+    fn control_policy(&self) -> ControlPolicy {
+        ControlPolicy::Poll
+    }
+}
+
+/// The events of an orchestrator.
+#[derive(Debug)]
+pub enum OrchestratorEvent {
+    /// Drain the pipeline.
+    Drain,
+    /// Stop the pipeline: drain it, or stop every stage at once if it is stopping already.
+    Stop,
+    /// A stage ended without failing the pipeline.
+    StageEnded,
+    /// Every stage has ended.
+    AllEnded,
+    /// The pipeline's handle is gone; nothing changes, the pipeline runs to its end.
+    ControlClosed,
+    /// The failure path: a stage failed under the policy, or the orchestrator itself did.
+    Failure(String),
+}
+
+impl EventVariant for OrchestratorEvent {
+    fn name(&self) -> &'static str {
+        match self {
+            OrchestratorEvent::Drain => "Drain",
+            OrchestratorEvent::Stop => "Stop",
+            OrchestratorEvent::StageEnded => "StageEnded",
+            OrchestratorEvent::AllEnded => "AllEnded",
+            OrchestratorEvent::ControlClosed => "ControlClosed",
+            OrchestratorEvent::Failure(_) => "Failure",
+        }
+    }
+}
+
+/// The effects of an orchestrator: control messages to its stages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrchestratorAction {
+    /// Send Start to every stage.
+    StartAll,
+    /// Send Drain to every stage still running, source first.
+    DrainAll,
+    /// Send Stop to every stage still running.
+    StopAll,
+}
+
+impl Action<OrchestratorContext> for OrchestratorAction {
+    fn name(&self) -> &'static str {
+        match self {
+            OrchestratorAction::StartAll => "StartAll",
+            OrchestratorAction::DrainAll => "DrainAll",
+            OrchestratorAction::StopAll => "StopAll",
+        }
+    }
+
+    async fn execute(self, ctx: &mut OrchestratorContext) -> Result<(), BoxError> {
+        let control = match self {
+            OrchestratorAction::StartAll => Control::Start,
+            OrchestratorAction::DrainAll => Control::Drain,
+            OrchestratorAction::StopAll => Control::Stop,
+        };
+        for slot in ctx.slots.iter().filter(|slot| slot.outcome.is_none()) {
+            // A full control channel already holds messages the stage has yet to read; an ended stage needs none.
+            if let Err(e) = slot.handle.try_send(control) {
+                tracing::debug!(stage = slot.name, ?control, error = %e, "control message not delivered");
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Slot {
+    name: &'static str,
+    id: crate::event::StageId,
+    handle: StageHandle,
+    outcome: Option<Result<LifecycleRecord, HandleError>>,
+}
+
+/// What the orchestrator reads and writes: the stages' handles, their outcomes so far, the policy.
+pub struct OrchestratorContext {
+    slots: Vec<Slot>,
+    policy: FailurePolicy,
+    /// The first stage failure, under [`FailurePolicy::LetOthersFinish`], until every stage has ended.
+    first_failure: Option<String>,
+    report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
+}
+
+impl std::fmt::Debug for OrchestratorContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrchestratorContext")
+            .field("stages", &self.slots.iter().map(|s| s.name).collect::<Vec<_>>())
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrchestratorContext {
+    /// Tracks `stages` (already spawned) under `policy`, publishing each stage's outcome to `report` as it ends.
+    pub(crate) fn new(
+        stages: Vec<StageHandle>,
+        ids: Vec<crate::event::StageId>,
+        policy: FailurePolicy,
+        report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
+    ) -> Self {
+        let slots = stages
+            .into_iter()
+            .zip(ids)
+            .map(|(handle, id)| Slot { name: handle.supervisor(), id, handle, outcome: None })
+            .collect();
+        Self { slots, policy, first_failure: None, report }
+    }
+
+    fn running(&self) -> bool {
+        self.slots.iter().any(|slot| slot.outcome.is_none())
+    }
+
+    /// Waits for the next stage to end, records its outcome and returns the failure it names, if any.
+    /// Cancel-safe: [`StageHandle::outcome`] is.
+    async fn next_ended(&mut self) -> Option<String> {
+        let waiting = self
+            .slots
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, slot)| slot.outcome.is_none())
+            .map(|(index, slot)| Box::pin(async move { (index, slot.handle.outcome().await) }));
+        let ((index, outcome), _, _) = select_all(waiting).await;
+        let slot = &mut self.slots[index];
+        let failure = match &outcome {
+            Ok(LifecycleRecord { lifecycle: Lifecycle::Failed { error, .. }, .. }) => {
+                Some(format!("stage {} ({}) failed: {error}", slot.name, slot.id))
+            }
+            Ok(_) => None,
+            Err(e) => Some(format!("stage {} ({}) failed: {e}", slot.name, slot.id)),
+        };
+        tracing::debug!(stage = slot.name, failed = failure.is_some(), "stage ended");
+        lock(&self.report)[index] = Some(StageOutcome { name: slot.name, id: slot.id, outcome: outcome.clone() });
+        slot.outcome = Some(outcome);
+        failure
+    }
+}
+
+impl Drop for OrchestratorContext {
+    /// An orchestrator dropped before its stages ended (an aborted pipeline) takes its stages with it: each records
+    /// Cancelled.
+    fn drop(&mut self) {
+        for slot in self.slots.iter().filter(|slot| slot.outcome.is_none()) {
+            slot.handle.abort();
+        }
+    }
+}
+
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Machine for Orchestrator {
+    type State = OrchestratorState;
+    type Event = OrchestratorEvent;
+    type Context = OrchestratorContext;
+    type Action = OrchestratorAction;
+
+    fn transition(
+        state: &OrchestratorState,
+        event: OrchestratorEvent,
+        _ctx: &mut OrchestratorContext,
+    ) -> Decision<OrchestratorState, OrchestratorAction> {
+        use OrchestratorAction::{DrainAll, StopAll};
+        use OrchestratorEvent as E;
+        use OrchestratorState as S;
+        match (state, event) {
+            (S::Running, E::Drain) => Decision::goto_with(S::Draining, [DrainAll]),
+            (S::Running | S::Draining, E::Stop) => Decision::goto_with(S::Stopping, [DrainAll]),
+            (S::Stopping, E::Stop) => Decision::stay_with([StopAll]),
+            (S::Draining | S::Stopping, E::Drain) => Decision::stay_with([]),
+            (S::Running | S::Draining | S::Stopping, E::StageEnded | E::ControlClosed) => Decision::stay_with([]),
+            (S::Running | S::Draining, E::AllEnded) => Decision::goto(S::Completed),
+            (S::Stopping, E::AllEnded) => Decision::goto(S::Cancelled),
+            (S::Running | S::Draining | S::Stopping, E::Failure(_)) => Decision::goto_with(S::Failed, [DrainAll]),
+            (S::Failed, E::Failure(_)) => Decision::stay_with([]),
+            _ => Decision::Unhandled,
+        }
+    }
+
+    fn on_entry(state: &OrchestratorState, actions: &mut crate::machine::Actions<OrchestratorAction>) {
+        if *state == OrchestratorState::Running {
+            actions.push(OrchestratorAction::StartAll);
+        }
+    }
+
+    fn control_event(control: Control) -> Option<OrchestratorEvent> {
+        match control {
+            Control::Start => None,
+            Control::Drain => Some(OrchestratorEvent::Drain),
+            Control::Stop => Some(OrchestratorEvent::Stop),
+        }
+    }
+
+    fn control_closed(_state: &OrchestratorState) -> Option<OrchestratorEvent> {
+        Some(OrchestratorEvent::ControlClosed)
+    }
+}
+
+impl Supervisor for Orchestrator {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl SelfSupervised for Orchestrator {
+    async fn dispatch_state(
+        &mut self,
+        state: &OrchestratorState,
+        ctx: &mut OrchestratorContext,
+    ) -> Result<Directive<OrchestratorEvent>, BoxError> {
+        match state {
+            OrchestratorState::Running | OrchestratorState::Draining | OrchestratorState::Stopping => {
+                if !ctx.running() {
+                    return match ctx.first_failure.take() {
+                        Some(failure) => Err(failure.into()),
+                        None => Ok(Directive::Transition(OrchestratorEvent::AllEnded)),
+                    };
+                }
+                match ctx.next_ended().await {
+                    Some(failure) if ctx.policy == FailurePolicy::FailPipeline => Err(failure.into()),
+                    Some(failure) => {
+                        ctx.first_failure.get_or_insert(failure);
+                        Ok(Directive::Transition(OrchestratorEvent::StageEnded))
+                    }
+                    None => Ok(Directive::Transition(OrchestratorEvent::StageEnded)),
+                }
+            }
+            OrchestratorState::Failed => {
+                while ctx.running() {
+                    ctx.next_ended().await;
+                }
+                Ok(Directive::Terminate)
+            }
+            OrchestratorState::Completed | OrchestratorState::Cancelled => Ok(Directive::Terminate),
+        }
+    }
+
+    fn event_for_action_error(&self, message: String) -> OrchestratorEvent {
+        OrchestratorEvent::Failure(message)
+    }
+}
