@@ -113,6 +113,19 @@ async fn action_panic_is_caught_and_takes_the_failure_path() {
 }
 
 #[tokio::test]
+async fn transition_panic_is_caught_and_takes_the_failure_path() {
+    let ctx = Ctx { on_failure: vec![Act::Log("report")], ..Ctx::default() };
+    let ran = run_probe(Probe::new([Script::Emit(Ev::Explode)]), St::Running, ctx).await;
+    match ran.ending() {
+        Lifecycle::Failed { error, escalation: None } => {
+            assert_eq!(error, "transition on event Explode panicked in state Running: decision bug");
+        }
+        other => panic!("expected Failed, got {other:?}"),
+    }
+    assert!(ran.log.contains(&"report".to_owned()));
+}
+
+#[tokio::test]
 async fn failure_action_panic_escalates_with_one_failed_record_holding_both_errors() {
     let ctx = Ctx { on_failure: vec![Act::Panic("cleanup exploded"), Act::Log("never")], ..Ctx::default() };
     let ran = run_probe(Probe::new([Script::Error("first failure")]), St::Running, ctx).await;

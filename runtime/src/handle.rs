@@ -44,7 +44,7 @@ pub enum HandleError {
         supervisor: &'static str,
     },
     /// The run escalated: a failure while handling a failure.
-    Escalated(Escalation),
+    Escalated(Box<Escalation>),
     /// The task died outside the loop's protection (it should not; the loop catches panics).
     TaskPanicked(String),
 }
@@ -186,7 +186,7 @@ impl StageHandle {
             self.task = None;
             let outcome = match joined {
                 Ok(Ok(record)) => Ok(record),
-                Ok(Err(escalation)) => Err(HandleError::Escalated(escalation)),
+                Ok(Err(escalation)) => Err(HandleError::Escalated(Box::new(escalation))),
                 Err(e) if e.is_cancelled() => match self.last_record.get() {
                     Some(record) => Ok(record.clone()),
                     None => Err(HandleError::Ended { supervisor: self.supervisor }),

@@ -281,30 +281,48 @@ async fn next_control(control: &mut Option<mpsc::Receiver<Control>>) -> Option<C
     }
 }
 
-/// Calls dispatch, turning an error or a panic into the failure message.
-async fn dispatch_caught<D: Driver>(
-    driver: &mut D,
-    state: &State<D>,
-    ctx: &mut Ctx<D>,
-) -> Result<Directive<Event<D>>, String> {
-    match AssertUnwindSafe(driver.dispatch(state, ctx)).catch_unwind().await {
-        Ok(Ok(directive)) => Ok(directive),
-        Ok(Err(e)) => Err(format!("dispatch failed in state {}: {e}", state.name())),
-        Err(panic) => Err(format!("dispatch panicked in state {}: {}", state.name(), panic_message(&*panic))),
-    }
-}
-
 /// What woke the loop this turn.
 enum Wake<E> {
-    Dispatched(Result<Directive<E>, String>),
+    Dispatched(Result<Directive<E>, BoxError>),
     Control(Option<Control>),
     Timeout,
+}
+
+/// How a turn of the steady state ended.
+enum Turned<E> {
+    /// A Continue or a transition whose actions all succeeded.
+    Next,
+    /// Something failed; take the failure path with this message.
+    Fail(String),
+    /// A control message, a timeout or Terminate: handled off the hot path.
+    Rare(Wake<E>),
 }
 
 /// How a turn left the loop.
 enum Flow {
     Next,
     Done(RunResult),
+}
+
+/// Where user code was running, so that a panic caught around a whole turn can say where it came from.
+#[derive(Clone, Copy)]
+enum Phase {
+    Dispatch { state: &'static str },
+    Transition { state: &'static str, event: &'static str },
+    Action { name: &'static str },
+}
+
+impl Phase {
+    fn panicked(self, payload: &(dyn std::any::Any + Send)) -> String {
+        let message = panic_message(payload);
+        match self {
+            Phase::Dispatch { state } => format!("dispatch panicked in state {state}: {message}"),
+            Phase::Transition { state, event } => {
+                format!("transition on event {event} panicked in state {state}: {message}")
+            }
+            Phase::Action { name } => format!("action {name} panicked: {message}"),
+        }
+    }
 }
 
 struct Run<D: Driver> {
@@ -317,6 +335,7 @@ struct Run<D: Driver> {
     counters: Arc<Counters>,
     tally: CounterSnapshot,
     recorder: Recorder,
+    phase: Phase,
     /// The failure that drove the machine to its failed state, once it has.
     failure: Option<String>,
 }
@@ -340,6 +359,7 @@ fn drive<D: Driver>(
     };
     let run = Run {
         driver,
+        phase: Phase::Dispatch { state: initial.name() },
         machine: StateMachine::new(initial),
         ctx,
         timer: Timer { sleep: None, event: None },
@@ -359,34 +379,67 @@ impl<D: Driver> Run<D> {
         self.publish();
         self.timer.arm(D::M::timeout(self.machine.state()));
         let entry = self.machine.enter();
-        if let Err(e) = self.execute(entry).await {
-            if let Flow::Done(result) = self.fail(e).await {
+        if let Err(message) = self.execute_caught(entry).await {
+            if let Flow::Done(result) = Box::pin(self.fail(message)).await {
                 return result;
             }
         }
         loop {
             self.tally.loop_turns += 1;
             self.counters.publish(&self.tally);
-            let wake = self.wait().await;
-            if let Flow::Done(result) = self.on_wake(wake).await {
+            // One panic guard around the whole turn (dispatch, transition, actions) instead of one per call: the
+            // phase says where a panic came from. The steady state is handled inline; the rare paths are boxed, so
+            // their large futures neither bloat this one nor get copied on every turn.
+            let flow = match AssertUnwindSafe(self.turn()).catch_unwind().await {
+                Ok(Turned::Next) => Flow::Next,
+                Ok(Turned::Fail(message)) => Box::pin(self.fail(message)).await,
+                Ok(Turned::Rare(wake)) => Box::pin(self.on_wake(wake)).await,
+                Err(panic) => {
+                    let message = self.phase.panicked(&*panic);
+                    Box::pin(self.fail(message)).await
+                }
+            };
+            if let Flow::Done(result) = flow {
                 return result;
             }
         }
     }
 
+    /// One turn: wait for what wakes the state, and if dispatch asked for a transition, make it.
+    async fn turn(&mut self) -> Turned<Event<D>> {
+        match self.wait().await {
+            Wake::Dispatched(Ok(Directive::Continue)) => Turned::Next,
+            Wake::Dispatched(Ok(Directive::Transition(event))) => match self.feed(event).await {
+                Ok(()) => Turned::Next,
+                Err(message) => Turned::Fail(message),
+            },
+            Wake::Dispatched(Err(e)) => {
+                Turned::Fail(format!("dispatch failed in state {}: {e}", self.machine.state().name()))
+            }
+            rare => Turned::Rare(rare),
+        }
+    }
+
     /// Waits for whatever the current state's control policy lets wake it.
     async fn wait(&mut self) -> Wake<Event<D>> {
-        let Run { driver, machine, ctx, timer, control, .. } = self;
+        let Run { driver, machine, ctx, timer, control, phase, .. } = self;
         let state = machine.state();
+        *phase = Phase::Dispatch { state: state.name() };
         let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
         let control_open = control.is_some();
+        if policy != ControlPolicy::Block && (policy == ControlPolicy::Ignore || !control_open) && timer.event.is_none()
+        {
+            // Nothing to race against: await the dispatch alone.
+            return Wake::Dispatched(driver.dispatch(state, ctx).await);
+        }
         match policy {
             ControlPolicy::Block => {
                 if !control_open && timer.event.is_none() {
                     return Wake::Dispatched(Err(format!(
                         "state {} blocks on the control channel, which is closed",
                         state.name()
-                    )));
+                    )
+                    .into()));
                 }
                 tokio::select! {
                     message = next_control(control) => Wake::Control(message),
@@ -397,24 +450,28 @@ impl<D: Driver> Run<D> {
                 biased;
                 message = next_control(control), if control_open => Wake::Control(message),
                 () = timer.fired() => Wake::Timeout,
-                directive = dispatch_caught(driver, state, ctx) => Wake::Dispatched(directive),
+                directive = driver.dispatch(state, ctx) => Wake::Dispatched(directive),
             },
             ControlPolicy::Ignore => tokio::select! {
                 biased;
                 () = timer.fired() => Wake::Timeout,
-                directive = dispatch_caught(driver, state, ctx) => Wake::Dispatched(directive),
+                directive = driver.dispatch(state, ctx) => Wake::Dispatched(directive),
             },
         }
     }
 
+    /// The paths off the hot one: control messages, timeouts, Terminate. Panics here are caught by the callee.
     async fn on_wake(&mut self, wake: Wake<Event<D>>) -> Flow {
         match wake {
-            Wake::Dispatched(Ok(Directive::Continue)) => Flow::Next,
-            Wake::Dispatched(Ok(Directive::Transition(event))) => self.feed(event).await,
             Wake::Dispatched(Ok(Directive::Terminate)) => self.terminate().await,
-            Wake::Dispatched(Err(message)) => self.fail(message).await,
+            Wake::Dispatched(Ok(Directive::Continue)) => Flow::Next,
+            Wake::Dispatched(Ok(Directive::Transition(event))) => self.feed_or_fail(event).await,
+            Wake::Dispatched(Err(e)) => {
+                let message = format!("dispatch failed in state {}: {e}", self.machine.state().name());
+                self.fail(message).await
+            }
             Wake::Control(Some(control)) => match D::M::control_event(control) {
-                Some(event) => self.feed(event).await,
+                Some(event) => self.feed_or_fail(event).await,
                 None => {
                     tracing::debug!(?control, state = self.machine.state().name(), "control message ignored");
                     Flow::Next
@@ -423,7 +480,7 @@ impl<D: Driver> Run<D> {
             Wake::Control(None) => {
                 self.control = None;
                 match D::M::control_closed(self.machine.state()) {
-                    Some(event) => self.feed(event).await,
+                    Some(event) => self.feed_or_fail(event).await,
                     None => {
                         let message = format!("control channel closed in state {}", self.machine.state().name());
                         self.fail(message).await
@@ -433,26 +490,36 @@ impl<D: Driver> Run<D> {
             Wake::Timeout => match self.timer.event.take() {
                 Some(event) => {
                     tracing::debug!(state = self.machine.state().name(), event = event.name(), "state timeout fired");
-                    self.feed(event).await
+                    self.feed_or_fail(event).await
                 }
                 None => Flow::Next,
             },
         }
     }
 
-    /// Feeds one event and runs the actions it yields; an action failure takes the failure path (path B).
-    async fn feed(&mut self, event: Event<D>) -> Flow {
-        match self.step(event) {
-            Ok(actions) => match self.execute(actions).await {
-                Ok(()) => Flow::Next,
-                Err(message) => self.fail(message).await,
-            },
-            Err(message) => self.fail(message).await,
+    /// Feeds one event and runs the actions it yields. `Err` carries the failure to take the failure path with: the
+    /// state rejected the event, or an action failed (path B: the remaining actions are skipped). Panics propagate to
+    /// the caller's guard, with `phase` saying where.
+    async fn feed(&mut self, event: Event<D>) -> Result<(), String> {
+        let actions = self.step(event)?;
+        self.execute(actions).await
+    }
+
+    /// [`feed`](Self::feed) off the hot path, with its own panic guard.
+    async fn feed_or_fail(&mut self, event: Event<D>) -> Flow {
+        match AssertUnwindSafe(self.feed(event)).catch_unwind().await {
+            Ok(Ok(())) => Flow::Next,
+            Ok(Err(message)) => self.fail(message).await,
+            Err(panic) => {
+                let message = self.phase.panicked(&*panic);
+                self.fail(message).await
+            }
         }
     }
 
     /// Turns the machine on `event`; `Err` when the state rejects it.
     fn step(&mut self, event: Event<D>) -> Result<Actions<Act<D>>, String> {
+        self.phase = Phase::Transition { state: self.machine.state().name(), event: event.name() };
         match self.machine.handle(event, &mut self.ctx) {
             Step::Turned { actions, entered } => {
                 self.tally.transitions += 1;
@@ -470,18 +537,25 @@ impl<D: Driver> Run<D> {
         }
     }
 
-    /// Runs actions in order; the first failure (error or panic) skips the rest.
+    /// Runs actions in order; the first error skips the rest. Panics propagate to the caller's guard.
     async fn execute(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
         for action in actions {
             let name = action.name();
+            self.phase = Phase::Action { name };
             tracing::trace!(action = name, "executing action");
-            match AssertUnwindSafe(action.execute(&mut self.ctx)).catch_unwind().await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(format!("action {name} failed: {e}")),
-                Err(panic) => return Err(format!("action {name} panicked: {}", panic_message(&*panic))),
+            if let Err(e) = action.execute(&mut self.ctx).await {
+                return Err(format!("action {name} failed: {e}"));
             }
         }
         Ok(())
+    }
+
+    /// [`execute`](Self::execute) with its own panic guard, for entry and failure actions.
+    async fn execute_caught(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
+        match AssertUnwindSafe(self.execute(actions)).catch_unwind().await {
+            Ok(result) => result,
+            Err(panic) => Err(self.phase.panicked(&*panic)),
+        }
     }
 
     /// The failure path: map the failure to the machine's failure event, turn, run the failure actions. It must end in
@@ -498,12 +572,19 @@ impl<D: Driver> Run<D> {
         if state.ending() == Some(Ending::Failed) {
             return self.escalate(format!("the run had already failed in state {}", state.name()), message);
         }
-        let event = self.driver.failure_event(message.clone());
-        let actions = match self.step(event) {
-            Ok(actions) => actions,
-            Err(rejected) => return self.escalate(message, rejected),
+        let turned = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let event = self.driver.failure_event(message.clone());
+            self.step(event)
+        }));
+        let actions = match turned {
+            Ok(Ok(actions)) => actions,
+            Ok(Err(rejected)) => return self.escalate(message, rejected),
+            Err(panic) => {
+                let second = self.phase.panicked(&*panic);
+                return self.escalate(message, second);
+            }
         };
-        if let Err(second) = self.execute(actions).await {
+        if let Err(second) = self.execute_caught(actions).await {
             return self.escalate(message, second);
         }
         let state = self.machine.state();

@@ -68,6 +68,8 @@ pub enum Ev {
     Stray,
     /// Not handled anywhere; ignored by policy.
     Noise,
+    /// Its transition panics: a bug in a decision.
+    Explode,
     Error(String),
 }
 
@@ -82,6 +84,7 @@ impl EventVariant for Ev {
             Ev::Stop => "Stop",
             Ev::Stray => "Stray",
             Ev::Noise => "Noise",
+            Ev::Explode => "Explode",
             Ev::Error(_) => "Error",
         }
     }
@@ -185,6 +188,7 @@ impl Machine for Probe {
             (St::Waiting, Ev::Work) => Decision::goto(St::Running),
             (St::Running | St::Waiting, Ev::Finish) => Decision::goto_with(St::Done, [Act::Log("finish")]),
             (St::Idle | St::Running | St::Waiting, Ev::Stop) => Decision::goto(St::Stopped),
+            (_, Ev::Explode) => panic!("decision bug"),
             _ => Decision::Unhandled,
         }
     }
