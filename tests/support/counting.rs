@@ -103,10 +103,14 @@ impl HandlerSupervised for Counter {
 
 /// Runs the counter to `limit` under supervision; returns the count reached.
 pub async fn count_supervised(limit: u64) -> u64 {
-    let record =
-        stagewise::run_handler_supervised(Counter { limit }, CountState::Counting, 0, stagewise::Supervision::default())
-            .await
-            .expect("the counter completes");
+    let record = stagewise::run_handler_supervised(
+        Counter { limit },
+        CountState::Counting,
+        0,
+        stagewise::Supervision::default(),
+    )
+    .await
+    .expect("the counter completes");
     record.counters.transitions
 }
 

@@ -80,6 +80,7 @@ impl Pipeline {
     pub fn spawn(self) -> PipelineHandle {
         let Pipeline { config, stages, links } = self;
         let options = SpawnOptions { control_capacity: config.control_capacity, journal: config.journal.clone() };
+        let journal_start = config.journal.len();
         let mut handles = Vec::with_capacity(stages.len());
         let mut ids = Vec::with_capacity(stages.len());
         let mut views = Vec::with_capacity(stages.len());
@@ -91,7 +92,14 @@ impl Pipeline {
             handles.push(handle);
         }
         let report = Arc::new(Mutex::new(vec![None; handles.len()]));
-        let ctx = OrchestratorContext::new(handles, ids, config.policy, report.clone());
+        let ctx = OrchestratorContext::new(
+            handles,
+            ids,
+            config.policy,
+            report.clone(),
+            config.journal.clone(),
+            journal_start,
+        );
         let orchestrator =
             spawn_self_supervised(Orchestrator::new(config.name), OrchestratorState::Running, ctx, options);
         PipelineHandle { orchestrator, stages: views, links, report, journal: config.journal }

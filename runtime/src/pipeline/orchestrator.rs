@@ -12,12 +12,14 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::select_all;
+use futures_util::FutureExt;
 
 use crate::action::Action;
 use crate::control::{Control, ControlPolicy};
 use crate::directive::Directive;
 use crate::error::BoxError;
 use crate::handle::{HandleError, StageHandle};
+use crate::journal::Journal;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 use crate::machine::{Decision, Ending, EventVariant, Machine, StateVariant};
 use crate::supervisor::{SelfSupervised, Supervisor};
@@ -161,6 +163,10 @@ pub struct OrchestratorContext {
     /// The first stage failure, under [`FailurePolicy::LetOthersFinish`], until every stage has ended.
     first_failure: Option<String>,
     report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
+    /// Where the stages write their lifecycle records, and how long it was before they started: the order of their
+    /// Failed records tells the failure that caused the others.
+    journal: Arc<dyn Journal<LifecycleRecord>>,
+    journal_start: u64,
 }
 
 impl std::fmt::Debug for OrchestratorContext {
@@ -179,13 +185,15 @@ impl OrchestratorContext {
         ids: Vec<crate::event::StageId>,
         policy: FailurePolicy,
         report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
+        journal: Arc<dyn Journal<LifecycleRecord>>,
+        journal_start: u64,
     ) -> Self {
         let slots = stages
             .into_iter()
             .zip(ids)
             .map(|(handle, id)| Slot { name: handle.supervisor(), id, handle, outcome: None })
             .collect();
-        Self { slots, policy, first_failure: None, report }
+        Self { slots, policy, first_failure: None, report, journal, journal_start }
     }
 
     fn running(&self) -> bool {
@@ -214,6 +222,34 @@ impl OrchestratorContext {
         lock(&self.report)[index] = Some(StageOutcome { name: slot.name, id: slot.id, outcome: outcome.clone() });
         slot.outcome = Some(outcome);
         failure
+    }
+}
+
+impl OrchestratorContext {
+    /// The failure that started it all, once `observed` is known: when one stage fails, the stages linked to it fail
+    /// or end soon after, and they may be seen first. Collects every stage that has ended by now, then names the stage
+    /// whose Failed record was journaled first.
+    fn root_cause(&mut self, observed: String) -> String {
+        while self.running() {
+            match self.next_ended().now_or_never() {
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let ids: Vec<_> = self.slots.iter().map(|slot| slot.id).collect();
+        let first = self.journal.read_from(self.journal_start).ok().and_then(|records| {
+            records.into_iter().find(|r| {
+                matches!(r.lifecycle, Lifecycle::Failed { .. }) && r.stage.is_some_and(|id| ids.contains(&id))
+            })
+        });
+        match first {
+            Some(LifecycleRecord {
+                supervisor, stage: Some(id), lifecycle: Lifecycle::Failed { error, .. }, ..
+            }) => {
+                format!("stage {supervisor} ({id}) failed: {error}")
+            }
+            _ => observed,
+        }
     }
 }
 
@@ -294,12 +330,12 @@ impl SelfSupervised for Orchestrator {
             OrchestratorState::Running | OrchestratorState::Draining | OrchestratorState::Stopping => {
                 if !ctx.running() {
                     return match ctx.first_failure.take() {
-                        Some(failure) => Err(failure.into()),
+                        Some(failure) => Err(ctx.root_cause(failure).into()),
                         None => Ok(Directive::Transition(OrchestratorEvent::AllEnded)),
                     };
                 }
                 match ctx.next_ended().await {
-                    Some(failure) if ctx.policy == FailurePolicy::FailPipeline => Err(failure.into()),
+                    Some(failure) if ctx.policy == FailurePolicy::FailPipeline => Err(ctx.root_cause(failure).into()),
                     Some(failure) => {
                         ctx.first_failure.get_or_insert(failure);
                         Ok(Directive::Transition(OrchestratorEvent::StageEnded))
