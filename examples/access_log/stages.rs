@@ -32,7 +32,12 @@ pub enum Input {
 
 impl Input {
     /// The next batch of up to `max` lines; empty at the end of the input.
-    fn next_batch(&mut self, max: usize, ids: &mut EventIds, context: &StageContext) -> std::io::Result<Batch<String>> {
+    pub fn next_batch(
+        &mut self,
+        max: usize,
+        ids: &mut EventIds,
+        context: &StageContext,
+    ) -> std::io::Result<Batch<String>> {
         let mut batch = Vec::with_capacity(max);
         match self {
             Input::Generated { next, total } => {
