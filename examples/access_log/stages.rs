@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet};
 use stagewise::{
-    Action, BoxError, ChainEvent, Control, ControlPolicy, Decision, Directive, Ending, EventIds, EventVariant,
-    HandlerSupervised, Machine, Stage, StageContext, StageId, StateVariant, Supervisor,
+    Action, BoxError, ChainEvent, Control, ControlPolicy, Decision, Directive, Ending, ErrorKind, EventIds,
+    EventVariant, HandlerSupervised, Machine, Stage, StageContext, StageId, StateVariant, Supervisor,
 };
 
 use crate::work::{parse_batch, AggregateSummary, Aggregator, Hit};
@@ -49,13 +49,23 @@ impl Input {
             }
             Input::File(reader) => {
                 while batch.len() < max {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line)? == 0 {
+                    let mut bytes = Vec::new();
+                    if reader.read_until(b'\n', &mut bytes)? == 0 {
                         break;
                     }
-                    let trimmed = line.trim_end_matches(['\n', '\r']).len();
-                    line.truncate(trimmed);
-                    batch.push(ChainEvent::new(ids.next_id(), context.clone(), line));
+                    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+                        bytes.pop();
+                    }
+                    let id = ids.next_id();
+                    // A line that is not UTF-8 is a malformed record, not a reason to stop reading.
+                    batch.push(match String::from_utf8(bytes) {
+                        Ok(line) => ChainEvent::new(id, context.clone(), line),
+                        Err(e) => {
+                            let line = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                            let why = format!("line {}: not valid UTF-8", id.seq + 1);
+                            ChainEvent::new(id, context.clone(), line).into_error(ErrorKind::Parse, why)
+                        }
+                    });
                 }
             }
         }

@@ -238,10 +238,16 @@ fn parse_fields(line: &str) -> Result<Fields, &'static str> {
 }
 
 /// Parses a batch of lines into hits; a malformed line becomes an error event (kind Parse) that still carries its
-/// line, so the run goes on. Writes the new events' ids from `ids`.
+/// line, so the run goes on. Writes the new events' ids from `ids`. An event that arrives with an error status passes
+/// untouched: same id, context and status, its line carried in an empty hit.
 pub fn parse_batch(lines: Batch<String>, ids: &mut EventIds, context: &StageContext) -> Batch<Hit> {
     let mut out = Vec::with_capacity(lines.len());
     for event in lines {
+        if event.is_error() {
+            let ChainEvent { id, context, payload, status } = event;
+            out.push(ChainEvent { id, context, payload: Hit { line: payload, ..Hit::default() }, status });
+            continue;
+        }
         let seq = event.id.seq;
         out.push(match parse_line(event.payload) {
             Ok(hit) => ChainEvent::new(ids.next_id(), context.clone(), hit),
