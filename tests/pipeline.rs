@@ -285,3 +285,31 @@ async fn aborting_the_pipeline_cancels_every_stage() {
     }
     assert_eq!(cancelled, 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn second_stop_sent_to_a_draining_pipeline_stops_every_stage_at_once() {
+    let (_, error_sink) = error_journal();
+    let relay = RelaySpec::new(1, "relay", error_sink.clone());
+    let sink = RelaySpec::new(2, "slow", error_sink).delay(Duration::from_secs(1));
+    let collected = sink.collected();
+
+    let mut handle = Pipeline::builder("stopped twice")
+        .capacity(2)
+        .source(|out| CountSource::stage(StageId(0), u64::MAX, 8, out))
+        .transform(|inlet, out| relay.build(inlet, Some(out)))
+        .sink(|inlet| sink.build(inlet, None))
+        .spawn();
+    let mut states = handle.subscribe();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    handle.send(Control::Stop).await.unwrap();
+    states.wait_for(|s| s.name == "Stopping").await.unwrap();
+    handle.send(Control::Stop).await.unwrap();
+    let outcome = handle.outcome().await.unwrap();
+
+    assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "{outcome}");
+    assert!(matches!(outcome.stage("slow").unwrap().lifecycle(), Some(Lifecycle::Cancelled { .. })), "{outcome}");
+    // Stages blocked sending into the stopped sink fail ("stopped reading"); that does not fail the pipeline.
+    assert_all_terminal(&outcome);
+    let received = collected.lock().unwrap().payloads.len() as u64;
+    assert!(received < handle.links()[0].sent, "the slow sink was stopped before the end of the stream");
+}

@@ -20,13 +20,26 @@ use super::stage::Stage;
 
 /// A pipeline: stages connected in a line by bounded links, run under one orchestrator.
 ///
+/// Each stage is built by a function of its links, so the payload types of neighbouring stages must agree:
+/// ```no_run
+/// # use stagewise_runtime::pipeline::{FailurePolicy, Inlet, Outlet, Pipeline, Stage};
+/// # fn read(out: Outlet<String>) -> Stage { unimplemented!() }
+/// # fn parse(inlet: Inlet<String>, out: Outlet<u64>) -> Stage { unimplemented!() }
+/// # fn sum(inlet: Inlet<u64>) -> Stage { unimplemented!() }
+/// # async fn run() {
+/// let outcome = Pipeline::builder("numbers")
+///     .capacity(16) // batches per link
+///     .policy(FailurePolicy::FailPipeline)
+///     .source(read)
+///     .transform(parse)
+///     .sink(sum)
+///     .run()
+///     .await
+///     .expect("the orchestrator does not escalate");
+/// println!("{outcome}"); // the pipeline's lifecycle record, then each stage's
+/// # }
 /// ```
-/// # use stagewise_runtime::pipeline::{Pipeline, FailurePolicy};
-/// # fn stages(out: stagewise_runtime::pipeline::Outlet<u64>) -> stagewise_runtime::pipeline::Stage { unimplemented!() }
-/// let builder = Pipeline::builder("numbers").capacity(8).policy(FailurePolicy::FailPipeline);
-/// # let _ = builder;
-/// // builder.source(|out| ...).transform(|inlet, out| ...).sink(|inlet| ...).spawn()
-/// ```
+/// `examples/access_log` builds a real one; `tests/pipeline_support` has small stages to copy from.
 #[derive(Debug)]
 pub struct Pipeline {
     config: PipelineBuilder,

@@ -141,3 +141,52 @@ impl<P> Inlet<P> {
         &self.stats
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{EventIds, StageContext, StageId};
+
+    fn batch(ids: &mut EventIds, n: u64) -> Batch<u64> {
+        (0..n).map(|p| ChainEvent::new(ids.next_id(), StageContext::new(StageId(0), "test"), p)).collect()
+    }
+
+    #[tokio::test]
+    async fn end_of_stream_arrives_behind_every_batch_and_counts_balance() {
+        let (outlet, mut inlet) = link::<u64>(4);
+        let mut ids = EventIds::new(StageId(0).into());
+        outlet.send(batch(&mut ids, 3)).await.unwrap();
+        outlet.send(Vec::new()).await.unwrap(); // sends nothing
+        outlet.send(batch(&mut ids, 2)).await.unwrap();
+        outlet.end_of_stream().await.unwrap();
+        assert_eq!(outlet.stats().snapshot(), LinkSnapshot { sent: 5, received: 0, batches: 2 });
+
+        assert!(matches!(inlet.recv().await, Some(Message::Events(b)) if b.len() == 3));
+        assert!(matches!(inlet.recv().await, Some(Message::Events(b)) if b.len() == 2));
+        assert!(matches!(inlet.recv().await, Some(Message::EndOfStream)));
+        assert_eq!(inlet.stats().snapshot().in_flight(), 0);
+        drop(outlet);
+        assert!(inlet.recv().await.is_none(), "a closed link without end of stream reads as None");
+    }
+
+    #[tokio::test]
+    async fn sending_into_a_link_whose_reader_is_gone_fails() {
+        let (outlet, inlet) = link::<u64>(1);
+        drop(inlet);
+        let mut ids = EventIds::new(StageId(0).into());
+        assert_eq!(outlet.send(batch(&mut ids, 1)).await, Err(LinkClosed));
+        assert_eq!(outlet.end_of_stream().await, Err(LinkClosed));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_link_makes_its_sender_wait() {
+        let (outlet, mut inlet) = link::<u64>(1);
+        let mut ids = EventIds::new(StageId(0).into());
+        outlet.send(batch(&mut ids, 1)).await.unwrap();
+        let second = batch(&mut ids, 1);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(10), outlet.send(second)).await.is_err();
+        assert!(waited, "the second batch waits while the first is unread");
+        inlet.recv().await.unwrap();
+        outlet.send(batch(&mut ids, 1)).await.unwrap();
+    }
+}

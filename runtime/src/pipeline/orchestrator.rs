@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! Running --Drain--> Draining --(all ended)--> Completed
-//! Running --Stop---> Stopping --(all ended)--> Cancelled       (a second Stop stops the stages at once)
+//! Running --Stop---> Stopping --(all ended)--> Cancelled       (a second Stop stops the stages at once; stages
+//!                                                               that fail because of it do not fail the pipeline)
 //! any active state --failure--> Failed: drains the rest, waits for them, terminates
 //! ```
 //! A stage failure is the orchestrator's failure: with [`FailurePolicy::FailPipeline`] at once, with
@@ -139,6 +140,9 @@ impl Action<OrchestratorContext> for OrchestratorAction {
             OrchestratorAction::DrainAll => Control::Drain,
             OrchestratorAction::StopAll => Control::Stop,
         };
+        if self == OrchestratorAction::StopAll {
+            ctx.stopped_at_once = true;
+        }
         for slot in ctx.slots.iter().filter(|slot| slot.outcome.is_none()) {
             // A full control channel already holds messages the stage has yet to read; an ended stage needs none.
             if let Err(e) = slot.handle.try_send(control) {
@@ -162,6 +166,9 @@ pub struct OrchestratorContext {
     policy: FailurePolicy,
     /// The first stage failure, under [`FailurePolicy::LetOthersFinish`], until every stage has ended.
     first_failure: Option<String>,
+    /// Set once every stage was told to stop at once. A stage blocked sending to a stage that stopped then fails
+    /// ("the downstream stage has stopped reading"); that is the stop's doing, so it no longer fails the pipeline.
+    stopped_at_once: bool,
     report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
     /// Where the stages write their lifecycle records, and how long it was before they started: the order of their
     /// Failed records tells the failure that caused the others.
@@ -193,7 +200,7 @@ impl OrchestratorContext {
             .zip(ids)
             .map(|(handle, id)| Slot { name: handle.supervisor(), id, handle, outcome: None })
             .collect();
-        Self { slots, policy, first_failure: None, report, journal, journal_start }
+        Self { slots, policy, first_failure: None, stopped_at_once: false, report, journal, journal_start }
     }
 
     fn running(&self) -> bool {
@@ -335,6 +342,7 @@ impl SelfSupervised for Orchestrator {
                     };
                 }
                 match ctx.next_ended().await {
+                    Some(_) if ctx.stopped_at_once => Ok(Directive::Transition(OrchestratorEvent::StageEnded)),
                     Some(failure) if ctx.policy == FailurePolicy::FailPipeline => Err(ctx.root_cause(failure).into()),
                     Some(failure) => {
                         ctx.first_failure.get_or_insert(failure);
