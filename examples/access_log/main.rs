@@ -138,12 +138,15 @@ async fn main() -> ExitCode {
             _ = progress.tick() => {
                 let links = pipeline.links();
                 let secs = started.elapsed().as_secs_f64();
+                let states: Vec<String> =
+                    pipeline.stage_states().iter().map(|(name, _, state)| format!("{name} {}", state.name)).collect();
                 eprintln!(
-                    "progress: {:>12} lines read, {:>12} parsed, {:>10} errors journaled, {:>6.2} M lines/s",
+                    "progress: {:>12} lines read, {:>12} parsed, {:>10} errors journaled, {:>5.2} M lines/s [{}]",
                     thousands(links[0].sent),
                     thousands(links[1].sent),
                     thousands(errors.len()),
                     links[0].received as f64 / secs / 1e6,
+                    states.join(", "),
                 );
             }
         }
