@@ -22,7 +22,7 @@ async fn run(input: Input) -> (PipelineOutcome, AggregateSummary, Arc<MemoryJour
     let errors = Arc::new(MemoryJournal::new());
     let error_journal: ErrorJournal = errors.clone();
     let summary = Arc::new(Mutex::new(None));
-    let outcome = Pipeline::builder("access_log")
+    let pipeline = Pipeline::builder("access_log")
         .capacity(4)
         .policy(FailurePolicy::FailPipeline)
         .source(|out| stages::read(StageId(0), input, 64, out))
@@ -30,10 +30,9 @@ async fn run(input: Input) -> (PipelineOutcome, AggregateSummary, Arc<MemoryJour
         .sink(|inlet| {
             let aggregator = Aggregator::new(None).unwrap();
             stages::aggregate(StageId(2), inlet, aggregator, error_journal, summary.clone())
-        })
-        .run()
-        .await
-        .unwrap();
+        });
+    let outcome = tokio::time::timeout(std::time::Duration::from_secs(20), pipeline.run()).await;
+    let outcome = outcome.expect("the pipeline hung").unwrap();
     let summary = summary.lock().unwrap().take().unwrap_or_default();
     (outcome, summary, errors)
 }

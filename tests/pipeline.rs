@@ -10,6 +10,19 @@ use pipeline_support::{CountSource, RelaySpec, Verdict};
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline};
 use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, MemoryJournal, StageId};
 
+/// Fails the test instead of hanging it if a pipeline never ends.
+async fn bounded<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future).await.expect("the pipeline hung")
+}
+
+trait Bounded: std::future::Future + Sized {
+    fn bounded(self) -> impl std::future::Future<Output = Self::Output> {
+        bounded(self)
+    }
+}
+
+impl<F: std::future::Future> Bounded for F {}
+
 fn error_journal() -> (Arc<MemoryJournal<ErrorRecord>>, ErrorJournal) {
     let journal = Arc::new(MemoryJournal::new());
     (journal.clone(), journal)
@@ -43,7 +56,7 @@ async fn three_stage_pipeline_drains_in_order_with_exact_counts() {
         .transform(|inlet, out| double.build(inlet, Some(out)))
         .sink(|inlet| sink.build(inlet, None))
         .spawn();
-    let outcome = handle.outcome().await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
 
     assert!(outcome.is_completed(), "{outcome}");
     for stage in &outcome.stages {
@@ -92,6 +105,7 @@ async fn error_events_pass_later_stages_untouched_into_the_error_journal() {
         .transform(|inlet, out| strict.build(inlet, Some(out)))
         .sink(|inlet| sink.build(inlet, None))
         .run()
+        .bounded()
         .await
         .unwrap();
 
@@ -133,7 +147,7 @@ async fn slow_sink_backpressure_keeps_in_flight_events_under_the_link_bounds() {
         // The source runs ahead of the sink by at most what the links and the two stages' hands can hold.
         max_ahead = max_ahead.max(links[0].sent - links[1].received);
     }
-    let outcome = handle.outcome().await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
 
     assert!(outcome.is_completed(), "{outcome}");
     assert_eq!(collected.lock().unwrap().payloads.len(), 400);
@@ -162,6 +176,7 @@ async fn stage_failing_mid_stream_fails_the_pipeline_and_records_every_stage() {
         .transform(|inlet, out| fragile.build(inlet, Some(out)))
         .sink(|inlet| sink.build(inlet, None))
         .run()
+        .bounded()
         .await
         .unwrap();
 
@@ -196,6 +211,7 @@ async fn with_let_others_finish_the_pipeline_fails_only_after_every_stage_ended(
         .transform(|inlet, out| fragile.build(inlet, Some(out)))
         .sink(|inlet| sink.build(inlet, None))
         .run()
+        .bounded()
         .await
         .unwrap();
 
@@ -223,7 +239,7 @@ async fn drain_sent_to_the_pipeline_completes_every_stage_without_losing_events(
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     handle.send(Control::Drain).await.unwrap();
-    let outcome = handle.outcome().await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
 
     assert!(outcome.is_completed(), "{outcome}");
     for stage in &outcome.stages {
@@ -249,7 +265,7 @@ async fn stop_sent_to_the_pipeline_drains_it_and_records_cancelled() {
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     handle.send(Control::Stop).await.unwrap();
-    let outcome = handle.outcome().await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
 
     assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "{outcome}");
     for stage in &outcome.stages {
@@ -271,7 +287,7 @@ async fn aborting_the_pipeline_cancels_every_stage() {
         .spawn();
     tokio::time::sleep(Duration::from_millis(5)).await;
     handle.abort();
-    let outcome = handle.outcome().await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
 
     assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "{outcome}");
     // The stages' tasks are aborted with the orchestrator; each records Cancelled as it is dropped.
@@ -304,7 +320,7 @@ async fn second_stop_sent_to_a_draining_pipeline_stops_every_stage_at_once() {
     handle.send(Control::Stop).await.unwrap();
     states.wait_for(|s| s.name == "Stopping").await.unwrap();
     handle.send(Control::Stop).await.unwrap();
-    let outcome = handle.outcome().await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
 
     assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "{outcome}");
     assert!(matches!(outcome.stage("slow").unwrap().lifecycle(), Some(Lifecycle::Cancelled { .. })), "{outcome}");
