@@ -329,3 +329,29 @@ async fn second_stop_sent_to_a_draining_pipeline_stops_every_stage_at_once() {
     let received = collected.lock().unwrap().payloads.len() as u64;
     assert!(received < handle.links()[0].sent, "the slow sink was stopped before the end of the stream");
 }
+
+#[tokio::test(start_paused = true)]
+async fn drain_deadline_stops_then_aborts_a_stage_that_does_not_end() {
+    let (_, error_sink) = error_journal();
+    let stuck = RelaySpec::new(1, "stuck", error_sink).delay(Duration::from_secs(3600));
+
+    let mut handle = Pipeline::builder("deadline")
+        .drain_timeout(Some(Duration::from_secs(1)))
+        .source(|out| CountSource::stage(StageId(0), u64::MAX, 8, out))
+        .sink(|inlet| stuck.build(inlet, None))
+        .spawn();
+    while handle.links()[0].received == 0 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    handle.send(Control::Drain).await.unwrap();
+    let outcome = bounded(handle.outcome()).await.unwrap();
+
+    assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "a drain cut short is not complete: {outcome}");
+    // The sink never reads control; the source waits on the full link to it. Neither can take Drain or Stop.
+    for stage in &outcome.stages {
+        match stage.lifecycle() {
+            Some(Lifecycle::Cancelled { reason }) => assert!(reason.contains("aborted"), "{reason}"),
+            other => panic!("expected {} aborted, got {other:?}", stage.name),
+        }
+    }
+}

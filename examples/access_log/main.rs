@@ -102,7 +102,7 @@ async fn main() -> ExitCode {
     let lifecycle: Arc<MemoryJournal<LifecycleRecord>> = Arc::new(MemoryJournal::new());
     let errors: Arc<MemoryJournal<ErrorRecord>> = Arc::new(MemoryJournal::new());
     println!("journal: in memory (lifecycle and error records; not kept after the run)");
-    println!("stages:  read -> parse -> aggregate, links of {LINK_CAPACITY} batches x {BATCH} lines; Ctrl-C drains");
+    println!("stages:  read -> parse -> aggregate, links of {LINK_CAPACITY} batches x {BATCH} lines; Ctrl-C drains (30 s deadline)");
 
     let aggregator = match Aggregator::new(Some(Box::new(output))) {
         Ok(aggregator) => aggregator,
@@ -131,8 +131,14 @@ async fn main() -> ExitCode {
             outcome = pipeline.outcome() => break outcome,
             _ = tokio::signal::ctrl_c() => {
                 interrupts += 1;
-                // The first Ctrl-C drains: the source stops, the others finish the stream. A second stops at once.
-                eprintln!("{}", if interrupts == 1 { "Ctrl-C: draining (again to stop at once)" } else { "Ctrl-C: stopping" });
+                // The first Ctrl-C drains: the source stops, the others finish the stream. A second stops every
+                // stage at once, a third aborts them; the orchestrator escalates the same way on its own at the
+                // drain deadline.
+                eprintln!("Ctrl-C: {}", match interrupts {
+                    1 => "draining (again to stop at once)",
+                    2 => "stopping (again to abort)",
+                    _ => "aborting",
+                });
                 let _ = pipeline.try_send(Control::Stop);
             }
             _ = progress.tick() => {

@@ -2,6 +2,7 @@
 //! and hands back one handle for the whole pipeline.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::watch;
 
@@ -55,6 +56,7 @@ pub struct PipelineBuilder {
     control_capacity: usize,
     policy: FailurePolicy,
     journal: Arc<dyn Journal<LifecycleRecord>>,
+    drain_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for PipelineBuilder {
@@ -63,6 +65,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("name", &self.name)
             .field("capacity", &self.capacity)
             .field("policy", &self.policy)
+            .field("drain_timeout", &self.drain_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -78,7 +81,7 @@ pub struct Chain<P> {
 
 impl Pipeline {
     /// Starts building the pipeline called `name`: links of 16 batches, [`FailurePolicy::FailPipeline`], lifecycle
-    /// records kept in memory.
+    /// records kept in memory, a drain deadline of 30 s.
     pub fn builder(name: &'static str) -> PipelineBuilder {
         PipelineBuilder {
             name,
@@ -86,6 +89,7 @@ impl Pipeline {
             control_capacity: 16,
             policy: FailurePolicy::default(),
             journal: Arc::new(MemoryJournal::new()),
+            drain_timeout: Some(Duration::from_secs(30)),
         }
     }
 
@@ -112,6 +116,7 @@ impl Pipeline {
             report.clone(),
             config.journal.clone(),
             journal_start,
+            config.drain_timeout,
         );
         let orchestrator =
             spawn_self_supervised(Orchestrator::new(config.name), OrchestratorState::Running, ctx, options);
@@ -143,6 +148,14 @@ impl PipelineBuilder {
     #[must_use]
     pub fn policy(mut self, policy: FailurePolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// How long stages may take to end once told to drain (or stop): past it, those still running are told to stop;
+    /// that long after, they are aborted. `None` waits for ever.
+    #[must_use]
+    pub fn drain_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.drain_timeout = timeout;
         self
     }
 
@@ -204,7 +217,7 @@ impl std::fmt::Debug for PipelineHandle {
 
 impl PipelineHandle {
     /// Sends a control message to the orchestrator: Drain drains the stages in order and completes; Stop drains them
-    /// and records Cancelled (a second Stop stops every stage at once).
+    /// and records Cancelled (a second Stop stops every stage at once, a third aborts them).
     pub async fn send(&self, control: Control) -> Result<(), HandleError> {
         self.orchestrator.send(control).await
     }

@@ -6,14 +6,19 @@
 //! Running --Stop---> Stopping --(all ended)--> Cancelled       (a second Stop stops the stages at once; stages
 //!                                                               that fail because of it do not fail the pipeline)
 //! any active state --failure--> Failed: drains the rest, waits for them, terminates
+//! Draining --deadline--> Stopping
 //! ```
+//! Never a hang: with a drain deadline, stages still running that long after Drain are sent Stop, and stages still
+//! running that long after Stop are aborted (each records Cancelled). A third Stop aborts at once.
 //! A stage failure is the orchestrator's failure: with [`FailurePolicy::FailPipeline`] at once, with
 //! [`FailurePolicy::LetOthersFinish`] once every stage has ended.
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::future::select_all;
 use futures_util::FutureExt;
+use tokio::time::Instant;
 
 use crate::action::Action;
 use crate::control::{Control, ControlPolicy};
@@ -97,6 +102,8 @@ pub enum OrchestratorEvent {
     AllEnded,
     /// The pipeline's handle is gone; nothing changes, the pipeline runs to its end.
     ControlClosed,
+    /// Stages told to drain or stop are still running at the drain deadline.
+    DeadlinePassed,
     /// The failure path: a stage failed under the policy, or the orchestrator itself did.
     Failure(String),
 }
@@ -109,6 +116,7 @@ impl EventVariant for OrchestratorEvent {
             OrchestratorEvent::StageEnded => "StageEnded",
             OrchestratorEvent::AllEnded => "AllEnded",
             OrchestratorEvent::ControlClosed => "ControlClosed",
+            OrchestratorEvent::DeadlinePassed => "DeadlinePassed",
             OrchestratorEvent::Failure(_) => "Failure",
         }
     }
@@ -123,6 +131,8 @@ pub enum OrchestratorAction {
     DrainAll,
     /// Send Stop to every stage still running.
     StopAll,
+    /// Abort every stage still running; each records Cancelled.
+    AbortAll,
 }
 
 impl Action<OrchestratorContext> for OrchestratorAction {
@@ -131,18 +141,32 @@ impl Action<OrchestratorContext> for OrchestratorAction {
             OrchestratorAction::StartAll => "StartAll",
             OrchestratorAction::DrainAll => "DrainAll",
             OrchestratorAction::StopAll => "StopAll",
+            OrchestratorAction::AbortAll => "AbortAll",
         }
     }
 
     async fn execute(self, ctx: &mut OrchestratorContext) -> Result<(), BoxError> {
         let control = match self {
             OrchestratorAction::StartAll => Control::Start,
-            OrchestratorAction::DrainAll => Control::Drain,
-            OrchestratorAction::StopAll => Control::Stop,
+            OrchestratorAction::DrainAll => {
+                ctx.deadline = ctx.deadline.or_else(|| ctx.drain_timeout.map(|t| Instant::now() + t));
+                Control::Drain
+            }
+            OrchestratorAction::StopAll => {
+                ctx.stopped_at_once = true;
+                ctx.deadline = ctx.drain_timeout.map(|t| Instant::now() + t);
+                Control::Stop
+            }
+            OrchestratorAction::AbortAll => {
+                ctx.stopped_at_once = true;
+                ctx.deadline = None;
+                for slot in ctx.slots.iter().filter(|slot| slot.outcome.is_none()) {
+                    tracing::warn!(stage = slot.name, "aborting a stage that did not stop");
+                    slot.handle.abort();
+                }
+                return Ok(());
+            }
         };
-        if self == OrchestratorAction::StopAll {
-            ctx.stopped_at_once = true;
-        }
         for slot in ctx.slots.iter().filter(|slot| slot.outcome.is_none()) {
             // A full control channel already holds messages the stage has yet to read; an ended stage needs none.
             if let Err(e) = slot.handle.try_send(control) {
@@ -151,6 +175,13 @@ impl Action<OrchestratorContext> for OrchestratorAction {
         }
         Ok(())
     }
+}
+
+/// What a wait for the stages saw.
+enum Ended {
+    /// A stage ended, naming its failure if it failed.
+    Stage(Option<String>),
+    DeadlinePassed,
 }
 
 struct Slot {
@@ -169,6 +200,10 @@ pub struct OrchestratorContext {
     /// Set once every stage was told to stop at once. A stage blocked sending to a stage that stopped then fails
     /// ("the downstream stage has stopped reading"); that is the stop's doing, so it no longer fails the pipeline.
     stopped_at_once: bool,
+    /// How long stages may take to end once told to drain or stop; `None` waits for ever.
+    drain_timeout: Option<Duration>,
+    /// When the stages told to drain or stop are stopped, or aborted, if still running.
+    deadline: Option<Instant>,
     report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
     /// Where the stages write their lifecycle records, and how long it was before they started: the order of their
     /// Failed records tells the failure that caused the others.
@@ -194,17 +229,42 @@ impl OrchestratorContext {
         report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
         journal: Arc<dyn Journal<LifecycleRecord>>,
         journal_start: u64,
+        drain_timeout: Option<Duration>,
     ) -> Self {
         let slots = stages
             .into_iter()
             .zip(ids)
             .map(|(handle, id)| Slot { name: handle.supervisor(), id, handle, outcome: None })
             .collect();
-        Self { slots, policy, first_failure: None, stopped_at_once: false, report, journal, journal_start }
+        Self {
+            slots,
+            policy,
+            first_failure: None,
+            stopped_at_once: false,
+            drain_timeout,
+            deadline: None,
+            report,
+            journal,
+            journal_start,
+        }
     }
 
     fn running(&self) -> bool {
         self.slots.iter().any(|slot| slot.outcome.is_none())
+    }
+
+    /// Waits for the next stage to end, or for the drain deadline to pass.
+    async fn next_ended_by_deadline(&mut self) -> Ended {
+        let Some(deadline) = self.deadline else {
+            return Ended::Stage(self.next_ended().await);
+        };
+        tokio::select! {
+            failure = self.next_ended() => Ended::Stage(failure),
+            () = tokio::time::sleep_until(deadline) => {
+                self.deadline = None;
+                Ended::DeadlinePassed
+            }
+        }
     }
 
     /// Waits for the next stage to end, records its outcome and returns the failure it names, if any.
@@ -283,15 +343,20 @@ impl Machine for Orchestrator {
     fn transition(
         state: &OrchestratorState,
         event: OrchestratorEvent,
-        _ctx: &mut OrchestratorContext,
+        ctx: &mut OrchestratorContext,
     ) -> Decision<OrchestratorState, OrchestratorAction> {
-        use OrchestratorAction::{DrainAll, StopAll};
+        use OrchestratorAction::{AbortAll, DrainAll, StopAll};
         use OrchestratorEvent as E;
         use OrchestratorState as S;
+        // Each escalation of a stop goes one step further: drain, then stop at once, then abort.
+        let harder = if ctx.stopped_at_once { AbortAll } else { StopAll };
         match (state, event) {
             (S::Running, E::Drain) => Decision::goto_with(S::Draining, [DrainAll]),
             (S::Running | S::Draining, E::Stop) => Decision::goto_with(S::Stopping, [DrainAll]),
-            (S::Stopping, E::Stop) => Decision::stay_with([StopAll]),
+            (S::Draining, E::DeadlinePassed) => Decision::goto_with(S::Stopping, [harder]),
+            (S::Stopping, E::Stop | E::DeadlinePassed) | (S::Failed, E::DeadlinePassed) => {
+                Decision::stay_with([harder])
+            }
             (S::Draining | S::Stopping, E::Drain) => Decision::stay_with([]),
             (S::Running | S::Draining | S::Stopping, E::StageEnded | E::ControlClosed) => Decision::stay_with([]),
             (S::Running | S::Draining, E::AllEnded) => Decision::goto(S::Completed),
@@ -341,19 +406,27 @@ impl SelfSupervised for Orchestrator {
                         None => Ok(Directive::Transition(OrchestratorEvent::AllEnded)),
                     };
                 }
-                match ctx.next_ended().await {
-                    Some(_) if ctx.stopped_at_once => Ok(Directive::Transition(OrchestratorEvent::StageEnded)),
-                    Some(failure) if ctx.policy == FailurePolicy::FailPipeline => Err(ctx.root_cause(failure).into()),
-                    Some(failure) => {
+                match ctx.next_ended_by_deadline().await {
+                    Ended::DeadlinePassed => Ok(Directive::Transition(OrchestratorEvent::DeadlinePassed)),
+                    Ended::Stage(Some(_)) if ctx.stopped_at_once => {
+                        Ok(Directive::Transition(OrchestratorEvent::StageEnded))
+                    }
+                    Ended::Stage(Some(failure)) if ctx.policy == FailurePolicy::FailPipeline => {
+                        Err(ctx.root_cause(failure).into())
+                    }
+                    Ended::Stage(Some(failure)) => {
                         ctx.first_failure.get_or_insert(failure);
                         Ok(Directive::Transition(OrchestratorEvent::StageEnded))
                     }
-                    None => Ok(Directive::Transition(OrchestratorEvent::StageEnded)),
+                    Ended::Stage(None) => Ok(Directive::Transition(OrchestratorEvent::StageEnded)),
                 }
             }
+            // The failed state waits for the rest to drain (or be stopped, or aborted, at the deadline).
             OrchestratorState::Failed => {
                 while ctx.running() {
-                    ctx.next_ended().await;
+                    if let Ended::DeadlinePassed = ctx.next_ended_by_deadline().await {
+                        return Ok(Directive::Transition(OrchestratorEvent::DeadlinePassed));
+                    }
                 }
                 Ok(Directive::Terminate)
             }
