@@ -1,5 +1,5 @@
-//! Test stages for pipeline and handle tests: a counting source and a relay (transform or sink), hand-written
-//! machines that follow the pipeline stage convention of `stagewise::pipeline`.
+//! Test stages for the pipeline tests: a counting source and a relay (transform or sink), hand-written machines
+//! that follow the pipeline stage convention of `stagewise::pipeline`.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
