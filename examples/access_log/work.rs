@@ -3,7 +3,6 @@
 //! exactly these functions, so the two do the same work per event.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::Write as _;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write as _};
 
@@ -113,27 +112,60 @@ pub fn generate_line(index: u64) -> String {
         93..=95 => 301,
         _ => 500,
     };
-    let _ = write!(
-        line,
-        "10.{}.{}.{} - - [{d:02}/{}/{y:04}:{:02}:{:02}:{:02} +0000] \"{method} {path}",
-        (r >> 24) & 255,
-        (r >> 32) & 255,
-        (r >> 40) & 255,
-        MONTHS[(m - 1) as usize],
-        in_day / 3600,
-        in_day / 60 % 60,
-        in_day % 60,
-    );
-    if r & (1 << 50) != 0 {
-        let _ = write!(line, "?id={}", (r >> 51) % 1000);
+    // Written field by field: `write!` with a dozen arguments costs more than the rest of the pipeline's work.
+    line.push_str("10.");
+    push_number(&mut line, (r >> 24) & 255);
+    line.push('.');
+    push_number(&mut line, (r >> 32) & 255);
+    line.push('.');
+    push_number(&mut line, (r >> 40) & 255);
+    line.push_str(" - - [");
+    push_two_digits(&mut line, u64::from(d));
+    line.push('/');
+    line.push_str(MONTHS[(m - 1) as usize]);
+    line.push('/');
+    push_number(&mut line, y as u64);
+    for part in [in_day / 3600, in_day / 60 % 60, in_day % 60] {
+        line.push(':');
+        push_two_digits(&mut line, part as u64);
     }
-    let _ = write!(line, " HTTP/1.1\" {status} {}", (r >> 20) % 50_000);
+    line.push_str(" +0000] \"");
+    line.push_str(method);
+    line.push(' ');
+    line.push_str(path);
+    if r & (1 << 50) != 0 {
+        line.push_str("?id=");
+        push_number(&mut line, (r >> 51) % 1000);
+    }
+    line.push_str(" HTTP/1.1\" ");
+    push_number(&mut line, status);
+    line.push(' ');
+    push_number(&mut line, (r >> 20) % 50_000);
     // A second, independent draw decides damage, so malformed lines are spread evenly over paths and statuses.
     let damage = mix(!index);
     if damage % 100 < MALFORMED_PERCENT {
         corrupt(&mut line, damage >> 8);
     }
     line
+}
+
+fn push_number(line: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    line.extend(digits[start..].iter().map(|&b| char::from(b)));
+}
+
+fn push_two_digits(line: &mut String, n: u64) {
+    line.push(char::from(b'0' + (n / 10 % 10) as u8));
+    line.push(char::from(b'0' + (n % 10) as u8));
 }
 
 /// Damages a line the ways real logs are damaged: cut short, a garbled status, a lost quote, noise.
