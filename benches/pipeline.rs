@@ -1,9 +1,11 @@
 //! Events per second through the access-log example's pipeline (read -> parse -> aggregate), supervised by stagewise,
 //! beside the same pipeline written as plain tokio tasks and channels with no supervision (the limit). Both variants
 //! run the same generator, parser and aggregator on the same lines, in the same batches, over links of the same bound.
-//! Run: `cargo bench --bench pipeline`; compare the two medians of the same run.
+//! Run: `cargo bench --bench pipeline`; compare the two medians of the same run, and the interleaved medians and ratio
+//! printed last (less sensitive to other load on a shared machine).
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use stagewise::pipeline::{Batch, ErrorJournal, Pipeline};
@@ -97,5 +99,49 @@ fn pipeline(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pipeline);
+/// The same comparison with the two variants interleaved pair by pair (alternating which goes first), so load from
+/// other processes on a shared machine falls on both alike. Prints both medians and their ratio.
+fn interleaved(_c: &mut Criterion) {
+    const PAIRS: usize = 30;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let time = |supervised_run: bool| {
+        let start = Instant::now();
+        let events = rt.block_on(async {
+            if supervised_run {
+                supervised(LINES).await
+            } else {
+                plain(LINES).await
+            }
+        });
+        assert_eq!(events, LINES);
+        start.elapsed()
+    };
+    let (mut supervised_times, mut plain_times) = (Vec::with_capacity(PAIRS), Vec::with_capacity(PAIRS));
+    for pair in 0..PAIRS {
+        if pair % 2 == 0 {
+            supervised_times.push(time(true));
+            plain_times.push(time(false));
+        } else {
+            plain_times.push(time(false));
+            supervised_times.push(time(true));
+        }
+    }
+    let median = |times: &mut Vec<Duration>| {
+        times.sort_unstable();
+        times[times.len() / 2]
+    };
+    let (s, p) = (median(&mut supervised_times), median(&mut plain_times));
+    let rate = |d: Duration| LINES as f64 / d.as_secs_f64() / 1e6;
+    println!(
+        "pipeline/interleaved: medians over {PAIRS} pairs: supervised {:.2} ms ({:.2} M events/s), plain_tokio {:.2} ms \
+         ({:.2} M events/s); supervised runs at {:.2}x the plain pipeline",
+        s.as_secs_f64() * 1e3,
+        rate(s),
+        p.as_secs_f64() * 1e3,
+        rate(p),
+        p.as_secs_f64() / s.as_secs_f64(),
+    );
+}
+
+criterion_group!(benches, pipeline, interleaved);
 criterion_main!(benches);
