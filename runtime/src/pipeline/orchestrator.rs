@@ -438,3 +438,54 @@ impl SelfSupervised for Orchestrator {
         OrchestratorEvent::Failure(message)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::MemoryJournal;
+    use crate::machine::{StateMachine, Step};
+    use OrchestratorAction::{AbortAll, DrainAll, StopAll};
+    use OrchestratorEvent as E;
+    use OrchestratorState as S;
+
+    fn context() -> OrchestratorContext {
+        let journal = Arc::new(MemoryJournal::new());
+        let report = Arc::new(Mutex::new(Vec::new()));
+        OrchestratorContext::new(Vec::new(), Vec::new(), FailurePolicy::FailPipeline, report, journal, 0, None)
+    }
+
+    /// Feeds `event` in `state`; the state reached and the actions asked for.
+    fn turn(state: S, event: E, ctx: &mut OrchestratorContext) -> (S, Vec<OrchestratorAction>) {
+        let mut machine = StateMachine::<Orchestrator>::new(state);
+        match machine.handle(event, ctx) {
+            Step::Turned { actions, .. } => (*machine.state(), actions.into_iter().collect()),
+            other => panic!("{state:?} did not turn: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn drain_and_stop_escalate_one_step_at_a_time() {
+        let ctx = &mut context();
+        assert_eq!(turn(S::Running, E::Drain, ctx), (S::Draining, vec![DrainAll]));
+        assert_eq!(turn(S::Running, E::Stop, ctx), (S::Stopping, vec![DrainAll]));
+        assert_eq!(turn(S::Draining, E::Stop, ctx), (S::Stopping, vec![DrainAll]));
+        assert_eq!(turn(S::Draining, E::DeadlinePassed, ctx), (S::Stopping, vec![StopAll]));
+        assert_eq!(turn(S::Stopping, E::Stop, ctx), (S::Stopping, vec![StopAll]));
+        ctx.stopped_at_once = true;
+        assert_eq!(turn(S::Stopping, E::Stop, ctx), (S::Stopping, vec![AbortAll]));
+        assert_eq!(turn(S::Failed, E::DeadlinePassed, ctx), (S::Failed, vec![AbortAll]));
+    }
+
+    #[test]
+    fn the_end_depends_on_how_the_stages_were_asked_to_end() {
+        let ctx = &mut context();
+        assert_eq!(turn(S::Running, E::AllEnded, ctx), (S::Completed, vec![]));
+        assert_eq!(turn(S::Draining, E::AllEnded, ctx), (S::Completed, vec![]));
+        assert_eq!(turn(S::Stopping, E::AllEnded, ctx), (S::Cancelled, vec![]));
+        for state in [S::Running, S::Draining, S::Stopping] {
+            assert_eq!(turn(state, E::Failure("boom".into()), ctx), (S::Failed, vec![DrainAll]));
+        }
+        assert_eq!(turn(S::Failed, E::Failure("again".into()), ctx), (S::Failed, vec![]), "idempotent when failed");
+        assert_eq!(turn(S::Running, E::ControlClosed, ctx), (S::Running, vec![]), "a dropped handle changes nothing");
+    }
+}
