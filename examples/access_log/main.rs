@@ -187,7 +187,11 @@ async fn main() -> ExitCode {
     for stage in &outcome.stages {
         println!("  {stage}");
     }
-    println!("journal:      {} lifecycle records, {} error records (in memory)", lifecycle.len(), errors.len());
+    println!(
+        "journal:      {} lifecycle records, {} error records (in memory)",
+        lifecycle.len(),
+        thousands(errors.len())
+    );
     let secs = wall.as_secs_f64();
     println!(
         "wall time:    {secs:.3} s; throughput {:.2} M lines/s ({} lines/s)",
