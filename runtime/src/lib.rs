@@ -6,6 +6,8 @@
 //!   timeout drives the machine down its failure path, and every run ends with exactly one lifecycle record.
 //! - [`event`]: stage and writer ids, events with a processing status; [`lifecycle`]: how runs start and end;
 //!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
+//! - [`pipeline`]: stages connected by bounded links under a self-supervised orchestrator, with drain, failure policy
+//!   and an error journal.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,6 +21,7 @@ pub mod handle;
 pub mod journal;
 pub mod lifecycle;
 pub mod machine;
+pub mod pipeline;
 mod run_loop;
 mod supervisor;
 
@@ -34,6 +37,10 @@ pub use lifecycle::{Lifecycle, LifecycleRecord};
 pub use machine::{
     Actions, Decision, Ending, EventVariant, Machine, StateMachine, StateTimeout, StateVariant, Unhandled,
     INLINE_ACTIONS,
+};
+pub use pipeline::{
+    ErrorJournal, ErrorRecord, FailurePolicy, Inlet, Message, Outlet, Pipeline, PipelineHandle, PipelineOutcome, Stage,
+    StageOutcome,
 };
 pub use run_loop::{
     run_handler_supervised, run_self_supervised, HandlerSupervisedExt, RunResult, SelfSupervisedExt, StateSnapshot,
@@ -61,7 +68,7 @@ pub mod __private {
     #[diagnostic::on_unimplemented(
         message = "`{Self}` does not say which field is its stage id",
         label = "this stage struct needs `#[derive(stagewise::Stage)]`",
-        note = "add `#[derive(stagewise::Stage)]` to the stage struct and mark its `StageId` field `#[stage_id]`"
+        note = "add `#[derive(stagewise::Stage)]` to the stage struct: its `StageId` field (or the one marked `#[stage_id]`) is the stage id"
     )]
     pub trait StageFields {
         /// The stage's id.
