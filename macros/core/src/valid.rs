@@ -184,6 +184,7 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
         match &t.target {
             Target::State(target) => {
                 check_state_exists(cx, model, target, true);
+                check_failure_target(cx, model, t, target);
             }
             Target::Stay(_) => {}
             Target::Call(path) => {
@@ -245,5 +246,22 @@ fn check_state_exists(cx: &Ctxt, model: &Model, target: &syn::Ident, must_be_uni
             ),
         ),
         Some(_) => {}
+    }
+}
+
+/// A transition on the failure event must end in the failed state, or the run loop escalates at run time.
+fn check_failure_target(cx: &Ctxt, model: &Model, t: &crate::model::Transition, target: &syn::Ident) {
+    let (Some(failure), Some(failed)) = (&model.args.failure, model.failed()) else { return };
+    let failure = failure.path.to_token_stream().to_string();
+    let on_failure = t.events.iter().any(|e| e.path.to_token_stream().to_string() == failure);
+    if on_failure && *target != failed.ident && model.state(target).is_some() {
+        cx.error_spanned_by(
+            target,
+            format!(
+                "the failure event must lead to the failed state `{}` (the run loop escalates otherwise); \
+                 to change what this state does on failure, use `#[on_failure(actions..)]`",
+                failed.ident
+            ),
+        );
     }
 }
