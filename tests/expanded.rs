@@ -1,6 +1,8 @@
 //! Keeps `examples/expanded/<name>.rs` in step with the macros: each is its example with `#[handler_supervised]`,
 //! `#[self_supervised]` and the stagewise derives expanded (by the same pure expansion the macros run) and
-//! pretty-printed. The test fails when one is stale and names the command that refreshes them.
+//! pretty-printed. An example is a file `examples/<name>.rs` or a folder `examples/<name>/` with a `main.rs`; a
+//! folder's render holds those of its files that use the macros. The test fails when one is stale and names the
+//! command that refreshes them.
 
 use std::fs;
 use std::path::Path;
@@ -99,19 +101,57 @@ fn expand_items(items: Vec<Item>) -> Vec<Item> {
     out
 }
 
-/// The render of an example, or `None` when it uses none of the macros (a hand-written example).
-fn render(name: &str, source: &str) -> Option<String> {
+/// The render of one source file, or `None` when it uses none of the macros.
+fn render_file(source: &str) -> Option<String> {
     let mut file = syn::parse_file(source).expect("example parses");
     let before = prettyplease::unparse(&file);
     file.items = expand_items(file.items);
     let body = prettyplease::unparse(&file);
-    if body == before {
-        return None;
-    }
+    (body != before).then_some(body)
+}
+
+/// The render of an example from its files (path under `examples/`, source), or `None` when none of them uses the
+/// macros (a hand-written example). A folder example's renders follow one another, each under its own path.
+fn render(files: &[(String, String)]) -> Option<String> {
+    let rendered: Vec<(&str, String)> =
+        files.iter().filter_map(|(path, source)| Some((path.as_str(), render_file(source)?))).collect();
+    let from: Vec<String> = rendered.iter().map(|(path, _)| format!("examples/{path}")).collect();
+    let body = match rendered.as_slice() {
+        [] => return None,
+        [(_, body)] => body.clone(),
+        several => {
+            several.iter().map(|(path, body)| format!("// examples/{path}\n\n{body}")).collect::<Vec<_>>().join("\n")
+        }
+    };
     Some(format!(
-        "// @generated from examples/{name}.rs by tests/expanded.rs: the stagewise macros expanded, nothing else.\n\
-         // Not compiled. Refresh with `{REFRESH}`.\n\n{body}"
+        "// @generated from {} by tests/expanded.rs: the stagewise macros expanded, nothing else.\n\
+         // Not compiled. Refresh with `{REFRESH}`.\n\n{body}",
+        from.join(", ")
     ))
+}
+
+/// The examples under `root/examples`, sorted by name: each with its `.rs` files (path under `examples/`, source).
+fn examples(root: &Path) -> Vec<(String, Vec<(String, String)>)> {
+    let read = |path: &Path| fs::read_to_string(path).unwrap();
+    let mut entries: Vec<_> = fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path()).collect();
+    entries.sort();
+    let mut out = Vec::new();
+    for path in entries {
+        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+        if path.extension().is_some_and(|e| e == "rs") {
+            out.push((name.clone(), vec![(format!("{name}.rs"), read(&path))]));
+        } else if path.join("main.rs").is_file() {
+            let mut files: Vec<_> = fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()).collect();
+            files.retain(|f| f.extension().is_some_and(|e| e == "rs"));
+            files.sort();
+            let files = files
+                .iter()
+                .map(|f| (format!("{name}/{}", f.file_name().unwrap().to_str().unwrap()), read(f)))
+                .collect();
+            out.push((name, files));
+        }
+    }
+    out
 }
 
 #[test]
@@ -120,12 +160,8 @@ fn expanded_examples_are_fresh() {
     let bless = std::env::var_os("STAGEWISE_BLESS").is_some();
     let mut stale = Vec::new();
     let mut rendered = Vec::new();
-    let mut entries: Vec<_> = fs::read_dir(root.join("examples")).unwrap().map(|e| e.unwrap().path()).collect();
-    entries.sort();
-    for path in entries.into_iter().filter(|p| p.extension().is_some_and(|e| e == "rs")) {
-        let source = fs::read_to_string(&path).unwrap();
-        let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
-        let Some(fresh) = render(&name, &source) else { continue };
+    for (name, files) in examples(root) {
+        let Some(fresh) = render(&files) else { continue };
         let target = root.join("examples/expanded").join(format!("{name}.rs"));
         rendered.push(format!("{name}.rs"));
         if fs::read_to_string(&target).ok().as_deref() != Some(fresh.as_str()) {
