@@ -1,6 +1,6 @@
 //! The main example's pipeline (read -> parse -> aggregate, the stages of `examples/access_log`) on real input: every
-//! line is counted once as a hit or an error, errors land in the error journal, and a source that cannot read fails
-//! the pipeline while the other stages drain.
+//! line is counted once as a hit or an error, errors land in the error journal, a source that cannot read fails
+//! the pipeline while the other stages drain, and a stage whose end of stream cannot be delivered fails cleanly.
 
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -96,4 +96,26 @@ async fn source_that_cannot_read_fails_the_pipeline_and_the_other_stages_drain()
     for stage in &outcome.stages {
         assert!(stage.lifecycle().is_some_and(Lifecycle::is_terminal), "{stage}");
     }
+}
+
+#[tokio::test]
+async fn a_stage_whose_end_of_stream_cannot_be_delivered_fails_without_escalating() {
+    // parse completes its stream, but the stage after it is gone: the end of stream it sends on the way to Done fails.
+    // The macro's failure edge leaves every state, Done included, so this is a plain failure with its report.
+    let (upstream, inlet) = stagewise::pipeline::link::<String>(4);
+    let (out, downstream) = stagewise::pipeline::link(4);
+    drop(downstream);
+    let mut handle = stages::parse(StageId(1), inlet, out).spawn(stagewise::SpawnOptions::default());
+    handle.send(stagewise::Control::Start).await.unwrap();
+    upstream.end_of_stream().await.unwrap();
+
+    let record = tokio::time::timeout(std::time::Duration::from_secs(20), handle.outcome()).await;
+    let record = record.expect("the stage hung").expect("a failure, not an escalation");
+    match &record.lifecycle {
+        Lifecycle::Failed { error, escalation: None } => {
+            assert!(error.contains("action EndOfStream failed"), "{error}");
+        }
+        other => panic!("expected Failed without escalation, got {other:?}"),
+    }
+    assert_eq!(record.state, "Failed");
 }

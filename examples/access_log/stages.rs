@@ -1,11 +1,12 @@
-//! The three stages of the access-log pipeline, written by hand against the runtime traits (Machine, StateVariant,
-//! EventVariant, Supervisor, HandlerSupervised) in the shape the `#[handler_supervised]` macro generates: one state
-//! enum per stage says what each state does, how it treats control messages and how a run ending there ends.
+//! The three stages of the access-log pipeline, each one state enum annotated with `#[handler_supervised]`: the
+//! enum says what each state does, which events move it where with which actions, how it treats control messages and
+//! how a run ending there ends; the macro writes the supervisor (Machine, Supervisor, HandlerSupervised).
 //!
 //! read (source) --lines--> parse (transform) --hits--> aggregate (sink)
 //!
 //! Each follows the pipeline stage convention of `stagewise::pipeline`: Idle blocks until Start; Drain makes the
-//! source stop and the others finish the stream; end of stream is forwarded only on completion; Stop cancels.
+//! source stop and the others finish the stream; end of stream is forwarded only on completion; Stop cancels; any
+//! error takes the stage to Failed, reporting it on stderr.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -13,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet};
 use stagewise::{
-    Action, BoxError, ChainEvent, Control, ControlPolicy, Decision, Directive, Ending, ErrorKind, EventIds,
-    EventVariant, HandlerSupervised, Machine, Stage, StageContext, StageId, StateVariant, Supervisor,
+    Action, BoxError, ChainEvent, Directive, ErrorKind, EventIds, EventVariant, Stage, StageContext, StageId,
+    VariantName,
 };
 
 use crate::work::{parse_batch, AggregateSummary, Aggregator, Hit};
@@ -73,10 +74,47 @@ impl Input {
     }
 }
 
+/// The source's states.
+#[stagewise::handler_supervised(
+    stage = Read, event = ReadEvent, action = ReadAction, context = ReadContext,
+    failure = ReadEvent::Failure,
+    on_failure = [ReadAction::Report(message)],
+    control(start = ReadEvent::Start, drain = ReadEvent::Drain, stop = ReadEvent::Stop),
+)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReadState {
+    #[initial]
+    #[on(ReadEvent::Start => Reading)]
+    #[on(ReadEvent::Drain => Done, actions = [ReadAction::EndOfStream])]
+    #[on(ReadEvent::Stop => Cancelled)]
+    Idle,
+    #[dispatch(Read::next_batch)]
+    #[on(ReadEvent::Read(batch) => stay, actions = [ReadAction::Send(batch)])]
+    #[on(ReadEvent::Exhausted | ReadEvent::Drain => Done, actions = [ReadAction::EndOfStream])]
+    #[on(ReadEvent::Start => stay)]
+    #[on(ReadEvent::Stop => Cancelled)]
+    Reading,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+    #[terminal(cancelled)]
+    Cancelled,
+}
+
 /// The source stage.
+#[derive(Stage)]
 pub struct Read {
     id: StageId,
     batch: usize,
+}
+
+impl Read {
+    /// The next batch of lines, or `Exhausted` at the end of the input.
+    async fn next_batch(&mut self, ctx: &mut ReadContext) -> Result<Directive<ReadEvent>, BoxError> {
+        let batch = ctx.input.next_batch(self.batch, &mut ctx.ids, &ctx.context)?;
+        Ok(Directive::Transition(if batch.is_empty() { ReadEvent::Exhausted } else { ReadEvent::Read(batch) }))
+    }
 }
 
 /// What the source reads and writes.
@@ -87,44 +125,8 @@ pub struct ReadContext {
     context: StageContext,
 }
 
-/// The source's states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReadState {
-    Idle,
-    Reading,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl StateVariant for ReadState {
-    fn name(&self) -> &'static str {
-        match self {
-            ReadState::Idle => "Idle",
-            ReadState::Reading => "Reading",
-            ReadState::Done => "Done",
-            ReadState::Failed => "Failed",
-            ReadState::Cancelled => "Cancelled",
-        }
-    }
-    fn ending(&self) -> Option<Ending> {
-        match self {
-            ReadState::Done => Some(Ending::Completed),
-            ReadState::Failed => Some(Ending::Failed),
-            ReadState::Cancelled => Some(Ending::Cancelled),
-            ReadState::Idle | ReadState::Reading => None,
-        }
-    }
-    fn control_policy(&self) -> ControlPolicy {
-        match self {
-            ReadState::Idle => ControlPolicy::Block,
-            _ => ControlPolicy::Poll,
-        }
-    }
-}
-
 /// The source's events.
-#[derive(Debug)]
+#[derive(Debug, EventVariant)]
 pub enum ReadEvent {
     Start,
     Read(Batch<String>),
@@ -134,20 +136,8 @@ pub enum ReadEvent {
     Failure(String),
 }
 
-impl EventVariant for ReadEvent {
-    fn name(&self) -> &'static str {
-        match self {
-            ReadEvent::Start => "Start",
-            ReadEvent::Read(_) => "Read",
-            ReadEvent::Exhausted => "Exhausted",
-            ReadEvent::Drain => "Drain",
-            ReadEvent::Stop => "Stop",
-            ReadEvent::Failure(_) => "Failure",
-        }
-    }
-}
-
 /// The source's effects.
+#[derive(VariantName)]
 pub enum ReadAction {
     Send(Batch<String>),
     EndOfStream,
@@ -156,11 +146,7 @@ pub enum ReadAction {
 
 impl Action<ReadContext> for ReadAction {
     fn name(&self) -> &'static str {
-        match self {
-            ReadAction::Send(_) => "Send",
-            ReadAction::EndOfStream => "EndOfStream",
-            ReadAction::Report(_) => "Report",
-        }
+        self.variant_name()
     }
     async fn execute(self, ctx: &mut ReadContext) -> Result<(), BoxError> {
         match self {
@@ -172,133 +158,17 @@ impl Action<ReadContext> for ReadAction {
     }
 }
 
-impl Machine for Read {
-    type State = ReadState;
-    type Event = ReadEvent;
-    type Context = ReadContext;
-    type Action = ReadAction;
-
-    fn transition(state: &ReadState, event: ReadEvent, _ctx: &mut ReadContext) -> Decision<ReadState, ReadAction> {
-        use ReadEvent as E;
-        use ReadState as S;
-        match (state, event) {
-            (S::Idle, E::Start) => Decision::goto(S::Reading),
-            (S::Reading, E::Read(batch)) => Decision::stay_with([ReadAction::Send(batch)]),
-            (S::Reading, E::Exhausted) | (S::Idle | S::Reading, E::Drain) => {
-                Decision::goto_with(S::Done, [ReadAction::EndOfStream])
-            }
-            (S::Reading, E::Start) => Decision::stay_with([]),
-            (S::Idle | S::Reading, E::Stop) => Decision::goto(S::Cancelled),
-            (S::Idle | S::Reading, E::Failure(why)) => Decision::goto_with(S::Failed, [ReadAction::Report(why)]),
-            (S::Failed, E::Failure(_)) => Decision::stay_with([]),
-            _ => Decision::Unhandled,
-        }
-    }
-
-    fn control_event(control: Control) -> Option<ReadEvent> {
-        Some(match control {
-            Control::Start => ReadEvent::Start,
-            Control::Drain => ReadEvent::Drain,
-            Control::Stop => ReadEvent::Stop,
-        })
-    }
-}
-
-impl Supervisor for Read {
-    fn name(&self) -> &'static str {
-        "read"
-    }
-}
-
-impl HandlerSupervised for Read {
-    async fn dispatch_state(
-        &mut self,
-        state: &ReadState,
-        ctx: &mut ReadContext,
-    ) -> Result<Directive<ReadEvent>, BoxError> {
-        Ok(match state {
-            ReadState::Idle => Directive::Continue, // blocks on control; never dispatched
-            ReadState::Reading => {
-                let batch = ctx.input.next_batch(self.batch, &mut ctx.ids, &ctx.context)?;
-                if batch.is_empty() {
-                    Directive::Transition(ReadEvent::Exhausted)
-                } else {
-                    Directive::Transition(ReadEvent::Read(batch))
-                }
-            }
-            ReadState::Done | ReadState::Failed | ReadState::Cancelled => Directive::Terminate,
-        })
-    }
-    fn stage_id(&self) -> StageId {
-        self.id
-    }
-    fn event_for_action_error(&self, message: String) -> ReadEvent {
-        ReadEvent::Failure(message)
-    }
-}
-
 /// The source stage, ready for a pipeline.
 pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> Stage {
     let ctx = ReadContext { input, out, ids: EventIds::new(id.into()), context: StageContext::new(id, "read") };
-    Stage::new(Read { id, batch }, ReadState::Idle, ctx)
+    Stage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
 
 // =================================================================================================================
-// parse: lines to hits; malformed lines become error events.
-
-/// The parse stage.
-pub struct Parse {
-    id: StageId,
-}
-
-/// What the parse stage reads and writes.
-pub struct ParseContext {
-    inlet: Inlet<String>,
-    out: Outlet<Hit>,
-    ids: EventIds,
-    context: StageContext,
-}
-
-/// The states of a stage that consumes a stream: parse and aggregate share their shape.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StreamState {
-    Idle,
-    Running,
-    Draining,
-    Done,
-    Failed,
-    Cancelled,
-}
-
-impl StateVariant for StreamState {
-    fn name(&self) -> &'static str {
-        match self {
-            StreamState::Idle => "Idle",
-            StreamState::Running => "Running",
-            StreamState::Draining => "Draining",
-            StreamState::Done => "Done",
-            StreamState::Failed => "Failed",
-            StreamState::Cancelled => "Cancelled",
-        }
-    }
-    fn ending(&self) -> Option<Ending> {
-        match self {
-            StreamState::Done => Some(Ending::Completed),
-            StreamState::Failed => Some(Ending::Failed),
-            StreamState::Cancelled => Some(Ending::Cancelled),
-            _ => None,
-        }
-    }
-    fn control_policy(&self) -> ControlPolicy {
-        match self {
-            StreamState::Idle => ControlPolicy::Block,
-            _ => ControlPolicy::Poll,
-        }
-    }
-}
+// parse and aggregate consume a stream: the same events, the same shape of states (one enum each).
 
 /// The events of a stage that consumes a stream of `P`.
-#[derive(Debug)]
+#[derive(Debug, EventVariant)]
 pub enum StreamEvent<P> {
     Start,
     Batch(Batch<P>),
@@ -309,18 +179,15 @@ pub enum StreamEvent<P> {
     Failure(String),
 }
 
-impl<P> EventVariant for StreamEvent<P> {
-    fn name(&self) -> &'static str {
-        match self {
-            StreamEvent::Start => "Start",
-            StreamEvent::Batch(_) => "Batch",
-            StreamEvent::EndOfStream => "EndOfStream",
-            StreamEvent::UpstreamClosed => "UpstreamClosed",
-            StreamEvent::Drain => "Drain",
-            StreamEvent::Stop => "Stop",
-            StreamEvent::Failure(_) => "Failure",
-        }
-    }
+/// The next message on `inlet`. A closed inlet is the end of the stream while draining (the stage before was
+/// stopped), and otherwise an error: the stage before failed.
+async fn next_message<P>(inlet: &mut Inlet<P>, draining: bool) -> Result<Directive<StreamEvent<P>>, BoxError> {
+    Ok(Directive::Transition(match inlet.recv().await {
+        Some(Message::Events(batch)) => StreamEvent::Batch(batch),
+        Some(Message::EndOfStream) => StreamEvent::EndOfStream,
+        None if draining => StreamEvent::UpstreamClosed,
+        None => return Err("upstream closed without end of stream".into()),
+    }))
 }
 
 /// The failure action of every stage: say so on stderr (the lifecycle record holds the same message).
@@ -328,55 +195,69 @@ fn report(stage: &str, why: &str) {
     eprintln!("stage {stage} failed: {why}");
 }
 
-/// The transitions of a stream consumer: `work` for a batch, `finish` on the way to Done, `report` on the way to
-/// Failed.
-fn consume<P, A>(
-    state: &StreamState,
-    event: StreamEvent<P>,
-    work: impl FnOnce(Batch<P>) -> A,
-    finish: A,
-    report: impl FnOnce(String) -> A,
-) -> Decision<StreamState, A> {
-    use StreamEvent as E;
-    use StreamState as S;
-    match (state, event) {
-        (S::Idle, E::Start) => Decision::goto(S::Running),
-        (S::Idle | S::Running, E::Drain) => Decision::goto(S::Draining),
-        (S::Running, E::Start) | (S::Draining, E::Start | E::Drain) => Decision::stay_with([]),
-        (S::Running | S::Draining, E::Batch(batch)) => Decision::stay_with([work(batch)]),
-        (S::Running | S::Draining, E::EndOfStream) | (S::Draining, E::UpstreamClosed) => {
-            Decision::goto_with(S::Done, [finish])
-        }
-        (S::Idle | S::Running | S::Draining, E::Stop) => Decision::goto(S::Cancelled),
-        (S::Idle | S::Running | S::Draining, E::Failure(why)) => Decision::goto_with(S::Failed, [report(why)]),
-        (S::Failed, E::Failure(_)) => Decision::stay_with([]),
-        _ => Decision::Unhandled,
+// =================================================================================================================
+// parse: lines to hits; malformed lines become error events.
+
+/// The parse stage's states.
+#[stagewise::handler_supervised(
+    stage = Parse, event = StreamEvent<String>, action = ParseAction, context = ParseContext,
+    failure = StreamEvent::Failure,
+    on_failure = [ParseAction::Report(message)],
+    control(start = StreamEvent::Start, drain = StreamEvent::Drain, stop = StreamEvent::Stop),
+)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ParseState {
+    #[initial]
+    #[on(StreamEvent::Start => Running)]
+    #[on(StreamEvent::Drain => Draining)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Idle,
+    #[dispatch(Parse::next)]
+    #[on(StreamEvent::Batch(lines) => stay, actions = [ParseAction::Parse(lines)])]
+    #[on(StreamEvent::EndOfStream => Done, actions = [ParseAction::EndOfStream])]
+    #[on(StreamEvent::Drain => Draining)]
+    #[on(StreamEvent::Start => stay)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Running,
+    #[dispatch(Parse::next_draining)]
+    #[on(StreamEvent::Batch(lines) => stay, actions = [ParseAction::Parse(lines)])]
+    #[on(StreamEvent::EndOfStream | StreamEvent::UpstreamClosed => Done, actions = [ParseAction::EndOfStream])]
+    #[on(StreamEvent::Start | StreamEvent::Drain => stay)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Draining,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+    #[terminal(cancelled)]
+    Cancelled,
+}
+
+/// The parse stage.
+#[derive(Stage)]
+pub struct Parse {
+    id: StageId,
+}
+
+impl Parse {
+    async fn next(&mut self, ctx: &mut ParseContext) -> Result<Directive<StreamEvent<String>>, BoxError> {
+        next_message(&mut ctx.inlet, false).await
+    }
+    async fn next_draining(&mut self, ctx: &mut ParseContext) -> Result<Directive<StreamEvent<String>>, BoxError> {
+        next_message(&mut ctx.inlet, true).await
     }
 }
 
-fn stream_control<P>(control: Control) -> Option<StreamEvent<P>> {
-    Some(match control {
-        Control::Start => StreamEvent::Start,
-        Control::Drain => StreamEvent::Drain,
-        Control::Stop => StreamEvent::Stop,
-    })
-}
-
-/// What a stream consumer does in `state`: wait for its next message.
-async fn next_message<P>(state: &StreamState, inlet: &mut Inlet<P>) -> Result<Directive<StreamEvent<P>>, BoxError> {
-    Ok(match state {
-        StreamState::Idle => Directive::Continue, // blocks on control; never dispatched
-        StreamState::Running | StreamState::Draining => match inlet.recv().await {
-            Some(Message::Events(batch)) => Directive::Transition(StreamEvent::Batch(batch)),
-            Some(Message::EndOfStream) => Directive::Transition(StreamEvent::EndOfStream),
-            None if *state == StreamState::Draining => Directive::Transition(StreamEvent::UpstreamClosed),
-            None => return Err("upstream closed without end of stream".into()),
-        },
-        StreamState::Done | StreamState::Failed | StreamState::Cancelled => Directive::Terminate,
-    })
+/// What the parse stage reads and writes.
+pub struct ParseContext {
+    inlet: Inlet<String>,
+    out: Outlet<Hit>,
+    ids: EventIds,
+    context: StageContext,
 }
 
 /// The parse stage's effects.
+#[derive(VariantName)]
 pub enum ParseAction {
     Parse(Batch<String>),
     EndOfStream,
@@ -385,11 +266,7 @@ pub enum ParseAction {
 
 impl Action<ParseContext> for ParseAction {
     fn name(&self) -> &'static str {
-        match self {
-            ParseAction::Parse(_) => "Parse",
-            ParseAction::EndOfStream => "EndOfStream",
-            ParseAction::Report(_) => "Report",
-        }
+        self.variant_name()
     }
     async fn execute(self, ctx: &mut ParseContext) -> Result<(), BoxError> {
         match self {
@@ -401,59 +278,63 @@ impl Action<ParseContext> for ParseAction {
     }
 }
 
-impl Machine for Parse {
-    type State = StreamState;
-    type Event = StreamEvent<String>;
-    type Context = ParseContext;
-    type Action = ParseAction;
-
-    fn transition(
-        state: &StreamState,
-        event: StreamEvent<String>,
-        _ctx: &mut ParseContext,
-    ) -> Decision<StreamState, ParseAction> {
-        consume(state, event, ParseAction::Parse, ParseAction::EndOfStream, ParseAction::Report)
-    }
-
-    fn control_event(control: Control) -> Option<StreamEvent<String>> {
-        stream_control(control)
-    }
-}
-
-impl Supervisor for Parse {
-    fn name(&self) -> &'static str {
-        "parse"
-    }
-}
-
-impl HandlerSupervised for Parse {
-    async fn dispatch_state(
-        &mut self,
-        state: &StreamState,
-        ctx: &mut ParseContext,
-    ) -> Result<Directive<StreamEvent<String>>, BoxError> {
-        next_message(state, &mut ctx.inlet).await
-    }
-    fn stage_id(&self) -> StageId {
-        self.id
-    }
-    fn event_for_action_error(&self, message: String) -> StreamEvent<String> {
-        StreamEvent::Failure(message)
-    }
-}
-
 /// The parse stage, ready for a pipeline.
 pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> Stage {
     let ctx = ParseContext { inlet, out, ids: EventIds::new(id.into()), context: StageContext::new(id, "parse") };
-    Stage::new(Parse { id }, StreamState::Idle, ctx)
+    Stage::new(Parse { id }, ParseState::INITIAL, ctx)
 }
 
 // =================================================================================================================
 // aggregate: the sink. Counts per (minute, status, path), writes closed minutes out, journals error events.
 
+/// The aggregate stage's states.
+#[stagewise::handler_supervised(
+    stage = Aggregate, event = StreamEvent<Hit>, action = AggregateAction, context = AggregateContext,
+    failure = StreamEvent::Failure,
+    on_failure = [AggregateAction::Report(message)],
+    control(start = StreamEvent::Start, drain = StreamEvent::Drain, stop = StreamEvent::Stop),
+)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AggregateState {
+    #[initial]
+    #[on(StreamEvent::Start => Running)]
+    #[on(StreamEvent::Drain => Draining)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Idle,
+    #[dispatch(Aggregate::next)]
+    #[on(StreamEvent::Batch(hits) => stay, actions = [AggregateAction::Aggregate(hits)])]
+    #[on(StreamEvent::EndOfStream => Done, actions = [AggregateAction::Finish])]
+    #[on(StreamEvent::Drain => Draining)]
+    #[on(StreamEvent::Start => stay)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Running,
+    #[dispatch(Aggregate::next_draining)]
+    #[on(StreamEvent::Batch(hits) => stay, actions = [AggregateAction::Aggregate(hits)])]
+    #[on(StreamEvent::EndOfStream | StreamEvent::UpstreamClosed => Done, actions = [AggregateAction::Finish])]
+    #[on(StreamEvent::Start | StreamEvent::Drain => stay)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Draining,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+    #[terminal(cancelled)]
+    Cancelled,
+}
+
 /// The aggregate stage.
+#[derive(Stage)]
 pub struct Aggregate {
     id: StageId,
+}
+
+impl Aggregate {
+    async fn next(&mut self, ctx: &mut AggregateContext) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
+        next_message(&mut ctx.inlet, false).await
+    }
+    async fn next_draining(&mut self, ctx: &mut AggregateContext) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
+        next_message(&mut ctx.inlet, true).await
+    }
 }
 
 /// What the aggregate stage reads and writes.
@@ -465,6 +346,7 @@ pub struct AggregateContext {
 }
 
 /// The aggregate stage's effects.
+#[derive(VariantName)]
 pub enum AggregateAction {
     Aggregate(Batch<Hit>),
     Finish,
@@ -473,11 +355,7 @@ pub enum AggregateAction {
 
 impl Action<AggregateContext> for AggregateAction {
     fn name(&self) -> &'static str {
-        match self {
-            AggregateAction::Aggregate(_) => "Aggregate",
-            AggregateAction::Finish => "Finish",
-            AggregateAction::Report(_) => "Report",
-        }
+        self.variant_name()
     }
     async fn execute(self, ctx: &mut AggregateContext) -> Result<(), BoxError> {
         match self {
@@ -492,47 +370,6 @@ impl Action<AggregateContext> for AggregateAction {
     }
 }
 
-impl Machine for Aggregate {
-    type State = StreamState;
-    type Event = StreamEvent<Hit>;
-    type Context = AggregateContext;
-    type Action = AggregateAction;
-
-    fn transition(
-        state: &StreamState,
-        event: StreamEvent<Hit>,
-        _ctx: &mut AggregateContext,
-    ) -> Decision<StreamState, AggregateAction> {
-        consume(state, event, AggregateAction::Aggregate, AggregateAction::Finish, AggregateAction::Report)
-    }
-
-    fn control_event(control: Control) -> Option<StreamEvent<Hit>> {
-        stream_control(control)
-    }
-}
-
-impl Supervisor for Aggregate {
-    fn name(&self) -> &'static str {
-        "aggregate"
-    }
-}
-
-impl HandlerSupervised for Aggregate {
-    async fn dispatch_state(
-        &mut self,
-        state: &StreamState,
-        ctx: &mut AggregateContext,
-    ) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
-        next_message(state, &mut ctx.inlet).await
-    }
-    fn stage_id(&self) -> StageId {
-        self.id
-    }
-    fn event_for_action_error(&self, message: String) -> StreamEvent<Hit> {
-        StreamEvent::Failure(message)
-    }
-}
-
 /// The aggregate stage, ready for a pipeline; `summary` receives what it saw once the stream is complete.
 pub fn aggregate(
     id: StageId,
@@ -541,5 +378,6 @@ pub fn aggregate(
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 ) -> Stage {
-    Stage::new(Aggregate { id }, StreamState::Idle, AggregateContext { inlet, aggregator, errors, summary })
+    let ctx = AggregateContext { inlet, aggregator, errors, summary };
+    Stage::new(Aggregate { id }, AggregateState::INITIAL, ctx)
 }
