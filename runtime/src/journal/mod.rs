@@ -1,12 +1,16 @@
 //! Journals: append-only logs of records (lifecycle records, data events, error events) that can be read back and
 //! followed.
 
+pub mod file;
 mod memory;
 
 use std::fmt;
 
 use tokio::sync::watch;
 
+#[cfg(any(test, feature = "fault-injection"))]
+pub use file::Faults;
+pub use file::{Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, Truncation};
 pub use memory::MemoryJournal;
 
 /// Why a journal could not append or read.

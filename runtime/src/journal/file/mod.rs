@@ -1,0 +1,220 @@
+//! The durable journal: records framed with a length and checksums in append-only segment files under one folder,
+//! synced as a [`Durability`] policy says, recovered on open, readable from any position and followable at the tail.
+//!
+//! Module map: [`frame`] (one record on disk), [`segment`] (segment files and their header), [`codec`] (serde
+//! formats), [`policy`] (options), [`writer`] (appending under the lock), [`reader`] (reading back), [`recovery`]
+//! (opening), [`io`] (the file seam and test faults), [`flusher`] (the interval sync thread).
+
+mod codec;
+mod flusher;
+mod frame;
+mod io;
+mod policy;
+mod reader;
+mod recovery;
+mod segment;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::watch;
+
+pub use codec::Format;
+#[cfg(any(test, feature = "fault-injection"))]
+pub use io::Faults;
+pub use policy::{Durability, JournalOptions};
+pub use reader::Records;
+pub use recovery::{Recovery, Truncation};
+pub use segment::FORMAT_VERSION;
+
+use super::{Journal, JournalError};
+use segment::SegmentFile;
+use writer::Writer;
+
+/// A damaged record: where it is and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// The segment file.
+    pub segment: String,
+    /// Byte offset of the damaged record in it.
+    pub offset: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Damage {
+    fn new(segment: &SegmentFile, offset: u64, reason: impl Into<String>) -> Self {
+        Self { segment: segment.name(), offset, reason: reason.into() }
+    }
+
+    /// The error reads and appends return at this damage.
+    pub fn error(&self) -> JournalError {
+        JournalError::Corrupt { segment: self.segment.clone(), offset: self.offset, reason: self.reason.clone() }
+    }
+}
+
+/// What the journal and its interval-sync thread share.
+#[derive(Debug)]
+struct Shared {
+    writer: Mutex<Writer>,
+    appended: watch::Sender<u64>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // Every mutation of the writer leaves it consistent before anything that can panic (encoding runs on a
+        // record of the caller's, but the buffer is cut back on its error), so a poisoned lock is still usable.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A durable, file-backed [`Journal`] of records of type `R`, serialized with serde.
+///
+/// ```
+/// use stagewise_runtime::journal::{FileJournal, Journal};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+/// assert_eq!(journal.append("started".to_owned()).unwrap(), 0);
+/// drop(journal);
+///
+/// let reopened = FileJournal::<String>::open_default(dir.path()).unwrap();
+/// assert_eq!(reopened.read_from(0).unwrap(), ["started"]);
+/// assert!(reopened.recovery().truncated.is_none());
+/// ```
+#[derive(Debug)]
+pub struct FileJournal<R> {
+    shared: Arc<Shared>,
+    dir: PathBuf,
+    options: JournalOptions,
+    recovery: Recovery,
+    _flusher: Option<flusher::Flusher>,
+    _record: PhantomData<fn(R) -> R>,
+}
+
+impl<R> FileJournal<R> {
+    /// Opens the journal in `dir`, creating the folder and a first segment if there is none, and recovers it: a torn
+    /// write at the end is cut off and reported in [`recovery`](Self::recovery).
+    ///
+    /// Fails with [`JournalError::Unusable`] for a folder that holds anything but segment files, a segment of a newer
+    /// format version or of another record format; nothing is changed then.
+    pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
+        Self::open_inner(
+            dir.as_ref(),
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            None,
+        )
+    }
+
+    /// Opens the journal in `dir` with the default options: sync every append, postcard records, 64 MiB segments.
+    pub fn open_default(dir: impl AsRef<Path>) -> Result<Self, JournalError> {
+        Self::open(dir, JournalOptions::default())
+    }
+
+    /// Opens the journal in `dir` with writes that fail as `faults` says. For tests of the error paths.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn open_with_faults(
+        dir: impl AsRef<Path>,
+        options: JournalOptions,
+        faults: Arc<Faults>,
+    ) -> Result<Self, JournalError> {
+        Self::open_inner(dir.as_ref(), options, Some(faults))
+    }
+
+    fn open_inner(
+        dir: &Path,
+        options: JournalOptions,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> Result<Self, JournalError> {
+        let (writer, recovery) = recovery::open(
+            dir,
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults,
+        )?;
+        let appended = watch::Sender::new(writer.next());
+        let shared = Arc::new(Shared { writer: Mutex::new(writer), appended });
+        let flusher = match options.durability {
+            Durability::Every { interval, .. } => Some(flusher::Flusher::start(Arc::downgrade(&shared), interval)?),
+            _ => None,
+        };
+        Ok(Self { shared, dir: dir.to_owned(), options, recovery, _flusher: flusher, _record: PhantomData })
+    }
+
+    /// What opening found and repaired.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The journal's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &JournalOptions {
+        &self.options
+    }
+
+    /// Hands buffered records to the OS (they then survive a crash of this process, not a power cut).
+    pub fn flush(&self) -> Result<(), JournalError> {
+        self.shared.lock().flush()
+    }
+
+    /// Forces every appended record to stable storage, whatever the policy.
+    pub fn sync(&self) -> Result<(), JournalError> {
+        self.shared.lock().sync()
+    }
+}
+
+impl<R: DeserializeOwned> FileJournal<R> {
+    /// The records from `position` on, read lazily. Reading stops at the first damaged record with
+    /// [`JournalError::Corrupt`], after yielding every intact record before it.
+    pub fn iter_from(&self, position: u64) -> Result<Records<R>, JournalError> {
+        let mut writer = self.shared.lock();
+        if let Some(damage) = writer.damage() {
+            if position >= writer.next() {
+                return Ok(Records::failed(self.options.format, damage));
+            }
+        }
+        if position >= writer.next() {
+            return Ok(Records::new(self.options.format, Vec::new(), 0));
+        }
+        let (segments, skip) = writer.readable_from(position)?;
+        Ok(Records::new(self.options.format, segments, skip))
+    }
+}
+
+impl<R> Drop for FileJournal<R> {
+    fn drop(&mut self) {
+        self.shared.lock().close();
+    }
+}
+
+impl<R: Serialize + DeserializeOwned + Send> Journal<R> for FileJournal<R> {
+    fn append(&self, record: R) -> Result<u64, JournalError> {
+        let position = self.shared.lock().append(&record)?;
+        self.shared.appended.send_replace(position + 1);
+        Ok(position)
+    }
+
+    fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError> {
+        self.iter_from(position)?.collect()
+    }
+
+    fn len(&self) -> u64 {
+        self.shared.lock().next()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.shared.appended.subscribe()
+    }
+}
