@@ -63,11 +63,13 @@ pub(crate) fn list(dir: &Path) -> Result<Vec<SegmentFile>, JournalError> {
         let base = name.to_str().and_then(parse_name).filter(|_| entry.file_type().is_ok_and(|t| t.is_file()));
         match base {
             Some(base) => segments.push(SegmentFile { base, path: entry.path() }),
-            None => return Err(JournalError::Unusable(format!(
+            None => {
+                return Err(JournalError::Unusable(format!(
                 "{} is not a journal folder: it holds {:?}, which is not a segment file (NNNNNNNNNNNNNNNNNNNN{SUFFIX})",
                 dir.display(),
                 name
-            ))),
+            )))
+            }
         }
     }
     segments.sort_by_key(|s| s.base);
