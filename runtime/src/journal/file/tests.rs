@@ -388,3 +388,15 @@ async fn a_subscriber_follows_the_tail_without_polling() {
     }
     assert_eq!(follower.await.unwrap(), expected(0..5));
 }
+
+#[tokio::test]
+async fn a_late_subscriber_sees_the_current_count_and_every_later_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+    fill(&journal, 3);
+    let mut tail = journal.subscribe();
+    assert_eq!(*tail.borrow_and_update(), 3);
+    journal.append(line(3)).unwrap();
+    tail.changed().await.unwrap();
+    assert_eq!(*tail.borrow_and_update(), 4);
+}

@@ -156,6 +156,7 @@ impl Writer {
         Ok(position)
     }
 
+    #[inline]
     fn flush_if_full(&mut self) -> Result<(), JournalError> {
         if self.buf.len() >= self.options.buffer_bytes {
             self.flush()
