@@ -105,13 +105,8 @@ impl Writer {
 
     /// Appends `record` under the durability policy; returns its position.
     pub(crate) fn append<R: Serialize>(&mut self, record: &R) -> Result<u64, JournalError> {
-        match &self.refusal {
-            Some(Refusal::Damaged(d)) => return Err(d.error()),
-            Some(Refusal::Broken(why)) => return Err(JournalError::Unusable(why.clone())),
-            None => {}
-        }
-        if let Some(e) = self.deferred.take() {
-            return Err(JournalError::Io(e));
+        if self.refusal.is_some() || self.deferred.is_some() {
+            return Err(self.refused());
         }
         let mut mark = self.buf.len();
         let start = frame::begin(&mut self.buf);
@@ -121,10 +116,7 @@ impl Writer {
         }
         if let Err(len) = frame::seal(&mut self.buf, start) {
             self.buf.truncate(mark);
-            return Err(JournalError::Codec(format!(
-                "record encodes to {len} bytes, more than the limit of {}",
-                frame::MAX_PAYLOAD
-            )));
+            return Err(too_large(len));
         }
         let tail_bytes = self.segments.last().map_or(0, |s| s.len) + mark as u64;
         let frame_len = (self.buf.len() - mark) as u64;
@@ -154,6 +146,17 @@ impl Writer {
         let position = self.next;
         self.next += 1;
         Ok(position)
+    }
+
+    /// The error of an append that is refused before it starts. Out of line: the append path stays small.
+    #[cold]
+    fn refused(&mut self) -> JournalError {
+        match (&self.refusal, self.deferred.take()) {
+            (Some(Refusal::Damaged(d)), _) => d.error(),
+            (Some(Refusal::Broken(why)), _) => JournalError::Unusable(why.clone()),
+            (None, Some(e)) => JournalError::Io(e),
+            (None, None) => JournalError::Unusable("append refused for no reason; this is a bug".to_owned()),
+        }
     }
 
     #[inline]
@@ -284,6 +287,11 @@ impl Writer {
         let skip = segments.first().map_or(0, |s| position.saturating_sub(s.file.base));
         Ok((segments, skip))
     }
+}
+
+#[cold]
+fn too_large(len: usize) -> JournalError {
+    JournalError::Codec(format!("record encodes to {len} bytes, more than the limit of {}", frame::MAX_PAYLOAD))
 }
 
 /// Makes a created or removed file name in `dir` survive a power cut.
