@@ -3,13 +3,14 @@
 //!
 //! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
 //! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `io` (the
-//! file seam and test faults), `flusher` (the interval sync thread). The on-disk format and the benchmark numbers are
+//! file seam and test faults), `flusher` (the interval sync thread), `lock` (one writer per folder). The on-disk format and the benchmark numbers are
 //! in `README.md` beside this file.
 
 mod codec;
 mod flusher;
 mod frame;
 mod io;
+mod lock;
 mod policy;
 mod reader;
 mod recovery;
@@ -98,6 +99,7 @@ pub struct FileJournal<R> {
     options: JournalOptions,
     recovery: Recovery,
     _flusher: Option<flusher::Flusher>,
+    _lock: lock::FolderLock,
     _record: PhantomData<fn(R) -> R>,
 }
 
@@ -136,6 +138,11 @@ impl<R> FileJournal<R> {
         options: JournalOptions,
         #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
     ) -> Result<Self, JournalError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(JournalError::Unusable(format!("{} is not a folder", dir.display())));
+        }
+        std::fs::create_dir_all(dir)?;
+        let lock = lock::acquire(dir)?;
         let (writer, recovery) = recovery::open(
             dir,
             options,
@@ -148,10 +155,34 @@ impl<R> FileJournal<R> {
             Durability::Every { interval, .. } => Some(flusher::Flusher::start(Arc::downgrade(&shared), interval)?),
             _ => None,
         };
-        Ok(Self { shared, dir: dir.to_owned(), options, recovery, _flusher: flusher, _record: PhantomData })
+        Ok(Self {
+            shared,
+            dir: dir.to_owned(),
+            options,
+            recovery,
+            _flusher: flusher,
+            _lock: lock,
+            _record: PhantomData,
+        })
     }
 
     /// What opening found and repaired.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use stagewise_runtime::journal::{FileJournal, Journal};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// FileJournal::<String>::open_default(dir.path()).unwrap().append("kept".into()).unwrap();
+    /// // A crash in the middle of the next write leaves half a record behind.
+    /// let segment = dir.path().join("00000000000000000000.seg");
+    /// std::fs::OpenOptions::new().append(true).open(&segment).unwrap().write_all(&[7, 0, 0, 0, 1]).unwrap();
+    ///
+    /// let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+    /// let cut = journal.recovery().truncated.as_ref().expect("the torn write is reported");
+    /// assert_eq!((cut.segment.as_str(), cut.bytes), ("00000000000000000000.seg", 5));
+    /// assert_eq!(journal.read_from(0).unwrap(), ["kept"]);
+    /// ```
     pub fn recovery(&self) -> &Recovery {
         &self.recovery
     }
@@ -180,6 +211,18 @@ impl<R> FileJournal<R> {
 impl<R: DeserializeOwned> FileJournal<R> {
     /// The records from `position` on, read lazily. Reading stops at the first damaged record with
     /// [`JournalError::Corrupt`], after yielding every intact record before it.
+    ///
+    /// ```
+    /// use stagewise_runtime::journal::{FileJournal, Journal};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let journal = FileJournal::<u32>::open_default(dir.path()).unwrap();
+    /// for n in 0..5 {
+    ///     journal.append(n * 10).unwrap();
+    /// }
+    /// let tail: Vec<u32> = journal.iter_from(3).unwrap().collect::<Result<_, _>>().unwrap();
+    /// assert_eq!(tail, [30, 40]);
+    /// ```
     pub fn iter_from(&self, position: u64) -> Result<Records<R>, JournalError> {
         let mut writer = self.shared.lock();
         if let Some(damage) = writer.damage() {

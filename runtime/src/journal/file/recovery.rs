@@ -47,16 +47,12 @@ pub struct Truncation {
     pub reason: String,
 }
 
-/// Opens (creating if need be) the journal in `dir` and recovers it.
+/// Recovers the journal in the existing, locked folder `dir`, starting a new one if it holds no segment.
 pub(crate) fn open(
     dir: &Path,
     options: JournalOptions,
     #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
 ) -> Result<(Writer, Recovery), JournalError> {
-    if dir.exists() && !dir.is_dir() {
-        return Err(JournalError::Unusable(format!("{} is not a folder", dir.display())));
-    }
-    fs::create_dir_all(dir)?;
     let segments = segment::list(dir)?;
     let mut recovery = Recovery { segments: segments.len().max(1), ..Recovery::default() };
     if segments.is_empty() {

@@ -400,3 +400,13 @@ async fn a_late_subscriber_sees_the_current_count_and_every_later_append() {
     tail.changed().await.unwrap();
     assert_eq!(*tail.borrow_and_update(), 4);
 }
+
+#[test]
+fn a_folder_has_one_open_journal_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = FileJournal::<String>::open_default(dir.path()).unwrap();
+    let err = FileJournal::<String>::open_default(dir.path()).unwrap_err();
+    assert!(matches!(err, JournalError::Unusable(ref m) if m.contains("already open")), "{err}");
+    drop(first);
+    FileJournal::<String>::open_default(dir.path()).expect("free again once the first is closed");
+}
