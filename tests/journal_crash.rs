@@ -64,7 +64,17 @@ fn crash_child() {
     }
 }
 
-fn spawn_child(dir: &Path) -> (Child, mpsc::Receiver<String>) {
+/// The child process, killed when dropped, so a failing assertion never leaves a writer running.
+struct Writer(Child);
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn_child(dir: &Path) -> (Writer, mpsc::Receiver<String>) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir)
@@ -84,7 +94,7 @@ fn spawn_child(dir: &Path) -> (Child, mpsc::Receiver<String>) {
             line.clear();
         }
     });
-    (child, received)
+    (Writer(child), received)
 }
 
 /// Asserts that `records`, read from position `first`, are exactly what was appended there.
@@ -117,8 +127,8 @@ fn acknowledged_appends_survive_sigkill() {
         }
         // Kill anywhere from at once to 40 ms into the appends.
         thread::sleep(Duration::from_micros(rng.next() % 40_000));
-        child.kill().expect("SIGKILL the child");
-        child.wait().unwrap();
+        child.0.kill().expect("SIGKILL the child");
+        child.0.wait().unwrap();
         let acks: Vec<u64> = lines
             .iter()
             .filter_map(|line| line.split_once("ack ").map(|(_, n)| n.parse().expect("an ack line holds a position")))
