@@ -10,8 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::codec::Format;
 use super::frame::{self, Frame, FRAME_HEADER};
-use super::segment::SEGMENT_HEADER;
-use super::writer::Indexed;
+use super::writer::Span;
 use super::Damage;
 use crate::journal::JournalError;
 
@@ -20,7 +19,7 @@ use crate::journal::JournalError;
 #[derive(Debug)]
 pub struct Records<R> {
     format: Format,
-    segments: VecDeque<Indexed>,
+    segments: VecDeque<Span>,
     /// Intact records still to pass over before the first one yielded.
     skip: u64,
     open: Option<Open>,
@@ -35,11 +34,11 @@ pub struct Records<R> {
 struct Open {
     reader: BufReader<File>,
     offset: u64,
-    segment: Indexed,
+    segment: Span,
 }
 
 impl<R> Records<R> {
-    pub(crate) fn new(format: Format, segments: Vec<Indexed>, skip: u64) -> Self {
+    pub(crate) fn new(format: Format, segments: Vec<Span>, skip: u64) -> Self {
         Self {
             format,
             segments: segments.into(),
@@ -68,7 +67,7 @@ impl<R> Records<R> {
                 None => {
                     let Some(segment) = self.segments.pop_front() else { return Ok(false) };
                     let mut file = File::open(&segment.file.path)?;
-                    let offset = (SEGMENT_HEADER as u64).min(segment.len);
+                    let offset = segment.start;
                     file.seek(SeekFrom::Start(offset))?;
                     self.open.insert(Open { reader: BufReader::with_capacity(64 * 1024, file), offset, segment })
                 }

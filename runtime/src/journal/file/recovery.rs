@@ -14,7 +14,7 @@ use super::io::Faults;
 use super::io::SegmentIo;
 use super::policy::JournalOptions;
 use super::segment::{self, Header, SegmentFile, SEGMENT_HEADER};
-use super::writer::{sync_dir, Indexed, Writer};
+use super::writer::{sync_dir, Indexed, Writer, MARK_EVERY};
 use super::Damage;
 use crate::journal::JournalError;
 
@@ -89,7 +89,7 @@ pub(crate) fn open(
     let mut damage = None;
     for (i, (seg, header)) in segments.iter().zip(headers).enumerate() {
         let last = i + 1 == segments.len();
-        let header_only = |damage| Indexed { file: seg.clone(), len: SEGMENT_HEADER as u64, damage };
+        let header_only = |damage| Indexed::new(seg.clone(), SEGMENT_HEADER as u64, damage, Vec::new());
         if seg.base != next {
             let reason = format!("segment starts at record {} but the records before it end at {next}", seg.base);
             damage = Some(Damage::new(seg, 0, reason));
@@ -117,11 +117,11 @@ pub(crate) fn open(
             Ok(Header::Valid { .. }) => {}
         }
         let bytes = fs::read(&seg.path)?;
-        let scan = scan(&bytes);
+        let scan = scan(&bytes, seg.base);
         next += scan.records;
         let end = scan.end as u64;
         match scan.problem {
-            None => indexed.push(Indexed { file: seg.clone(), len: end, damage: None }),
+            None => indexed.push(Indexed::new(seg.clone(), end, None, scan.marks)),
             Some(problem) if last && torn(&bytes, scan.end, &problem) => {
                 let cut = bytes.len() as u64 - end;
                 truncate(seg, end)?;
@@ -131,11 +131,11 @@ pub(crate) fn open(
                     bytes: cut,
                     reason: format!("last record incomplete ({})", describe(&problem)),
                 });
-                indexed.push(Indexed { file: seg.clone(), len: end, damage: None });
+                indexed.push(Indexed::new(seg.clone(), end, None, scan.marks));
             }
             Some(problem) => {
                 damage = Some(Damage::new(seg, end, describe(&problem)));
-                indexed.push(Indexed { file: seg.clone(), len: end, damage: damage.clone() });
+                indexed.push(Indexed::new(seg.clone(), end, damage.clone(), scan.marks));
                 break;
             }
         }
@@ -182,21 +182,27 @@ struct Scan<'a> {
     end: usize,
     /// What stopped the scan before the end of the file.
     problem: Option<Frame<'a>>,
+    /// Where the records at multiples of `MARK_EVERY` start.
+    marks: Vec<(u64, u64)>,
 }
 
-fn scan(bytes: &[u8]) -> Scan<'_> {
+fn scan(bytes: &[u8], base: u64) -> Scan<'_> {
     let mut offset = SEGMENT_HEADER;
     let mut records = 0;
+    let mut marks = Vec::new();
     while offset < bytes.len() {
         match frame::read_frame(&bytes[offset..]) {
             Frame::Record(payload) => {
+                if (base + records) % MARK_EVERY == 0 {
+                    marks.push((base + records, offset as u64));
+                }
                 records += 1;
                 offset += FRAME_HEADER + payload.len();
             }
-            problem => return Scan { records, end: offset, problem: Some(problem) },
+            problem => return Scan { records, end: offset, problem: Some(problem), marks },
         }
     }
-    Scan { records, end: offset, problem: None }
+    Scan { records, end: offset, problem: None, marks }
 }
 
 /// True when the bad frame at `end` of the last segment is what a write cut short by a crash leaves: the file ends

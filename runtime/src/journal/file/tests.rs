@@ -410,3 +410,21 @@ fn a_folder_has_one_open_journal_at_a_time() {
     drop(first);
     FileJournal::<String>::open_default(dir.path()).expect("free again once the first is closed");
 }
+
+#[test]
+fn reads_from_any_position_start_at_the_right_record_before_and_after_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = JournalOptions { segment_bytes: 40_000, ..options(Durability::Os) };
+    let journal = FileJournal::open(dir.path(), opts).unwrap();
+    fill(&journal, 1000);
+    assert!(segments(dir.path()).len() > 2, "several segments, each with several marks");
+    let check = |journal: &FileJournal<String>| {
+        for start in (0..1000).step_by(7).chain([63, 64, 65, 127, 128, 999, 1000]) {
+            let read: Vec<String> = journal.iter_from(start).unwrap().take(3).map(Result::unwrap).collect();
+            assert_eq!(read, expected(start..(start + 3).min(1000)), "from {start}");
+        }
+    };
+    check(&journal);
+    drop(journal);
+    check(&FileJournal::open(dir.path(), opts).unwrap());
+}

@@ -22,6 +22,10 @@ use super::segment::{self, SegmentFile, SEGMENT_HEADER};
 use super::{frame, Damage};
 use crate::journal::JournalError;
 
+/// Every this many positions the writer notes where a record starts, so a read from any position scans at most this
+/// many records of its segment instead of the whole segment (a tail follower reads from near the end, often).
+pub(crate) const MARK_EVERY: u64 = 64;
+
 /// One segment as far as readers may read it.
 #[derive(Clone, Debug)]
 pub(crate) struct Indexed {
@@ -29,6 +33,34 @@ pub(crate) struct Indexed {
     /// Bytes readers may read (header included); everything before is complete, checked frames.
     pub(crate) len: u64,
     /// The damage found at `len`, where reading must stop with an error.
+    pub(crate) damage: Option<Damage>,
+    /// `(position, offset)` of every record whose position is a multiple of [`MARK_EVERY`], in order.
+    pub(crate) marks: Vec<(u64, u64)>,
+}
+
+impl Indexed {
+    pub(crate) fn new(file: SegmentFile, len: u64, damage: Option<Damage>, marks: Vec<(u64, u64)>) -> Self {
+        Self { file, len, damage, marks }
+    }
+
+    /// Where a reader of this segment starts, to reach `position`: the nearest mark at or before it.
+    fn span_from(&self, position: u64) -> (Span, u64) {
+        let start = match self.marks.partition_point(|&(p, _)| p <= position) {
+            0 => (self.file.base, SEGMENT_HEADER as u64),
+            i => self.marks[i - 1],
+        };
+        let span =
+            Span { file: self.file.clone(), start: start.1.min(self.len), len: self.len, damage: self.damage.clone() };
+        (span, position.saturating_sub(start.0))
+    }
+}
+
+/// The part of one segment a reader reads: from `start` to `len`, then the damage if any.
+#[derive(Clone, Debug)]
+pub(crate) struct Span {
+    pub(crate) file: SegmentFile,
+    pub(crate) start: u64,
+    pub(crate) len: u64,
     pub(crate) damage: Option<Damage>,
 }
 
@@ -126,6 +158,7 @@ impl Writer {
             mark = self.buf.len();
             self.buf.extend_from_slice(&framed);
         }
+        let offset = self.segments.last().map_or(0, |s| s.len) + mark as u64;
         self.unsynced += 1;
         let kept = match self.options.durability {
             Durability::EveryAppend => self.sync(),
@@ -145,6 +178,11 @@ impl Writer {
         }
         let position = self.next;
         self.next += 1;
+        if position % MARK_EVERY == 0 {
+            if let Some(tail) = self.segments.last_mut() {
+                tail.marks.push((position, offset));
+            }
+        }
         Ok(position)
     }
 
@@ -274,18 +312,21 @@ impl Writer {
                 return Err(JournalError::Io(e));
             }
         }
-        self.segments.push(Indexed { file: segment, len: SEGMENT_HEADER as u64, damage: None });
+        self.segments.push(Indexed::new(segment, SEGMENT_HEADER as u64, None, Vec::new()));
         self.tail = Some(io);
         Ok(())
     }
 
     /// The segments readers need to read from `position` on, with everything appended so far visible to them.
-    pub(crate) fn readable_from(&mut self, position: u64) -> Result<(Vec<Indexed>, u64), JournalError> {
+    pub(crate) fn readable_from(&mut self, position: u64) -> Result<(Vec<Span>, u64), JournalError> {
         self.flush()?;
         let first = self.segments.partition_point(|s| s.file.base <= position).saturating_sub(1);
-        let segments = self.segments[first..].to_vec();
-        let skip = segments.first().map_or(0, |s| position.saturating_sub(s.file.base));
-        Ok((segments, skip))
+        let Some((head, rest)) = self.segments[first..].split_first() else { return Ok((Vec::new(), 0)) };
+        let (span, skip) = head.span_from(position);
+        let mut spans = Vec::with_capacity(rest.len() + 1);
+        spans.push(span);
+        spans.extend(rest.iter().map(|s| s.span_from(s.file.base).0));
+        Ok((spans, skip))
     }
 }
 
