@@ -10,7 +10,10 @@ use tokio::sync::watch;
 
 #[cfg(any(test, feature = "fault-injection"))]
 pub use file::Faults;
-pub use file::{Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, Truncation};
+pub use file::{
+    default_folder, Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, Truncation,
+    JOURNAL_DIR_ENV,
+};
 pub use memory::MemoryJournal;
 
 /// Why a journal could not append or read.

@@ -40,6 +40,25 @@ use super::{Journal, JournalError};
 use segment::SegmentFile;
 use writer::Writer;
 
+/// The environment variable that overrides [`default_folder`].
+pub const JOURNAL_DIR_ENV: &str = "STAGEWISE_JOURNAL_DIR";
+
+/// Where a program keeps its journals unless told otherwise: `$STAGEWISE_JOURNAL_DIR` if set, else a new folder
+/// `stagewise-journal/<program>-<unix seconds>` under the working directory, so every run starts its own journals.
+/// Programs print it on start-up; lifecycle records, data events and error events go to sub-folders of it.
+///
+/// ```
+/// let root = stagewise_runtime::journal::default_folder("access-log");
+/// assert!(root.to_string_lossy().contains("access-log") || std::env::var_os("STAGEWISE_JOURNAL_DIR").is_some());
+/// ```
+pub fn default_folder(program: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(JOURNAL_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Path::new("stagewise-journal").join(format!("{program}-{}", since_epoch.as_secs()))
+}
+
 /// A damaged record: where it is and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Damage {
