@@ -428,3 +428,31 @@ fn reads_from_any_position_start_at_the_right_record_before_and_after_reopen() {
     drop(journal);
     check(&FileJournal::open(dir.path(), opts).unwrap());
 }
+
+#[test]
+fn concurrent_appenders_get_distinct_positions_holding_their_own_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = JournalOptions { segment_bytes: 8 * 1024, buffer_bytes: 1024, ..options(Durability::Os) };
+    let journal = FileJournal::<String>::open(dir.path(), opts).unwrap();
+    let appended: Vec<Vec<(u64, String)>> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|t| {
+                let journal = &journal;
+                s.spawn(move || {
+                    (0..250)
+                        .map(|i| {
+                            let record = format!("thread {t} record {i}");
+                            (journal.append(record.clone()).unwrap(), record)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let stored = journal.read_from(0).unwrap();
+    assert_eq!(stored.len(), 1000);
+    for (position, record) in appended.into_iter().flatten() {
+        assert_eq!(stored[position as usize], record);
+    }
+}
