@@ -44,7 +44,7 @@ pub enum HandleError {
         supervisor: &'static str,
     },
     /// The run escalated: a failure while handling a failure.
-    Escalated(Escalation),
+    Escalated(Box<Escalation>),
     /// The task died outside the loop's protection (it should not; the loop catches panics).
     TaskPanicked(String),
 }
@@ -176,11 +176,17 @@ impl StageHandle {
     }
 
     /// Waits for the run to end and returns its final lifecycle record. Can be called again after it returned.
+    ///
+    /// Cancel-safe: dropping the returned future before it resolves loses nothing, so it can race other futures in a
+    /// `select!` and be called again.
     pub async fn outcome(&mut self) -> Result<LifecycleRecord, HandleError> {
-        if let Some(task) = self.task.take() {
-            let outcome = match task.await {
+        if let Some(task) = self.task.as_mut() {
+            // Await through `&mut`: the join handle stays in place until the task's result is in hand.
+            let joined = task.await;
+            self.task = None;
+            let outcome = match joined {
                 Ok(Ok(record)) => Ok(record),
-                Ok(Err(escalation)) => Err(HandleError::Escalated(escalation)),
+                Ok(Err(escalation)) => Err(HandleError::Escalated(Box::new(escalation))),
                 Err(e) if e.is_cancelled() => match self.last_record.get() {
                     Some(record) => Ok(record.clone()),
                     None => Err(HandleError::Ended { supervisor: self.supervisor }),

@@ -6,6 +6,8 @@
 //!   timeout drives the machine down its failure path, and every run ends with exactly one lifecycle record.
 //! - [`event`]: stage and writer ids, events with a processing status; [`lifecycle`]: how runs start and end;
 //!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
+//! - [`pipeline`]: stages connected by bounded links under a self-supervised orchestrator, with drain, failure policy
+//!   and an error journal.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -19,6 +21,7 @@ pub mod handle;
 pub mod journal;
 pub mod lifecycle;
 pub mod machine;
+pub mod pipeline;
 mod run_loop;
 mod supervisor;
 
@@ -35,6 +38,10 @@ pub use machine::{
     Actions, Decision, Ending, EventVariant, Machine, StateMachine, StateTimeout, StateVariant, Unhandled,
     INLINE_ACTIONS,
 };
+pub use pipeline::{
+    ErrorJournal, ErrorRecord, FailurePolicy, Inlet, Message, Outlet, Pipeline, PipelineHandle, PipelineOutcome, Stage,
+    StageOutcome,
+};
 pub use run_loop::{
     run_handler_supervised, run_self_supervised, HandlerSupervisedExt, RunResult, SelfSupervisedExt, StateSnapshot,
     Supervision,
@@ -47,4 +54,46 @@ pub mod __private {
     pub use smallvec;
     pub use tokio;
     pub use tracing;
+
+    // What `#[handler_supervised]`, `#[self_supervised]` and the derives of `stagewise-macros` generate code against.
+    pub use crate::{
+        Action, Actions, BoxError, Control, ControlPolicy, Decision, Directive, Ending, EventVariant,
+        HandlerSupervised, Machine, SelfSupervised, StageId, StateTimeout, StateVariant, Supervisor, Unhandled,
+        WriterId,
+    };
+    pub use std::string::String;
+
+    /// The ids a stage struct carries, implemented by `#[derive(Stage)]` from its `#[stage_id]` (and optional
+    /// `#[writer_id]`) field; the generated `HandlerSupervised` impl reads them from here.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` does not say which field is its stage id",
+        label = "this stage struct needs `#[derive(stagewise::Stage)]`",
+        note = "add `#[derive(stagewise::Stage)]` to the stage struct: its `StageId` field (or the one marked `#[stage_id]`) is the stage id"
+    )]
+    pub trait StageFields {
+        /// The stage's id.
+        fn stage_id(&self) -> StageId;
+        /// The writer id of what the stage writes; the stage's own unless a `#[writer_id]` field says otherwise.
+        fn writer_id(&self) -> WriterId {
+            WriterId::Stage(self.stage_id())
+        }
+    }
+
+    /// Turns what a user's dispatch method returns into what the run loop expects, so the method may use any error
+    /// type that converts into [`BoxError`].
+    #[inline]
+    pub fn dispatch_result<E, Err>(result: Result<Directive<E>, Err>) -> Result<Directive<E>, BoxError>
+    where
+        Err: Into<BoxError>,
+    {
+        result.map_err(Into::into)
+    }
+
+    /// Debug builds: panics when a function transition chose a state its `to = [..]` list does not name.
+    #[track_caller]
+    pub fn check_target<S: StateVariant, A>(decision: &Decision<S, A>, allowed: fn(&S) -> bool, function: &str) {
+        if let Decision::Goto { next, .. } = decision {
+            assert!(allowed(next), "{function} chose state {}, which its `to = [..]` list does not name", next.name());
+        }
+    }
 }

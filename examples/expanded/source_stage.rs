@@ -1,0 +1,350 @@
+// @generated from examples/source_stage.rs by tests/expanded.rs: the stagewise macros expanded, nothing else.
+// Not compiled. Refresh with `STAGEWISE_BLESS=1 cargo test --test expanded`.
+
+//! A source stage written with `#[handler_supervised]`: it waits for Start (or gives up after a timeout), writes
+//! numbered lines downstream, and completes when it has none left; Stop cancels it.
+//!
+//! Run with `cargo run --example source_stage`.
+use stagewise::{
+    spawn_handler_supervised, Action, BoxError, ChainEvent, Control, Directive, EventIds,
+    EventVariant, Lifecycle, SpawnOptions, Stage, StageContext, StageId, VariantName,
+    WriterId,
+};
+use tokio::sync::mpsc::{channel, Sender};
+#[derive(Clone, Debug, PartialEq)]
+pub enum LinesState {
+    Created,
+    Reading,
+    Done,
+    Stopped,
+    Failed(String),
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::StateVariant for LinesState {
+    fn name(&self) -> &'static str {
+        match self {
+            LinesState::Created { .. } => "Created",
+            LinesState::Reading { .. } => "Reading",
+            LinesState::Done { .. } => "Done",
+            LinesState::Stopped { .. } => "Stopped",
+            LinesState::Failed { .. } => "Failed",
+        }
+    }
+    fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
+        match self {
+            LinesState::Created { .. } => ::core::option::Option::None,
+            LinesState::Reading { .. } => ::core::option::Option::None,
+            LinesState::Done { .. } => {
+                ::core::option::Option::Some(::stagewise::__private::Ending::Completed)
+            }
+            LinesState::Stopped { .. } => {
+                ::core::option::Option::Some(::stagewise::__private::Ending::Cancelled)
+            }
+            LinesState::Failed { .. } => {
+                ::core::option::Option::Some(::stagewise::__private::Ending::Failed)
+            }
+        }
+    }
+    fn control_policy(&self) -> ::stagewise::__private::ControlPolicy {
+        match self {
+            LinesState::Created { .. } => ::stagewise::__private::ControlPolicy::Block,
+            LinesState::Reading { .. } => ::stagewise::__private::ControlPolicy::Poll,
+            LinesState::Done { .. } => ::stagewise::__private::ControlPolicy::Ignore,
+            LinesState::Stopped { .. } => ::stagewise::__private::ControlPolicy::Ignore,
+            LinesState::Failed { .. } => ::stagewise::__private::ControlPolicy::Ignore,
+        }
+    }
+}
+#[automatically_derived]
+#[allow(dead_code)]
+impl LinesState {
+    /// The state a run starts in: the `#[initial]` one.
+    pub const INITIAL: Self = LinesState::Created;
+    /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
+    /// may choose, and the generated failure edges, labelled `(failure)`.
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Reading: Start\n    Created --> Stopped: Stop\n    Reading --> Reading: Read (stay)\n    Reading --> Done: Exhausted\n    Reading --> Stopped: Stop\n    Done --> [*]\n    Stopped --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Created --> Failed: Error (failure)\n    Reading --> Failed: Error (failure)\n    Done --> Failed: Error (failure)\n    Stopped --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::Machine for Lines {
+    type State = LinesState;
+    type Event = Ev;
+    type Context = Ctx;
+    type Action = Act;
+    fn transition(
+        state: &Self::State,
+        event: Self::Event,
+        ctx: &mut Self::Context,
+    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+        match (state, event) {
+            (LinesState::Created { .. }, Ev::Start { .. }) => {
+                ::stagewise::__private::Decision::goto(LinesState::Reading)
+            }
+            (LinesState::Created { .. }, Ev::Stop { .. }) => {
+                ::stagewise::__private::Decision::goto(LinesState::Stopped)
+            }
+            (LinesState::Reading { .. }, Ev::Read(line)) => {
+                ::stagewise::__private::Decision::stay_with([Act::Write(line)])
+            }
+            (LinesState::Reading { .. }, Ev::Exhausted { .. }) => {
+                ::stagewise::__private::Decision::goto_with(
+                    LinesState::Done,
+                    [Act::CloseOutput],
+                )
+            }
+            (LinesState::Reading { .. }, Ev::Stop { .. }) => {
+                ::stagewise::__private::Decision::goto_with(
+                    LinesState::Stopped,
+                    [Act::CloseOutput],
+                )
+            }
+            (LinesState::Failed { .. }, Ev::Error { .. }) => {
+                ::stagewise::__private::Decision::Stay {
+                    actions: ::stagewise::__private::Actions::new(),
+                }
+            }
+            (_, Ev::Error(message)) => {
+                ::stagewise::__private::Decision::goto_with(
+                    LinesState::Failed(message),
+                    [Act::CloseOutput],
+                )
+            }
+            _ => ::stagewise::__private::Decision::Unhandled,
+        }
+    }
+    fn timeout(
+        state: &Self::State,
+    ) -> ::core::option::Option<::stagewise::__private::StateTimeout<Self::Event>> {
+        match state {
+            LinesState::Created { .. } => {
+                ::core::option::Option::Some(::stagewise::__private::StateTimeout {
+                    after: ::core::time::Duration::from_millis(5000u64),
+                    event: Ev::Stop,
+                })
+            }
+            _ => ::core::option::Option::None,
+        }
+    }
+    fn control_event(
+        control: ::stagewise::__private::Control,
+    ) -> ::core::option::Option<Self::Event> {
+        match control {
+            ::stagewise::__private::Control::Start => {
+                ::core::option::Option::Some(Ev::Start)
+            }
+            ::stagewise::__private::Control::Drain => ::core::option::Option::None,
+            ::stagewise::__private::Control::Stop => {
+                ::core::option::Option::Some(Ev::Stop)
+            }
+        }
+    }
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::Supervisor for Lines {
+    fn name(&self) -> &'static str {
+        "lines"
+    }
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::HandlerSupervised for Lines {
+    fn dispatch_state(
+        &mut self,
+        state: &Self::State,
+        ctx: &mut Self::Context,
+    ) -> impl ::core::future::Future<
+        Output = ::core::result::Result<
+            ::stagewise::__private::Directive<Self::Event>,
+            ::stagewise::__private::BoxError,
+        >,
+    > + ::core::marker::Send {
+        async move {
+            match state {
+                LinesState::Created { .. } => ::core::future::pending().await,
+                LinesState::Reading { .. } => {
+                    ::stagewise::__private::dispatch_result(Lines::read(self, ctx).await)
+                }
+                LinesState::Done { .. } => {
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Terminate,
+                    )
+                }
+                LinesState::Stopped { .. } => {
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Terminate,
+                    )
+                }
+                LinesState::Failed { .. } => {
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Terminate,
+                    )
+                }
+            }
+        }
+    }
+    fn stage_id(&self) -> ::stagewise::__private::StageId {
+        <Self as ::stagewise::__private::StageFields>::stage_id(self)
+    }
+    fn writer_id(&self) -> ::stagewise::__private::WriterId {
+        <Self as ::stagewise::__private::StageFields>::writer_id(self)
+    }
+    fn event_for_action_error(
+        &self,
+        message: ::stagewise::__private::String,
+    ) -> Self::Event {
+        Ev::Error(message)
+    }
+}
+pub struct Lines {
+    #[stage_id]
+    id: StageId,
+    pending: std::vec::IntoIter<String>,
+}
+#[automatically_derived]
+impl ::stagewise::__private::StageFields for Lines {
+    fn stage_id(&self) -> ::stagewise::__private::StageId {
+        self.id
+    }
+}
+impl Lines {
+    /// The next line, or `Exhausted`. A real source would await a file or a socket here.
+    async fn read(&mut self, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
+        tokio::task::yield_now().await;
+        Ok(Directive::Transition(self.pending.next().map_or(Ev::Exhausted, Ev::Read)))
+    }
+}
+#[derive(Debug)]
+pub enum Ev {
+    Start,
+    Read(String),
+    Exhausted,
+    Stop,
+    Error(String),
+}
+#[automatically_derived]
+impl ::stagewise::__private::EventVariant for Ev {
+    fn name(&self) -> &'static str {
+        match self {
+            Ev::Start { .. } => "Start",
+            Ev::Read { .. } => "Read",
+            Ev::Exhausted { .. } => "Exhausted",
+            Ev::Stop { .. } => "Stop",
+            Ev::Error { .. } => "Error",
+        }
+    }
+}
+#[derive(Debug)]
+pub enum Act {
+    Write(String),
+    CloseOutput,
+}
+#[automatically_derived]
+#[allow(dead_code)]
+impl Act {
+    /// The variant's name, for logs (e.g. `Action::name`).
+    #[must_use]
+    pub const fn variant_name(&self) -> &'static str {
+        match self {
+            Act::Write { .. } => "Write",
+            Act::CloseOutput { .. } => "CloseOutput",
+        }
+    }
+}
+pub struct Ctx {
+    output: Option<Sender<ChainEvent<String>>>,
+    ids: EventIds,
+    context: StageContext,
+}
+impl Action<Ctx> for Act {
+    fn name(&self) -> &'static str {
+        self.variant_name()
+    }
+    async fn execute(self, ctx: &mut Ctx) -> Result<(), BoxError> {
+        match self {
+            Act::Write(line) => {
+                let event = ChainEvent::new(
+                    ctx.ids.next_id(),
+                    ctx.context.clone(),
+                    line,
+                );
+                let output = ctx.output.as_ref().ok_or("output already closed")?;
+                output.send(event).await.map_err(|_| "downstream hung up")?;
+            }
+            Act::CloseOutput => ctx.output = None,
+        }
+        Ok(())
+    }
+}
+#[tokio::main]
+async fn main() {
+    let (output, mut downstream) = channel(4);
+    let id = StageId(1);
+    let lines: Vec<String> = (1..=5).map(|i| format!("line {i}")).collect();
+    let stage = Lines {
+        id,
+        pending: lines.into_iter(),
+    };
+    let ctx = Ctx {
+        output: Some(output),
+        ids: EventIds::new(WriterId::Stage(id)),
+        context: StageContext::new(id, "lines"),
+    };
+    let mut handle = spawn_handler_supervised(
+        stage,
+        LinesState::INITIAL,
+        ctx,
+        SpawnOptions::default(),
+    );
+    handle.send(Control::Start).await.expect("source is waiting for Start");
+    let mut received = Vec::new();
+    while let Some(event) = downstream.recv().await {
+        received.push((event.id.seq, event.payload));
+    }
+    let record = handle.outcome().await.expect("no escalation");
+    println!("{received:?}\n{record}");
+    assert_eq!(received.len(), 5);
+    assert_eq!(received[4], (4, "line 5".to_owned()));
+    assert_eq!(record.lifecycle, Lifecycle::Completed);
+}

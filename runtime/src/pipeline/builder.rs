@@ -1,0 +1,279 @@
+//! The pipeline builder: connects a source, transforms and a sink with bounded links, spawns them with an orchestrator,
+//! and hands back one handle for the whole pipeline.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::control::Control;
+use crate::event::StageId;
+use crate::handle::{spawn_self_supervised, HandleError, SpawnOptions, StageHandle};
+use crate::journal::{Journal, MemoryJournal};
+use crate::lifecycle::LifecycleRecord;
+use crate::run_loop::StateSnapshot;
+
+use super::link::{link, Inlet, LinkSnapshot, LinkStats, Outlet};
+use super::orchestrator::{lock, Orchestrator, OrchestratorContext, OrchestratorState};
+use super::outcome::{PipelineOutcome, StageOutcome};
+use super::policy::FailurePolicy;
+use super::stage::Stage;
+
+/// A pipeline: stages connected in a line by bounded links, run under one orchestrator.
+///
+/// Each stage is built by a function of its links, so the payload types of neighbouring stages must agree:
+/// ```no_run
+/// # use stagewise_runtime::pipeline::{FailurePolicy, Inlet, Outlet, Pipeline, Stage};
+/// # fn read(out: Outlet<String>) -> Stage { unimplemented!() }
+/// # fn parse(inlet: Inlet<String>, out: Outlet<u64>) -> Stage { unimplemented!() }
+/// # fn sum(inlet: Inlet<u64>) -> Stage { unimplemented!() }
+/// # async fn run() {
+/// let outcome = Pipeline::builder("numbers")
+///     .capacity(16) // batches per link
+///     .policy(FailurePolicy::FailPipeline)
+///     .source(read)
+///     .transform(parse)
+///     .sink(sum)
+///     .run()
+///     .await
+///     .expect("the orchestrator does not escalate");
+/// println!("{outcome}"); // the pipeline's lifecycle record, then each stage's
+/// # }
+/// ```
+/// `examples/access_log` builds a real one; `tests/pipeline_support` has small stages to copy from.
+#[derive(Debug)]
+pub struct Pipeline {
+    config: PipelineBuilder,
+    stages: Vec<Stage>,
+    links: Vec<Arc<LinkStats>>,
+}
+
+/// Settings of a pipeline, before its first stage.
+#[derive(Clone)]
+pub struct PipelineBuilder {
+    name: &'static str,
+    capacity: usize,
+    control_capacity: usize,
+    policy: FailurePolicy,
+    journal: Arc<dyn Journal<LifecycleRecord>>,
+    drain_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for PipelineBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineBuilder")
+            .field("name", &self.name)
+            .field("capacity", &self.capacity)
+            .field("policy", &self.policy)
+            .field("drain_timeout", &self.drain_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pipeline being built, whose last stage so far writes events with payload `P`.
+#[derive(Debug)]
+pub struct Chain<P> {
+    config: PipelineBuilder,
+    stages: Vec<Stage>,
+    links: Vec<Arc<LinkStats>>,
+    inlet: Inlet<P>,
+}
+
+impl Pipeline {
+    /// Starts building the pipeline called `name`: links of 16 batches, [`FailurePolicy::FailPipeline`], lifecycle
+    /// records kept in memory, a drain deadline of 30 s.
+    pub fn builder(name: &'static str) -> PipelineBuilder {
+        PipelineBuilder {
+            name,
+            capacity: 16,
+            control_capacity: 16,
+            policy: FailurePolicy::default(),
+            journal: Arc::new(MemoryJournal::new()),
+            drain_timeout: Some(Duration::from_secs(30)),
+        }
+    }
+
+    /// Spawns every stage and the orchestrator on the current tokio runtime; the orchestrator starts the stages.
+    pub fn spawn(self) -> PipelineHandle {
+        let Pipeline { config, stages, links } = self;
+        let options = SpawnOptions { control_capacity: config.control_capacity, journal: config.journal.clone() };
+        let journal_start = config.journal.len();
+        let mut handles = Vec::with_capacity(stages.len());
+        let mut ids = Vec::with_capacity(stages.len());
+        let mut views = Vec::with_capacity(stages.len());
+        for stage in stages {
+            let (name, id) = (stage.name(), stage.id());
+            let handle = stage.spawn(options.clone());
+            views.push(StageView { name, id, state: handle.subscribe() });
+            ids.push(id);
+            handles.push(handle);
+        }
+        let report = Arc::new(Mutex::new(vec![None; handles.len()]));
+        let ctx = OrchestratorContext::new(
+            handles,
+            ids,
+            config.policy,
+            report.clone(),
+            config.journal.clone(),
+            journal_start,
+            config.drain_timeout,
+        );
+        let orchestrator =
+            spawn_self_supervised(Orchestrator::new(config.name), OrchestratorState::Running, ctx, options);
+        PipelineHandle { orchestrator, stages: views, links, report, journal: config.journal }
+    }
+
+    /// Spawns the pipeline and waits for its outcome.
+    pub async fn run(self) -> Result<PipelineOutcome, HandleError> {
+        self.spawn().outcome().await
+    }
+}
+
+impl PipelineBuilder {
+    /// How many batches each link holds before its sender waits (at least 1).
+    #[must_use]
+    pub fn capacity(mut self, batches: usize) -> Self {
+        self.capacity = batches.max(1);
+        self
+    }
+
+    /// How many control messages may wait unread, per stage and for the orchestrator.
+    #[must_use]
+    pub fn control_capacity(mut self, messages: usize) -> Self {
+        self.control_capacity = messages.max(1);
+        self
+    }
+
+    /// What the pipeline does when a stage fails.
+    #[must_use]
+    pub fn policy(mut self, policy: FailurePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// How long stages may take to end once told to drain (or stop): past it, those still running are told to stop;
+    /// that long after, they are aborted. `None` waits for ever.
+    #[must_use]
+    pub fn drain_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// Where the orchestrator and every stage write their lifecycle records.
+    #[must_use]
+    pub fn journal(mut self, journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
+        self.journal = journal;
+        self
+    }
+
+    /// The first stage: `make` builds it around the outlet of its link to the next stage.
+    pub fn source<P>(self, make: impl FnOnce(Outlet<P>) -> Stage) -> Chain<P> {
+        let (outlet, inlet) = link(self.capacity);
+        let links = vec![outlet.stats().clone()];
+        Chain { stages: vec![make(outlet)], links, inlet, config: self }
+    }
+}
+
+impl<P> Chain<P> {
+    /// A middle stage: `make` builds it around its inlet and the outlet of its link to the next stage.
+    pub fn transform<Q>(mut self, make: impl FnOnce(Inlet<P>, Outlet<Q>) -> Stage) -> Chain<Q> {
+        let (outlet, inlet) = link(self.config.capacity);
+        self.links.push(outlet.stats().clone());
+        self.stages.push(make(self.inlet, outlet));
+        Chain { config: self.config, stages: self.stages, links: self.links, inlet }
+    }
+
+    /// The last stage: `make` builds it around its inlet. The pipeline is then complete.
+    pub fn sink(mut self, make: impl FnOnce(Inlet<P>) -> Stage) -> Pipeline {
+        self.stages.push(make(self.inlet));
+        Pipeline { config: self.config, stages: self.stages, links: self.links }
+    }
+}
+
+#[derive(Debug)]
+struct StageView {
+    name: &'static str,
+    id: StageId,
+    state: watch::Receiver<StateSnapshot>,
+}
+
+/// A running (or ended) pipeline, seen from outside: control it, watch it, wait for its outcome.
+pub struct PipelineHandle {
+    orchestrator: StageHandle,
+    stages: Vec<StageView>,
+    links: Vec<Arc<LinkStats>>,
+    report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
+    journal: Arc<dyn Journal<LifecycleRecord>>,
+}
+
+impl std::fmt::Debug for PipelineHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineHandle")
+            .field("orchestrator", &self.orchestrator)
+            .field("stages", &self.stages)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PipelineHandle {
+    /// Sends a control message to the orchestrator: Drain drains the stages in order and completes; Stop drains them
+    /// and records Cancelled (a second Stop stops every stage at once, a third aborts them).
+    pub async fn send(&self, control: Control) -> Result<(), HandleError> {
+        self.orchestrator.send(control).await
+    }
+
+    /// Sends a control message if there is room now.
+    pub fn try_send(&self, control: Control) -> Result<(), HandleError> {
+        self.orchestrator.try_send(control)
+    }
+
+    /// The orchestrator's state now.
+    pub fn state(&self) -> StateSnapshot {
+        self.orchestrator.state()
+    }
+
+    /// A receiver that sees every change of the orchestrator's state.
+    pub fn subscribe(&self) -> watch::Receiver<StateSnapshot> {
+        self.orchestrator.subscribe()
+    }
+
+    /// Each stage's name, id and state now, source first.
+    pub fn stage_states(&self) -> Vec<(&'static str, StageId, StateSnapshot)> {
+        self.stages.iter().map(|s| (s.name, s.id, *s.state.borrow())).collect()
+    }
+
+    /// Each link's counts now, the source's outlet first.
+    pub fn links(&self) -> Vec<LinkSnapshot> {
+        self.links.iter().map(|l| l.snapshot()).collect()
+    }
+
+    /// The journal every lifecycle record of this pipeline goes to.
+    pub fn journal(&self) -> &Arc<dyn Journal<LifecycleRecord>> {
+        &self.journal
+    }
+
+    /// Aborts the orchestrator, which aborts every stage still running; each records Cancelled.
+    pub fn abort(&self) {
+        self.orchestrator.abort();
+    }
+
+    /// Waits for the pipeline to end and returns its outcome. Cancel-safe, and can be called again.
+    pub async fn outcome(&mut self) -> Result<PipelineOutcome, HandleError> {
+        let pipeline = self.orchestrator.outcome().await?;
+        let report = lock(&self.report);
+        let stages = self
+            .stages
+            .iter()
+            .zip(report.iter())
+            .map(|(view, outcome)| match outcome {
+                Some(outcome) => outcome.clone(),
+                None => StageOutcome {
+                    name: view.name,
+                    id: view.id,
+                    outcome: Err(HandleError::Ended { supervisor: view.name }),
+                },
+            })
+            .collect();
+        Ok(PipelineOutcome { pipeline, stages })
+    }
+}

@@ -1,0 +1,35 @@
+//! Pipelines: stages connected in a line by bounded links, run under a self-supervised orchestrator.
+//!
+//! - [`link`](link()): bounded channels of event batches with end of stream in band ([`Message`]); a full link makes
+//!   its sender wait, so a slow sink slows the source and memory stays bounded.
+//! - [`Pipeline::builder`]: source -> transforms -> sink, spawned together; [`PipelineHandle`] drains, stops, watches
+//!   and awaits the whole pipeline; its [`PipelineOutcome`] is a typed record of the pipeline and of every stage.
+//! - [`FailurePolicy`]: what the [`Orchestrator`] does when a stage fails.
+//! - [`ErrorRecord`] / [`ErrorJournal`]: where events whose processing status is Error are recorded.
+//!
+//! # How stages in a pipeline behave
+//! The runtime delivers control messages; each stage's machine decides what they mean. Stages built for pipelines
+//! follow one convention, which the orchestrator relies on:
+//! - `Start` begins work. The orchestrator sends it to every stage once they are all spawned.
+//! - `Drain`: a source stops reading, sends end of stream and completes; a transform or sink goes on until end of
+//!   stream arrives (or its inlet closes), finishes its in-flight work, forwards end of stream and completes.
+//! - `Stop`: the stage stops at once and records Cancelled.
+//! - End of stream on the inlet: finish, forward end of stream, complete. An inlet that closes without end of stream
+//!   while the stage is not draining means the stage before failed: take the failure path.
+//! - A stage never forwards end of stream after failing, so the failure is never mistaken for a complete stream.
+
+mod builder;
+mod error_journal;
+mod link;
+mod orchestrator;
+mod outcome;
+mod policy;
+mod stage;
+
+pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle};
+pub use error_journal::{journal_if_error, ErrorJournal, ErrorRecord};
+pub use link::{link, Batch, Inlet, LinkClosed, LinkSnapshot, LinkStats, Message, Outlet};
+pub use orchestrator::{Orchestrator, OrchestratorAction, OrchestratorContext, OrchestratorEvent, OrchestratorState};
+pub use outcome::{PipelineOutcome, StageOutcome};
+pub use policy::FailurePolicy;
+pub use stage::Stage;

@@ -1,0 +1,45 @@
+//! A stage ready to be spawned into a pipeline, whatever its machine: the builder holds stages of different types in
+//! one list.
+
+use crate::event::StageId;
+use crate::handle::{spawn_handler_supervised, SpawnOptions, StageHandle};
+use crate::supervisor::HandlerSupervised;
+
+/// A handler-supervised stage with its initial state and context, not yet running.
+pub struct Stage {
+    name: &'static str,
+    id: StageId,
+    spawn: Box<dyn FnOnce(SpawnOptions) -> StageHandle + Send>,
+}
+
+impl std::fmt::Debug for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stage").field("name", &self.name).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+impl Stage {
+    /// `stage`, to start in `initial` with `ctx`.
+    pub fn new<S: HandlerSupervised>(stage: S, initial: S::State, ctx: S::Context) -> Self {
+        Self {
+            name: stage.name(),
+            id: stage.stage_id(),
+            spawn: Box::new(move |options| spawn_handler_supervised(stage, initial, ctx, options)),
+        }
+    }
+
+    /// The stage's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The stage's id.
+    pub fn id(&self) -> StageId {
+        self.id
+    }
+
+    /// Spawns the stage on the current tokio runtime.
+    pub fn spawn(self, options: SpawnOptions) -> StageHandle {
+        (self.spawn)(options)
+    }
+}

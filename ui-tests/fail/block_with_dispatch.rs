@@ -1,0 +1,18 @@
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+enum S {
+    #[initial]
+    #[control(block)]
+    #[dispatch(Up::next)]
+    #[on(Ev::Start => Done)]
+    Idle,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(stagewise::Stage)]
+enum Source {
+    A,
+}
+
+fn main() {}

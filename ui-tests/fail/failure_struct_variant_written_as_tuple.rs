@@ -1,0 +1,17 @@
+// `Ev::Failed` is a struct variant `Failed { message }`; the error lands on the user's path.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Failed)]
+enum S {
+    #[initial]
+    #[on(Ev::Start => Done)]
+    Idle,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {}

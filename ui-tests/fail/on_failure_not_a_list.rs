@@ -1,0 +1,18 @@
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(
+    stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, on_failure = Act::Cleanup,
+)]
+enum S {
+    #[initial]
+    #[on(Ev::Start => Done)]
+    Idle,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use stagewise::Stage;
+
+#[derive(Stage)]
+struct Source {
+    lines: Vec<String>,
+}
+
+fn main() {}

@@ -1,0 +1,18 @@
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+struct Bare;
+
+#[stagewise::handler_supervised(stage = Bare, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+enum S {
+    #[initial]
+    #[on(Ev::Start => Done)]
+    Idle,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {}

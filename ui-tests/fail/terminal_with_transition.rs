@@ -1,0 +1,17 @@
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+enum S {
+    #[initial]
+    #[on(Ev::Start => Done)]
+    Idle,
+    #[terminal]
+    #[on(Ev::Start => Idle)]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {}
