@@ -1,6 +1,7 @@
-//! Crash test of the file journal: a child process appends under sync-every-append and is killed with SIGKILL at
-//! random moments; after every kill the journal is reopened and every append the child reported as acknowledged must
-//! be there, intact, with no damaged record, and appending must work again.
+//! Crash tests of the file journal: a child process appends and is killed with SIGKILL at random moments; after every
+//! kill the journal is reopened and must hold no damaged record, every record in it must be intact, appending must
+//! work again, and what was lost must fit the durability policy: under sync-every-append, not one acknowledged
+//! append; under the buffering policies, at most what they buffer.
 //!
 //! The child is this test binary itself, re-executed with `CHILD_ENV` set, which turns `crash_child` from a no-op into
 //! the writer. It prints `ack N` (flushed) after each append returns.
@@ -15,13 +16,64 @@ use std::time::{Duration, Instant};
 use stagewise::journal::{Durability, FileJournal, Journal, JournalOptions};
 
 const CHILD_ENV: &str = "STAGEWISE_JOURNAL_CRASH_CHILD";
+const POLICY_ENV: &str = "STAGEWISE_JOURNAL_CRASH_POLICY";
 const KILLS: u64 = 100;
+/// Records the `Every` run may have waiting for a sync when it is killed.
+const EVERY_RECORDS: u32 = 16;
+/// Bytes the `Os` run may have buffered when it is killed.
+const OS_BUFFER: usize = 16 * 1024;
 /// The whole test must end well within this, however slow the machine.
 const BUDGET: Duration = Duration::from_secs(150);
 
-fn options() -> JournalOptions {
-    // Small segments so kills also land while a segment is being closed or started.
-    JournalOptions { durability: Durability::EveryAppend, segment_bytes: 1024 * 1024, ..JournalOptions::default() }
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Policy {
+    EveryAppend,
+    Every,
+    Os,
+}
+
+impl Policy {
+    fn name(self) -> &'static str {
+        match self {
+            Policy::EveryAppend => "every_append",
+            Policy::Every => "every",
+            Policy::Os => "os",
+        }
+    }
+
+    fn from_env() -> Self {
+        match std::env::var(POLICY_ENV).as_deref() {
+            Ok("every") => Policy::Every,
+            Ok("os") => Policy::Os,
+            _ => Policy::EveryAppend,
+        }
+    }
+
+    fn options(self) -> JournalOptions {
+        let durability = match self {
+            Policy::EveryAppend => Durability::EveryAppend,
+            // An interval longer than the test: only the record count triggers syncs.
+            Policy::Every => Durability::Every { records: EVERY_RECORDS, interval: Duration::from_secs(3600) },
+            Policy::Os => Durability::Os,
+        };
+        // Small segments so kills also land while a segment is being closed or started.
+        JournalOptions { durability, segment_bytes: 1024 * 1024, buffer_bytes: OS_BUFFER, ..JournalOptions::default() }
+    }
+
+    /// Panics unless losing the acknowledged appends `len..=last_ack` is within this policy's promise.
+    fn check_loss(self, len: u64, last_ack: u64, kill: u64) {
+        let lost = (len..=last_ack).count() as u64;
+        match self {
+            Policy::EveryAppend => {
+                assert_eq!(lost, 0, "kill {kill}: acknowledged append {last_ack} lost; the journal holds {len}")
+            }
+            Policy::Every => assert!(lost < u64::from(EVERY_RECORDS), "kill {kill}: {lost} acknowledged appends lost"),
+            Policy::Os => {
+                let bytes: usize = (len..=last_ack).map(|p| record(p).len()).sum();
+                assert!(bytes < OS_BUFFER, "kill {kill}: {lost} acknowledged appends ({bytes} bytes) lost");
+            }
+        }
+    }
 }
 
 /// The record at `position`: its content follows from its position, so any record can be checked. Every eighth is
@@ -47,11 +99,11 @@ impl Rng {
     }
 }
 
-/// The writer, when re-executed by `acknowledged_appends_survive_sigkill`; a no-op in a normal test run.
+/// The writer, when re-executed by a crash test; a no-op in a normal test run.
 #[test]
 fn crash_child() {
     let Some(dir) = std::env::var_os(CHILD_ENV) else { return };
-    let journal = FileJournal::<String>::open(&dir, options()).expect("child opens the journal");
+    let journal = FileJournal::<String>::open(&dir, Policy::from_env().options()).expect("child opens the journal");
     let mut out = std::io::stdout().lock();
     writeln!(out, "ready {}", journal.len()).unwrap();
     out.flush().unwrap();
@@ -74,10 +126,11 @@ impl Drop for Writer {
     }
 }
 
-fn spawn_child(dir: &Path) -> (Writer, mpsc::Receiver<String>) {
+fn spawn_child(dir: &Path, policy: Policy) -> (Writer, mpsc::Receiver<String>) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir)
+        .env(POLICY_ENV, policy.name())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -105,18 +158,26 @@ fn check(records: &[String], first: u64, kill: u64) {
     }
 }
 
-#[test]
-fn acknowledged_appends_survive_sigkill() {
-    if std::env::var_os(CHILD_ENV).is_some() {
-        return;
-    }
+/// What a series of kills did.
+struct Kills {
+    acknowledged: usize,
+    truncations: u32,
+    after_an_ack: u64,
+    lost: u64,
+}
+
+/// Runs `kills` children under `policy` in one journal, killing each at a random moment, and checks the journal
+/// after each.
+fn kill_repeatedly(policy: Policy, kills: u64, seed: u64) -> Kills {
     let started = Instant::now();
+    let options = policy.options();
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let (mut truncations, mut acknowledged, mut kills_after_an_ack, mut verified) = (0, 0, 0, 0);
-    for kill in 0..KILLS {
+    let mut rng = Rng(seed);
+    let mut verified = 0;
+    let mut done = Kills { acknowledged: 0, truncations: 0, after_an_ack: 0, lost: 0 };
+    for kill in 0..kills {
         assert!(started.elapsed() < BUDGET, "crash test over its time budget after {kill} kills");
-        let (mut child, lines) = spawn_child(dir.path());
+        let (mut child, lines) = spawn_child(dir.path(), policy);
         // The test harness prints its own text first, and without a line break before ours.
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -134,10 +195,10 @@ fn acknowledged_appends_survive_sigkill() {
             .filter_map(|line| line.split_once("ack ").map(|(_, n)| n.parse().expect("an ack line holds a position")))
             .collect();
 
-        let journal = FileJournal::<String>::open(dir.path(), options()).expect("reopen after the kill");
+        let journal = FileJournal::<String>::open(dir.path(), options).expect("reopen after the kill");
         let recovery = journal.recovery().clone();
         assert!(recovery.damage.is_none(), "kill {kill}: damage after a crash: {:?}", recovery.damage);
-        truncations += u32::from(recovery.truncated.is_some());
+        done.truncations += u32::from(recovery.truncated.is_some());
         // Opening checked every record's checksum; decode and compare what is new since the last kill.
         let records =
             journal.read_from(verified).unwrap_or_else(|e| panic!("kill {kill}: a record is unreadable: {e}"));
@@ -145,19 +206,47 @@ fn acknowledged_appends_survive_sigkill() {
         let len = journal.len();
         assert_eq!(len, verified + records.len() as u64);
         if let Some(&last) = acks.last() {
-            kills_after_an_ack += 1;
-            assert!(last < len, "kill {kill}: acknowledged append {last} lost; the journal holds {len}");
+            done.after_an_ack += 1;
+            policy.check_loss(len, last, kill);
+            done.lost += (len..=last).count() as u64;
         }
-        acknowledged += acks.len();
+        done.acknowledged += acks.len();
         assert_eq!(journal.append(record(len)).unwrap(), len, "kill {kill}: appending works again");
         verified = len;
     }
-    let journal = FileJournal::<String>::open(dir.path(), options()).unwrap();
-    check(&journal.read_from(0).expect("the whole journal reads back"), 0, KILLS);
+    let journal = FileJournal::<String>::open(dir.path(), options).unwrap();
+    check(&journal.read_from(0).expect("the whole journal reads back"), 0, kills);
     eprintln!(
-        "{KILLS} kills in {:?}: {acknowledged} acknowledged appends, all present; {truncations} torn tails cut off; \
-         {kills_after_an_ack} kills landed among appends",
-        started.elapsed()
+        "{policy:?}: {kills} kills in {:?}: {} acknowledged appends, {} of them lost; {} torn tails cut off; \
+         {} kills landed among appends",
+        started.elapsed(),
+        done.acknowledged,
+        done.lost,
+        done.truncations,
+        done.after_an_ack
     );
-    assert!(kills_after_an_ack >= KILLS / 2, "most kills should land among appends, not before them");
+    assert!(done.after_an_ack >= kills / 2, "most kills should land among appends, not before them");
+    done
+}
+
+#[test]
+fn acknowledged_appends_survive_sigkill() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        let kills = kill_repeatedly(Policy::EveryAppend, KILLS, 0x5eed_1234_abcd_0001);
+        assert_eq!(kills.lost, 0);
+    }
+}
+
+#[test]
+fn sigkill_loses_at_most_the_unsynced_records_under_every_n_records() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        kill_repeatedly(Policy::Every, 20, 0x5eed_1234_abcd_0002);
+    }
+}
+
+#[test]
+fn sigkill_loses_at_most_the_buffer_under_os() {
+    if std::env::var_os(CHILD_ENV).is_none() {
+        kill_repeatedly(Policy::Os, 20, 0x5eed_1234_abcd_0003);
+    }
 }
