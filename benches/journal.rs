@@ -168,7 +168,31 @@ fn append(c: &mut Criterion) {
             b.iter_custom(|iters| time_journal(iters, options, &events))
         });
     }
+    // Eight appenders at once under sync-every-append share syncs (group commit).
+    group.bench_function(BenchmarkId::new("postcard", "every_append_8_threads"), |b| {
+        b.iter_custom(|iters| time_journal_threads(iters, 8, JournalOptions::default(), &events))
+    });
     group.finish();
+}
+
+/// Times `iters` appends made by `threads` threads at once to a fresh journal.
+fn time_journal_threads(iters: u64, threads: u64, options: JournalOptions, events: &[ChainEvent<String>]) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let journal = FileJournal::<ChainEvent<String>>::open(dir.path(), options).unwrap();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let journal = &journal;
+            s.spawn(move || {
+                for i in (t..iters).step_by(threads as usize) {
+                    black_box(journal.append(events[i as usize % events.len()].clone()).unwrap());
+                }
+            });
+        }
+    });
+    let elapsed = start.elapsed();
+    drop(journal);
+    elapsed
 }
 
 criterion_group! {

@@ -3,30 +3,62 @@
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::sync::Arc;
 #[cfg(any(test, feature = "fault-injection"))]
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// A segment file open for writing at its end.
 #[derive(Debug)]
 pub(crate) struct SegmentIo {
     file: File,
+    /// A second handle on the same file, for syncs that run without the journal's lock (group commit).
+    sync: SyncHandle,
+}
+
+/// Syncs one segment file; can be used while the journal's lock is free.
+#[derive(Clone, Debug)]
+pub(crate) struct SyncHandle {
+    file: Arc<File>,
     #[cfg(any(test, feature = "fault-injection"))]
     faults: Option<Arc<Faults>>,
 }
 
+impl SyncHandle {
+    /// Forces the file's written data to stable storage.
+    pub(crate) fn sync_data(&self) -> io::Result<()> {
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(faults) = &self.faults {
+            faults.count_sync();
+            if let Some(error) = faults.sync_error() {
+                return Err(error);
+            }
+        }
+        self.file.sync_data()
+    }
+}
+
 impl SegmentIo {
-    pub(crate) fn new(file: File, #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>) -> Self {
-        Self {
-            file,
+    pub(crate) fn new(
+        file: File,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> io::Result<Self> {
+        let sync = SyncHandle {
+            file: Arc::new(file.try_clone()?),
             #[cfg(any(test, feature = "fault-injection"))]
             faults,
-        }
+        };
+        Ok(Self { file, sync })
+    }
+
+    /// A handle that syncs this file without the journal's lock.
+    pub(crate) fn sync_handle(&self) -> SyncHandle {
+        self.sync.clone()
     }
 
     /// Writes all of `bytes` at the current position. On error, part of it may have been written.
     pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         #[cfg(any(test, feature = "fault-injection"))]
-        if let Some(faults) = &self.faults {
+        if let Some(faults) = &self.sync.faults {
             let (allowed, error) = faults.admit(bytes.len());
             if let Some(error) = error {
                 self.file.write_all(&bytes[..allowed])?;
@@ -38,11 +70,7 @@ impl SegmentIo {
 
     /// Forces written data to stable storage.
     pub(crate) fn sync_data(&mut self) -> io::Result<()> {
-        #[cfg(any(test, feature = "fault-injection"))]
-        if let Some(error) = self.faults.as_ref().and_then(|f| f.sync_error()) {
-            return Err(error);
-        }
-        self.file.sync_data()
+        self.sync.sync_data()
     }
 
     /// Cuts the file to `len` bytes and continues writing there: undoes a write that failed part-way.
@@ -73,6 +101,8 @@ pub struct Faults {
 #[cfg(any(test, feature = "fault-injection"))]
 #[derive(Debug, Default)]
 struct Plan {
+    /// Syncs performed (or failed), counted for the group commit tests.
+    syncs: u64,
     /// Writes fail once this many more bytes have been written.
     write_budget: Option<u64>,
     write_error: Option<io::ErrorKind>,
@@ -103,7 +133,17 @@ impl Faults {
 
     /// Removes every fault: writes and syncs succeed again.
     pub fn heal(&self) {
-        *self.lock() = Plan::default();
+        let mut plan = self.lock();
+        *plan = Plan { syncs: plan.syncs, ..Plan::default() };
+    }
+
+    /// How many `fdatasync`s the journal has asked for.
+    pub fn syncs(&self) -> u64 {
+        self.lock().syncs
+    }
+
+    fn count_sync(&self) {
+        self.lock().syncs += 1;
     }
 
     fn set_write_fault(&self, bytes: u64, kind: io::ErrorKind) {

@@ -3,10 +3,11 @@
 //!
 //! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
 //! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `io` (the
-//! file seam and test faults), `flusher` (the interval sync thread), `lock` (one writer per folder). The on-disk format and the benchmark numbers are
+//! file seam and test faults), `commit` (group commit of syncs), `flusher` (the interval sync thread), `lock` (one writer per folder). The on-disk format and the benchmark numbers are
 //! in `README.md` beside this file.
 
 mod codec;
+mod commit;
 mod flusher;
 mod frame;
 mod io;
@@ -86,6 +87,7 @@ impl Damage {
 struct Shared {
     writer: Mutex<Writer>,
     appended: watch::Sender<u64>,
+    commit: Arc<commit::GroupCommit>,
 }
 
 impl Shared {
@@ -169,7 +171,8 @@ impl<R> FileJournal<R> {
             faults,
         )?;
         let appended = watch::Sender::new(writer.next());
-        let shared = Arc::new(Shared { writer: Mutex::new(writer), appended });
+        let commit = writer.group_commit();
+        let shared = Arc::new(Shared { writer: Mutex::new(writer), appended, commit });
         let flusher = match options.durability {
             Durability::Every { interval, .. } => Some(flusher::Flusher::start(Arc::downgrade(&shared), interval)?),
             _ => None,
@@ -273,6 +276,9 @@ fn advance(count: &mut u64, to: u64) -> bool {
 impl<R: Serialize + DeserializeOwned + Send> Journal<R> for FileJournal<R> {
     fn append(&self, record: R) -> Result<u64, JournalError> {
         let position = self.shared.lock().append(&record)?;
+        if self.options.durability == Durability::EveryAppend {
+            self.shared.commit.wait_synced(position, &self.shared.writer)?;
+        }
         // Publishing wakes every waiter slot of the channel (a few hundred ns), so it is skipped while nobody
         // follows; `subscribe` catches the count up under the lock, so no append is missed. Outside the lock,
         // concurrent appenders may publish out of order: only ever move the count forward.

@@ -156,7 +156,7 @@ pub(crate) fn open(
                 file,
                 #[cfg(any(test, feature = "fault-injection"))]
                 faults.clone(),
-            ))
+            )?)
         }
         _ => None,
     };

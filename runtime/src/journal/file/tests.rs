@@ -456,3 +456,39 @@ fn concurrent_appenders_get_distinct_positions_holding_their_own_records() {
         assert_eq!(stored[position as usize], record);
     }
 }
+
+#[test]
+fn every_append_is_synced_before_it_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let journal = FileJournal::open_with_faults(dir.path(), JournalOptions::default(), faults.clone()).unwrap();
+    for i in 0..5 {
+        let before = faults.syncs();
+        journal.append(line(i)).unwrap();
+        assert!(faults.syncs() > before, "append {i} returned without a sync");
+    }
+}
+
+#[test]
+fn concurrent_appenders_share_syncs_under_every_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let journal = FileJournal::open_with_faults(dir.path(), JournalOptions::default(), faults.clone()).unwrap();
+    let (threads, each) = (8, 25);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let journal = &journal;
+            s.spawn(move || {
+                for i in 0..each {
+                    journal.append(format!("thread {t} record {i}")).unwrap();
+                }
+            });
+        }
+    });
+    let appends = threads * each;
+    assert_eq!(journal.len(), appends);
+    // While one appender syncs, the others write and then share the next sync.
+    assert!(faults.syncs() < appends, "{} syncs for {appends} appends", faults.syncs());
+    drop(journal);
+    assert_eq!(FileJournal::<String>::open_default(dir.path()).unwrap().read_from(0).unwrap().len() as u64, appends);
+}

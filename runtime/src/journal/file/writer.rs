@@ -8,15 +8,15 @@
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-#[cfg(any(test, feature = "fault-injection"))]
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+use super::commit::GroupCommit;
 #[cfg(any(test, feature = "fault-injection"))]
 use super::io::Faults;
-use super::io::SegmentIo;
+use super::io::{SegmentIo, SyncHandle};
 use super::policy::{Durability, JournalOptions};
 use super::segment::{self, SegmentFile, SEGMENT_HEADER};
 use super::{frame, Damage};
@@ -91,6 +91,8 @@ pub(crate) struct Writer {
     refusal: Option<Refusal>,
     /// An error of a background sync, reported by the next append.
     deferred: Option<io::Error>,
+    /// How far the journal is synced, shared with appenders waiting outside the lock.
+    commit: Arc<GroupCommit>,
     #[cfg(any(test, feature = "fault-injection"))]
     faults: Option<Arc<Faults>>,
 }
@@ -117,6 +119,7 @@ impl Writer {
             next,
             refusal: damage.map(Refusal::Damaged),
             deferred: None,
+            commit: Arc::new(GroupCommit::new(next)),
             #[cfg(any(test, feature = "fault-injection"))]
             faults,
         }
@@ -125,6 +128,17 @@ impl Writer {
     /// Position of the next record: the number of records when the journal starts at 0.
     pub(crate) fn next(&self) -> u64 {
         self.next
+    }
+
+    /// The group commit that appenders under [`Durability::EveryAppend`] wait on.
+    pub(crate) fn group_commit(&self) -> Arc<GroupCommit> {
+        self.commit.clone()
+    }
+
+    /// What a group commit leader syncs: every record before the returned position is written, to older segments
+    /// (synced when they were closed) or to the tail, which the handle syncs.
+    pub(crate) fn sync_point(&self) -> (u64, Option<SyncHandle>) {
+        (self.next, self.tail.as_ref().map(SegmentIo::sync_handle))
     }
 
     /// The damage that stops reading and appending, if any.
@@ -161,7 +175,8 @@ impl Writer {
         let offset = self.segments.last().map_or(0, |s| s.len) + mark as u64;
         self.unsynced += 1;
         let kept = match self.options.durability {
-            Durability::EveryAppend => self.sync(),
+            // Written now; the caller waits for the sync outside the lock (see `commit`).
+            Durability::EveryAppend => self.flush(),
             Durability::Every { records, interval } => {
                 if self.unsynced >= u64::from(records.max(1)) || self.last_sync.elapsed() >= interval {
                     self.sync()
@@ -242,6 +257,7 @@ impl Writer {
         }
         self.unsynced = 0;
         self.last_sync = Instant::now();
+        self.commit.synced_to(self.next);
         Ok(())
     }
 
@@ -275,7 +291,7 @@ impl Writer {
         self.options.durability != Durability::Os
     }
 
-    fn break_with(&mut self, why: String) {
+    pub(crate) fn break_with(&mut self, why: String) {
         tracing::error!(dir = %self.dir.display(), "{why}");
         self.refusal = Some(Refusal::Broken(why));
     }
@@ -289,23 +305,24 @@ impl Writer {
         }
         let segment = SegmentFile::new(&self.dir, self.next);
         let file = OpenOptions::new().read(true).write(true).create_new(true).open(&segment.path)?;
-        let mut io = SegmentIo::new(
+        let header = segment::header(self.options.format, self.next);
+        let durable = self.durable();
+        let started = SegmentIo::new(
             file,
             #[cfg(any(test, feature = "fault-injection"))]
             self.faults.clone(),
-        );
-        let header = segment::header(self.options.format, self.next);
-        let durable = self.durable();
-        let written = io.write_all(&header).and_then(|()| if durable { io.sync_data() } else { Ok(()) });
-        if let Err(e) = written {
-            drop(io);
-            if let Err(undo) = fs::remove_file(&segment.path) {
-                self.break_with(format!(
-                    "a new segment could not be started ({e}) nor removed ({undo}); reopen the journal to recover"
-                ));
+        )
+        .and_then(|mut io| {
+            io.write_all(&header)?;
+            if durable {
+                io.sync_data()?;
             }
-            return Err(JournalError::Io(e));
-        }
+            Ok(io)
+        });
+        let io = match started {
+            Ok(io) => io,
+            Err(e) => return Err(self.abandon(&segment, e)),
+        };
         if durable {
             if let Err(e) = sync_dir(&self.dir) {
                 self.break_with(format!("the journal folder could not be synced ({e}); reopen the journal"));
@@ -315,6 +332,16 @@ impl Writer {
         self.segments.push(Indexed::new(segment, SEGMENT_HEADER as u64, None, Vec::new()));
         self.tail = Some(io);
         Ok(())
+    }
+
+    /// Removes a segment that could not be started because of `e`, and returns `e`.
+    fn abandon(&mut self, segment: &SegmentFile, e: io::Error) -> JournalError {
+        if let Err(undo) = fs::remove_file(&segment.path) {
+            self.break_with(format!(
+                "a new segment could not be started ({e}) nor removed ({undo}); reopen the journal to recover"
+            ));
+        }
+        JournalError::Io(e)
     }
 
     /// The segments readers need to read from `position` on, with everything appended so far visible to them.
