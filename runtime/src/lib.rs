@@ -32,7 +32,7 @@ pub use directive::Directive;
 pub use error::{BoxError, Escalation};
 pub use event::{ChainEvent, ErrorKind, EventId, EventIds, ProcessingStatus, StageContext, StageId, WriterId};
 pub use handle::{spawn_handler_supervised, spawn_self_supervised, HandleError, SpawnOptions, StageHandle};
-pub use journal::{Journal, JournalError, MemoryJournal};
+pub use journal::{Durability, FileJournal, Journal, JournalError, JournalOptions, MemoryJournal};
 pub use lifecycle::{Lifecycle, LifecycleRecord};
 pub use machine::{
     Actions, Decision, Ending, EventVariant, Machine, StateMachine, StateTimeout, StateVariant, Unhandled,

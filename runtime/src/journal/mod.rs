@@ -1,12 +1,19 @@
 //! Journals: append-only logs of records (lifecycle records, data events, error events) that can be read back and
 //! followed.
 
+pub mod file;
 mod memory;
 
 use std::fmt;
 
 use tokio::sync::watch;
 
+#[cfg(any(test, feature = "fault-injection"))]
+pub use file::Faults;
+pub use file::{
+    default_folder, Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, Truncation,
+    JOURNAL_DIR_ENV,
+};
 pub use memory::MemoryJournal;
 
 /// Why a journal could not append or read.

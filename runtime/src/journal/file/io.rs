@@ -1,0 +1,183 @@
+//! The open file a segment is written through, and, for tests, the faults it can be told to produce (a disk that
+//! fills up, a permission that is withdrawn) so that every error path can be shown without a broken disk.
+
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::sync::Arc;
+#[cfg(any(test, feature = "fault-injection"))]
+use std::sync::Mutex;
+
+/// A segment file open for writing at its end.
+#[derive(Debug)]
+pub(crate) struct SegmentIo {
+    file: File,
+    /// A second handle on the same file, for syncs that run without the journal's lock (group commit).
+    sync: SyncHandle,
+}
+
+/// Syncs one segment file; can be used while the journal's lock is free.
+#[derive(Clone, Debug)]
+pub(crate) struct SyncHandle {
+    file: Arc<File>,
+    #[cfg(any(test, feature = "fault-injection"))]
+    faults: Option<Arc<Faults>>,
+}
+
+impl SyncHandle {
+    /// Forces the file's written data to stable storage.
+    pub(crate) fn sync_data(&self) -> io::Result<()> {
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(faults) = &self.faults {
+            faults.count_sync();
+            if let Some(error) = faults.sync_error() {
+                return Err(error);
+            }
+        }
+        self.file.sync_data()
+    }
+}
+
+impl SegmentIo {
+    pub(crate) fn new(
+        file: File,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> io::Result<Self> {
+        let sync = SyncHandle {
+            file: Arc::new(file.try_clone()?),
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults,
+        };
+        Ok(Self { file, sync })
+    }
+
+    /// A handle that syncs this file without the journal's lock.
+    pub(crate) fn sync_handle(&self) -> SyncHandle {
+        self.sync.clone()
+    }
+
+    /// Writes all of `bytes` at the current position. On error, part of it may have been written.
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        #[cfg(any(test, feature = "fault-injection"))]
+        if let Some(faults) = &self.sync.faults {
+            let (allowed, error) = faults.admit(bytes.len());
+            if let Some(error) = error {
+                self.file.write_all(&bytes[..allowed])?;
+                return Err(error);
+            }
+        }
+        self.file.write_all(bytes)
+    }
+
+    /// Forces written data to stable storage.
+    pub(crate) fn sync_data(&mut self) -> io::Result<()> {
+        self.sync.sync_data()
+    }
+
+    /// Cuts the file to `len` bytes and continues writing there: undoes a write that failed part-way.
+    pub(crate) fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.file.set_len(len)?;
+        self.file.seek(SeekFrom::Start(len))?;
+        Ok(())
+    }
+}
+
+/// Faults a file journal's writes produce on demand (only with the `fault-injection` feature).
+///
+/// ```
+/// # #[cfg(feature = "fault-injection")] {
+/// use stagewise_runtime::journal::Faults;
+///
+/// let faults = Faults::new();
+/// faults.disk_full_after(1024); // the next writes succeed for 1 KiB, then fail with "no space left"
+/// faults.heal(); // space freed: writes succeed again
+/// # }
+/// ```
+#[cfg(any(test, feature = "fault-injection"))]
+#[derive(Debug, Default)]
+pub struct Faults {
+    plan: Mutex<Plan>,
+}
+
+#[cfg(any(test, feature = "fault-injection"))]
+#[derive(Debug, Default)]
+struct Plan {
+    /// Syncs performed (or failed), counted for the group commit tests.
+    syncs: u64,
+    /// Writes fail once this many more bytes have been written.
+    write_budget: Option<u64>,
+    write_error: Option<io::ErrorKind>,
+    fail_syncs: bool,
+}
+
+#[cfg(any(test, feature = "fault-injection"))]
+impl Faults {
+    /// No faults yet, shared between the test and the journal.
+    pub fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// Writes succeed for `bytes` more bytes, then fail as on a full disk (`ENOSPC`), part-way if need be.
+    pub fn disk_full_after(&self, bytes: u64) {
+        self.set_write_fault(bytes, io::ErrorKind::StorageFull);
+    }
+
+    /// Writes succeed for `bytes` more bytes, then fail with permission denied (`EACCES`).
+    pub fn permission_denied_after(&self, bytes: u64) {
+        self.set_write_fault(bytes, io::ErrorKind::PermissionDenied);
+    }
+
+    /// Every `fdatasync` fails (as `EIO`).
+    pub fn fail_syncs(&self) {
+        self.lock().fail_syncs = true;
+    }
+
+    /// Removes every fault: writes and syncs succeed again.
+    pub fn heal(&self) {
+        let mut plan = self.lock();
+        *plan = Plan { syncs: plan.syncs, ..Plan::default() };
+    }
+
+    /// How many `fdatasync`s the journal has asked for.
+    pub fn syncs(&self) -> u64 {
+        self.lock().syncs
+    }
+
+    fn count_sync(&self) {
+        self.lock().syncs += 1;
+    }
+
+    fn set_write_fault(&self, bytes: u64, kind: io::ErrorKind) {
+        let mut plan = self.lock();
+        plan.write_budget = Some(bytes);
+        plan.write_error = Some(kind);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Plan> {
+        self.plan.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// How much of a write of `len` bytes succeeds, and the error that cuts it short.
+    fn admit(&self, len: usize) -> (usize, Option<io::Error>) {
+        let mut plan = self.lock();
+        match (plan.write_budget, plan.write_error) {
+            (Some(budget), Some(kind)) if budget < len as u64 => {
+                plan.write_budget = Some(0);
+                let message = match kind {
+                    io::ErrorKind::StorageFull => "No space left on device (os error 28, injected)",
+                    io::ErrorKind::PermissionDenied => "Permission denied (os error 13, injected)",
+                    _ => "injected fault",
+                };
+                (budget as usize, Some(io::Error::new(kind, message)))
+            }
+            (Some(budget), _) => {
+                plan.write_budget = Some(budget - len as u64);
+                (len, None)
+            }
+            _ => (len, None),
+        }
+    }
+
+    fn sync_error(&self) -> Option<io::Error> {
+        self.lock().fail_syncs.then(|| io::Error::other("Input/output error (os error 5, injected)"))
+    }
+}

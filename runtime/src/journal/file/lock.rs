@@ -1,0 +1,35 @@
+//! The folder lock: a journal holds an exclusive advisory lock (`flock`) on its folder while it is open, so a second
+//! journal on the same folder, in this process or another, is refused instead of interleaving its writes.
+//!
+//! The kernel drops the lock when the process dies, so a crash never leaves a stale lock behind.
+
+use std::fs::File;
+use std::path::Path;
+
+use crate::journal::JournalError;
+
+/// The held lock; released on drop.
+#[derive(Debug)]
+pub(crate) struct FolderLock {
+    _folder: File,
+}
+
+/// Locks `dir`, or says who holds it.
+pub(crate) fn acquire(dir: &Path) -> Result<FolderLock, JournalError> {
+    let folder = File::open(dir)?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{flock, FlockOperation};
+        match flock(&folder, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(JournalError::Unusable(format!(
+                    "{} is already open as a journal (in this process or another); a folder has one writer",
+                    dir.display()
+                )))
+            }
+            Err(e) => return Err(JournalError::Io(e.into())),
+        }
+    }
+    Ok(FolderLock { _folder: folder })
+}

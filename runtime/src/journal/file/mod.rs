@@ -1,0 +1,305 @@
+//! The durable journal: records framed with a length and checksums in append-only segment files under one folder,
+//! synced as a [`Durability`] policy says, recovered on open, readable from any position and followable at the tail.
+//!
+//! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
+//! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `io` (the
+//! file seam and test faults), `commit` (group commit of syncs), `flusher` (the interval sync thread), `lock` (one writer per folder). The on-disk format and the benchmark numbers are
+//! in `README.md` beside this file.
+
+mod codec;
+mod commit;
+mod flusher;
+mod frame;
+mod io;
+mod lock;
+mod policy;
+mod reader;
+mod recovery;
+mod segment;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::watch;
+
+pub use codec::Format;
+#[cfg(any(test, feature = "fault-injection"))]
+pub use io::Faults;
+pub use policy::{Durability, JournalOptions};
+pub use reader::Records;
+pub use recovery::{Recovery, Truncation};
+pub use segment::FORMAT_VERSION;
+
+use super::{Journal, JournalError};
+use segment::SegmentFile;
+use writer::Writer;
+
+/// The environment variable that overrides [`default_folder`].
+pub const JOURNAL_DIR_ENV: &str = "STAGEWISE_JOURNAL_DIR";
+
+/// Where a program keeps its journals unless told otherwise: `$STAGEWISE_JOURNAL_DIR` if set, else a new folder
+/// `stagewise-journal/<program>-<unix seconds>` under the working directory, so every run starts its own journals.
+/// Programs print it on start-up; lifecycle records, data events and error events go to sub-folders of it.
+///
+/// ```
+/// let root = stagewise_runtime::journal::default_folder("access-log");
+/// assert!(root.to_string_lossy().contains("access-log") || std::env::var_os("STAGEWISE_JOURNAL_DIR").is_some());
+/// ```
+pub fn default_folder(program: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(JOURNAL_DIR_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Path::new("stagewise-journal").join(format!("{program}-{}", since_epoch.as_secs()))
+}
+
+/// A damaged record: where it is and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    /// The segment file.
+    pub segment: String,
+    /// Byte offset of the damaged record in it.
+    pub offset: u64,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl Damage {
+    fn new(segment: &SegmentFile, offset: u64, reason: impl Into<String>) -> Self {
+        Self { segment: segment.name(), offset, reason: reason.into() }
+    }
+
+    /// The error reads and appends return at this damage.
+    pub fn error(&self) -> JournalError {
+        JournalError::Corrupt { segment: self.segment.clone(), offset: self.offset, reason: self.reason.clone() }
+    }
+}
+
+/// What the journal and its interval-sync thread share.
+#[derive(Debug)]
+struct Shared {
+    writer: Mutex<Writer>,
+    appended: watch::Sender<u64>,
+    commit: Arc<commit::GroupCommit>,
+}
+
+impl Shared {
+    #[inline]
+    fn lock(&self) -> MutexGuard<'_, Writer> {
+        // Every mutation of the writer leaves it consistent before anything that can panic (encoding runs on a
+        // record of the caller's, but the buffer is cut back on its error), so a poisoned lock is still usable.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A durable, file-backed [`Journal`] of records of type `R`, serialized with serde.
+///
+/// ```
+/// use stagewise_runtime::journal::{FileJournal, Journal};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+/// assert_eq!(journal.append("started".to_owned()).unwrap(), 0);
+/// drop(journal);
+///
+/// let reopened = FileJournal::<String>::open_default(dir.path()).unwrap();
+/// assert_eq!(reopened.read_from(0).unwrap(), ["started"]);
+/// assert!(reopened.recovery().truncated.is_none());
+/// ```
+#[derive(Debug)]
+pub struct FileJournal<R> {
+    shared: Arc<Shared>,
+    dir: PathBuf,
+    options: JournalOptions,
+    recovery: Recovery,
+    _flusher: Option<flusher::Flusher>,
+    _lock: lock::FolderLock,
+    _record: PhantomData<fn(R) -> R>,
+}
+
+impl<R> FileJournal<R> {
+    /// Opens the journal in `dir`, creating the folder and a first segment if there is none, and recovers it: a torn
+    /// write at the end is cut off and reported in [`recovery`](Self::recovery).
+    ///
+    /// Fails with [`JournalError::Unusable`] for a folder that holds anything but segment files, a segment of a newer
+    /// format version or of another record format; nothing is changed then.
+    pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
+        Self::open_inner(
+            dir.as_ref(),
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            None,
+        )
+    }
+
+    /// Opens the journal in `dir` with the default options: sync every append, postcard records, 64 MiB segments.
+    pub fn open_default(dir: impl AsRef<Path>) -> Result<Self, JournalError> {
+        Self::open(dir, JournalOptions::default())
+    }
+
+    /// Opens the journal in `dir` with writes that fail as `faults` says. For tests of the error paths.
+    #[cfg(any(test, feature = "fault-injection"))]
+    pub fn open_with_faults(
+        dir: impl AsRef<Path>,
+        options: JournalOptions,
+        faults: Arc<Faults>,
+    ) -> Result<Self, JournalError> {
+        Self::open_inner(dir.as_ref(), options, Some(faults))
+    }
+
+    fn open_inner(
+        dir: &Path,
+        options: JournalOptions,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> Result<Self, JournalError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(JournalError::Unusable(format!("{} is not a folder", dir.display())));
+        }
+        std::fs::create_dir_all(dir)?;
+        let lock = lock::acquire(dir)?;
+        let (writer, recovery) = recovery::open(
+            dir,
+            options,
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults,
+        )?;
+        let appended = watch::Sender::new(writer.next());
+        let commit = writer.group_commit();
+        let shared = Arc::new(Shared { writer: Mutex::new(writer), appended, commit });
+        let flusher = match options.durability {
+            Durability::Every { interval, .. } => Some(flusher::Flusher::start(Arc::downgrade(&shared), interval)?),
+            _ => None,
+        };
+        Ok(Self {
+            shared,
+            dir: dir.to_owned(),
+            options,
+            recovery,
+            _flusher: flusher,
+            _lock: lock,
+            _record: PhantomData,
+        })
+    }
+
+    /// What opening found and repaired.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use stagewise_runtime::journal::{FileJournal, Journal};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// FileJournal::<String>::open_default(dir.path()).unwrap().append("kept".into()).unwrap();
+    /// // A crash in the middle of the next write leaves half a record behind.
+    /// let segment = dir.path().join("00000000000000000000.seg");
+    /// std::fs::OpenOptions::new().append(true).open(&segment).unwrap().write_all(&[7, 0, 0, 0, 1]).unwrap();
+    ///
+    /// let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+    /// let cut = journal.recovery().truncated.as_ref().expect("the torn write is reported");
+    /// assert_eq!((cut.segment.as_str(), cut.bytes), ("00000000000000000000.seg", 5));
+    /// assert_eq!(journal.read_from(0).unwrap(), ["kept"]);
+    /// ```
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The journal's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The options it was opened with.
+    pub fn options(&self) -> &JournalOptions {
+        &self.options
+    }
+
+    /// Hands buffered records to the OS (they then survive a crash of this process, not a power cut).
+    pub fn flush(&self) -> Result<(), JournalError> {
+        self.shared.lock().flush()
+    }
+
+    /// Forces every appended record to stable storage, whatever the policy.
+    pub fn sync(&self) -> Result<(), JournalError> {
+        self.shared.lock().sync()
+    }
+}
+
+impl<R: DeserializeOwned> FileJournal<R> {
+    /// The records from `position` on, read lazily. Reading stops at the first damaged record with
+    /// [`JournalError::Corrupt`], after yielding every intact record before it.
+    ///
+    /// ```
+    /// use stagewise_runtime::journal::{FileJournal, Journal};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let journal = FileJournal::<u32>::open_default(dir.path()).unwrap();
+    /// for n in 0..5 {
+    ///     journal.append(n * 10).unwrap();
+    /// }
+    /// let tail: Vec<u32> = journal.iter_from(3).unwrap().collect::<Result<_, _>>().unwrap();
+    /// assert_eq!(tail, [30, 40]);
+    /// ```
+    pub fn iter_from(&self, position: u64) -> Result<Records<R>, JournalError> {
+        let mut writer = self.shared.lock();
+        if let Some(damage) = writer.damage() {
+            if position >= writer.next() {
+                return Ok(Records::failed(self.options.format, damage));
+            }
+        }
+        if position >= writer.next() {
+            return Ok(Records::new(self.options.format, Vec::new(), 0));
+        }
+        let (segments, skip) = writer.readable_from(position)?;
+        Ok(Records::new(self.options.format, segments, skip))
+    }
+}
+
+impl<R> Drop for FileJournal<R> {
+    fn drop(&mut self) {
+        self.shared.lock().close();
+    }
+}
+
+/// Moves the published record count forward to `to`; true if it moved.
+fn advance(count: &mut u64, to: u64) -> bool {
+    let moved = *count < to;
+    *count = (*count).max(to);
+    moved
+}
+
+impl<R: Serialize + DeserializeOwned + Send> Journal<R> for FileJournal<R> {
+    fn append(&self, record: R) -> Result<u64, JournalError> {
+        let position = self.shared.lock().append(&record)?;
+        if self.options.durability == Durability::EveryAppend {
+            self.shared.commit.wait_synced(position, &self.shared.writer)?;
+        }
+        // Publishing wakes every waiter slot of the channel (a few hundred ns), so it is skipped while nobody
+        // follows; `subscribe` catches the count up under the lock, so no append is missed. Outside the lock,
+        // concurrent appenders may publish out of order: only ever move the count forward.
+        if self.shared.appended.receiver_count() > 0 {
+            self.shared.appended.send_if_modified(|count| advance(count, position + 1));
+        }
+        Ok(position)
+    }
+
+    fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError> {
+        self.iter_from(position)?.collect()
+    }
+
+    fn len(&self) -> u64 {
+        self.shared.lock().next()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        let writer = self.shared.lock();
+        let receiver = self.shared.appended.subscribe();
+        self.shared.appended.send_if_modified(|count| advance(count, writer.next()));
+        receiver
+    }
+}

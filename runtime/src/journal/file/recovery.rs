@@ -1,0 +1,254 @@
+//! Opening a journal folder is recovery: check every segment header, scan every record, cut a torn write off the end
+//! of the last segment (and say so), and stop at damage anywhere else, so the journal is writable again after a
+//! crash and never hides a damaged record.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::Path;
+#[cfg(any(test, feature = "fault-injection"))]
+use std::sync::Arc;
+
+use super::frame::{self, Frame, FRAME_HEADER};
+#[cfg(any(test, feature = "fault-injection"))]
+use super::io::Faults;
+use super::io::SegmentIo;
+use super::policy::JournalOptions;
+use super::segment::{self, Header, SegmentFile, SEGMENT_HEADER};
+use super::writer::{sync_dir, Indexed, Writer, MARK_EVERY};
+use super::Damage;
+use crate::journal::JournalError;
+
+/// What opening a journal found and repaired.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Recovery {
+    /// True when the folder held no journal and a new one was started.
+    pub created: bool,
+    /// Segment files in the journal.
+    pub segments: usize,
+    /// Intact records found (the position of the next record, for a journal that starts at 0).
+    pub records: u64,
+    /// The torn write cut off the end of the last segment, if there was one.
+    pub truncated: Option<Truncation>,
+    /// The first damaged record, if any: reading stops there with an error, and appending is refused.
+    pub damage: Option<Damage>,
+}
+
+/// A torn write found at the end of the journal and cut off on open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// The segment file.
+    pub segment: String,
+    /// Where the torn write began: the segment's new length.
+    pub offset: u64,
+    /// How many bytes were cut off.
+    pub bytes: u64,
+    /// Why they were judged a torn write.
+    pub reason: String,
+}
+
+/// Recovers the journal in the existing, locked folder `dir`, starting a new one if it holds no segment.
+pub(crate) fn open(
+    dir: &Path,
+    options: JournalOptions,
+    #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+) -> Result<(Writer, Recovery), JournalError> {
+    let segments = segment::list(dir)?;
+    let mut recovery = Recovery { segments: segments.len().max(1), ..Recovery::default() };
+    if segments.is_empty() {
+        recovery.created = true;
+        create_first(dir, options)?;
+    }
+    let segments = if recovery.created { segment::list(dir)? } else { segments };
+
+    // Every header first: a segment from a newer version or a foreign file stops the open before anything changes.
+    let mut headers = Vec::with_capacity(segments.len());
+    for (i, seg) in segments.iter().enumerate() {
+        let mut head = Vec::with_capacity(SEGMENT_HEADER);
+        File::open(&seg.path)?.take(SEGMENT_HEADER as u64).read_to_end(&mut head)?;
+        let header = match segment::check_header(seg, &head) {
+            Ok(Header::Torn) if i + 1 < segments.len() => Err(Damage::new(seg, 0, "segment header cut short")),
+            Ok(header) => Ok(header),
+            Err(JournalError::Corrupt { reason, .. }) => Err(Damage::new(seg, 0, reason)),
+            Err(e) => return Err(e),
+        };
+        if let Ok(Header::Valid { format }) = header {
+            if format != options.format {
+                return Err(JournalError::Unusable(format!(
+                    "{} holds {format:?} records; the journal was opened for {:?}",
+                    seg.name(),
+                    options.format
+                )));
+            }
+        }
+        headers.push(header);
+    }
+
+    let mut indexed = Vec::with_capacity(segments.len());
+    let mut next = segments[0].base;
+    let mut damage = None;
+    for (i, (seg, header)) in segments.iter().zip(headers).enumerate() {
+        let last = i + 1 == segments.len();
+        let header_only = |damage| Indexed::new(seg.clone(), SEGMENT_HEADER as u64, damage, Vec::new());
+        if seg.base != next {
+            let reason = format!("segment starts at record {} but the records before it end at {next}", seg.base);
+            damage = Some(Damage::new(seg, 0, reason));
+            indexed.push(header_only(damage.clone()));
+            break;
+        }
+        match header {
+            Err(d) => {
+                damage = Some(d);
+                indexed.push(header_only(damage.clone()));
+                break;
+            }
+            Ok(Header::Torn) => {
+                let bytes = fs::metadata(&seg.path)?.len();
+                rewrite_header(seg, options)?;
+                recovery.truncated = Some(Truncation {
+                    segment: seg.name(),
+                    offset: 0,
+                    bytes,
+                    reason: "segment header cut short while the segment was being created".to_owned(),
+                });
+                indexed.push(header_only(None));
+                continue;
+            }
+            Ok(Header::Valid { .. }) => {}
+        }
+        let bytes = fs::read(&seg.path)?;
+        let scan = scan(&bytes, seg.base);
+        next += scan.records;
+        let end = scan.end as u64;
+        match scan.problem {
+            None => indexed.push(Indexed::new(seg.clone(), end, None, scan.marks)),
+            Some(problem) if last && torn(&bytes, scan.end, &problem) => {
+                let cut = bytes.len() as u64 - end;
+                truncate(seg, end)?;
+                recovery.truncated = Some(Truncation {
+                    segment: seg.name(),
+                    offset: end,
+                    bytes: cut,
+                    reason: format!("last record incomplete ({})", describe(&problem)),
+                });
+                indexed.push(Indexed::new(seg.clone(), end, None, scan.marks));
+            }
+            Some(problem) => {
+                damage = Some(Damage::new(seg, end, describe(&problem)));
+                indexed.push(Indexed::new(seg.clone(), end, damage.clone(), scan.marks));
+                break;
+            }
+        }
+    }
+    if let Some(t) = &recovery.truncated {
+        tracing::warn!(segment = %t.segment, offset = t.offset, bytes = t.bytes, reason = %t.reason,
+            "journal recovery cut a torn write off the end");
+    }
+    if let Some(d) = &damage {
+        tracing::error!(segment = %d.segment, offset = d.offset, reason = %d.reason,
+            "journal holds a damaged record; reads stop there and appends are refused");
+    }
+    let tail = match (&damage, indexed.last()) {
+        (None, Some(last)) => {
+            let mut file = OpenOptions::new().read(true).write(true).open(&last.file.path)?;
+            file.seek(SeekFrom::Start(last.len))?;
+            Some(SegmentIo::new(
+                file,
+                #[cfg(any(test, feature = "fault-injection"))]
+                faults.clone(),
+            )?)
+        }
+        _ => None,
+    };
+    recovery.records = next - segments[0].base;
+    recovery.damage = damage.clone();
+    let writer = Writer::new(
+        dir.to_owned(),
+        options,
+        indexed,
+        tail,
+        next,
+        damage,
+        #[cfg(any(test, feature = "fault-injection"))]
+        faults,
+    );
+    Ok((writer, recovery))
+}
+
+/// The outcome of scanning one segment's records.
+struct Scan<'a> {
+    records: u64,
+    /// Offset just past the last intact record.
+    end: usize,
+    /// What stopped the scan before the end of the file.
+    problem: Option<Frame<'a>>,
+    /// Where the records at multiples of `MARK_EVERY` start.
+    marks: Vec<(u64, u64)>,
+}
+
+fn scan(bytes: &[u8], base: u64) -> Scan<'_> {
+    let mut offset = SEGMENT_HEADER;
+    let mut records = 0;
+    let mut marks = Vec::new();
+    while offset < bytes.len() {
+        match frame::read_frame(&bytes[offset..]) {
+            Frame::Record(payload) => {
+                if (base + records) % MARK_EVERY == 0 {
+                    marks.push((base + records, offset as u64));
+                }
+                records += 1;
+                offset += FRAME_HEADER + payload.len();
+            }
+            problem => return Scan { records, end: offset, problem: Some(problem), marks },
+        }
+    }
+    Scan { records, end: offset, problem: None, marks }
+}
+
+/// True when the bad frame at `end` of the last segment is what a write cut short by a crash leaves: the file ends
+/// inside the frame, or the frame's header is intact and it is the last thing in the file (its payload did not all
+/// reach the disk), or nothing but zeros follows (space the file system allocated but the data never reached).
+fn torn(bytes: &[u8], end: usize, problem: &Frame<'_>) -> bool {
+    let rest = &bytes[end..];
+    match problem {
+        Frame::Incomplete { .. } => true,
+        Frame::Damaged { header_intact: true, .. } => {
+            frame::read_header(rest).is_ok_and(|len| FRAME_HEADER + len == rest.len()) || rest.iter().all(|&b| b == 0)
+        }
+        Frame::Damaged { header_intact: false, .. } => rest.iter().all(|&b| b == 0),
+        Frame::Record(_) => false,
+    }
+}
+
+fn describe(problem: &Frame<'_>) -> String {
+    match problem {
+        Frame::Incomplete { needed: Some(n) } => format!("the file ends inside a record of {n} bytes"),
+        Frame::Incomplete { needed: None } => "the file ends inside a record header".to_owned(),
+        Frame::Damaged { reason, .. } => reason.clone(),
+        Frame::Record(_) => "intact".to_owned(),
+    }
+}
+
+fn truncate(seg: &SegmentFile, len: u64) -> Result<(), JournalError> {
+    let file = OpenOptions::new().write(true).open(&seg.path)?;
+    file.set_len(len)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn rewrite_header(seg: &SegmentFile, options: JournalOptions) -> Result<(), JournalError> {
+    let mut file = OpenOptions::new().write(true).open(&seg.path)?;
+    file.set_len(0)?;
+    file.write_all(&segment::header(options.format, seg.base))?;
+    file.sync_all()?;
+    Ok(())
+}
+
+fn create_first(dir: &Path, options: JournalOptions) -> Result<(), JournalError> {
+    let seg = SegmentFile::new(dir, 0);
+    let mut file = OpenOptions::new().write(true).create_new(true).open(&seg.path)?;
+    file.write_all(&segment::header(options.format, 0))?;
+    file.sync_all()?;
+    sync_dir(dir)?;
+    Ok(())
+}

@@ -1,0 +1,368 @@
+//! The journal's mutable state behind its lock: the index of segments, the open tail segment, the buffer of records
+//! not yet written, and the durability policy applied on every append.
+//!
+//! A failed append leaves the journal as if it had not been called: the record leaves the buffer and a part-written
+//! frame is cut off the file, so the next append lands right after the last good record. Only a failed sync (after
+//! which the OS may have dropped written pages) or a failed undo leaves the journal refusing appends until reopened.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::commit::GroupCommit;
+#[cfg(any(test, feature = "fault-injection"))]
+use super::io::Faults;
+use super::io::{SegmentIo, SyncHandle};
+use super::policy::{Durability, JournalOptions};
+use super::segment::{self, SegmentFile, SEGMENT_HEADER};
+use super::{frame, Damage};
+use crate::journal::JournalError;
+
+/// Every this many positions the writer notes where a record starts, so a read from any position scans at most this
+/// many records of its segment instead of the whole segment (a tail follower reads from near the end, often).
+pub(crate) const MARK_EVERY: u64 = 64;
+
+/// One segment as far as readers may read it.
+#[derive(Clone, Debug)]
+pub(crate) struct Indexed {
+    pub(crate) file: SegmentFile,
+    /// Bytes readers may read (header included); everything before is complete, checked frames.
+    pub(crate) len: u64,
+    /// The damage found at `len`, where reading must stop with an error.
+    pub(crate) damage: Option<Damage>,
+    /// `(position, offset)` of every record whose position is a multiple of [`MARK_EVERY`], in order.
+    pub(crate) marks: Vec<(u64, u64)>,
+}
+
+impl Indexed {
+    pub(crate) fn new(file: SegmentFile, len: u64, damage: Option<Damage>, marks: Vec<(u64, u64)>) -> Self {
+        Self { file, len, damage, marks }
+    }
+
+    /// Where a reader of this segment starts, to reach `position`: the nearest mark at or before it.
+    fn span_from(&self, position: u64) -> (Span, u64) {
+        let start = match self.marks.partition_point(|&(p, _)| p <= position) {
+            0 => (self.file.base, SEGMENT_HEADER as u64),
+            i => self.marks[i - 1],
+        };
+        let span =
+            Span { file: self.file.clone(), start: start.1.min(self.len), len: self.len, damage: self.damage.clone() };
+        (span, position.saturating_sub(start.0))
+    }
+}
+
+/// The part of one segment a reader reads: from `start` to `len`, then the damage if any.
+#[derive(Clone, Debug)]
+pub(crate) struct Span {
+    pub(crate) file: SegmentFile,
+    pub(crate) start: u64,
+    pub(crate) len: u64,
+    pub(crate) damage: Option<Damage>,
+}
+
+/// Why appends are refused.
+#[derive(Debug)]
+enum Refusal {
+    /// The journal holds a damaged record; appending after it would hide it.
+    Damaged(Damage),
+    /// A sync failed or a failed write could not be undone; the file's state is unknown.
+    Broken(String),
+}
+
+/// Everything the journal changes, under one lock.
+#[derive(Debug)]
+pub(crate) struct Writer {
+    dir: PathBuf,
+    options: JournalOptions,
+    /// Every readable segment, oldest first; the last one is the tail when the journal is writable.
+    segments: Vec<Indexed>,
+    tail: Option<SegmentIo>,
+    /// Frames encoded but not yet written to the tail file.
+    buf: Vec<u8>,
+    /// Appends since the last sync.
+    unsynced: u64,
+    last_sync: Instant,
+    /// Position of the next record.
+    next: u64,
+    refusal: Option<Refusal>,
+    /// An error of a background sync, reported by the next append.
+    deferred: Option<io::Error>,
+    /// How far the journal is synced, shared with appenders waiting outside the lock.
+    commit: Arc<GroupCommit>,
+    #[cfg(any(test, feature = "fault-injection"))]
+    faults: Option<Arc<Faults>>,
+}
+
+impl Writer {
+    /// The state recovery found: `segments` ends with the tail, open as `tail` (or `None` with `damage`).
+    pub(crate) fn new(
+        dir: PathBuf,
+        options: JournalOptions,
+        segments: Vec<Indexed>,
+        tail: Option<SegmentIo>,
+        next: u64,
+        damage: Option<Damage>,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> Self {
+        Self {
+            dir,
+            options,
+            segments,
+            tail,
+            buf: Vec::with_capacity(options.buffer_bytes + 4096),
+            unsynced: 0,
+            last_sync: Instant::now(),
+            next,
+            refusal: damage.map(Refusal::Damaged),
+            deferred: None,
+            commit: Arc::new(GroupCommit::new(next)),
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults,
+        }
+    }
+
+    /// Position of the next record: the number of records when the journal starts at 0.
+    pub(crate) fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// The group commit that appenders under [`Durability::EveryAppend`] wait on.
+    pub(crate) fn group_commit(&self) -> Arc<GroupCommit> {
+        self.commit.clone()
+    }
+
+    /// What a group commit leader syncs: every record before the returned position is written, to older segments
+    /// (synced when they were closed) or to the tail, which the handle syncs.
+    pub(crate) fn sync_point(&self) -> (u64, Option<SyncHandle>) {
+        (self.next, self.tail.as_ref().map(SegmentIo::sync_handle))
+    }
+
+    /// The damage that stops reading and appending, if any.
+    pub(crate) fn damage(&self) -> Option<&Damage> {
+        match &self.refusal {
+            Some(Refusal::Damaged(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Appends `record` under the durability policy; returns its position.
+    pub(crate) fn append<R: Serialize>(&mut self, record: &R) -> Result<u64, JournalError> {
+        if self.refusal.is_some() || self.deferred.is_some() {
+            return Err(self.refused());
+        }
+        let mut mark = self.buf.len();
+        let start = frame::begin(&mut self.buf);
+        if let Err(e) = self.options.format.encode(record, &mut self.buf) {
+            self.buf.truncate(mark);
+            return Err(e);
+        }
+        if let Err(len) = frame::seal(&mut self.buf, start) {
+            self.buf.truncate(mark);
+            return Err(too_large(len));
+        }
+        let tail_bytes = self.segments.last().map_or(0, |s| s.len) + mark as u64;
+        let frame_len = (self.buf.len() - mark) as u64;
+        if tail_bytes > SEGMENT_HEADER as u64 && tail_bytes + frame_len > self.options.segment_bytes {
+            let framed = self.buf.split_off(mark);
+            self.roll()?;
+            mark = self.buf.len();
+            self.buf.extend_from_slice(&framed);
+        }
+        let offset = self.segments.last().map_or(0, |s| s.len) + mark as u64;
+        self.unsynced += 1;
+        let kept = match self.options.durability {
+            // Written now; the caller waits for the sync outside the lock (see `commit`).
+            Durability::EveryAppend => self.flush(),
+            Durability::Every { records, interval } => {
+                if self.unsynced >= u64::from(records.max(1)) || self.last_sync.elapsed() >= interval {
+                    self.sync()
+                } else {
+                    self.flush_if_full()
+                }
+            }
+            Durability::Os => self.flush_if_full(),
+        };
+        if let Err(e) = kept {
+            self.unsynced -= 1;
+            self.buf.truncate(mark);
+            return Err(e);
+        }
+        let position = self.next;
+        self.next += 1;
+        if position % MARK_EVERY == 0 {
+            if let Some(tail) = self.segments.last_mut() {
+                tail.marks.push((position, offset));
+            }
+        }
+        Ok(position)
+    }
+
+    /// The error of an append that is refused before it starts. Out of line: the append path stays small.
+    #[cold]
+    fn refused(&mut self) -> JournalError {
+        match (&self.refusal, self.deferred.take()) {
+            (Some(Refusal::Damaged(d)), _) => d.error(),
+            (Some(Refusal::Broken(why)), _) => JournalError::Unusable(why.clone()),
+            (None, Some(e)) => JournalError::Io(e),
+            (None, None) => JournalError::Unusable("append refused for no reason; this is a bug".to_owned()),
+        }
+    }
+
+    #[inline]
+    fn flush_if_full(&mut self) -> Result<(), JournalError> {
+        if self.buf.len() >= self.options.buffer_bytes {
+            self.flush()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Hands buffered records to the OS. On error the buffer is kept and the file cut back to its last good frame.
+    pub(crate) fn flush(&mut self) -> Result<(), JournalError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let (Some(tail), Some(indexed)) = (self.tail.as_mut(), self.segments.last_mut()) else {
+            return Ok(());
+        };
+        match tail.write_all(&self.buf) {
+            Ok(()) => {
+                indexed.len += self.buf.len() as u64;
+                self.buf.clear();
+                Ok(())
+            }
+            Err(e) => {
+                if let Err(undo) = tail.truncate(indexed.len) {
+                    self.break_with(format!(
+                        "a failed write ({e}) could not be undone ({undo}); reopen the journal to recover"
+                    ));
+                }
+                Err(JournalError::Io(e))
+            }
+        }
+    }
+
+    /// Hands buffered records to the OS and forces them to stable storage.
+    pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
+        self.flush()?;
+        if let Some(tail) = self.tail.as_mut() {
+            if let Err(e) = tail.sync_data() {
+                self.break_with(format!("a sync failed ({e}); reopen the journal to recover"));
+                return Err(JournalError::Io(e));
+            }
+        }
+        self.unsynced = 0;
+        self.last_sync = Instant::now();
+        self.commit.synced_to(self.next);
+        Ok(())
+    }
+
+    /// Syncs if records have waited for `interval`; for the background thread of [`Durability::Every`].
+    pub(crate) fn sync_if_due(&mut self) {
+        let Durability::Every { interval, .. } = self.options.durability else { return };
+        if self.unsynced == 0 || self.last_sync.elapsed() < interval || self.refusal.is_some() {
+            return;
+        }
+        if let Err(e) = self.sync() {
+            tracing::error!(error = %e, dir = %self.dir.display(), "background journal sync failed");
+            if let JournalError::Io(e) = e {
+                self.deferred = Some(e);
+            }
+        }
+    }
+
+    /// Keeps the policy's promise on close: flushes, and syncs unless the policy leaves that to the OS.
+    pub(crate) fn close(&mut self) {
+        let kept = match self.options.durability {
+            Durability::Os => self.flush(),
+            _ if self.unsynced > 0 => self.sync(),
+            _ => Ok(()),
+        };
+        if let Err(e) = kept {
+            tracing::error!(error = %e, dir = %self.dir.display(), "journal could not be flushed on close");
+        }
+    }
+
+    fn durable(&self) -> bool {
+        self.options.durability != Durability::Os
+    }
+
+    pub(crate) fn break_with(&mut self, why: String) {
+        tracing::error!(dir = %self.dir.display(), "{why}");
+        self.refusal = Some(Refusal::Broken(why));
+    }
+
+    /// Closes the tail segment and starts a new one whose first record is the next.
+    fn roll(&mut self) -> Result<(), JournalError> {
+        if self.durable() {
+            self.sync()?;
+        } else {
+            self.flush()?;
+        }
+        let segment = SegmentFile::new(&self.dir, self.next);
+        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&segment.path)?;
+        let header = segment::header(self.options.format, self.next);
+        let durable = self.durable();
+        let started = SegmentIo::new(
+            file,
+            #[cfg(any(test, feature = "fault-injection"))]
+            self.faults.clone(),
+        )
+        .and_then(|mut io| {
+            io.write_all(&header)?;
+            if durable {
+                io.sync_data()?;
+            }
+            Ok(io)
+        });
+        let io = match started {
+            Ok(io) => io,
+            Err(e) => return Err(self.abandon(&segment, e)),
+        };
+        if durable {
+            if let Err(e) = sync_dir(&self.dir) {
+                self.break_with(format!("the journal folder could not be synced ({e}); reopen the journal"));
+                return Err(JournalError::Io(e));
+            }
+        }
+        self.segments.push(Indexed::new(segment, SEGMENT_HEADER as u64, None, Vec::new()));
+        self.tail = Some(io);
+        Ok(())
+    }
+
+    /// Removes a segment that could not be started because of `e`, and returns `e`.
+    fn abandon(&mut self, segment: &SegmentFile, e: io::Error) -> JournalError {
+        if let Err(undo) = fs::remove_file(&segment.path) {
+            self.break_with(format!(
+                "a new segment could not be started ({e}) nor removed ({undo}); reopen the journal to recover"
+            ));
+        }
+        JournalError::Io(e)
+    }
+
+    /// The segments readers need to read from `position` on, with everything appended so far visible to them.
+    pub(crate) fn readable_from(&mut self, position: u64) -> Result<(Vec<Span>, u64), JournalError> {
+        self.flush()?;
+        let first = self.segments.partition_point(|s| s.file.base <= position).saturating_sub(1);
+        let Some((head, rest)) = self.segments[first..].split_first() else { return Ok((Vec::new(), 0)) };
+        let (span, skip) = head.span_from(position);
+        let mut spans = Vec::with_capacity(rest.len() + 1);
+        spans.push(span);
+        spans.extend(rest.iter().map(|s| s.span_from(s.file.base).0));
+        Ok((spans, skip))
+    }
+}
+
+#[cold]
+fn too_large(len: usize) -> JournalError {
+    JournalError::Codec(format!("record encodes to {len} bytes, more than the limit of {}", frame::MAX_PAYLOAD))
+}
+
+/// Makes a created or removed file name in `dir` survive a power cut.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
