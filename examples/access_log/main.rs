@@ -4,8 +4,11 @@
 //! ```sh
 //! cargo run --release --example access_log                    # a generated log of 1,000,000 lines, 3% malformed
 //! cargo run --release --example access_log -- access.log      # a Common Log Format file of your own
-//! cargo run --release --example access_log -- --lines 5000000 --out per-minute.csv
+//! cargo run --release --example access_log -- --lines 5000000 --out per-minute.csv --journal ./journal
 //! ```
+//!
+//! Lifecycle and error records go to durable journals (`FileJournal`) in a folder named on start-up:
+//! `--journal DIR`, else `$STAGEWISE_JOURNAL_DIR`, else a new folder under the temporary directory.
 
 mod stages;
 mod work;
@@ -16,8 +19,9 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use stagewise::journal::{default_folder, Durability, FileJournal, JournalOptions};
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline};
-use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, MemoryJournal, StageId};
+use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, StageId};
 
 use stages::Input;
 use work::{Aggregator, BATCH, LINK_CAPACITY, MALFORMED_PERCENT};
@@ -26,10 +30,16 @@ struct Args {
     path: Option<String>,
     lines: u64,
     out: std::path::PathBuf,
+    journal: std::path::PathBuf,
 }
 
 fn args() -> Result<Args, String> {
-    let mut args = Args { path: None, lines: 1_000_000, out: std::env::temp_dir().join("stagewise-access_log.csv") };
+    let mut args = Args {
+        path: None,
+        lines: 1_000_000,
+        out: std::env::temp_dir().join("stagewise-access_log.csv"),
+        journal: default_folder("access_log"),
+    };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -38,6 +48,7 @@ fn args() -> Result<Args, String> {
                 args.lines = n.replace('_', "").parse().map_err(|_| format!("--lines: not a number: {n}"))?;
             }
             "--out" => args.out = it.next().ok_or("--out needs a path")?.into(),
+            "--journal" => args.journal = it.next().ok_or("--journal needs a folder")?.into(),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             path => args.path = Some(path.to_owned()),
@@ -67,7 +78,7 @@ async fn main() -> ExitCode {
             if !why.is_empty() {
                 eprintln!("access_log: {why}");
             }
-            eprintln!("usage: access_log [PATH] [--lines N] [--out CSV]");
+            eprintln!("usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR]");
             return ExitCode::from(2);
         }
     };
@@ -98,10 +109,21 @@ async fn main() -> ExitCode {
         }
     };
     println!("output:  {} (hits and bytes per minute, status and path)", args.out.display());
-    // The embedded default journal: in memory until the durable journal lands; both sit behind `Arc<dyn Journal>`.
-    let lifecycle: Arc<MemoryJournal<LifecycleRecord>> = Arc::new(MemoryJournal::new());
-    let errors: Arc<MemoryJournal<ErrorRecord>> = Arc::new(MemoryJournal::new());
-    println!("journal: in memory (lifecycle and error records; not kept after the run)");
+    // The embedded default journal: durable files. Lifecycle records are synced on every append (they are few and are
+    // the record of how each stage ended); error records are synced in groups of 1,000 or every 100 ms.
+    let lifecycle = FileJournal::<LifecycleRecord>::open_default(args.journal.join("lifecycle"));
+    let errors = FileJournal::<ErrorRecord>::open(
+        args.journal.join("errors"),
+        JournalOptions::with_durability(Durability::Every { records: 1000, interval: Duration::from_millis(100) }),
+    );
+    let (lifecycle, errors) = match (lifecycle, errors) {
+        (Ok(lifecycle), Ok(errors)) => (Arc::new(lifecycle), Arc::new(errors)),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("access_log: cannot open the journal in {}: {e}", args.journal.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("journal: {} (lifecycle/ and errors/; durable)", args.journal.display());
     println!("stages:  read -> parse -> aggregate, links of {LINK_CAPACITY} batches x {BATCH} lines; Ctrl-C drains (30 s deadline)");
 
     let aggregator = match Aggregator::new(Some(Box::new(output))) {
@@ -188,9 +210,10 @@ async fn main() -> ExitCode {
         println!("  {stage}");
     }
     println!(
-        "journal:      {} lifecycle records, {} error records (in memory)",
+        "journal:      {} lifecycle records, {} error records, kept in {}",
         lifecycle.len(),
-        thousands(errors.len())
+        thousands(errors.len()),
+        args.journal.display()
     );
     let secs = wall.as_secs_f64();
     println!(

@@ -45,8 +45,9 @@ use writer::Writer;
 pub const JOURNAL_DIR_ENV: &str = "STAGEWISE_JOURNAL_DIR";
 
 /// Where a program keeps its journals unless told otherwise: `$STAGEWISE_JOURNAL_DIR` if set, else a new folder
-/// `stagewise-journal/<program>-<unix seconds>` under the working directory, so every run starts its own journals.
-/// Programs print it on start-up; lifecycle records, data events and error events go to sub-folders of it.
+/// `stagewise-journal/<program>-<unix seconds>-<pid>` under the system's temporary directory, so every run starts its
+/// own journals and none land in the working tree. Programs print it on start-up; lifecycle records, data events and
+/// error events go to sub-folders of it.
 ///
 /// ```
 /// let root = stagewise_runtime::journal::default_folder("access-log");
@@ -57,7 +58,11 @@ pub fn default_folder(program: &str) -> PathBuf {
         return PathBuf::from(dir);
     }
     let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    Path::new("stagewise-journal").join(format!("{program}-{}", since_epoch.as_secs()))
+    std::env::temp_dir().join("stagewise-journal").join(format!(
+        "{program}-{}-{}",
+        since_epoch.as_secs(),
+        std::process::id()
+    ))
 }
 
 /// A damaged record: where it is and what is wrong with it.
