@@ -9,7 +9,7 @@ use stagewise::{
     HandleError, HandlerSupervised, Journal, Lifecycle, LifecycleRecord, Machine, MemoryJournal, SpawnOptions, StageId,
     StateVariant, Supervision, Supervisor,
 };
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::Notify;
 
 /// A stage that waits for Start, works until drained, then lingers in its terminal state until released.
 struct Gate;
@@ -190,7 +190,7 @@ async fn control_event_sent_to_a_terminal_stage_is_ignored() {
 async fn closed_control_channel_takes_the_failure_path() {
     for initial in [GateState::Idle, GateState::Working] {
         let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-        let (control, control_rx) = mpsc::channel(1);
+        let (control, control_rx) = stagewise::control_channel(1);
         let supervision = Supervision::new(journal.clone()).with_control(control_rx);
         let run = stagewise::run_handler_supervised(Gate, initial, GateCtx::default(), supervision);
         drop(control);

@@ -7,7 +7,6 @@ use stagewise::{
     run_handler_supervised, BoxError, Control, Decision, Directive, EventVariant, HandlerSupervisedExt, Lifecycle,
     LifecycleRecord, Stage, StageId, Supervision, VariantName,
 };
-use tokio::sync::mpsc;
 
 #[derive(Debug, EventVariant)]
 enum Ev {
@@ -109,7 +108,7 @@ enum S {
 
 /// Runs the probe from `state` with an open control channel (`closed = false`) or a closed one.
 async fn run_from(state: S, script: Vec<Ev>, closed: bool) -> LifecycleRecord {
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, rx) = stagewise::control_channel(4);
     let run =
         run_handler_supervised(Probe::new(script), state, Ctx::default(), Supervision::default().with_control(rx));
     let kept = if closed {
@@ -171,7 +170,7 @@ async fn a_closed_control_channel_becomes_the_declared_event() {
 
 #[tokio::test]
 async fn control_messages_map_to_events() {
-    let (tx, rx) = mpsc::channel(4);
+    let (tx, rx) = stagewise::control_channel(4);
     let run = tokio::spawn(run_handler_supervised(
         Probe::new(vec![Ev::Tick]),
         S::INITIAL,

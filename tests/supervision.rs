@@ -88,7 +88,7 @@ async fn terminal_state_ignores_control_messages() {
 #[tokio::test]
 async fn closed_control_channel_takes_the_failure_path() {
     let journal = Arc::new(MemoryJournal::new());
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    let (tx, rx) = stagewise::control_channel(1);
     drop(tx);
     let ctx = Ctx { on_failure: vec![Act::Log("report")], ..Ctx::default() };
     let record = stagewise::run_handler_supervised(

@@ -2,10 +2,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::control::Control;
+use crate::control::{self, Control, ControlSender};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::error::{panic_message, Escalation};
 use crate::journal::{Journal, MemoryJournal};
@@ -65,7 +65,7 @@ impl std::error::Error for HandleError {}
 #[derive(Debug)]
 pub struct StageHandle {
     supervisor: &'static str,
-    control: mpsc::Sender<Control>,
+    control: ControlSender,
     state: watch::Receiver<StateSnapshot>,
     counters: Arc<Counters>,
     task: Option<JoinHandle<RunResult>>,
@@ -111,7 +111,7 @@ impl StageHandle {
     where
         F: std::future::Future<Output = RunResult> + Send + 'static,
     {
-        let (control_tx, control_rx) = mpsc::channel(options.control_capacity.max(1));
+        let (control_tx, control_rx) = control::channel(options.control_capacity);
         let (state_tx, state_rx) = watch::channel(first);
         let counters = Arc::new(Counters::default());
         let last_record = Arc::new(OnceLock::new());

@@ -26,7 +26,7 @@ mod run_loop;
 mod supervisor;
 
 pub use action::Action;
-pub use control::{Control, ControlPolicy};
+pub use control::{channel as control_channel, Control, ControlClosed, ControlPolicy, ControlReceiver, ControlSender};
 pub use counters::{CounterSnapshot, Counters};
 pub use directive::Directive;
 pub use error::{BoxError, Escalation};

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::FutureExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
 use crate::action::Action;
-use crate::control::{Control, ControlPolicy};
+use crate::control::{Control, ControlPolicy, ControlReceiver, Peek};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::directive::Directive;
 use crate::error::{panic_message, BoxError, Escalation};
@@ -38,7 +38,7 @@ pub struct StateSnapshot {
 
 /// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
 pub struct Supervision {
-    pub(crate) control: Option<mpsc::Receiver<Control>>,
+    pub(crate) control: Option<ControlReceiver>,
     pub(crate) state: Option<watch::Sender<StateSnapshot>>,
     pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
     pub(crate) counters: Arc<Counters>,
@@ -67,7 +67,7 @@ impl Supervision {
 
     /// Reads control messages from `control`.
     #[must_use]
-    pub fn with_control(mut self, control: mpsc::Receiver<Control>) -> Self {
+    pub fn with_control(mut self, control: ControlReceiver) -> Self {
         self.control = Some(control);
         self
     }
@@ -286,17 +286,18 @@ impl<E> Timer<E> {
 /// Races `dispatch` against the control channel and the timer. A control message already waiting, then an elapsed
 /// timeout, win before dispatch is called.
 ///
-/// Written by hand rather than with `tokio::select!`: the waiting message is taken with `try_recv`, and the channel and
+/// Written by hand rather than with `tokio::select!`: the waiting message is taken with a peek that costs one atomic
+/// load when nothing was sent, and the channel and
 /// the timer are only polled (registering wakers) once dispatch is pending, which keeps a busy stage's turn cheap.
-async fn race<E, F>(mut control: Option<&mut mpsc::Receiver<Control>>, timer: &mut Timer<E>, dispatch: F) -> Wake<E>
+async fn race<E, F>(mut control: Option<&mut ControlReceiver>, timer: &mut Timer<E>, dispatch: F) -> Wake<E>
 where
     F: Future<Output = Result<Directive<E>, BoxError>>,
 {
     if let Some(rx) = control.as_deref_mut() {
-        match rx.try_recv() {
-            Ok(message) => return Wake::Control(Some(message)),
-            Err(mpsc::error::TryRecvError::Disconnected) => return Wake::Control(None),
-            Err(mpsc::error::TryRecvError::Empty) => {}
+        match rx.peek() {
+            Peek::Message(message) => return Wake::Control(Some(message)),
+            Peek::Closed => return Wake::Control(None),
+            Peek::Empty => {}
         }
     }
     if timer.is_elapsed() {
@@ -304,7 +305,7 @@ where
     }
     let mut dispatch = std::pin::pin!(dispatch);
     std::future::poll_fn(|cx| {
-        // Dispatch first: a message that arrives meanwhile is taken by `try_recv` before the next dispatch.
+        // Dispatch first: a message that arrives meanwhile is taken by the peek before the next dispatch.
         if let Poll::Ready(directive) = dispatch.as_mut().poll(cx) {
             return Poll::Ready(Wake::Dispatched(directive));
         }
@@ -384,7 +385,7 @@ struct Run<D: Driver> {
     machine: StateMachine<D::M>,
     ctx: Ctx<D>,
     timer: Timer<Event<D>>,
-    control: Option<mpsc::Receiver<Control>>,
+    control: Option<ControlReceiver>,
     watch: Option<watch::Sender<StateSnapshot>>,
     counters: Arc<Counters>,
     tally: CounterSnapshot,

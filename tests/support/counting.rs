@@ -116,7 +116,7 @@ pub async fn count_supervised(limit: u64) -> u64 {
 
 /// Runs the counter to `limit` with a live control channel, so every turn races control against dispatch.
 pub async fn count_supervised_with_control(limit: u64) -> u64 {
-    let (_control, rx) = tokio::sync::mpsc::channel(1);
+    let (_control, rx) = stagewise::control_channel(1);
     let supervision = stagewise::Supervision::default().with_control(rx);
     let record = stagewise::run_handler_supervised(Counter { limit }, CountState::Counting, 0, supervision)
         .await
