@@ -111,6 +111,7 @@ pub(crate) enum Peek {
 impl ControlReceiver {
     /// Takes a message that is waiting now, without registering for wake-ups. Cheap when nothing was sent since the
     /// last look: one atomic load.
+    #[inline]
     pub(crate) fn peek(&mut self) -> Peek {
         let signal = self.signal.load(Ordering::Acquire);
         if signal == self.seen {
@@ -128,6 +129,7 @@ impl ControlReceiver {
     }
 
     /// Polls for the next message, registering the task to be woken by one; `None` once every sender is gone.
+    #[inline]
     pub(crate) fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Control>> {
         self.rx.poll_recv(cx)
     }

@@ -34,6 +34,7 @@ impl Counters {
     }
 
     /// Publishes the loop's own tally. A plain store: the loop is the only writer, so no read-modify-write is needed.
+    #[inline]
     pub(crate) fn publish(&self, tally: &CounterSnapshot) {
         self.loop_turns.store(tally.loop_turns, Ordering::Relaxed);
         self.transitions.store(tally.transitions, Ordering::Relaxed);

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use futures_util::FutureExt;
 use tokio::sync::watch;
@@ -275,7 +275,7 @@ impl<E> Timer<E> {
     }
 
     /// Ready when the armed timeout fires; pending forever when none is armed.
-    fn poll_fired(&mut self, cx: &mut std::task::Context<'_>) -> Poll<()> {
+    fn poll_fired(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         match (&mut self.sleep, &self.event) {
             (Some(sleep), Some(_)) => sleep.as_mut().poll(cx),
             _ => Poll::Pending,
@@ -283,40 +283,28 @@ impl<E> Timer<E> {
     }
 }
 
-/// Races `dispatch` against the control channel and the timer. A control message already waiting, then an elapsed
-/// timeout, win before dispatch is called.
-///
-/// Written by hand rather than with `tokio::select!`: the waiting message is taken with a peek that costs one atomic
-/// load when nothing was sent, and the channel and
-/// the timer are only polled (registering wakers) once dispatch is pending, which keeps a busy stage's turn cheap.
-async fn race<E, F>(mut control: Option<&mut ControlReceiver>, timer: &mut Timer<E>, dispatch: F) -> Wake<E>
-where
-    F: Future<Output = Result<Directive<E>, BoxError>>,
-{
-    if let Some(rx) = control.as_deref_mut() {
+/// A control message already waiting (or the channel closed), then an elapsed timeout: what wins before dispatch is
+/// called. Registers no wake-ups; cheap when nothing was sent (one atomic load).
+fn ready_wake<E>(control: Option<&mut ControlReceiver>, timer: &Timer<E>) -> Option<Wake<E>> {
+    if let Some(rx) = control {
         match rx.peek() {
-            Peek::Message(message) => return Wake::Control(Some(message)),
-            Peek::Closed => return Wake::Control(None),
+            Peek::Message(message) => return Some(Wake::Control(Some(message))),
+            Peek::Closed => return Some(Wake::Control(None)),
             Peek::Empty => {}
         }
     }
-    if timer.is_elapsed() {
-        return Wake::Timeout;
+    timer.is_elapsed().then_some(Wake::Timeout)
+}
+
+/// Polls what can wake a state besides its dispatch (a control message or the channel closing, then the timeout),
+/// registering for both.
+fn poll_wake<E>(control: Option<&mut ControlReceiver>, timer: &mut Timer<E>, cx: &mut Context<'_>) -> Poll<Wake<E>> {
+    if let Some(rx) = control {
+        if let Poll::Ready(message) = rx.poll_recv(cx) {
+            return Poll::Ready(Wake::Control(message));
+        }
     }
-    let mut dispatch = std::pin::pin!(dispatch);
-    std::future::poll_fn(|cx| {
-        // Dispatch first: a message that arrives meanwhile is taken by the peek before the next dispatch.
-        if let Poll::Ready(directive) = dispatch.as_mut().poll(cx) {
-            return Poll::Ready(Wake::Dispatched(directive));
-        }
-        if let Some(rx) = control.as_deref_mut() {
-            if let Poll::Ready(message) = rx.poll_recv(cx) {
-                return Poll::Ready(Wake::Control(message));
-            }
-        }
-        timer.poll_fired(cx).map(|()| Wake::Timeout)
-    })
-    .await
+    timer.poll_fired(cx).map(|()| Wake::Timeout)
 }
 
 /// Runs `actions` in order with the run's context, marking the phase; evaluates to the first failure's message, skipping
@@ -467,18 +455,29 @@ impl<D: Driver> Run<D> {
             let state = machine.state();
             *phase = Phase::Dispatch { state: state.name() };
             let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
-            let control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
+            let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
             let wake = if policy == ControlPolicy::Block {
                 if control.is_none() && timer.event.is_none() {
                     let message = format!("state {} blocks on the control channel, which is closed", state.name());
                     return Turned::Fail(message);
                 }
-                race(control, timer, std::future::pending()).await
+                std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await
             } else if control.is_none() && timer.event.is_none() {
                 // Nothing can race dispatch: await it alone.
                 Wake::Dispatched(driver.dispatch(state, ctx).await)
+            } else if let Some(wake) = ready_wake(control.as_deref_mut(), timer) {
+                wake
             } else {
-                race(control, timer, driver.dispatch(state, ctx)).await
+                // Race dispatch against control and the timer, by hand rather than with `tokio::select!`: dispatch is
+                // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
+                // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
+                // dispatch.
+                let mut dispatch = std::pin::pin!(driver.dispatch(state, ctx));
+                std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
+                    Poll::Ready(directive) => Poll::Ready(Wake::Dispatched(directive)),
+                    Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx),
+                })
+                .await
             };
             let event = match wake {
                 Wake::Dispatched(Ok(Directive::Transition(event))) => event,
