@@ -288,12 +288,12 @@ impl<E> Timer<E> {
 fn ready_wake<E>(control: Option<&mut ControlReceiver>, timer: &Timer<E>) -> Option<Wake<E>> {
     if let Some(rx) = control {
         match rx.peek() {
-            Peek::Message(message) => return Some(Wake::Control(Some(message))),
-            Peek::Closed => return Some(Wake::Control(None)),
+            Peek::Message(message) => return Some(Wake::Rare(Rare::Control(Some(message)))),
+            Peek::Closed => return Some(Wake::Rare(Rare::Control(None))),
             Peek::Empty => {}
         }
     }
-    timer.is_elapsed().then_some(Wake::Timeout)
+    timer.is_elapsed().then_some(Wake::Rare(Rare::Timeout))
 }
 
 /// Polls what can wake a state besides its dispatch (a control message or the channel closing, then the timeout),
@@ -301,10 +301,10 @@ fn ready_wake<E>(control: Option<&mut ControlReceiver>, timer: &Timer<E>) -> Opt
 fn poll_wake<E>(control: Option<&mut ControlReceiver>, timer: &mut Timer<E>, cx: &mut Context<'_>) -> Poll<Wake<E>> {
     if let Some(rx) = control {
         if let Poll::Ready(message) = rx.poll_recv(cx) {
-            return Poll::Ready(Wake::Control(message));
+            return Poll::Ready(Wake::Rare(Rare::Control(message)));
         }
     }
-    timer.poll_fired(cx).map(|()| Wake::Timeout)
+    timer.poll_fired(cx).map(|()| Wake::Rare(Rare::Timeout))
 }
 
 /// Runs `actions` in order with the run's context, marking the phase; evaluates to the first failure's message, skipping
@@ -326,19 +326,28 @@ macro_rules! run_actions {
     }};
 }
 
-/// What woke the loop this turn.
+/// What woke the loop this turn: dispatch's directive, or something handled off the hot path.
 enum Wake<E> {
     Dispatched(Result<Directive<E>, BoxError>),
+    Rare(Rare),
+}
+
+/// What the loop handles off the hot path.
+enum Rare {
+    /// A control message, or `None` when every sender is gone.
     Control(Option<Control>),
+    /// The state's timeout fired.
     Timeout,
+    /// Dispatch asked to end the run.
+    Terminate,
 }
 
 /// The turn that ended a run of steady turns.
-enum Turned<E> {
+enum Turned {
     /// Something failed; take the failure path with this message.
     Fail(String),
-    /// A control message, a timeout or Terminate: handled off the hot path.
-    Rare(Wake<E>),
+    /// A control message, a timeout or Terminate.
+    Rare(Rare),
 }
 
 /// How a turn left the loop.
@@ -447,7 +456,7 @@ impl<D: Driver> Run<D> {
 
     /// Turns the loop for as long as turns are steady (a Continue, or a transition whose actions succeed); returns the
     /// first turn that is not. This is the hot path: everything on it is inline, nothing allocates.
-    async fn steady(&mut self) -> Turned<Event<D>> {
+    async fn steady(&mut self) -> Turned {
         loop {
             self.tally.loop_turns += 1;
             self.counters.publish(&self.tally);
@@ -482,10 +491,11 @@ impl<D: Driver> Run<D> {
             let event = match wake {
                 Wake::Dispatched(Ok(Directive::Transition(event))) => event,
                 Wake::Dispatched(Ok(Directive::Continue)) => continue,
+                Wake::Dispatched(Ok(Directive::Terminate)) => return Turned::Rare(Rare::Terminate),
                 Wake::Dispatched(Err(e)) => {
                     return Turned::Fail(format!("dispatch failed in state {}: {e}", self.machine.state().name()));
                 }
-                rare => return Turned::Rare(rare),
+                Wake::Rare(rare) => return Turned::Rare(rare),
             };
             let actions = match self.step(event) {
                 Ok(actions) => actions,
@@ -498,23 +508,17 @@ impl<D: Driver> Run<D> {
     }
 
     /// The paths off the hot one: control messages, timeouts, Terminate. Panics here are caught by the callee.
-    async fn on_wake(&mut self, wake: Wake<Event<D>>) -> Flow {
-        match wake {
-            Wake::Dispatched(Ok(Directive::Terminate)) => self.terminate().await,
-            Wake::Dispatched(Ok(Directive::Continue)) => Flow::Next,
-            Wake::Dispatched(Ok(Directive::Transition(event))) => self.feed_or_fail(event).await,
-            Wake::Dispatched(Err(e)) => {
-                let message = format!("dispatch failed in state {}: {e}", self.machine.state().name());
-                self.fail(message).await
-            }
-            Wake::Control(Some(control)) => match D::M::control_event(control) {
+    async fn on_wake(&mut self, rare: Rare) -> Flow {
+        match rare {
+            Rare::Terminate => self.terminate().await,
+            Rare::Control(Some(control)) => match D::M::control_event(control) {
                 Some(event) => self.feed_or_fail(event).await,
                 None => {
                     tracing::debug!(?control, state = self.machine.state().name(), "control message ignored");
                     Flow::Next
                 }
             },
-            Wake::Control(None) => {
+            Rare::Control(None) => {
                 self.control = None;
                 match D::M::control_closed(self.machine.state()) {
                     Some(event) => self.feed_or_fail(event).await,
@@ -524,7 +528,7 @@ impl<D: Driver> Run<D> {
                     }
                 }
             }
-            Wake::Timeout => match self.timer.event.take() {
+            Rare::Timeout => match self.timer.event.take() {
                 Some(event) => {
                     tracing::debug!(state = self.machine.state().name(), event = event.name(), "state timeout fired");
                     self.feed_or_fail(event).await
