@@ -2,7 +2,7 @@
 //! `VariantName` (static variant names, for `Action::name`).
 
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::quote;
 use syn::{parse_quote, Data, DeriveInput, Member, Meta, Path, Type};
 
 use crate::ctxt::Ctxt;
@@ -175,22 +175,27 @@ fn name_arms(cx: &Ctxt, input: &DeriveInput, derive: &str) -> Option<Vec<TokenSt
     }
 }
 
-/// `#[derive(EventVariant)]`: each event's static name is its variant's name.
-pub fn event_variant(input: TokenStream) -> TokenStream {
-    let input: DeriveInput = match syn::parse2(input) {
-        Ok(input) => input,
-        Err(e) => return e.to_compile_error(),
-    };
+/// What both name derives need: the parsed enum, the crate path and the body of a `match` from variant to name; or the
+/// errors to emit instead.
+fn name_derive(input: TokenStream, derive: &str) -> Result<(DeriveInput, Path, TokenStream), TokenStream> {
+    let input: DeriveInput = syn::parse2(input).map_err(|e| e.to_compile_error())?;
     let cx = Ctxt::new();
     let krate = crate_path(&cx, &input);
-    let arms = name_arms(&cx, &input, "EventVariant");
-    if let Err(errors) = cx.check() {
-        return errors;
-    }
-    let ident = &input.ident;
-    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    let arms = name_arms(&cx, &input, derive);
+    cx.check()?;
     let arms = arms.unwrap_or_default();
     let body = if arms.is_empty() { quote!(match *self {}) } else { quote!(match self { #(#arms,)* }) };
+    Ok((input, krate, body))
+}
+
+/// `#[derive(EventVariant)]`: each event's static name is its variant's name.
+pub fn event_variant(input: TokenStream) -> TokenStream {
+    let (input, krate, body) = match name_derive(input, "EventVariant") {
+        Ok(parts) => parts,
+        Err(errors) => return errors,
+    };
+    let ident = &input.ident;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::__private::EventVariant for #ident #ty_generics #where_clause {
@@ -201,21 +206,12 @@ pub fn event_variant(input: TokenStream) -> TokenStream {
 
 /// `#[derive(VariantName)]`: an inherent `const fn variant_name(&self) -> &'static str`.
 pub fn variant_name(input: TokenStream) -> TokenStream {
-    let input: DeriveInput = match syn::parse2(input) {
-        Ok(input) => input,
-        Err(e) => return e.to_compile_error(),
+    let (input, _, body) = match name_derive(input, "VariantName") {
+        Ok(parts) => parts,
+        Err(errors) => return errors,
     };
-    let cx = Ctxt::new();
-    let _ = crate_path(&cx, &input);
-    let arms = name_arms(&cx, &input, "VariantName");
-    if let Err(errors) = cx.check() {
-        return errors;
-    }
     let ident = &input.ident;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
-    let arms = arms.unwrap_or_default();
-    let body = if arms.is_empty() { quote!(match *self {}) } else { quote!(match self { #(#arms,)* }) };
-    let _ = ident.to_token_stream();
     quote! {
         #[automatically_derived]
         #[allow(dead_code)]
