@@ -33,11 +33,23 @@ impl Counters {
         }
     }
 
-    /// Publishes the loop's own tally. A plain store: the loop is the only writer, so no read-modify-write is needed.
+    /// Publishes the loop's own tally. Plain stores: the loop is the only writer, so no read-modify-write is needed.
     #[inline]
     pub(crate) fn publish(&self, tally: &CounterSnapshot) {
         self.loop_turns.store(tally.loop_turns, Ordering::Relaxed);
         self.transitions.store(tally.transitions, Ordering::Relaxed);
         self.failures.store(tally.failures, Ordering::Relaxed);
+    }
+
+    /// Publishes one more loop turn.
+    #[inline]
+    pub(crate) fn turned(&self, loop_turns: u64) {
+        self.loop_turns.store(loop_turns, Ordering::Relaxed);
+    }
+
+    /// Publishes one more transition.
+    #[inline]
+    pub(crate) fn transitioned(&self, transitions: u64) {
+        self.transitions.store(transitions, Ordering::Relaxed);
     }
 }

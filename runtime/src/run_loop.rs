@@ -356,20 +356,22 @@ enum Flow {
     Done(RunResult),
 }
 
-/// Where user code was running, so that a panic caught around a whole turn can say where it came from.
+/// Where user code was running, so that a panic caught around a whole turn can say where it came from. Only what
+/// cannot be read back after the panic is kept (the machine's state can), so setting it costs the hot path little.
 #[derive(Clone, Copy)]
 enum Phase {
-    Dispatch { state: &'static str },
-    Transition { state: &'static str, event: &'static str },
+    Dispatch,
+    Transition { event: &'static str },
     Action { name: &'static str },
 }
 
 impl Phase {
-    fn panicked(self, payload: &(dyn std::any::Any + Send)) -> String {
+    /// The failure message for a panic in this phase, while the machine was in `state`.
+    fn panicked(self, state: &'static str, payload: &(dyn std::any::Any + Send)) -> String {
         let message = panic_message(payload);
         match self {
-            Phase::Dispatch { state } => format!("dispatch panicked in state {state}: {message}"),
-            Phase::Transition { state, event } => {
+            Phase::Dispatch => format!("dispatch panicked in state {state}: {message}"),
+            Phase::Transition { event } => {
                 format!("transition on event {event} panicked in state {state}: {message}")
             }
             Phase::Action { name } => format!("action {name} panicked: {message}"),
@@ -411,7 +413,7 @@ fn drive<D: Driver>(
     };
     let run = Run {
         driver,
-        phase: Phase::Dispatch { state: initial.name() },
+        phase: Phase::Dispatch,
         machine: StateMachine::new(initial),
         ctx,
         timer: Timer { sleep: None, event: None },
@@ -444,7 +446,7 @@ impl<D: Driver> Run<D> {
                 Ok(Turned::Fail(message)) => Box::pin(self.fail(message)).await,
                 Ok(Turned::Rare(wake)) => Box::pin(self.on_wake(wake)).await,
                 Err(panic) => {
-                    let message = self.phase.panicked(&*panic);
+                    let message = self.phase.panicked(self.machine.state().name(), &*panic);
                     Box::pin(self.fail(message)).await
                 }
             };
@@ -459,10 +461,10 @@ impl<D: Driver> Run<D> {
     async fn steady(&mut self) -> Turned {
         loop {
             self.tally.loop_turns += 1;
-            self.counters.publish(&self.tally);
+            self.counters.turned(self.tally.loop_turns);
             let Run { driver, machine, ctx, timer, control, phase, .. } = self;
             let state = machine.state();
-            *phase = Phase::Dispatch { state: state.name() };
+            *phase = Phase::Dispatch;
             let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
             let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
             let wake = if policy == ControlPolicy::Block {
@@ -552,7 +554,7 @@ impl<D: Driver> Run<D> {
             Ok(Ok(())) => Flow::Next,
             Ok(Err(message)) => self.fail(message).await,
             Err(panic) => {
-                let message = self.phase.panicked(&*panic);
+                let message = self.phase.panicked(self.machine.state().name(), &*panic);
                 self.fail(message).await
             }
         }
@@ -560,10 +562,11 @@ impl<D: Driver> Run<D> {
 
     /// Turns the machine on `event`; `Err` when the state rejects it.
     fn step(&mut self, event: Event<D>) -> Result<Actions<Act<D>>, String> {
-        self.phase = Phase::Transition { state: self.machine.state().name(), event: event.name() };
+        self.phase = Phase::Transition { event: event.name() };
         match self.machine.handle(event, &mut self.ctx) {
             Step::Turned { actions, entered } => {
                 self.tally.transitions += 1;
+                self.counters.transitioned(self.tally.transitions);
                 if entered {
                     self.publish();
                     self.timer.arm(D::M::timeout(self.machine.state()));
@@ -587,7 +590,7 @@ impl<D: Driver> Run<D> {
     async fn execute_caught(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
         match AssertUnwindSafe(self.execute(actions)).catch_unwind().await {
             Ok(result) => result,
-            Err(panic) => Err(self.phase.panicked(&*panic)),
+            Err(panic) => Err(self.phase.panicked(self.machine.state().name(), &*panic)),
         }
     }
 
@@ -613,7 +616,7 @@ impl<D: Driver> Run<D> {
             Ok(Ok(actions)) => actions,
             Ok(Err(rejected)) => return self.escalate(message, rejected),
             Err(panic) => {
-                let second = self.phase.panicked(&*panic);
+                let second = self.phase.panicked(self.machine.state().name(), &*panic);
                 return self.escalate(message, second);
             }
         };
