@@ -1,14 +1,18 @@
-//! The three stages of the access-log pipeline, each one state enum annotated with `#[handler_supervised]`: the
-//! enum says what each state does, which events move it where with which actions, how it treats control messages and
-//! how a run ending there ends; the macro writes the supervisor (Machine, Supervisor, HandlerSupervised).
+//! The three stages of the access-log pipeline as two state enums annotated with `#[handler_supervised]`: each enum
+//! says what each state does, which events move it where with which actions, how it treats control messages and how a
+//! run ending there ends; the macro writes the supervisor (Machine, Supervisor, HandlerSupervised).
 //!
 //! read (source) --lines--> parse (transform) --hits--> aggregate (sink)
+//!
+//! read has its own machine. parse and aggregate are one generic stage, `Consume<W>`, used twice: they consume a
+//! stream the same way and differ only in their `BatchWork` (what a batch and the end of the stream do, and the name).
 //!
 //! Each follows the pipeline stage convention of `stagewise::pipeline`: Idle blocks until Start; Drain makes the
 //! source stop and the others finish the stream; end of stream is forwarded only on completion; Stop cancels; any
 //! error takes the stage to Failed, reporting it on stderr.
 
 use std::fs::File;
+use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
 
@@ -165,7 +169,7 @@ pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> Sta
 }
 
 // =================================================================================================================
-// parse and aggregate consume a stream: the same events, the same shape of states (one enum each).
+// parse and aggregate consume a stream: one stage, `Consume<W>`, with one state enum; only the work differs.
 
 /// The events of a stage that consumes a stream of `P`.
 #[derive(Debug, EventVariant)]
@@ -179,15 +183,103 @@ pub enum StreamEvent<P> {
     Failure(String),
 }
 
-/// The next message on `inlet`. A closed inlet is the end of the stream while draining (the stage before was
-/// stopped), and otherwise an error: the stage before failed.
-async fn next_message<P>(inlet: &mut Inlet<P>, draining: bool) -> Result<Directive<StreamEvent<P>>, BoxError> {
-    Ok(Directive::Transition(match inlet.recv().await {
-        Some(Message::Events(batch)) => StreamEvent::Batch(batch),
-        Some(Message::EndOfStream) => StreamEvent::EndOfStream,
-        None if draining => StreamEvent::UpstreamClosed,
-        None => return Err("upstream closed without end of stream".into()),
-    }))
+/// What a stage that consumes a stream does with it: the one part in which parse and aggregate differ. The work is
+/// the stage's context: what its actions read and write.
+pub trait BatchWork: Send + 'static {
+    /// The stage's name, in logs, lifecycle records and failure reports.
+    const NAME: &'static str;
+    /// What the stream carries.
+    type Item: Send + 'static;
+    /// Handles one batch of the stream.
+    fn batch(&mut self, batch: Batch<Self::Item>) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// The stream is complete; not called when the stage is stopped or fails.
+    fn end_of_stream(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// The states of a stage that consumes a stream.
+#[stagewise::handler_supervised(
+    stage = <W: BatchWork> Consume<W>, event = StreamEvent<W::Item>, action = ConsumeAction<W::Item>, context = W,
+    failure = StreamEvent::Failure,
+    on_failure = [ConsumeAction::Report(message)],
+    control(start = StreamEvent::Start, drain = StreamEvent::Drain, stop = StreamEvent::Stop),
+    name = W::NAME,
+)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConsumeState {
+    #[initial]
+    #[on(StreamEvent::Start => Running)]
+    #[on(StreamEvent::Drain => Draining)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Idle,
+    #[dispatch(Consume::next)]
+    #[on(StreamEvent::Batch(batch) => stay, actions = [ConsumeAction::Work(batch)])]
+    #[on(StreamEvent::EndOfStream => Done, actions = [ConsumeAction::EndOfStream])]
+    #[on(StreamEvent::Drain => Draining)]
+    #[on(StreamEvent::Start => stay)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Running,
+    #[dispatch(Consume::next_draining)]
+    #[on(StreamEvent::Batch(batch) => stay, actions = [ConsumeAction::Work(batch)])]
+    #[on(StreamEvent::EndOfStream | StreamEvent::UpstreamClosed => Done, actions = [ConsumeAction::EndOfStream])]
+    #[on(StreamEvent::Start | StreamEvent::Drain => stay)]
+    #[on(StreamEvent::Stop => Cancelled)]
+    Draining,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+    #[terminal(cancelled)]
+    Cancelled,
+}
+
+/// A stage that consumes a stream, doing `W` with it.
+#[derive(Stage)]
+pub struct Consume<W: BatchWork> {
+    id: StageId,
+    inlet: Inlet<W::Item>,
+}
+
+impl<W: BatchWork> Consume<W> {
+    async fn next(&mut self, _: &mut W) -> Result<Directive<StreamEvent<W::Item>>, BoxError> {
+        self.next_message(false).await
+    }
+    async fn next_draining(&mut self, _: &mut W) -> Result<Directive<StreamEvent<W::Item>>, BoxError> {
+        self.next_message(true).await
+    }
+    /// The next message on the inlet. A closed inlet is the end of the stream while draining (the stage before was
+    /// stopped), and otherwise an error: the stage before failed.
+    async fn next_message(&mut self, draining: bool) -> Result<Directive<StreamEvent<W::Item>>, BoxError> {
+        Ok(Directive::Transition(match self.inlet.recv().await {
+            Some(Message::Events(batch)) => StreamEvent::Batch(batch),
+            Some(Message::EndOfStream) => StreamEvent::EndOfStream,
+            None if draining => StreamEvent::UpstreamClosed,
+            None => return Err("upstream closed without end of stream".into()),
+        }))
+    }
+}
+
+/// The effects of a stage that consumes a stream.
+#[derive(VariantName)]
+pub enum ConsumeAction<P> {
+    Work(Batch<P>),
+    EndOfStream,
+    Report(String),
+}
+
+impl<W: BatchWork> Action<W> for ConsumeAction<W::Item> {
+    fn name(&self) -> &'static str {
+        self.variant_name()
+    }
+    async fn execute(self, work: &mut W) -> Result<(), BoxError> {
+        match self {
+            ConsumeAction::Work(batch) => work.batch(batch).await,
+            ConsumeAction::EndOfStream => work.end_of_stream().await,
+            ConsumeAction::Report(why) => {
+                report(W::NAME, &why);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The failure action of every stage: say so on stderr (the lifecycle record holds the same message).
@@ -198,174 +290,49 @@ fn report(stage: &str, why: &str) {
 // =================================================================================================================
 // parse: lines to hits; malformed lines become error events.
 
-/// The parse stage's states.
-#[stagewise::handler_supervised(
-    stage = Parse, event = StreamEvent<String>, action = ParseAction, context = ParseContext,
-    failure = StreamEvent::Failure,
-    on_failure = [ParseAction::Report(message)],
-    control(start = StreamEvent::Start, drain = StreamEvent::Drain, stop = StreamEvent::Stop),
-)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ParseState {
-    #[initial]
-    #[on(StreamEvent::Start => Running)]
-    #[on(StreamEvent::Drain => Draining)]
-    #[on(StreamEvent::Stop => Cancelled)]
-    Idle,
-    #[dispatch(Parse::next)]
-    #[on(StreamEvent::Batch(lines) => stay, actions = [ParseAction::Parse(lines)])]
-    #[on(StreamEvent::EndOfStream => Done, actions = [ParseAction::EndOfStream])]
-    #[on(StreamEvent::Drain => Draining)]
-    #[on(StreamEvent::Start => stay)]
-    #[on(StreamEvent::Stop => Cancelled)]
-    Running,
-    #[dispatch(Parse::next_draining)]
-    #[on(StreamEvent::Batch(lines) => stay, actions = [ParseAction::Parse(lines)])]
-    #[on(StreamEvent::EndOfStream | StreamEvent::UpstreamClosed => Done, actions = [ParseAction::EndOfStream])]
-    #[on(StreamEvent::Start | StreamEvent::Drain => stay)]
-    #[on(StreamEvent::Stop => Cancelled)]
-    Draining,
-    #[terminal]
-    Done,
-    #[failed]
-    Failed(String),
-    #[terminal(cancelled)]
-    Cancelled,
-}
-
-/// The parse stage.
-#[derive(Stage)]
-pub struct Parse {
-    id: StageId,
-}
-
-impl Parse {
-    async fn next(&mut self, ctx: &mut ParseContext) -> Result<Directive<StreamEvent<String>>, BoxError> {
-        next_message(&mut ctx.inlet, false).await
-    }
-    async fn next_draining(&mut self, ctx: &mut ParseContext) -> Result<Directive<StreamEvent<String>>, BoxError> {
-        next_message(&mut ctx.inlet, true).await
-    }
-}
-
-/// What the parse stage reads and writes.
-pub struct ParseContext {
-    inlet: Inlet<String>,
+/// The parse stage's work.
+pub struct ParseWork {
     out: Outlet<Hit>,
     ids: EventIds,
     context: StageContext,
 }
 
-/// The parse stage's effects.
-#[derive(VariantName)]
-pub enum ParseAction {
-    Parse(Batch<String>),
-    EndOfStream,
-    Report(String),
-}
-
-impl Action<ParseContext> for ParseAction {
-    fn name(&self) -> &'static str {
-        self.variant_name()
+impl BatchWork for ParseWork {
+    const NAME: &'static str = "parse";
+    type Item = String;
+    async fn batch(&mut self, lines: Batch<String>) -> Result<(), BoxError> {
+        Ok(self.out.send(parse_batch(lines, &mut self.ids, &self.context)).await?)
     }
-    async fn execute(self, ctx: &mut ParseContext) -> Result<(), BoxError> {
-        match self {
-            ParseAction::Parse(lines) => ctx.out.send(parse_batch(lines, &mut ctx.ids, &ctx.context)).await?,
-            ParseAction::EndOfStream => ctx.out.end_of_stream().await?,
-            ParseAction::Report(why) => report("parse", &why),
-        }
-        Ok(())
+    async fn end_of_stream(&mut self) -> Result<(), BoxError> {
+        Ok(self.out.end_of_stream().await?)
     }
 }
 
 /// The parse stage, ready for a pipeline.
 pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> Stage {
-    let ctx = ParseContext { inlet, out, ids: EventIds::new(id.into()), context: StageContext::new(id, "parse") };
-    Stage::new(Parse { id }, ParseState::INITIAL, ctx)
+    let work = ParseWork { out, ids: EventIds::new(id.into()), context: StageContext::new(id, ParseWork::NAME) };
+    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
 
 // =================================================================================================================
 // aggregate: the sink. Counts per (minute, status, path), writes closed minutes out, journals error events.
 
-/// The aggregate stage's states.
-#[stagewise::handler_supervised(
-    stage = Aggregate, event = StreamEvent<Hit>, action = AggregateAction, context = AggregateContext,
-    failure = StreamEvent::Failure,
-    on_failure = [AggregateAction::Report(message)],
-    control(start = StreamEvent::Start, drain = StreamEvent::Drain, stop = StreamEvent::Stop),
-)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AggregateState {
-    #[initial]
-    #[on(StreamEvent::Start => Running)]
-    #[on(StreamEvent::Drain => Draining)]
-    #[on(StreamEvent::Stop => Cancelled)]
-    Idle,
-    #[dispatch(Aggregate::next)]
-    #[on(StreamEvent::Batch(hits) => stay, actions = [AggregateAction::Aggregate(hits)])]
-    #[on(StreamEvent::EndOfStream => Done, actions = [AggregateAction::Finish])]
-    #[on(StreamEvent::Drain => Draining)]
-    #[on(StreamEvent::Start => stay)]
-    #[on(StreamEvent::Stop => Cancelled)]
-    Running,
-    #[dispatch(Aggregate::next_draining)]
-    #[on(StreamEvent::Batch(hits) => stay, actions = [AggregateAction::Aggregate(hits)])]
-    #[on(StreamEvent::EndOfStream | StreamEvent::UpstreamClosed => Done, actions = [AggregateAction::Finish])]
-    #[on(StreamEvent::Start | StreamEvent::Drain => stay)]
-    #[on(StreamEvent::Stop => Cancelled)]
-    Draining,
-    #[terminal]
-    Done,
-    #[failed]
-    Failed(String),
-    #[terminal(cancelled)]
-    Cancelled,
-}
-
-/// The aggregate stage.
-#[derive(Stage)]
-pub struct Aggregate {
-    id: StageId,
-}
-
-impl Aggregate {
-    async fn next(&mut self, ctx: &mut AggregateContext) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
-        next_message(&mut ctx.inlet, false).await
-    }
-    async fn next_draining(&mut self, ctx: &mut AggregateContext) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
-        next_message(&mut ctx.inlet, true).await
-    }
-}
-
-/// What the aggregate stage reads and writes.
-pub struct AggregateContext {
-    inlet: Inlet<Hit>,
+/// The aggregate stage's work.
+pub struct AggregateWork {
     aggregator: Aggregator,
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 }
 
-/// The aggregate stage's effects.
-#[derive(VariantName)]
-pub enum AggregateAction {
-    Aggregate(Batch<Hit>),
-    Finish,
-    Report(String),
-}
-
-impl Action<AggregateContext> for AggregateAction {
-    fn name(&self) -> &'static str {
-        self.variant_name()
+impl BatchWork for AggregateWork {
+    const NAME: &'static str = "aggregate";
+    type Item = Hit;
+    async fn batch(&mut self, hits: Batch<Hit>) -> Result<(), BoxError> {
+        Ok(self.aggregator.add_batch(hits, &*self.errors)?)
     }
-    async fn execute(self, ctx: &mut AggregateContext) -> Result<(), BoxError> {
-        match self {
-            AggregateAction::Aggregate(batch) => ctx.aggregator.add_batch(batch, &*ctx.errors)?,
-            AggregateAction::Finish => {
-                let summary = ctx.aggregator.finish()?;
-                *ctx.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary);
-            }
-            AggregateAction::Report(why) => report("aggregate", &why),
-        }
+    async fn end_of_stream(&mut self) -> Result<(), BoxError> {
+        let summary = self.aggregator.finish()?;
+        *self.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary);
         Ok(())
     }
 }
@@ -378,6 +345,6 @@ pub fn aggregate(
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 ) -> Stage {
-    let ctx = AggregateContext { inlet, aggregator, errors, summary };
-    Stage::new(Aggregate { id }, AggregateState::INITIAL, ctx)
+    let work = AggregateWork { aggregator, errors, summary };
+    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }

@@ -1,16 +1,20 @@
 // @generated from examples/access_log/stages.rs by tests/expanded.rs: the stagewise macros expanded, nothing else.
 // Not compiled. Refresh with `STAGEWISE_BLESS=1 cargo test --test expanded`.
 
-//! The three stages of the access-log pipeline, each one state enum annotated with `#[handler_supervised]`: the
-//! enum says what each state does, which events move it where with which actions, how it treats control messages and
-//! how a run ending there ends; the macro writes the supervisor (Machine, Supervisor, HandlerSupervised).
+//! The three stages of the access-log pipeline as two state enums annotated with `#[handler_supervised]`: each enum
+//! says what each state does, which events move it where with which actions, how it treats control messages and how a
+//! run ending there ends; the macro writes the supervisor (Machine, Supervisor, HandlerSupervised).
 //!
 //! read (source) --lines--> parse (transform) --hits--> aggregate (sink)
+//!
+//! read has its own machine. parse and aggregate are one generic stage, `Consume<W>`, used twice: they consume a
+//! stream the same way and differ only in their `BatchWork` (what a batch and the end of the stream do, and the name).
 //!
 //! Each follows the pipeline stage convention of `stagewise::pipeline`: Idle blocks until Start; Drain makes the
 //! source stop and the others finish the stream; end of stream is forwarded only on completion; Stop cancels; any
 //! error takes the stage to Failed, reporting it on stderr.
 use std::fs::File;
+use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
 use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet};
@@ -435,30 +439,24 @@ impl<P> ::stagewise::__private::EventVariant for StreamEvent<P> {
         }
     }
 }
-/// The next message on `inlet`. A closed inlet is the end of the stream while draining (the stage before was
-/// stopped), and otherwise an error: the stage before failed.
-async fn next_message<P>(
-    inlet: &mut Inlet<P>,
-    draining: bool,
-) -> Result<Directive<StreamEvent<P>>, BoxError> {
-    Ok(
-        Directive::Transition(
-            match inlet.recv().await {
-                Some(Message::Events(batch)) => StreamEvent::Batch(batch),
-                Some(Message::EndOfStream) => StreamEvent::EndOfStream,
-                None if draining => StreamEvent::UpstreamClosed,
-                None => return Err("upstream closed without end of stream".into()),
-            },
-        ),
-    )
+/// What a stage that consumes a stream does with it: the one part in which parse and aggregate differ. The work is
+/// the stage's context: what its actions read and write.
+pub trait BatchWork: Send + 'static {
+    /// The stage's name, in logs, lifecycle records and failure reports.
+    const NAME: &'static str;
+    /// What the stream carries.
+    type Item: Send + 'static;
+    /// Handles one batch of the stream.
+    fn batch(
+        &mut self,
+        batch: Batch<Self::Item>,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// The stream is complete; not called when the stage is stopped or fails.
+    fn end_of_stream(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
-/// The failure action of every stage: say so on stderr (the lifecycle record holds the same message).
-fn report(stage: &str, why: &str) {
-    eprintln!("stage {stage} failed: {why}");
-}
-/// The parse stage's states.
+/// The states of a stage that consumes a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ParseState {
+pub enum ConsumeState {
     Idle,
     Running,
     Draining,
@@ -478,49 +476,51 @@ pub enum ParseState {
     clippy::no_effect_underscore_binding,
     clippy::match_single_binding
 )]
-impl ::stagewise::__private::StateVariant for ParseState {
+impl ::stagewise::__private::StateVariant for ConsumeState {
     fn name(&self) -> &'static str {
         match self {
-            ParseState::Idle { .. } => "Idle",
-            ParseState::Running { .. } => "Running",
-            ParseState::Draining { .. } => "Draining",
-            ParseState::Done { .. } => "Done",
-            ParseState::Failed { .. } => "Failed",
-            ParseState::Cancelled { .. } => "Cancelled",
+            ConsumeState::Idle { .. } => "Idle",
+            ConsumeState::Running { .. } => "Running",
+            ConsumeState::Draining { .. } => "Draining",
+            ConsumeState::Done { .. } => "Done",
+            ConsumeState::Failed { .. } => "Failed",
+            ConsumeState::Cancelled { .. } => "Cancelled",
         }
     }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
         match self {
-            ParseState::Idle { .. } => ::core::option::Option::None,
-            ParseState::Running { .. } => ::core::option::Option::None,
-            ParseState::Draining { .. } => ::core::option::Option::None,
-            ParseState::Done { .. } => {
+            ConsumeState::Idle { .. } => ::core::option::Option::None,
+            ConsumeState::Running { .. } => ::core::option::Option::None,
+            ConsumeState::Draining { .. } => ::core::option::Option::None,
+            ConsumeState::Done { .. } => {
                 ::core::option::Option::Some(::stagewise::__private::Ending::Completed)
             }
-            ParseState::Failed { .. } => {
+            ConsumeState::Failed { .. } => {
                 ::core::option::Option::Some(::stagewise::__private::Ending::Failed)
             }
-            ParseState::Cancelled { .. } => {
+            ConsumeState::Cancelled { .. } => {
                 ::core::option::Option::Some(::stagewise::__private::Ending::Cancelled)
             }
         }
     }
     fn control_policy(&self) -> ::stagewise::__private::ControlPolicy {
         match self {
-            ParseState::Idle { .. } => ::stagewise::__private::ControlPolicy::Block,
-            ParseState::Running { .. } => ::stagewise::__private::ControlPolicy::Poll,
-            ParseState::Draining { .. } => ::stagewise::__private::ControlPolicy::Poll,
-            ParseState::Done { .. } => ::stagewise::__private::ControlPolicy::Ignore,
-            ParseState::Failed { .. } => ::stagewise::__private::ControlPolicy::Ignore,
-            ParseState::Cancelled { .. } => ::stagewise::__private::ControlPolicy::Ignore,
+            ConsumeState::Idle { .. } => ::stagewise::__private::ControlPolicy::Block,
+            ConsumeState::Running { .. } => ::stagewise::__private::ControlPolicy::Poll,
+            ConsumeState::Draining { .. } => ::stagewise::__private::ControlPolicy::Poll,
+            ConsumeState::Done { .. } => ::stagewise::__private::ControlPolicy::Ignore,
+            ConsumeState::Failed { .. } => ::stagewise::__private::ControlPolicy::Ignore,
+            ConsumeState::Cancelled { .. } => {
+                ::stagewise::__private::ControlPolicy::Ignore
+            }
         }
     }
 }
 #[automatically_derived]
 #[allow(dead_code)]
-impl ParseState {
+impl ConsumeState {
     /// The state a run starts in: the `#[initial]` one.
-    pub const INITIAL: Self = ParseState::Idle;
+    pub const INITIAL: Self = ConsumeState::Idle;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
     pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Idle\n    Idle --> Running: Start\n    Idle --> Draining: Drain\n    Idle --> Cancelled: Stop\n    Running --> Running: Batch (stay)\n    Running --> Done: EndOfStream\n    Running --> Draining: Drain\n    Running --> Running: Start (stay)\n    Running --> Cancelled: Stop\n    Draining --> Draining: Batch (stay)\n    Draining --> Done: EndOfStream, UpstreamClosed\n    Draining --> Draining: Start, Drain (stay)\n    Draining --> Cancelled: Stop\n    Done --> [*]\n    Failed --> [*]\n    Cancelled --> [*]\n    %% generated: the failure transition from every state\n    Idle --> Failed: Failure (failure)\n    Running --> Failed: Failure (failure)\n    Draining --> Failed: Failure (failure)\n    Done --> Failed: Failure (failure)\n    Cancelled --> Failed: Failure (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
@@ -537,79 +537,79 @@ impl ParseState {
     clippy::no_effect_underscore_binding,
     clippy::match_single_binding
 )]
-impl ::stagewise::__private::Machine for Parse {
-    type State = ParseState;
-    type Event = StreamEvent<String>;
-    type Context = ParseContext;
-    type Action = ParseAction;
+impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
+    type State = ConsumeState;
+    type Event = StreamEvent<W::Item>;
+    type Context = W;
+    type Action = ConsumeAction<W::Item>;
     fn transition(
         state: &Self::State,
         event: Self::Event,
         ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
         match (state, event) {
-            (ParseState::Idle { .. }, StreamEvent::Start { .. }) => {
-                ::stagewise::__private::Decision::goto(ParseState::Running)
+            (ConsumeState::Idle { .. }, StreamEvent::Start { .. }) => {
+                ::stagewise::__private::Decision::goto(ConsumeState::Running)
             }
-            (ParseState::Idle { .. }, StreamEvent::Drain { .. }) => {
-                ::stagewise::__private::Decision::goto(ParseState::Draining)
+            (ConsumeState::Idle { .. }, StreamEvent::Drain { .. }) => {
+                ::stagewise::__private::Decision::goto(ConsumeState::Draining)
             }
-            (ParseState::Idle { .. }, StreamEvent::Stop { .. }) => {
-                ::stagewise::__private::Decision::goto(ParseState::Cancelled)
+            (ConsumeState::Idle { .. }, StreamEvent::Stop { .. }) => {
+                ::stagewise::__private::Decision::goto(ConsumeState::Cancelled)
             }
-            (ParseState::Running { .. }, StreamEvent::Batch(lines)) => {
-                ::stagewise::__private::Decision::stay_with([ParseAction::Parse(lines)])
+            (ConsumeState::Running { .. }, StreamEvent::Batch(batch)) => {
+                ::stagewise::__private::Decision::stay_with([ConsumeAction::Work(batch)])
             }
-            (ParseState::Running { .. }, StreamEvent::EndOfStream { .. }) => {
+            (ConsumeState::Running { .. }, StreamEvent::EndOfStream { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
-                    ParseState::Done,
-                    [ParseAction::EndOfStream],
+                    ConsumeState::Done,
+                    [ConsumeAction::EndOfStream],
                 )
             }
-            (ParseState::Running { .. }, StreamEvent::Drain { .. }) => {
-                ::stagewise::__private::Decision::goto(ParseState::Draining)
+            (ConsumeState::Running { .. }, StreamEvent::Drain { .. }) => {
+                ::stagewise::__private::Decision::goto(ConsumeState::Draining)
             }
-            (ParseState::Running { .. }, StreamEvent::Start { .. }) => {
+            (ConsumeState::Running { .. }, StreamEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (ParseState::Running { .. }, StreamEvent::Stop { .. }) => {
-                ::stagewise::__private::Decision::goto(ParseState::Cancelled)
+            (ConsumeState::Running { .. }, StreamEvent::Stop { .. }) => {
+                ::stagewise::__private::Decision::goto(ConsumeState::Cancelled)
             }
-            (ParseState::Draining { .. }, StreamEvent::Batch(lines)) => {
-                ::stagewise::__private::Decision::stay_with([ParseAction::Parse(lines)])
+            (ConsumeState::Draining { .. }, StreamEvent::Batch(batch)) => {
+                ::stagewise::__private::Decision::stay_with([ConsumeAction::Work(batch)])
             }
             (
-                ParseState::Draining { .. },
+                ConsumeState::Draining { .. },
                 StreamEvent::EndOfStream { .. } | StreamEvent::UpstreamClosed { .. },
             ) => {
                 ::stagewise::__private::Decision::goto_with(
-                    ParseState::Done,
-                    [ParseAction::EndOfStream],
+                    ConsumeState::Done,
+                    [ConsumeAction::EndOfStream],
                 )
             }
             (
-                ParseState::Draining { .. },
+                ConsumeState::Draining { .. },
                 StreamEvent::Start { .. } | StreamEvent::Drain { .. },
             ) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (ParseState::Draining { .. }, StreamEvent::Stop { .. }) => {
-                ::stagewise::__private::Decision::goto(ParseState::Cancelled)
+            (ConsumeState::Draining { .. }, StreamEvent::Stop { .. }) => {
+                ::stagewise::__private::Decision::goto(ConsumeState::Cancelled)
             }
-            (ParseState::Failed { .. }, StreamEvent::Failure { .. }) => {
+            (ConsumeState::Failed { .. }, StreamEvent::Failure { .. }) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
             (_, StreamEvent::Failure(message)) => {
-                let next = ParseState::Failed(::core::clone::Clone::clone(&message));
+                let next = ConsumeState::Failed(::core::clone::Clone::clone(&message));
                 ::stagewise::__private::Decision::goto_with(
                     next,
-                    [ParseAction::Report(message)],
+                    [ConsumeAction::Report(message)],
                 )
             }
             _ => ::stagewise::__private::Decision::Unhandled,
@@ -643,9 +643,9 @@ impl ::stagewise::__private::Machine for Parse {
     clippy::no_effect_underscore_binding,
     clippy::match_single_binding
 )]
-impl ::stagewise::__private::Supervisor for Parse {
+impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
     fn name(&self) -> &'static str {
-        "parse"
+        W::NAME
     }
 }
 #[automatically_derived]
@@ -660,7 +660,7 @@ impl ::stagewise::__private::Supervisor for Parse {
     clippy::no_effect_underscore_binding,
     clippy::match_single_binding
 )]
-impl ::stagewise::__private::HandlerSupervised for Parse {
+impl<W: BatchWork> ::stagewise::__private::HandlerSupervised for Consume<W> {
     fn dispatch_state(
         &mut self,
         state: &Self::State,
@@ -673,26 +673,28 @@ impl ::stagewise::__private::HandlerSupervised for Parse {
     > + ::core::marker::Send {
         async move {
             match state {
-                ParseState::Idle { .. } => ::core::future::pending().await,
-                ParseState::Running { .. } => {
-                    ::stagewise::__private::dispatch_result(Parse::next(self, ctx).await)
-                }
-                ParseState::Draining { .. } => {
+                ConsumeState::Idle { .. } => ::core::future::pending().await,
+                ConsumeState::Running { .. } => {
                     ::stagewise::__private::dispatch_result(
-                        Parse::next_draining(self, ctx).await,
+                        Consume::next(self, ctx).await,
                     )
                 }
-                ParseState::Done { .. } => {
+                ConsumeState::Draining { .. } => {
+                    ::stagewise::__private::dispatch_result(
+                        Consume::next_draining(self, ctx).await,
+                    )
+                }
+                ConsumeState::Done { .. } => {
                     ::core::result::Result::Ok(
                         ::stagewise::__private::Directive::Terminate,
                     )
                 }
-                ParseState::Failed { .. } => {
+                ConsumeState::Failed { .. } => {
                     ::core::result::Result::Ok(
                         ::stagewise::__private::Directive::Terminate,
                     )
                 }
-                ParseState::Cancelled { .. } => {
+                ConsumeState::Cancelled { .. } => {
                     ::core::result::Result::Ok(
                         ::stagewise::__private::Directive::Terminate,
                     )
@@ -713,417 +715,128 @@ impl ::stagewise::__private::HandlerSupervised for Parse {
         StreamEvent::Failure(message)
     }
 }
-/// The parse stage.
-pub struct Parse {
+/// A stage that consumes a stream, doing `W` with it.
+pub struct Consume<W: BatchWork> {
     id: StageId,
+    inlet: Inlet<W::Item>,
 }
 #[automatically_derived]
-impl ::stagewise::__private::StageFields for Parse {
+impl<W: BatchWork> ::stagewise::__private::StageFields for Consume<W> {
     fn stage_id(&self) -> ::stagewise::__private::StageId {
         self.id
     }
 }
-impl Parse {
+impl<W: BatchWork> Consume<W> {
     async fn next(
         &mut self,
-        ctx: &mut ParseContext,
-    ) -> Result<Directive<StreamEvent<String>>, BoxError> {
-        next_message(&mut ctx.inlet, false).await
+        _: &mut W,
+    ) -> Result<Directive<StreamEvent<W::Item>>, BoxError> {
+        self.next_message(false).await
     }
     async fn next_draining(
         &mut self,
-        ctx: &mut ParseContext,
-    ) -> Result<Directive<StreamEvent<String>>, BoxError> {
-        next_message(&mut ctx.inlet, true).await
+        _: &mut W,
+    ) -> Result<Directive<StreamEvent<W::Item>>, BoxError> {
+        self.next_message(true).await
+    }
+    /// The next message on the inlet. A closed inlet is the end of the stream while draining (the stage before was
+    /// stopped), and otherwise an error: the stage before failed.
+    async fn next_message(
+        &mut self,
+        draining: bool,
+    ) -> Result<Directive<StreamEvent<W::Item>>, BoxError> {
+        Ok(
+            Directive::Transition(
+                match self.inlet.recv().await {
+                    Some(Message::Events(batch)) => StreamEvent::Batch(batch),
+                    Some(Message::EndOfStream) => StreamEvent::EndOfStream,
+                    None if draining => StreamEvent::UpstreamClosed,
+                    None => return Err("upstream closed without end of stream".into()),
+                },
+            ),
+        )
     }
 }
-/// What the parse stage reads and writes.
-pub struct ParseContext {
-    inlet: Inlet<String>,
-    out: Outlet<Hit>,
-    ids: EventIds,
-    context: StageContext,
-}
-/// The parse stage's effects.
-pub enum ParseAction {
-    Parse(Batch<String>),
+/// The effects of a stage that consumes a stream.
+pub enum ConsumeAction<P> {
+    Work(Batch<P>),
     EndOfStream,
     Report(String),
 }
 #[automatically_derived]
 #[allow(dead_code)]
-impl ParseAction {
+impl<P> ConsumeAction<P> {
     /// The variant's name, for logs (e.g. `Action::name`).
     #[must_use]
     pub const fn variant_name(&self) -> &'static str {
         match self {
-            ParseAction::Parse { .. } => "Parse",
-            ParseAction::EndOfStream { .. } => "EndOfStream",
-            ParseAction::Report { .. } => "Report",
+            ConsumeAction::Work { .. } => "Work",
+            ConsumeAction::EndOfStream { .. } => "EndOfStream",
+            ConsumeAction::Report { .. } => "Report",
         }
     }
 }
-impl Action<ParseContext> for ParseAction {
+impl<W: BatchWork> Action<W> for ConsumeAction<W::Item> {
     fn name(&self) -> &'static str {
         self.variant_name()
     }
-    async fn execute(self, ctx: &mut ParseContext) -> Result<(), BoxError> {
+    async fn execute(self, work: &mut W) -> Result<(), BoxError> {
         match self {
-            ParseAction::Parse(lines) => {
-                ctx.out.send(parse_batch(lines, &mut ctx.ids, &ctx.context)).await?
+            ConsumeAction::Work(batch) => work.batch(batch).await,
+            ConsumeAction::EndOfStream => work.end_of_stream().await,
+            ConsumeAction::Report(why) => {
+                report(W::NAME, &why);
+                Ok(())
             }
-            ParseAction::EndOfStream => ctx.out.end_of_stream().await?,
-            ParseAction::Report(why) => report("parse", &why),
         }
-        Ok(())
+    }
+}
+/// The failure action of every stage: say so on stderr (the lifecycle record holds the same message).
+fn report(stage: &str, why: &str) {
+    eprintln!("stage {stage} failed: {why}");
+}
+/// The parse stage's work.
+pub struct ParseWork {
+    out: Outlet<Hit>,
+    ids: EventIds,
+    context: StageContext,
+}
+impl BatchWork for ParseWork {
+    const NAME: &'static str = "parse";
+    type Item = String;
+    async fn batch(&mut self, lines: Batch<String>) -> Result<(), BoxError> {
+        Ok(self.out.send(parse_batch(lines, &mut self.ids, &self.context)).await?)
+    }
+    async fn end_of_stream(&mut self) -> Result<(), BoxError> {
+        Ok(self.out.end_of_stream().await?)
     }
 }
 /// The parse stage, ready for a pipeline.
 pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> Stage {
-    let ctx = ParseContext {
-        inlet,
+    let work = ParseWork {
         out,
         ids: EventIds::new(id.into()),
-        context: StageContext::new(id, "parse"),
+        context: StageContext::new(id, ParseWork::NAME),
     };
-    Stage::new(Parse { id }, ParseState::INITIAL, ctx)
+    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
-/// The aggregate stage's states.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AggregateState {
-    Idle,
-    Running,
-    Draining,
-    Done,
-    Failed(String),
-    Cancelled,
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::StateVariant for AggregateState {
-    fn name(&self) -> &'static str {
-        match self {
-            AggregateState::Idle { .. } => "Idle",
-            AggregateState::Running { .. } => "Running",
-            AggregateState::Draining { .. } => "Draining",
-            AggregateState::Done { .. } => "Done",
-            AggregateState::Failed { .. } => "Failed",
-            AggregateState::Cancelled { .. } => "Cancelled",
-        }
-    }
-    fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
-        match self {
-            AggregateState::Idle { .. } => ::core::option::Option::None,
-            AggregateState::Running { .. } => ::core::option::Option::None,
-            AggregateState::Draining { .. } => ::core::option::Option::None,
-            AggregateState::Done { .. } => {
-                ::core::option::Option::Some(::stagewise::__private::Ending::Completed)
-            }
-            AggregateState::Failed { .. } => {
-                ::core::option::Option::Some(::stagewise::__private::Ending::Failed)
-            }
-            AggregateState::Cancelled { .. } => {
-                ::core::option::Option::Some(::stagewise::__private::Ending::Cancelled)
-            }
-        }
-    }
-    fn control_policy(&self) -> ::stagewise::__private::ControlPolicy {
-        match self {
-            AggregateState::Idle { .. } => ::stagewise::__private::ControlPolicy::Block,
-            AggregateState::Running { .. } => ::stagewise::__private::ControlPolicy::Poll,
-            AggregateState::Draining { .. } => {
-                ::stagewise::__private::ControlPolicy::Poll
-            }
-            AggregateState::Done { .. } => ::stagewise::__private::ControlPolicy::Ignore,
-            AggregateState::Failed { .. } => {
-                ::stagewise::__private::ControlPolicy::Ignore
-            }
-            AggregateState::Cancelled { .. } => {
-                ::stagewise::__private::ControlPolicy::Ignore
-            }
-        }
-    }
-}
-#[automatically_derived]
-#[allow(dead_code)]
-impl AggregateState {
-    /// The state a run starts in: the `#[initial]` one.
-    pub const INITIAL: Self = AggregateState::Idle;
-    /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
-    /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Idle\n    Idle --> Running: Start\n    Idle --> Draining: Drain\n    Idle --> Cancelled: Stop\n    Running --> Running: Batch (stay)\n    Running --> Done: EndOfStream\n    Running --> Draining: Drain\n    Running --> Running: Start (stay)\n    Running --> Cancelled: Stop\n    Draining --> Draining: Batch (stay)\n    Draining --> Done: EndOfStream, UpstreamClosed\n    Draining --> Draining: Start, Drain (stay)\n    Draining --> Cancelled: Stop\n    Done --> [*]\n    Failed --> [*]\n    Cancelled --> [*]\n    %% generated: the failure transition from every state\n    Idle --> Failed: Failure (failure)\n    Running --> Failed: Failure (failure)\n    Draining --> Failed: Failure (failure)\n    Done --> Failed: Failure (failure)\n    Cancelled --> Failed: Failure (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::Machine for Aggregate {
-    type State = AggregateState;
-    type Event = StreamEvent<Hit>;
-    type Context = AggregateContext;
-    type Action = AggregateAction;
-    fn transition(
-        state: &Self::State,
-        event: Self::Event,
-        ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
-        match (state, event) {
-            (AggregateState::Idle { .. }, StreamEvent::Start { .. }) => {
-                ::stagewise::__private::Decision::goto(AggregateState::Running)
-            }
-            (AggregateState::Idle { .. }, StreamEvent::Drain { .. }) => {
-                ::stagewise::__private::Decision::goto(AggregateState::Draining)
-            }
-            (AggregateState::Idle { .. }, StreamEvent::Stop { .. }) => {
-                ::stagewise::__private::Decision::goto(AggregateState::Cancelled)
-            }
-            (AggregateState::Running { .. }, StreamEvent::Batch(hits)) => {
-                ::stagewise::__private::Decision::stay_with([
-                    AggregateAction::Aggregate(hits),
-                ])
-            }
-            (AggregateState::Running { .. }, StreamEvent::EndOfStream { .. }) => {
-                ::stagewise::__private::Decision::goto_with(
-                    AggregateState::Done,
-                    [AggregateAction::Finish],
-                )
-            }
-            (AggregateState::Running { .. }, StreamEvent::Drain { .. }) => {
-                ::stagewise::__private::Decision::goto(AggregateState::Draining)
-            }
-            (AggregateState::Running { .. }, StreamEvent::Start { .. }) => {
-                ::stagewise::__private::Decision::Stay {
-                    actions: ::stagewise::__private::Actions::new(),
-                }
-            }
-            (AggregateState::Running { .. }, StreamEvent::Stop { .. }) => {
-                ::stagewise::__private::Decision::goto(AggregateState::Cancelled)
-            }
-            (AggregateState::Draining { .. }, StreamEvent::Batch(hits)) => {
-                ::stagewise::__private::Decision::stay_with([
-                    AggregateAction::Aggregate(hits),
-                ])
-            }
-            (
-                AggregateState::Draining { .. },
-                StreamEvent::EndOfStream { .. } | StreamEvent::UpstreamClosed { .. },
-            ) => {
-                ::stagewise::__private::Decision::goto_with(
-                    AggregateState::Done,
-                    [AggregateAction::Finish],
-                )
-            }
-            (
-                AggregateState::Draining { .. },
-                StreamEvent::Start { .. } | StreamEvent::Drain { .. },
-            ) => {
-                ::stagewise::__private::Decision::Stay {
-                    actions: ::stagewise::__private::Actions::new(),
-                }
-            }
-            (AggregateState::Draining { .. }, StreamEvent::Stop { .. }) => {
-                ::stagewise::__private::Decision::goto(AggregateState::Cancelled)
-            }
-            (AggregateState::Failed { .. }, StreamEvent::Failure { .. }) => {
-                ::stagewise::__private::Decision::Stay {
-                    actions: ::stagewise::__private::Actions::new(),
-                }
-            }
-            (_, StreamEvent::Failure(message)) => {
-                let next = AggregateState::Failed(::core::clone::Clone::clone(&message));
-                ::stagewise::__private::Decision::goto_with(
-                    next,
-                    [AggregateAction::Report(message)],
-                )
-            }
-            _ => ::stagewise::__private::Decision::Unhandled,
-        }
-    }
-    fn control_event(
-        control: ::stagewise::__private::Control,
-    ) -> ::core::option::Option<Self::Event> {
-        match control {
-            ::stagewise::__private::Control::Start => {
-                ::core::option::Option::Some(StreamEvent::Start)
-            }
-            ::stagewise::__private::Control::Drain => {
-                ::core::option::Option::Some(StreamEvent::Drain)
-            }
-            ::stagewise::__private::Control::Stop => {
-                ::core::option::Option::Some(StreamEvent::Stop)
-            }
-        }
-    }
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::Supervisor for Aggregate {
-    fn name(&self) -> &'static str {
-        "aggregate"
-    }
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::HandlerSupervised for Aggregate {
-    fn dispatch_state(
-        &mut self,
-        state: &Self::State,
-        ctx: &mut Self::Context,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::stagewise::__private::Directive<Self::Event>,
-            ::stagewise::__private::BoxError,
-        >,
-    > + ::core::marker::Send {
-        async move {
-            match state {
-                AggregateState::Idle { .. } => ::core::future::pending().await,
-                AggregateState::Running { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Aggregate::next(self, ctx).await,
-                    )
-                }
-                AggregateState::Draining { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Aggregate::next_draining(self, ctx).await,
-                    )
-                }
-                AggregateState::Done { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Terminate,
-                    )
-                }
-                AggregateState::Failed { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Terminate,
-                    )
-                }
-                AggregateState::Cancelled { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Terminate,
-                    )
-                }
-            }
-        }
-    }
-    fn stage_id(&self) -> ::stagewise::__private::StageId {
-        <Self as ::stagewise::__private::StageFields>::stage_id(self)
-    }
-    fn writer_id(&self) -> ::stagewise::__private::WriterId {
-        <Self as ::stagewise::__private::StageFields>::writer_id(self)
-    }
-    fn event_for_action_error(
-        &self,
-        message: ::stagewise::__private::String,
-    ) -> Self::Event {
-        StreamEvent::Failure(message)
-    }
-}
-/// The aggregate stage.
-pub struct Aggregate {
-    id: StageId,
-}
-#[automatically_derived]
-impl ::stagewise::__private::StageFields for Aggregate {
-    fn stage_id(&self) -> ::stagewise::__private::StageId {
-        self.id
-    }
-}
-impl Aggregate {
-    async fn next(
-        &mut self,
-        ctx: &mut AggregateContext,
-    ) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
-        next_message(&mut ctx.inlet, false).await
-    }
-    async fn next_draining(
-        &mut self,
-        ctx: &mut AggregateContext,
-    ) -> Result<Directive<StreamEvent<Hit>>, BoxError> {
-        next_message(&mut ctx.inlet, true).await
-    }
-}
-/// What the aggregate stage reads and writes.
-pub struct AggregateContext {
-    inlet: Inlet<Hit>,
+/// The aggregate stage's work.
+pub struct AggregateWork {
     aggregator: Aggregator,
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 }
-/// The aggregate stage's effects.
-pub enum AggregateAction {
-    Aggregate(Batch<Hit>),
-    Finish,
-    Report(String),
-}
-#[automatically_derived]
-#[allow(dead_code)]
-impl AggregateAction {
-    /// The variant's name, for logs (e.g. `Action::name`).
-    #[must_use]
-    pub const fn variant_name(&self) -> &'static str {
-        match self {
-            AggregateAction::Aggregate { .. } => "Aggregate",
-            AggregateAction::Finish { .. } => "Finish",
-            AggregateAction::Report { .. } => "Report",
-        }
+impl BatchWork for AggregateWork {
+    const NAME: &'static str = "aggregate";
+    type Item = Hit;
+    async fn batch(&mut self, hits: Batch<Hit>) -> Result<(), BoxError> {
+        Ok(self.aggregator.add_batch(hits, &*self.errors)?)
     }
-}
-impl Action<AggregateContext> for AggregateAction {
-    fn name(&self) -> &'static str {
-        self.variant_name()
-    }
-    async fn execute(self, ctx: &mut AggregateContext) -> Result<(), BoxError> {
-        match self {
-            AggregateAction::Aggregate(batch) => {
-                ctx.aggregator.add_batch(batch, &*ctx.errors)?
-            }
-            AggregateAction::Finish => {
-                let summary = ctx.aggregator.finish()?;
-                *ctx.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(
-                    summary,
-                );
-            }
-            AggregateAction::Report(why) => report("aggregate", &why),
-        }
+    async fn end_of_stream(&mut self) -> Result<(), BoxError> {
+        let summary = self.aggregator.finish()?;
+        *self.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(
+            summary,
+        );
         Ok(())
     }
 }
@@ -1135,11 +848,10 @@ pub fn aggregate(
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 ) -> Stage {
-    let ctx = AggregateContext {
-        inlet,
+    let work = AggregateWork {
         aggregator,
         errors,
         summary,
     };
-    Stage::new(Aggregate { id }, AggregateState::INITIAL, ctx)
+    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }

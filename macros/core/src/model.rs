@@ -4,7 +4,9 @@
 /// The tokens of an attribute, so an error about the whole attribute underlines all of it.
 pub type Origin = proc_macro2::TokenStream;
 
-use syn::{Expr, Generics, Ident, LitStr, Path, Type};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Expr, Generics, Ident, Path, Type};
 
 /// Which supervisor trait the machine is wired to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,8 +71,8 @@ pub struct Args {
     pub failure: Option<Failure>,
     /// `on_failure = [actions]`.
     pub on_failure: Vec<Expr>,
-    /// `name = "..."`.
-    pub name: Option<LitStr>,
+    /// `name = "..."`, or a constant expression of type `&'static str` (`name = W::NAME`).
+    pub name: Option<Expr>,
     /// `control(start = .., drain = .., stop = ..)`: the events control messages become.
     pub control: ControlEvents,
     /// `closed = event`: what a closed control channel becomes (overridable per state).
@@ -281,11 +283,13 @@ impl Model {
         self.states.iter().find(|s| s.is_failed())
     }
 
-    /// The supervisor's name: `name = ".."`, else the stage type's last path segment in snake case
-    /// (`AccessLog` -> `access_log`), as names in logs and lifecycle records are written.
-    pub fn supervisor_name(&self) -> String {
+    /// The supervisor's name as generated code: `name = ..` as written, else the stage type's last path segment in
+    /// snake case (`AccessLog` -> `"access_log"`), as names in logs and lifecycle records are written. Written, it is
+    /// a string literal or any constant `&'static str` expression; it is evaluated in the stage's impls, so a generic
+    /// stage may take it from its parameters (`name = W::NAME`), one name per instance.
+    pub fn supervisor_name(&self) -> TokenStream {
         if let Some(name) = &self.args.name {
-            return name.value();
+            return quote!(#name);
         }
         let ident = match self.args.stage.as_ref().map(|s| &s.ty) {
             Some(Type::Path(p)) => {
@@ -293,7 +297,8 @@ impl Model {
             }
             _ => self.ident.to_string(),
         };
-        snake_case(&ident)
+        let name = snake_case(&ident);
+        quote!(#name)
     }
 }
 

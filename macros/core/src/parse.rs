@@ -133,7 +133,7 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
                 ),
             }
         }
-        "name" => args.name = Some(meta.value()?.parse::<LitStr>()?),
+        "name" => args.name = Some(meta.value()?.parse()?),
         "closed" => args.closed = Some(meta.value()?.parse()?),
         "crate" => {
             args.krate = meta.value()?.call(Path::parse_mod_style)?;

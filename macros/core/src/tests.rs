@@ -63,7 +63,7 @@ fn uppercase() -> TokenStream {
 fn model_reads_keys_states_and_transitions_in_source_order() {
     let m = model(keys(), uppercase());
     assert_eq!(m.ident, "UppercaseState");
-    assert_eq!(m.supervisor_name(), "up");
+    assert_eq!(m.supervisor_name().to_string(), "\"up\"");
     assert_eq!(crate::model::snake_case("AccessLog"), "access_log");
     assert_eq!(crate::model::snake_case("HTTPServer"), "http_server");
     assert_eq!(m.args.on_failure.len(), 1);
@@ -125,7 +125,33 @@ fn struct_failure_event_and_generic_stage_are_parsed() {
     );
     assert_eq!(m.args.failure.as_ref().unwrap().shape, FailureShape::Named(syn::parse_quote!(reason)));
     assert_eq!(m.args.stage.as_ref().unwrap().generics.params.len(), 1);
-    assert_eq!(m.supervisor_name(), "worker");
+    assert_eq!(m.supervisor_name().to_string(), "\"worker\"");
+}
+
+#[test]
+fn name_is_a_literal_or_a_constant_of_the_stage_parameters() {
+    let item = quote!(
+        enum S {
+            #[initial]
+            #[dispatch(wait)]
+            A,
+            #[failed]
+            F(String),
+        }
+    );
+    let generic = quote!(stage = <W: Work> Consume<W>, event = Ev, action = Act, context = W, failure = Ev::Error);
+    let named = |name: TokenStream| {
+        let mut args = generic.clone();
+        args.extend(quote!(, name = #name));
+        expand(Mode::Handler, args, item.clone()).to_string()
+    };
+    let supervisor = |out: &str| {
+        let at = out.find("Supervisor for Consume < W >").expect("impl Supervisor");
+        out[at..].split("fn name (& self) -> & 'static str {").nth(1).unwrap().split('}').next().unwrap().to_owned()
+    };
+    assert_eq!(supervisor(&named(quote!(W::NAME))).trim(), "W :: NAME", "one name per instance of the stage");
+    assert_eq!(supervisor(&named(quote!("consume"))).trim(), "\"consume\"");
+    assert_eq!(supervisor(&expand(Mode::Handler, generic, item).to_string()).trim(), "\"consume\"", "the default");
 }
 
 #[test]
