@@ -70,7 +70,11 @@ async fn control_message_is_taken_before_the_next_dispatch_in_a_poll_state() {
     let mut handle = spawn_handler_supervised(probe, St::Running, Ctx::default(), SpawnOptions::default());
     handle.send(Control::Stop).await.expect("running");
     let record = handle.outcome().await.expect("ends");
-    assert!(matches!(record.lifecycle, Lifecycle::Cancelled { .. }), "{record}");
+    assert_eq!(
+        record.lifecycle,
+        Lifecycle::Cancelled { reason: "stopped in state Stopped after a Stop control message".into() },
+        "{record}"
+    );
     assert_eq!(record.counters.transitions, 1, "only Stop was fed; the scripted Work never ran");
 }
 

@@ -392,6 +392,8 @@ struct Run<D: Driver> {
     phase: Phase,
     /// The failure that drove the machine to its failed state, once it has.
     failure: Option<String>,
+    /// The last control message fed to the machine, to say why a run was cancelled.
+    last_control: Option<Control>,
 }
 
 fn drive<D: Driver>(
@@ -423,6 +425,7 @@ fn drive<D: Driver>(
         tally: CounterSnapshot::default(),
         recorder,
         failure: None,
+        last_control: None,
     };
     run.run().instrument(span)
 }
@@ -514,7 +517,10 @@ impl<D: Driver> Run<D> {
         match rare {
             Rare::Terminate => self.terminate().await,
             Rare::Control(Some(control)) => match D::M::control_event(control) {
-                Some(event) => self.feed_or_fail(event).await,
+                Some(event) => {
+                    self.last_control = Some(control);
+                    self.feed_or_fail(event).await
+                }
                 None => {
                     tracing::debug!(?control, state = self.machine.state().name(), "control message ignored");
                     Flow::Next
@@ -663,7 +669,10 @@ impl<D: Driver> Run<D> {
                 escalation: None,
             },
             Some(Ending::Cancelled) => Lifecycle::Cancelled {
-                reason: self.failure.take().unwrap_or_else(|| format!("stopped in state {}", state.name())),
+                reason: self.failure.take().unwrap_or_else(|| match self.last_control {
+                    Some(control) => format!("stopped in state {} after a {control:?} control message", state.name()),
+                    None => format!("stopped in state {}", state.name()),
+                }),
             },
             Some(Ending::Completed) | None => Lifecycle::Completed,
         };
