@@ -51,6 +51,32 @@ async fn idle_stage_awaits_instead_of_spinning() {
     handle.abort();
 }
 
+#[test]
+fn continue_without_awaiting_still_lets_other_tasks_run() {
+    // One worker thread: if the spinning stage never yielded, the test's own task would never run again. The check runs
+    // on its own thread so that a regression fails after a deadline instead of hanging the suite.
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let record = rt.block_on(async {
+            let mut handle = spawn_handler_supervised(
+                Probe::new([Script::Spin]),
+                St::Running,
+                Ctx::default(),
+                SpawnOptions::default(),
+            );
+            while handle.counters().loop_turns < 1_000 {
+                tokio::task::yield_now().await;
+            }
+            handle.send(Control::Stop).await.expect("running");
+            handle.outcome().await
+        });
+        let _ = done.send(record);
+    });
+    let record = finished.recv_timeout(Duration::from_secs(20)).expect("the spinning stage starved the runtime");
+    assert!(matches!(record.expect("ends").lifecycle, Lifecycle::Cancelled { .. }));
+}
+
 #[tokio::test(start_paused = true)]
 async fn block_state_waits_for_a_control_message_without_dispatching() {
     let probe = Probe::new([Script::Emit(Ev::Finish)]);

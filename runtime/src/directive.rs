@@ -4,7 +4,8 @@
 #[derive(Debug, PartialEq, Eq)]
 pub enum Directive<E> {
     /// Nothing to drive now; the loop turns again. Dispatch should await its input rather than return this at once,
-    /// so that an idle stage sleeps instead of spinning.
+    /// so that an idle stage sleeps instead of spinning. (A stage that does return it at once still lets other tasks
+    /// run: each Continue spends tokio's cooperative budget.)
     Continue,
     /// Feed this event to the machine and run the resulting actions.
     Transition(E),

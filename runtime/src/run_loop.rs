@@ -495,7 +495,12 @@ impl<D: Driver> Run<D> {
             };
             let event = match wake {
                 Wake::Dispatched(Ok(Directive::Transition(event))) => event,
-                Wake::Dispatched(Ok(Directive::Continue)) => continue,
+                Wake::Dispatched(Ok(Directive::Continue)) => {
+                    // A dispatch that returns Continue without awaiting would otherwise keep this task on its worker
+                    // forever; spending tokio's cooperative budget makes it yield now and then.
+                    tokio::task::consume_budget().await;
+                    continue;
+                }
                 Wake::Dispatched(Ok(Directive::Terminate)) => return Turned::Rare(Rare::Terminate),
                 Wake::Dispatched(Err(e)) => {
                     return Turned::Fail(format!("dispatch failed in state {}: {e}", self.machine.state().name()));

@@ -153,6 +153,8 @@ pub enum Script {
     Panic(&'static str),
     /// Sleep this long (tokio time), then continue.
     Sleep(Duration),
+    /// Return Continue at once, forever (stays at the front of the script).
+    Spin,
 }
 
 /// The probe stage.
@@ -235,6 +237,9 @@ impl Supervisor for Probe {
 impl HandlerSupervised for Probe {
     async fn dispatch_state(&mut self, state: &St, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
         self.dispatches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if matches!(self.script.front(), Some(Script::Spin)) {
+            return Ok(if state.ending().is_some() { Directive::Terminate } else { Directive::Continue });
+        }
         if state.ending().is_some() && matches!(self.script.front(), Some(Script::Emit(_))) {
             // A terminal state terminates; scripted events are for the active states.
             return Ok(Directive::Terminate);
@@ -245,6 +250,7 @@ impl HandlerSupervised for Probe {
             Some(Script::Terminate) => Ok(Directive::Terminate),
             Some(Script::Error(msg)) => Err(msg.into()),
             Some(Script::Panic(msg)) => panic!("{msg}"),
+            Some(Script::Spin) => unreachable!("handled above"),
             Some(Script::Sleep(d)) => {
                 tokio::time::sleep(d).await;
                 Ok(Directive::Continue)
