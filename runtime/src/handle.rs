@@ -9,7 +9,7 @@ use crate::control::{self, Control, ControlSender};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::error::{panic_message, Escalation};
 use crate::journal::{Journal, MemoryJournal};
-use crate::lifecycle::{Lifecycle, LifecycleRecord};
+use crate::lifecycle::LifecycleRecord;
 use crate::machine::StateVariant;
 use crate::run_loop::{run_handler_supervised, run_self_supervised, RunResult, StateSnapshot, Supervision};
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
@@ -210,7 +210,7 @@ struct Tee {
 
 impl Journal<LifecycleRecord> for Tee {
     fn append(&self, record: LifecycleRecord) -> Result<u64, crate::journal::JournalError> {
-        if !matches!(record.lifecycle, Lifecycle::Started) {
+        if record.lifecycle.is_terminal() {
             let _ = self.last.set(record.clone());
         }
         self.inner.append(record)
