@@ -51,14 +51,24 @@ async fn idle_stage_awaits_instead_of_spinning() {
     handle.abort();
 }
 
-#[test]
-fn continue_without_awaiting_still_lets_other_tasks_run() {
-    // One worker thread: if the spinning stage never yielded, the test's own task would never run again. The check runs
-    // on its own thread so that a regression fails after a deadline instead of hanging the suite.
+/// Runs `scenario` on a one-thread runtime of its own thread, and fails if it has not finished within 20 s: a stage
+/// that never yields would otherwise hang the suite instead of failing it.
+fn on_one_thread_within_20s<T: Send + 'static>(
+    scenario: impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = T>>> + Send + 'static,
+) -> T {
     let (done, finished) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let record = rt.block_on(async {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build().unwrap();
+        let _ = done.send(rt.block_on(scenario()));
+    });
+    finished.recv_timeout(Duration::from_secs(20)).expect("the scenario did not finish within 20 s")
+}
+
+#[test]
+fn continue_without_awaiting_still_lets_other_tasks_run() {
+    // One worker thread: if the spinning stage never yielded, the scenario's own task would never run again.
+    let record = on_one_thread_within_20s(|| {
+        Box::pin(async {
             let mut handle = spawn_handler_supervised(
                 Probe::new([Script::Spin]),
                 St::Running,
@@ -70,11 +80,32 @@ fn continue_without_awaiting_still_lets_other_tasks_run() {
             }
             handle.send(Control::Stop).await.expect("running");
             handle.outcome().await
-        });
-        let _ = done.send(record);
+        })
     });
-    let record = finished.recv_timeout(Duration::from_secs(20)).expect("the spinning stage starved the runtime");
     assert!(matches!(record.expect("ends").lifecycle, Lifecycle::Cancelled { .. }));
+}
+
+#[test]
+fn state_timeout_fires_while_dispatch_never_waits() {
+    // Waiting's dispatch returns Continue at once, forever: its 5 s timeout must fire from the clock alone.
+    let record = on_one_thread_within_20s(|| {
+        Box::pin(async {
+            let mut handle = spawn_handler_supervised(
+                Probe::new([Script::Emit(Ev::Wait), Script::Spin]),
+                St::Running,
+                Ctx::default(),
+                SpawnOptions::default(),
+            );
+            while handle.state().name != "Waiting" {
+                tokio::task::yield_now().await;
+            }
+            tokio::time::advance(Duration::from_secs(6)).await;
+            handle.outcome().await
+        })
+    });
+    let record = record.expect("ends");
+    assert_eq!(record.lifecycle, Lifecycle::Completed);
+    assert_eq!(record.state, "Done", "the timeout's Tick drove Waiting -> Done");
 }
 
 #[tokio::test(start_paused = true)]

@@ -41,14 +41,32 @@ pub enum ControlPolicy {
 pub fn channel(capacity: usize) -> (ControlSender, ControlReceiver) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let signal = Arc::new(AtomicU64::new(0));
-    (ControlSender { tx, signal: signal.clone() }, ControlReceiver { rx, signal, seen: 0 })
+    (ControlSender { tx, signal: Signal(signal.clone()) }, ControlReceiver { rx, signal, seen: 0 })
 }
 
 /// The sending half of a control channel. Cloning it adds a sender; the channel closes when the last one is dropped.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ControlSender {
+    // Declared before `signal`, so it is dropped first: the channel closes before the drop is signalled, and a peek
+    // that sees the signal also sees the close.
     tx: mpsc::Sender<Control>,
-    signal: Arc<AtomicU64>,
+    signal: Signal,
+}
+
+/// The send signal's sending side: bumped after every send, and when dropped.
+#[derive(Debug, Clone)]
+struct Signal(Arc<AtomicU64>);
+
+impl Signal {
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
+}
+
+impl Drop for Signal {
+    fn drop(&mut self) {
+        self.bump();
+    }
 }
 
 /// The channel is closed: the supervisor's run has ended (or never read control).
@@ -59,33 +77,20 @@ impl ControlSender {
     /// Sends `control`, waiting while the channel is full.
     pub async fn send(&self, control: Control) -> Result<(), ControlClosed> {
         self.tx.send(control).await.map_err(|e| ControlClosed(e.0))?;
-        self.signal.fetch_add(1, Ordering::Release);
+        self.signal.bump();
         Ok(())
     }
 
     /// Sends `control` if there is room now; a full channel is reported like a closed one.
     pub fn try_send(&self, control: Control) -> Result<(), ControlClosed> {
         self.tx.try_send(control).map_err(|e| ControlClosed(e.into_inner()))?;
-        self.signal.fetch_add(1, Ordering::Release);
+        self.signal.bump();
         Ok(())
     }
 
     /// True once the receiving half is gone.
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
-    }
-}
-
-impl Clone for ControlSender {
-    fn clone(&self) -> Self {
-        Self { tx: self.tx.clone(), signal: self.signal.clone() }
-    }
-}
-
-impl Drop for ControlSender {
-    fn drop(&mut self) {
-        // The last sender's drop closes the channel; the bump makes the run loop look and see it.
-        self.signal.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -153,6 +158,25 @@ mod tests {
         assert_eq!(rx.peek(), Peek::Empty, "one sender is still there");
         drop(second);
         assert_eq!(rx.peek(), Peek::Closed);
+    }
+
+    #[test]
+    fn peek_sees_the_last_sender_dropped_on_another_thread() {
+        // The drop is signalled only after the channel has closed; otherwise a peek between the two would take the
+        // signal as seen and miss the close for good.
+        for _ in 0..5_000 {
+            let (tx, mut rx) = channel(1);
+            let dropper = std::thread::spawn(move || drop(tx));
+            let mut closed = false;
+            while !dropper.is_finished() {
+                if rx.peek() == Peek::Closed {
+                    closed = true;
+                    break;
+                }
+            }
+            dropper.join().unwrap();
+            assert!(closed || rx.peek() == Peek::Closed, "peek missed the close of the channel");
+        }
     }
 
     #[tokio::test]

@@ -266,10 +266,11 @@ impl<E> Timer<E> {
         });
     }
 
-    /// True when the armed timeout's deadline has passed.
+    /// True when the armed timeout's deadline has passed. Read off the clock, not `Sleep::is_elapsed`: tokio registers
+    /// a sleep on its first poll, and a dispatch that never waits never lets it be polled.
     fn is_elapsed(&self) -> bool {
         match (&self.sleep, &self.event) {
-            (Some(sleep), Some(_)) => sleep.is_elapsed(),
+            (Some(sleep), Some(_)) => sleep.deadline() <= Instant::now(),
             _ => false,
         }
     }
