@@ -391,3 +391,127 @@ fn actions_of_one_transition_fit_inline() {
     assert!(!actions.spilled());
     assert_eq!(stagewise::INLINE_ACTIONS, 4);
 }
+
+#[tokio::test]
+async fn cancelled_reason_names_only_the_control_message_that_stopped_the_run() {
+    // Start wakes Idle; dispatch itself then emits Stop. The Start did not stop the run, so the record must not say so.
+    let mut handle = spawn_handler_supervised(
+        Probe::new([Script::Emit(Ev::Stop)]),
+        St::Idle,
+        Ctx::default(),
+        SpawnOptions::default(),
+    );
+    handle.send(Control::Start).await.expect("running");
+    let record = handle.outcome().await.expect("ends");
+    assert_eq!(record.lifecycle, Lifecycle::Cancelled { reason: "stopped in state Stopped".into() }, "{record}");
+}
+
+/// A machine whose hooks panic: `control_event` always, `on_entry` when entering `Entered`.
+mod panicky {
+    use stagewise::{
+        Actions, BoxError, Control, Decision, Directive, Ending, EventVariant, HandlerSupervised, Machine, StageId,
+        StateVariant, Supervisor,
+    };
+
+    #[derive(Debug, PartialEq)]
+    pub enum S {
+        Run,
+        Entered,
+        Failed,
+    }
+
+    impl StateVariant for S {
+        fn name(&self) -> &'static str {
+            match self {
+                S::Run => "Run",
+                S::Entered => "Entered",
+                S::Failed => "Failed",
+            }
+        }
+        fn ending(&self) -> Option<Ending> {
+            (*self == S::Failed).then_some(Ending::Failed)
+        }
+    }
+
+    pub struct Failure;
+
+    impl EventVariant for Failure {
+        fn name(&self) -> &'static str {
+            "Failure"
+        }
+    }
+
+    pub enum NoAction {}
+
+    impl stagewise::Action<()> for NoAction {
+        fn name(&self) -> &'static str {
+            match *self {}
+        }
+        async fn execute(self, _: &mut ()) -> Result<(), BoxError> {
+            match self {}
+        }
+    }
+
+    pub struct Panicky;
+
+    impl Machine for Panicky {
+        type State = S;
+        type Event = Failure;
+        type Context = ();
+        type Action = NoAction;
+        fn transition(_: &S, _: Failure, _: &mut ()) -> Decision<S, NoAction> {
+            Decision::goto(S::Failed)
+        }
+        fn on_entry(state: &S, _: &mut Actions<NoAction>) {
+            assert!(*state != S::Entered, "bug in on_entry");
+        }
+        fn control_event(_: Control) -> Option<Failure> {
+            panic!("bug in control_event")
+        }
+    }
+
+    impl Supervisor for Panicky {
+        fn name(&self) -> &'static str {
+            "panicky"
+        }
+    }
+
+    impl HandlerSupervised for Panicky {
+        async fn dispatch_state(&mut self, state: &S, _: &mut ()) -> Result<Directive<Failure>, BoxError> {
+            match state {
+                S::Failed => Ok(Directive::Terminate),
+                _ => std::future::pending().await,
+            }
+        }
+        fn stage_id(&self) -> StageId {
+            StageId(3)
+        }
+        fn event_for_action_error(&self, _message: String) -> Failure {
+            Failure
+        }
+    }
+}
+
+#[tokio::test]
+async fn panic_in_control_event_takes_the_failure_path() {
+    let mut handle = spawn_handler_supervised(panicky::Panicky, panicky::S::Run, (), SpawnOptions::default());
+    handle.send(Control::Stop).await.expect("running");
+    let record = handle.outcome().await.expect("a caught panic is not an escalation");
+    assert_eq!(
+        record.lifecycle,
+        Lifecycle::Failed {
+            error: "control_event panicked in state Run: bug in control_event".into(),
+            escalation: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn panic_in_the_initial_states_entry_takes_the_failure_path() {
+    let mut handle = spawn_handler_supervised(panicky::Panicky, panicky::S::Entered, (), SpawnOptions::default());
+    let record = handle.outcome().await.expect("a caught panic is not an escalation");
+    assert_eq!(
+        record.lifecycle,
+        Lifecycle::Failed { error: "on_entry panicked in state Entered: bug in on_entry".into(), escalation: None }
+    );
+}

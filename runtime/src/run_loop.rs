@@ -241,7 +241,15 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        if !self.ended {
+        if self.ended {
+            return;
+        }
+        if std::thread::panicking() {
+            // The loop guards all user code; this is a last resort, so even a bug of ours leaves a record.
+            tracing::error!(state = self.state, "run unwound past the loop's guards; recording Failed");
+            let error = "the run panicked outside the loop's guards".to_owned();
+            self.write(Lifecycle::Failed { error, escalation: None });
+        } else {
             tracing::warn!(state = self.state, "run dropped before it ended; recording Cancelled");
             self.write(Lifecycle::Cancelled { reason: "task aborted".to_owned() });
         }
@@ -362,8 +370,16 @@ enum Flow {
 #[derive(Clone, Copy)]
 enum Phase {
     Dispatch,
-    Transition { event: &'static str },
-    Action { name: &'static str },
+    Transition {
+        event: &'static str,
+    },
+    Action {
+        name: &'static str,
+    },
+    /// One of the machine's other functions: `timeout`, `on_entry`, `control_event`, `control_closed`.
+    Hook {
+        name: &'static str,
+    },
 }
 
 impl Phase {
@@ -376,6 +392,7 @@ impl Phase {
                 format!("transition on event {event} panicked in state {state}: {message}")
             }
             Phase::Action { name } => format!("action {name} panicked: {message}"),
+            Phase::Hook { name } => format!("{name} panicked in state {state}: {message}"),
         }
     }
 }
@@ -435,9 +452,12 @@ impl<D: Driver> Run<D> {
     async fn run(mut self) -> RunResult {
         self.recorder.write(Lifecycle::Started);
         self.publish();
-        self.timer.arm(D::M::timeout(self.machine.state()));
-        let entry = self.machine.enter();
-        if let Err(message) = self.execute_caught(entry).await {
+        let failure = match AssertUnwindSafe(self.start()).catch_unwind().await {
+            Ok(Ok(())) => None,
+            Ok(Err(message)) => Some(message),
+            Err(panic) => Some(self.panicked(&*panic)),
+        };
+        if let Some(message) = failure {
             if let Flow::Done(result) = Box::pin(self.fail(message)).await {
                 return result;
             }
@@ -446,18 +466,33 @@ impl<D: Driver> Run<D> {
             // One panic guard around a whole run of steady turns (dispatch, transition, actions) instead of one per
             // call: the phase says where a panic came from. The rare paths are boxed, so their large futures neither
             // bloat this one nor get copied on every turn.
-            let flow = match AssertUnwindSafe(self.steady()).catch_unwind().await {
-                Ok(Turned::Fail(message)) => Box::pin(self.fail(message)).await,
-                Ok(Turned::Rare(wake)) => Box::pin(self.on_wake(wake)).await,
-                Err(panic) => {
-                    let message = self.phase.panicked(self.machine.state().name(), &*panic);
-                    Box::pin(self.fail(message)).await
-                }
+            let failure = match AssertUnwindSafe(self.steady()).catch_unwind().await {
+                Ok(Turned::Fail(message)) => message,
+                Ok(Turned::Rare(rare)) => match AssertUnwindSafe(Box::pin(self.on_wake(rare))).catch_unwind().await {
+                    Ok(Flow::Next) => continue,
+                    Ok(Flow::Done(result)) => return result,
+                    Err(panic) => self.panicked(&*panic),
+                },
+                Err(panic) => self.panicked(&*panic),
             };
-            if let Flow::Done(result) = flow {
+            if let Flow::Done(result) = Box::pin(self.fail(failure)).await {
                 return result;
             }
         }
+    }
+
+    /// Enters the initial state: arms its timeout and runs its entry actions. Panics propagate to the caller's guard.
+    async fn start(&mut self) -> Result<(), String> {
+        self.phase = Phase::Hook { name: "timeout" };
+        self.timer.arm(D::M::timeout(self.machine.state()));
+        self.phase = Phase::Hook { name: "on_entry" };
+        let entry = self.machine.enter();
+        self.execute(entry).await
+    }
+
+    /// The failure message for a panic caught in the current phase.
+    fn panicked(&self, panic: &(dyn std::any::Any + Send)) -> String {
+        self.phase.panicked(self.machine.state().name(), panic)
     }
 
     /// Turns the loop for as long as turns are steady (a Continue, or a transition whose actions succeed); returns the
@@ -518,14 +553,17 @@ impl<D: Driver> Run<D> {
         }
     }
 
-    /// The paths off the hot one: control messages, timeouts, Terminate. Panics here are caught by the callee.
+    /// The paths off the hot one: control messages, timeouts, Terminate. Panics propagate to the caller's guard.
     async fn on_wake(&mut self, rare: Rare) -> Flow {
         match rare {
             Rare::Terminate => self.terminate().await,
-            Rare::Control(Some(control)) => match D::M::control_event(control) {
+            Rare::Control(Some(control)) => match self.hook("control_event", |_| D::M::control_event(control)) {
                 Some(event) => {
-                    self.last_control = Some(control);
-                    self.feed_or_fail(event).await
+                    let flow = self.feed_or_fail(event).await;
+                    // Kept only when it is what stopped the run, to say so in the Cancelled record.
+                    let cancelled = self.machine.state().ending() == Some(Ending::Cancelled);
+                    self.last_control = cancelled.then_some(control);
+                    flow
                 }
                 None => {
                     tracing::debug!(?control, state = self.machine.state().name(), "control message ignored");
@@ -534,7 +572,7 @@ impl<D: Driver> Run<D> {
             },
             Rare::Control(None) => {
                 self.control = None;
-                match D::M::control_closed(self.machine.state()) {
+                match self.hook("control_closed", D::M::control_closed) {
                     Some(event) => self.feed_or_fail(event).await,
                     None => {
                         let message = format!("control channel closed in state {}", self.machine.state().name());
@@ -552,6 +590,12 @@ impl<D: Driver> Run<D> {
         }
     }
 
+    /// Calls one of the machine's functions on the current state, marking the phase so a panic in it is named.
+    fn hook<T>(&mut self, name: &'static str, call: impl FnOnce(&State<D>) -> T) -> T {
+        self.phase = Phase::Hook { name };
+        call(self.machine.state())
+    }
+
     /// Feeds one event and runs the actions it yields. `Err` carries the failure to take the failure path with: the
     /// state rejected the event, or an action failed (path B: the remaining actions are skipped). Panics propagate to
     /// the caller's guard, with `phase` saying where.
@@ -566,7 +610,7 @@ impl<D: Driver> Run<D> {
             Ok(Ok(())) => Flow::Next,
             Ok(Err(message)) => self.fail(message).await,
             Err(panic) => {
-                let message = self.phase.panicked(self.machine.state().name(), &*panic);
+                let message = self.panicked(&*panic);
                 self.fail(message).await
             }
         }
@@ -602,7 +646,7 @@ impl<D: Driver> Run<D> {
     async fn execute_caught(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
         match AssertUnwindSafe(self.execute(actions)).catch_unwind().await {
             Ok(result) => result,
-            Err(panic) => Err(self.phase.panicked(self.machine.state().name(), &*panic)),
+            Err(panic) => Err(self.panicked(&*panic)),
         }
     }
 
@@ -628,7 +672,7 @@ impl<D: Driver> Run<D> {
             Ok(Ok(actions)) => actions,
             Ok(Err(rejected)) => return self.escalate(message, rejected),
             Err(panic) => {
-                let second = self.phase.panicked(self.machine.state().name(), &*panic);
+                let second = self.panicked(&*panic);
                 return self.escalate(message, second);
             }
         };
