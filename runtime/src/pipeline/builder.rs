@@ -152,7 +152,9 @@ impl PipelineBuilder {
     }
 
     /// How long stages may take to end once told to drain (or stop): past it, those still running are told to stop;
-    /// that long after, they are aborted. `None` waits for ever.
+    /// that long after, they are aborted. `None` waits for ever: then a stage that never ends keeps the pipeline
+    /// running, and once the pipeline has failed (its Failed state ignores control, as every terminal state does)
+    /// only [`PipelineHandle::abort`] ends it.
     #[must_use]
     pub fn drain_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.drain_timeout = timeout;
