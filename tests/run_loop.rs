@@ -194,14 +194,30 @@ async fn unhandled_event_under_the_ignore_policy_is_dropped_and_the_run_goes_on(
 }
 
 #[tokio::test]
-async fn completion_error_records_failed() {
+async fn completion_error_takes_the_failure_path_and_is_not_written_twice() {
     let mut probe = Probe::new([Script::Terminate]);
     probe.completion_error = Some("downstream closed");
-    let ran = run_probe(probe, St::Done, Ctx::default()).await;
+    let ctx = Ctx { on_failure: vec![Act::Log("report")], ..Ctx::default() };
+    let ran = run_probe(probe, St::Done, ctx).await;
     match ran.ending() {
-        Lifecycle::Failed { error, escalation: None } => assert!(error.contains("downstream closed")),
+        Lifecycle::Failed { error, escalation: None } => {
+            assert_eq!(error, "write_completion_event failed: downstream closed");
+        }
         other => panic!("expected Failed, got {other:?}"),
     }
+    assert_eq!(ran.records.last().unwrap().state, "Failed", "the machine was driven to its failed state");
+    assert_eq!(ran.log, log(&["completion", "report"]), "failure actions ran; the completion was written once");
+}
+
+#[tokio::test]
+async fn completion_error_in_the_failed_state_escalates() {
+    let mut probe = Probe::new([Script::Error("first")]);
+    probe.completion_error = Some("downstream closed");
+    let ran = run_probe(probe, St::Running, Ctx::default()).await;
+    let escalation = ran.result.as_ref().expect_err("a second failure escalates");
+    assert!(escalation.first.contains("first"));
+    assert_eq!(escalation.second, "write_completion_event failed: downstream closed");
+    assert_eq!(ran.terminal().len(), 1);
 }
 
 #[tokio::test]

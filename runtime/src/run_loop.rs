@@ -412,6 +412,8 @@ struct Run<D: Driver> {
     failure: Option<String>,
     /// The last control message fed to the machine, to say why a run was cancelled.
     last_control: Option<Control>,
+    /// The completion was written once and failed; the failed state terminates without writing it again.
+    completion_failed: bool,
 }
 
 fn drive<D: Driver>(
@@ -444,6 +446,7 @@ fn drive<D: Driver>(
         recorder,
         failure: None,
         last_control: None,
+        completion_failed: false,
     };
     run.run().instrument(span)
 }
@@ -696,23 +699,27 @@ impl<D: Driver> Run<D> {
     }
 
     /// Writes the completion and the one terminal lifecycle record.
+    /// A failing completion is an error like any other: it takes the failure path (once; the failed state then
+    /// terminates without writing the completion again).
     async fn terminate(&mut self) -> Flow {
-        let completion = match AssertUnwindSafe(self.driver.complete(&mut self.ctx)).catch_unwind().await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(format!("write_completion_event failed: {e}")),
-            Err(panic) => Err(format!("write_completion_event panicked: {}", panic_message(&*panic))),
+        let completion = if self.completion_failed {
+            Ok(())
+        } else {
+            match AssertUnwindSafe(self.driver.complete(&mut self.ctx)).catch_unwind().await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(format!("write_completion_event failed: {e}")),
+                Err(panic) => Err(format!("write_completion_event panicked: {}", panic_message(&*panic))),
+            }
         };
         self.counters.publish(&self.tally);
-        let state = self.machine.state();
-        if let Err(second) = completion {
-            return match self.failure.take() {
-                Some(first) => self.escalate(first, second),
-                None => {
-                    let record = self.recorder.write(Lifecycle::Failed { error: second, escalation: None });
-                    Flow::Done(Ok(record))
-                }
-            };
+        if let Err(message) = completion {
+            if let Some(first) = self.failure.take() {
+                return self.escalate(first, message);
+            }
+            self.completion_failed = true;
+            return self.fail(message).await;
         }
+        let state = self.machine.state();
         let lifecycle = match state.ending() {
             Some(Ending::Failed) => Lifecycle::Failed {
                 error: self.failure.take().unwrap_or_else(|| format!("entered failed state {}", state.name())),
