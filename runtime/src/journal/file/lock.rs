@@ -14,21 +14,32 @@ pub(crate) struct FolderLock {
     _folder: File,
 }
 
+/// How long a held lock is waited for before the folder is declared taken. A lock can be held for a moment by a
+/// process that is not a journal at all: a child being spawned by any thread of this process shares every open file,
+/// the lock's included, until it executes its program.
+const WAIT_FOR_RELEASE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Locks `dir`, or says who holds it.
 pub(crate) fn acquire(dir: &Path) -> Result<FolderLock, JournalError> {
     let folder = File::open(dir)?;
     #[cfg(unix)]
     {
         use rustix::fs::{flock, FlockOperation};
-        match flock(&folder, FlockOperation::NonBlockingLockExclusive) {
-            Ok(()) => {}
-            Err(rustix::io::Errno::WOULDBLOCK) => {
-                return Err(JournalError::Unusable(format!(
-                    "{} is already open as a journal (in this process or another); a folder has one writer",
-                    dir.display()
-                )))
+        let deadline = std::time::Instant::now() + WAIT_FOR_RELEASE;
+        loop {
+            match flock(&folder, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::WOULDBLOCK) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    return Err(JournalError::Unusable(format!(
+                        "{} is already open as a journal (in this process or another); a folder has one writer",
+                        dir.display()
+                    )))
+                }
+                Err(e) => return Err(JournalError::Io(e.into())),
             }
-            Err(e) => return Err(JournalError::Io(e.into())),
         }
     }
     Ok(FolderLock { _folder: folder })
