@@ -105,6 +105,9 @@ pub enum ErrorKind {
     Timeout,
     /// Code panicked while handling the event.
     Panic,
+    /// The stage holding the event (its in-flight batch) failed or was stopped for a restart before finishing it;
+    /// its supervisor recorded the event instead of redelivering it, so a poison batch cannot fail a stage forever.
+    StageFailed,
     /// Anything else.
     Internal,
 }

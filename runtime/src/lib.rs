@@ -6,6 +6,7 @@
 //!   timeout drives the machine down its failure path, and every run ends with exactly one lifecycle record.
 //! - [`event`]: stage and writer ids, events with a processing status; [`lifecycle`]: how runs start and end;
 //!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
+//! - [`restart`]: restart types, strategies, intensity and backoff, declared where stages are wired.
 //! - [`pipeline`]: stages connected by bounded links under a self-supervised orchestrator, with drain, failure policy
 //!   and an error journal.
 #![forbid(unsafe_code)]
@@ -22,6 +23,7 @@ pub mod journal;
 pub mod lifecycle;
 pub mod machine;
 pub mod pipeline;
+pub mod restart;
 mod run_loop;
 mod supervisor;
 

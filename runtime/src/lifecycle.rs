@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,12 +28,22 @@ pub enum Lifecycle {
         /// Why.
         reason: String,
     },
+    /// A supervisor's decision to restart the stage the record names: written once per restart, after the run that
+    /// ended and before the next one's Started.
+    Restarting {
+        /// Which restart of this stage this is, from 1.
+        attempt: u32,
+        /// How long the supervisor waits before starting the fresh instance.
+        delay: Duration,
+        /// What ended the previous run: its failure, or the sibling whose failure restarts it.
+        cause: String,
+    },
 }
 
 impl Lifecycle {
-    /// True for the three records that end a run.
+    /// True for the three records that end a run: Completed, Failed, Cancelled.
     pub fn is_terminal(&self) -> bool {
-        !matches!(self, Lifecycle::Started)
+        matches!(self, Lifecycle::Completed | Lifecycle::Failed { .. } | Lifecycle::Cancelled { .. })
     }
 }
 
@@ -64,6 +75,9 @@ impl fmt::Display for LifecycleRecord {
                 write!(f, "failed: {error}; escalated: {second}")?;
             }
             Lifecycle::Cancelled { reason } => write!(f, "cancelled: {reason}")?,
+            Lifecycle::Restarting { attempt, delay, cause } => {
+                write!(f, "restart {attempt} in {delay:?} after: {cause}")?;
+            }
         }
         let c = &self.counters;
         write!(f, " [turns {}, transitions {}, failures {}]", c.loop_turns, c.transitions, c.failures)
