@@ -37,9 +37,9 @@ fn take_derives(attrs: &mut Vec<syn::Attribute>, item: impl Fn(&[syn::Attribute]
     ours.iter()
         .flat_map(|derive| {
             let tokens = match derive.as_str() {
-                "Stage" => stagewise_macros_core::derive::stage(input.clone()),
-                "EventVariant" => stagewise_macros_core::derive::event_variant(input.clone()),
-                _ => stagewise_macros_core::derive::variant_name(input.clone()),
+                "Stage" => stagewise_macros_core::derive_stage(input.clone()),
+                "EventVariant" => stagewise_macros_core::derive_event_variant(input.clone()),
+                _ => stagewise_macros_core::derive_variant_name(input.clone()),
             };
             syn::parse2::<syn::File>(tokens).expect("derive output parses").items
         })

@@ -21,17 +21,17 @@ pub fn self_supervised(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Marks the stage struct: its `#[stage_id]` field (type `StageId`) and optional `#[writer_id]` field (`WriterId`).
 #[proc_macro_derive(Stage, attributes(stage_id, writer_id, stagewise))]
 pub fn derive_stage(input: TokenStream) -> TokenStream {
-    stagewise_macros_core::derive::stage(input.into()).into()
+    stagewise_macros_core::derive_stage(input.into()).into()
 }
 
 /// Implements `EventVariant` for an event enum: each event's name is its variant's name.
 #[proc_macro_derive(EventVariant, attributes(stagewise))]
 pub fn derive_event_variant(input: TokenStream) -> TokenStream {
-    stagewise_macros_core::derive::event_variant(input.into()).into()
+    stagewise_macros_core::derive_event_variant(input.into()).into()
 }
 
 /// Adds `const fn variant_name(&self) -> &'static str` to an enum, e.g. to implement `Action::name`.
 #[proc_macro_derive(VariantName, attributes(stagewise))]
 pub fn derive_variant_name(input: TokenStream) -> TokenStream {
-    stagewise_macros_core::derive::variant_name(input.into()).into()
+    stagewise_macros_core::derive_variant_name(input.into()).into()
 }

@@ -34,11 +34,6 @@ impl Ctxt {
         self.errors.borrow_mut().as_mut().expect("Ctxt used after check").push(err);
     }
 
-    /// True when an error was recorded.
-    pub fn has_errors(&self) -> bool {
-        self.errors.borrow().as_ref().is_some_and(|e| !e.is_empty())
-    }
-
     /// Consumes the accumulator: all recorded errors as `compile_error!` invocations, in the order they were found.
     pub fn check(self) -> Result<(), TokenStream> {
         let errors = self.errors.borrow_mut().take().expect("Ctxt checked twice");

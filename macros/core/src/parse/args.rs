@@ -1,0 +1,193 @@
+//! The attribute's own keys (`stage = .., event = .., failure = .., control(..)`) into [`Args`].
+
+use proc_macro2::TokenStream;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::punctuated::Punctuated;
+use syn::{parse_quote, Expr, Ident, LitStr, Path, Token, Type};
+
+use super::skip_value;
+use crate::ctxt::Ctxt;
+use crate::model::{Args, ControlEvents, Failure, FailureShape, Mode, StageType};
+use crate::suggest::did_you_mean;
+
+/// The keys the attribute takes, in the order the docs list them.
+pub const KEYS: &[&str] =
+    &["stage", "event", "action", "context", "failure", "on_failure", "control", "closed", "name", "crate"];
+
+fn key_list() -> String {
+    KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Parses the attribute's arguments. Unknown, duplicate and malformed keys are recorded; the rest still parse.
+pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
+    let mut args = Args {
+        krate: parse_quote!(::stagewise),
+        stage: None,
+        event: None,
+        action: None,
+        context: None,
+        failure: None,
+        on_failure: Vec::new(),
+        name: None,
+        control: ControlEvents::default(),
+        closed: None,
+        crate_set: false,
+        on_failure_set: false,
+        given: Vec::new(),
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let parser = syn::meta::parser(|meta| {
+        let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        if !KEYS.contains(&key.as_str()) {
+            let shown = if key.is_empty() {
+                {
+                    let path = &meta.path;
+                    quote::quote!(#path)
+                }
+                .to_string()
+                .replace(' ', "")
+            } else {
+                key.clone()
+            };
+            let mut msg = format!("unknown key `{shown}` in #[{}]", mode.attr());
+            if let Some(best) = did_you_mean(&key, KEYS) {
+                msg.push_str(&format!(": did you mean `{best}`?"));
+                args.given.push(best.to_owned());
+            }
+            msg.push_str(&format!("\nvalid keys: {}", key_list()));
+            cx.error_spanned_by(&meta.path, msg);
+            skip_value(meta.input);
+            return Ok(());
+        }
+        if seen.contains(&key) {
+            cx.error_spanned_by(
+                &meta.path,
+                format!("duplicate key `{key}`: it is already set earlier in this attribute"),
+            );
+            skip_value(meta.input);
+            return Ok(());
+        }
+        seen.push(key.clone());
+        args.given.push(key.clone());
+        let result = parse_key(&mut args, &key, &meta, cx);
+        if let Err(e) = result {
+            cx.syn_error(e);
+            skip_value(meta.input);
+        }
+        Ok(())
+    });
+    if let Err(e) = parser.parse2(tokens) {
+        cx.syn_error(e);
+    }
+    args
+}
+
+fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: &Ctxt) -> syn::Result<()> {
+    match key {
+        "stage" => {
+            let input = meta.value()?;
+            let generics = if input.peek(Token![<]) { input.parse()? } else { syn::Generics::default() };
+            let ty: Type = input.parse()?;
+            args.stage = Some(StageType { generics, ty });
+        }
+        "event" => args.event = Some(meta.value()?.parse()?),
+        "action" => args.action = Some(meta.value()?.parse()?),
+        "context" => args.context = Some(meta.value()?.parse()?),
+        "failure" => args.failure = Some(parse_failure(meta.value()?)?),
+        "on_failure" => {
+            let expr: Expr = meta.value()?.parse()?;
+            args.on_failure_set = true;
+            match expr {
+                Expr::Array(list) => args.on_failure = list.elems.into_iter().collect(),
+                other => cx.error_spanned_by(
+                    &other,
+                    "`on_failure` takes a list of actions in brackets: `on_failure = [Action::Cleanup]` (or `[]`)",
+                ),
+            }
+        }
+        "name" => args.name = Some(meta.value()?.parse()?),
+        "closed" => args.closed = Some(meta.value()?.parse()?),
+        "crate" => {
+            args.krate = meta.value()?.call(Path::parse_mod_style)?;
+            args.crate_set = true;
+        }
+        "control" => {
+            if meta.input.peek(Token![=]) {
+                return Err(meta.error(
+                    "`control` maps control messages to events: `control(start = Event::Start, drain = Event::Drain)`",
+                ));
+            }
+            let mut seen: Vec<String> = Vec::new();
+            meta.parse_nested_meta(|inner| {
+                let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                let slot = match key.as_str() {
+                    "start" => &mut args.control.start,
+                    "drain" => &mut args.control.drain,
+                    "stop" => &mut args.control.stop,
+                    _ => {
+                        cx.error_spanned_by(
+                            &inner.path,
+                            "unknown control message: `control(..)` takes `start`, `drain` and `stop`",
+                        );
+                        skip_value(inner.input);
+                        return Ok(());
+                    }
+                };
+                if seen.contains(&key) {
+                    cx.error_spanned_by(&inner.path, format!("duplicate control message `{key}`"));
+                    skip_value(inner.input);
+                    return Ok(());
+                }
+                seen.push(key);
+                *slot = Some(inner.value()?.parse()?);
+                Ok(())
+            })?;
+        }
+        _ => unreachable!("checked against KEYS"),
+    }
+    Ok(())
+}
+
+const FAILURE_SHAPE: &str = "the failure event must carry the error message in one field: write \
+    `failure = Event::Error` for a variant `Error(String)`, or `failure = Event::Error { message }` for a variant \
+    `Error { message: String }`";
+
+fn parse_failure(input: ParseStream) -> syn::Result<Failure> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        return Err(syn::Error::new(
+            lit.span(),
+            "write the failure event as a path, not a string: `failure = Event::Error`",
+        ));
+    }
+    let path: Path = input.parse()?;
+    if input.peek(syn::token::Paren) {
+        let content;
+        let parens = syn::parenthesized!(content in input);
+        if !content.is_empty() {
+            let rest: TokenStream = content.parse()?;
+            if rest.to_string() != "_" {
+                return Err(syn::Error::new_spanned(rest, FAILURE_SHAPE));
+            }
+        } else {
+            return Err(syn::Error::new(parens.span.join(), FAILURE_SHAPE));
+        }
+        return Ok(Failure { path, shape: FailureShape::Tuple });
+    }
+    if input.peek(syn::token::Brace) {
+        let content;
+        let braces = syn::braced!(content in input);
+        let fields: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
+        if fields.len() != 1 {
+            let span = if fields.is_empty() { braces.span.join() } else { fields[1].span() };
+            return Err(syn::Error::new(span, FAILURE_SHAPE));
+        }
+        let field = fields.into_iter().next().expect("one field");
+        return Ok(Failure { path, shape: FailureShape::Named(field) });
+    }
+    if !input.is_empty() && !input.peek(Token![,]) {
+        let rest: TokenStream = input.parse()?;
+        return Err(syn::Error::new_spanned(rest, FAILURE_SHAPE));
+    }
+    Ok(Failure { path, shape: FailureShape::Tuple })
+}

@@ -1,0 +1,122 @@
+//! Properties of the generated code: determinism, paths, the failure edge, dispatch, the Mermaid diagram.
+#![allow(unused_imports)]
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+
+use super::*;
+use crate::expand::{analyze, expand};
+use crate::model::{Dispatch, EndingKind, FailureShape, Mode, Policy, Target};
+use crate::{derive, mermaid};
+
+#[test]
+fn expansion_is_deterministic() {
+    let a = expand(Mode::Handler, keys(), uppercase()).to_string();
+    let b = expand(Mode::Handler, keys(), uppercase()).to_string();
+    assert_eq!(a, b);
+}
+
+/// Every absolute path in generated code starts with `::core` or the runtime crate path.
+fn absolute_roots(tokens: TokenStream, out: &mut Vec<String>) {
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, tt) in trees.iter().enumerate() {
+        if let TokenTree::Group(g) = tt {
+            absolute_roots(g.stream(), out);
+        }
+        let is_colon = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == ':');
+        let prev_is_path = i > 0
+            && matches!(trees.get(i - 1), Some(TokenTree::Ident(_) | TokenTree::Punct(_)))
+            && !matches!(trees.get(i - 1), Some(TokenTree::Punct(p)) if p.as_char() != ':' && p.as_char() != '>');
+        if is_colon(Some(tt)) && is_colon(trees.get(i + 1)) && !prev_is_path && !is_colon(trees.get(i.wrapping_sub(1)))
+        {
+            if let Some(TokenTree::Ident(root)) = trees.get(i + 2) {
+                out.push(root.to_string());
+            }
+        }
+    }
+}
+
+#[test]
+fn generated_code_names_only_core_and_the_runtime() {
+    let item = uppercase();
+    let out = expand(Mode::Handler, keys(), item);
+    let mut roots = Vec::new();
+    absolute_roots(out, &mut roots);
+    assert!(!roots.is_empty());
+    for root in roots {
+        assert!(root == "core" || root == "stagewise", "generated code names ::{root}");
+    }
+}
+
+#[test]
+fn crate_override_changes_every_runtime_path() {
+    let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, crate = ::sw);
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    assert!(out.contains(":: sw :: __private :: Machine"));
+    assert!(!out.contains("stagewise"));
+}
+
+#[test]
+fn failure_transition_is_generated_once_idempotent_and_overridable() {
+    let out = expand(Mode::Handler, keys(), uppercase()).to_string();
+    let idempotent =
+        "(UppercaseState :: Failed { .. } , Ev :: Error { .. }) => :: stagewise :: __private :: Decision :: Stay";
+    let override_ = "(UppercaseState :: Running { .. } , Ev :: Error (message)) => :: stagewise :: __private :: Decision :: goto_with (UppercaseState :: Failed (message) , [Act :: Flush])";
+    let any = "(_ , Ev :: Error (message)) => :: stagewise :: __private :: Decision :: goto_with (UppercaseState :: Failed (message) , [Act :: Cleanup])";
+    let (i, o, a) = (out.find(idempotent), out.find(override_), out.find(any));
+    assert!(i.is_some() && o.is_some() && a.is_some(), "{out}");
+    assert!(i < o && o < a, "failed state first, per-state overrides next, the any-state edge last");
+    assert_eq!(out.matches("Ev :: Error (message)) =>").count(), 2);
+}
+
+#[test]
+fn failure_actions_may_use_the_message() {
+    let args = quote!(
+        stage = Up,
+        event = Ev,
+        action = Act,
+        context = Ctx,
+        failure = Ev::Error,
+        on_failure = [Act::Report(message), Act::Close]
+    );
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    let arm = "(_ , Ev :: Error (message)) => { let next = UppercaseState :: Failed (:: core :: clone :: Clone :: clone (& message)) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }";
+    assert!(out.contains(arm), "{out}");
+}
+
+#[test]
+fn blocking_and_plain_states_wait_and_terminal_states_terminate() {
+    let out = expand(Mode::Handler, keys(), uppercase()).to_string();
+    assert!(out.contains("UppercaseState :: Created { .. } => :: core :: future :: pending () . await"));
+    assert!(out.contains("UppercaseState :: Drained { .. } => :: core :: result :: Result :: Ok (:: stagewise :: __private :: Directive :: Terminate)"));
+    assert!(out.contains("dispatch_result (Up :: next_line (self , ctx) . await)"));
+}
+
+#[test]
+fn mermaid_draws_declared_to_list_failure_initial_and_terminal_edges() {
+    let m = model(keys(), uppercase());
+    let d = mermaid::diagram(&m);
+    let expected = "stateDiagram-v2
+    [*] --> Created
+    Created --> Running: Start
+    Running --> Running: Line / Up::on_line()
+    Running --> Drained: Eof
+    Drained --> [*]
+    Failed --> [*]
+    %% generated: the failure transition from every state
+    Created --> Failed: Error (failure)
+    Running --> Failed: Error (failure)
+    Drained --> Failed: Error (failure)
+    classDef failure fill:#fde2e2,stroke:#c0392b
+    class Failed failure
+";
+    assert_eq!(d, expected);
+}
+
+#[test]
+fn self_supervised_has_no_stage_id() {
+    let out = expand(Mode::SelfSupervised, keys(), uppercase()).to_string();
+    assert!(out.contains("SelfSupervised for Up"));
+    assert!(!out.contains("StageFields"));
+    assert!(!out.contains("HandlerSupervised"));
+}

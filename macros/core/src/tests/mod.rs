@@ -1,0 +1,65 @@
+//! Unit tests of the pure expansion on `parse_quote!` input: the model it reads, the errors it reports (all at once),
+//! and properties of what it generates. Fast, and independent of the compiler's own messages.
+
+use proc_macro2::{TokenStream, TokenTree};
+use quote::quote;
+
+mod codegen;
+mod derive;
+mod diagnostics;
+mod model;
+
+use crate::expand::{analyze, expand};
+use crate::model::{Mode, Model};
+
+pub(super) fn model(args: TokenStream, item: TokenStream) -> Model {
+    match analyze(Mode::Handler, args, item) {
+        (Ok(model), _) => model,
+        (Err(errors), _) => panic!("expected a valid model, got errors: {:?}", messages(&errors)),
+    }
+}
+
+/// The messages of every `compile_error!` in `tokens`, in order.
+pub(super) fn messages(tokens: &TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    let trees: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    for (i, tt) in trees.iter().enumerate() {
+        match tt {
+            TokenTree::Ident(ident) if ident == "compile_error" => {
+                if let Some(TokenTree::Group(group)) = trees.get(i + 2) {
+                    let lit: syn::LitStr = syn::parse2(group.stream()).expect("a string literal");
+                    out.push(lit.value());
+                }
+            }
+            TokenTree::Group(group) => out.extend(messages(&group.stream())),
+            _ => {}
+        }
+    }
+    out
+}
+
+pub(super) fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
+    messages(&expand(Mode::Handler, args, item))
+}
+
+pub(super) fn keys() -> TokenStream {
+    quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, on_failure = [Act::Cleanup])
+}
+
+pub(super) fn uppercase() -> TokenStream {
+    quote! {
+        #[derive(Clone, Debug)]
+        pub enum UppercaseState {
+            #[initial] #[control(block)]
+            #[on(Ev::Start => Running)]
+            Created,
+            #[dispatch(Up::next_line)]
+            #[on(Ev::Line => Up::on_line, to = [Running])]
+            #[on(Ev::Eof => Drained, actions = [Act::Flush])]
+            #[on_failure(Act::Flush)]
+            Running,
+            #[terminal] Drained,
+            #[failed] Failed(String),
+        }
+    }
+}
