@@ -85,6 +85,34 @@ impl Input {
 }
 /// The source's states.
 #[derive(Clone, Debug, PartialEq, Eq)]
+/**
+<pre class="mermaid">
+flowchart TD
+    s_Idle(["Idle"])
+    s_Reading(["Reading"])
+    s_Done(["Done"])
+    s_Failed(["Failed"])
+    s_Cancelled(["Cancelled"])
+    start_((" ")) --&gt; s_Idle
+    s_Idle --&gt;|"Start"| s_Reading
+    s_Idle --&gt;|"Drain"| s_Done
+    s_Idle --&gt;|"Stop"| s_Cancelled
+    s_Reading --&gt;|"Read (stay)"| s_Reading
+    s_Reading --&gt;|"Exhausted, Drain"| s_Done
+    s_Reading --&gt;|"Start (stay)"| s_Reading
+    s_Reading --&gt;|"Stop"| s_Cancelled
+    s_Idle -.-&gt;|"Failure (failure)"| s_Failed
+    s_Reading -.-&gt;|"Failure (failure)"| s_Failed
+    s_Done -.-&gt;|"Failure (failure)"| s_Failed
+    s_Cancelled -.-&gt;|"Failure (failure)"| s_Failed
+    s_Done --&gt; stop_((" "))
+    s_Failed --&gt; stop_((" "))
+    s_Cancelled --&gt; stop_((" "))
+    classDef failure fill:#fde2e2,stroke:#c0392b
+    class s_Failed failure
+</pre>
+
+The states of this machine as `#[handler_supervised]` reads them: solid edges are declared transitions, dashed ones the generated failure transitions.*/
 pub enum ReadState {
     Idle,
     Reading,
@@ -456,6 +484,41 @@ pub trait BatchWork: Send + 'static {
 }
 /// The states of a stage that consumes a stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
+/**
+<pre class="mermaid">
+flowchart TD
+    s_Idle(["Idle"])
+    s_Running(["Running"])
+    s_Draining(["Draining"])
+    s_Done(["Done"])
+    s_Failed(["Failed"])
+    s_Cancelled(["Cancelled"])
+    start_((" ")) --&gt; s_Idle
+    s_Idle --&gt;|"Start"| s_Running
+    s_Idle --&gt;|"Drain"| s_Draining
+    s_Idle --&gt;|"Stop"| s_Cancelled
+    s_Running --&gt;|"Batch (stay)"| s_Running
+    s_Running --&gt;|"EndOfStream"| s_Done
+    s_Running --&gt;|"Drain"| s_Draining
+    s_Running --&gt;|"Start (stay)"| s_Running
+    s_Running --&gt;|"Stop"| s_Cancelled
+    s_Draining --&gt;|"Batch (stay)"| s_Draining
+    s_Draining --&gt;|"EndOfStream, UpstreamClosed"| s_Done
+    s_Draining --&gt;|"Start, Drain (stay)"| s_Draining
+    s_Draining --&gt;|"Stop"| s_Cancelled
+    s_Idle -.-&gt;|"Failure (failure)"| s_Failed
+    s_Running -.-&gt;|"Failure (failure)"| s_Failed
+    s_Draining -.-&gt;|"Failure (failure)"| s_Failed
+    s_Done -.-&gt;|"Failure (failure)"| s_Failed
+    s_Cancelled -.-&gt;|"Failure (failure)"| s_Failed
+    s_Done --&gt; stop_((" "))
+    s_Failed --&gt; stop_((" "))
+    s_Cancelled --&gt; stop_((" "))
+    classDef failure fill:#fde2e2,stroke:#c0392b
+    class s_Failed failure
+</pre>
+
+The states of this machine as `#[handler_supervised]` reads them: solid edges are declared transitions, dashed ones the generated failure transitions.*/
 pub enum ConsumeState {
     Idle,
     Running,

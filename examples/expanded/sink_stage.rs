@@ -12,6 +12,27 @@ use stagewise::{
 };
 use tokio::sync::mpsc::{channel, Receiver};
 #[derive(Clone, Debug, PartialEq)]
+/**
+<pre class="mermaid">
+flowchart TD
+    s_Receiving(["Receiving"])
+    s_Committing(["Committing"])
+    s_Done(["Done"])
+    s_Failed(["Failed"])
+    start_((" ")) --&gt; s_Receiving
+    s_Receiving --&gt;|"Record (stay)"| s_Receiving
+    s_Receiving --&gt;|"EndOfStream"| s_Committing
+    s_Committing --&gt;|"Committed"| s_Done
+    s_Receiving -.-&gt;|"Error (failure)"| s_Failed
+    s_Committing -.-&gt;|"Error (failure)"| s_Failed
+    s_Done -.-&gt;|"Error (failure)"| s_Failed
+    s_Done --&gt; stop_((" "))
+    s_Failed --&gt; stop_((" "))
+    classDef failure fill:#fde2e2,stroke:#c0392b
+    class s_Failed failure
+</pre>
+
+The states of this machine as `#[handler_supervised]` reads them: solid edges are declared transitions, dashed ones the generated failure transitions.*/
 pub enum StoreState {
     Receiving,
     Committing,

@@ -12,6 +12,32 @@ use stagewise::{
 };
 use tokio::sync::mpsc::{channel, Sender};
 #[derive(Clone, Debug, PartialEq)]
+/**
+<pre class="mermaid">
+flowchart TD
+    s_Created(["Created"])
+    s_Reading(["Reading"])
+    s_Done(["Done"])
+    s_Stopped(["Stopped"])
+    s_Failed(["Failed"])
+    start_((" ")) --&gt; s_Created
+    s_Created --&gt;|"Start"| s_Reading
+    s_Created --&gt;|"Stop"| s_Stopped
+    s_Reading --&gt;|"Read (stay)"| s_Reading
+    s_Reading --&gt;|"Exhausted"| s_Done
+    s_Reading --&gt;|"Stop"| s_Stopped
+    s_Created -.-&gt;|"Error (failure)"| s_Failed
+    s_Reading -.-&gt;|"Error (failure)"| s_Failed
+    s_Done -.-&gt;|"Error (failure)"| s_Failed
+    s_Stopped -.-&gt;|"Error (failure)"| s_Failed
+    s_Done --&gt; stop_((" "))
+    s_Stopped --&gt; stop_((" "))
+    s_Failed --&gt; stop_((" "))
+    classDef failure fill:#fde2e2,stroke:#c0392b
+    class s_Failed failure
+</pre>
+
+The states of this machine as `#[handler_supervised]` reads them: solid edges are declared transitions, dashed ones the generated failure transitions.*/
 pub enum LinesState {
     Created,
     Reading,

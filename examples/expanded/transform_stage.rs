@@ -16,6 +16,33 @@ use stagewise::{
 use tokio::sync::mpsc;
 type Line = ChainEvent<String>;
 #[derive(Debug, PartialEq)]
+/**
+<pre class="mermaid">
+flowchart TD
+    s_Created(["Created"])
+    s_Initialized(["Initialized"])
+    s_Running(["Running"])
+    s_Draining(["Draining"])
+    s_Drained(["Drained"])
+    s_Failed(["Failed"])
+    start_((" ")) --&gt; s_Created
+    s_Created --&gt;|"Start"| s_Initialized
+    s_Initialized --&gt;|"Ready"| s_Running
+    s_Running --&gt;|"Processed (stay)"| s_Running
+    s_Running --&gt;|"Eof, Drain"| s_Draining
+    s_Draining --&gt;|"Flushed"| s_Drained
+    s_Created -.-&gt;|"Error (failure)"| s_Failed
+    s_Initialized -.-&gt;|"Error (failure)"| s_Failed
+    s_Running -.-&gt;|"Error (failure)"| s_Failed
+    s_Draining -.-&gt;|"Error (failure)"| s_Failed
+    s_Drained -.-&gt;|"Error (failure)"| s_Failed
+    s_Drained --&gt; stop_((" "))
+    s_Failed --&gt; stop_((" "))
+    classDef failure fill:#fde2e2,stroke:#c0392b
+    class s_Failed failure
+</pre>
+
+The states of this machine as `#[handler_supervised]` reads them: solid edges are declared transitions, dashed ones the generated failure transitions.*/
 enum UppercaseState {
     Created,
     Initialized,

@@ -41,7 +41,12 @@ pub fn analyze(mode: Mode, args: TokenStream, item: TokenStream) -> (Result<Mode
     let model = Model { mode, args, ident: item.ident.clone(), generics: item.generics.clone(), states };
     valid::check(&cx, &model);
     match cx.check() {
-        Ok(()) => (Ok(model), quote!(#item)),
+        Ok(()) => {
+            // The machine's picture in the enum's rustdoc, after the user's own docs.
+            let doc = mermaid::rustdoc(&model);
+            item.attrs.push(syn::parse_quote!(#[doc = #doc]));
+            (Ok(model), quote!(#item))
+        }
         Err(errors) => (Err(fallback::fallback(&model, errors)), quote!(#item)),
     }
 }

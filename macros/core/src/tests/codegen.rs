@@ -120,3 +120,29 @@ fn self_supervised_has_no_stage_id() {
     assert!(!out.contains("StageFields"));
     assert!(!out.contains("HandlerSupervised"));
 }
+
+#[test]
+fn state_enum_rustdoc_draws_the_machine_with_dashed_failure_edges() {
+    let out = expand(Mode::Handler, keys(), uppercase());
+    let item: syn::File = syn::parse2(out).expect("expansion parses");
+    let syn::Item::Enum(e) = &item.items[0] else { panic!("the enum comes first") };
+    let docs: Vec<String> = e
+        .attrs
+        .iter()
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(docs.len(), 1, "one doc attribute: {docs:?}");
+    let doc = &docs[0];
+    assert!(doc.starts_with("\n<pre class=\"mermaid\">\nflowchart TD\n"), "{doc}");
+    assert!(doc.contains("s_Created --&gt;|\"Start\"| s_Running"), "declared edge solid: {doc}");
+    assert!(doc.contains("s_Running -.-&gt;|\"Error (failure)\"| s_Failed"), "failure edge dashed: {doc}");
+    assert!(doc.contains("start_((\" \")) --&gt; s_Created"), "{doc}");
+    assert!(!doc.contains('<') || doc.matches('<').count() == 2, "only the pre tags are HTML: {doc}");
+    assert!(doc.contains("</pre>"));
+}
