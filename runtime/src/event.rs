@@ -6,6 +6,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// Identifies one stage of a pipeline.
+///
+/// ```
+/// use stagewise_runtime::event::{StageId, WriterId};
+///
+/// let id = StageId(3);
+/// assert_eq!(id.to_string(), "stage-3");
+/// assert_eq!(WriterId::from(id), WriterId::Stage(id)); // a stage writes under its own id
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct StageId(pub u32);
 
@@ -16,6 +24,13 @@ impl fmt::Display for StageId {
 }
 
 /// Who wrote an event: a stage, or the system itself (an orchestrator, the runtime).
+///
+/// ```
+/// use stagewise_runtime::event::{StageId, WriterId};
+///
+/// assert_eq!(WriterId::Stage(StageId(1)).to_string(), "stage-1");
+/// assert_eq!(WriterId::System.to_string(), "system");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum WriterId {
     /// Written by the stage with this id.
@@ -51,6 +66,17 @@ pub struct EventId {
 }
 
 /// Hands out the [`EventId`]s of one writer, in order.
+///
+/// ```
+/// use stagewise_runtime::event::{EventIds, StageId, WriterId};
+///
+/// let mut ids = EventIds::new(StageId(2).into());
+/// let first = ids.next_id();
+/// let second = ids.next_id();
+/// assert_eq!((first.writer, first.seq, second.seq), (WriterId::Stage(StageId(2)), 0, 1));
+/// assert!(first < second); // ids of one writer are ordered
+/// assert_eq!(ids.issued(), 2);
+/// ```
 #[derive(Debug)]
 pub struct EventIds {
     writer: WriterId,
@@ -77,6 +103,13 @@ impl EventIds {
 }
 
 /// Where an event was written: the stage and its name, for logs and journals.
+///
+/// ```
+/// use stagewise_runtime::event::{StageContext, StageId};
+///
+/// const PARSE: StageContext = StageContext::new(StageId(1), "parse"); // usable in constants
+/// assert_eq!(PARSE.name, "parse");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageContext {
     /// The stage that wrote the event.
@@ -117,6 +150,14 @@ pub enum ErrorKind {
 /// Stages pass an event whose status is [`ProcessingStatus::Error`] through untouched (see
 /// [`run_if_not_error`](crate::HandlerSupervised::run_if_not_error)), so a malformed record is recorded,
 /// not lost, and the pipeline goes on.
+///
+/// ```
+/// use stagewise_runtime::event::{ErrorKind, ProcessingStatus};
+///
+/// assert!(!ProcessingStatus::default().is_error()); // events start out successful
+/// let failed = ProcessingStatus::Error { message: "no status code".into(), kind: ErrorKind::Parse };
+/// assert!(failed.is_error());
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ProcessingStatus {
     /// Processed without error.
@@ -142,6 +183,21 @@ impl ProcessingStatus {
 ///
 /// The payload is typed (`P`), not a dynamic value: stage wiring is checked by the compiler and no stage pays
 /// to encode or decode a dynamic value per event. Journals serialize `P` with serde where they need to.
+///
+/// ```
+/// use stagewise_runtime::event::{ChainEvent, ErrorKind, EventIds, StageContext, StageId};
+///
+/// let id = StageId(0);
+/// let mut ids = EventIds::new(id.into());
+/// let line = ChainEvent::new(ids.next_id(), StageContext::new(id, "read"), "GET / 200".to_owned());
+/// assert!(!line.is_error());
+/// assert_eq!(line.writer(), id.into());
+///
+/// // A stage that cannot process an event marks it and passes it on; later stages leave it alone.
+/// let bad = line.into_error(ErrorKind::Parse, "no byte count");
+/// assert!(bad.is_error());
+/// assert_eq!(bad.payload, "GET / 200"); // the input is kept for the error journal
+/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChainEvent<P> {
     /// Unique id; carries the writer id.

@@ -10,6 +10,17 @@ use crate::counters::CounterSnapshot;
 use crate::event::{StageId, WriterId};
 
 /// What happened to a run.
+///
+/// A run writes [`Started`](Lifecycle::Started), then exactly one terminal record: [`Completed`](Lifecycle::Completed),
+/// [`Failed`](Lifecycle::Failed) or [`Cancelled`](Lifecycle::Cancelled).
+///
+/// ```
+/// use stagewise_runtime::lifecycle::Lifecycle;
+///
+/// let failed = Lifecycle::Failed { error: "disk full".into(), escalation: None };
+/// assert!(failed.is_terminal());
+/// assert!(!Lifecycle::Started.is_terminal());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Lifecycle {
     /// The run began.
@@ -48,6 +59,27 @@ impl Lifecycle {
 }
 
 /// One lifecycle record of one supervisor.
+///
+/// Its `Display` is one line for people; the record itself is serde, for journals.
+///
+/// ```
+/// use stagewise_runtime::event::{StageId, WriterId};
+/// use stagewise_runtime::lifecycle::{Lifecycle, LifecycleRecord};
+/// use stagewise_runtime::CounterSnapshot;
+///
+/// let record = LifecycleRecord {
+///     supervisor: "parse".into(),
+///     writer: WriterId::Stage(StageId(1)),
+///     stage: Some(StageId(1)),
+///     state: "Failed".into(),
+///     lifecycle: Lifecycle::Failed { error: "bad input".into(), escalation: None },
+///     counters: CounterSnapshot::default(),
+/// };
+/// assert_eq!(
+///     record.to_string(),
+///     "parse (stage-1) in Failed: failed: bad input [turns 0, transitions 0, failures 0]"
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LifecycleRecord {
     /// The supervisor's name.

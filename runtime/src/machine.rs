@@ -13,6 +13,14 @@ use crate::control::{Control, ControlPolicy};
 pub const INLINE_ACTIONS: usize = 4;
 
 /// The actions one transition asks for, in the order they run. Up to [`INLINE_ACTIONS`] need no allocation.
+///
+/// ```
+/// use stagewise_runtime::machine::{Actions, INLINE_ACTIONS};
+///
+/// let actions: Actions<&str> = ["flush", "close"].into_iter().collect();
+/// assert!(!actions.spilled()); // inline: no heap allocation
+/// assert!(actions.len() <= INLINE_ACTIONS);
+/// ```
 pub type Actions<A> = SmallVec<[A; INLINE_ACTIONS]>;
 
 /// How a run ends when the machine reaches a terminal state.
@@ -49,6 +57,8 @@ pub trait EventVariant {
 }
 
 /// What a state does with an event that it has no transition for.
+///
+/// A machine chooses per state and event in [`Machine::unhandled`]; `#[ignore(..)]` on a state says it to the macro.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Unhandled {
     /// Take the failure path, naming the state and the event.
@@ -67,6 +77,15 @@ pub struct StateTimeout<E> {
 }
 
 /// The decision of a transition.
+///
+/// ```
+/// use stagewise_runtime::machine::Decision;
+///
+/// let stay: Decision<&str, &str> = Decision::stay_with(["count"]);
+/// assert!(matches!(stay, Decision::Stay { ref actions } if actions.as_slice() == ["count"]));
+/// let go: Decision<&str, &str> = Decision::goto_with("Draining", ["flush"]);
+/// assert!(matches!(go, Decision::Goto { next: "Draining", .. }));
+/// ```
 #[derive(Debug)]
 pub enum Decision<S, A> {
     /// Leave the current state for `next` (possibly the same state, re-entered): exit actions of the current state,
@@ -105,6 +124,92 @@ impl<S, A> Decision<S, A> {
 
 /// The definition of a machine: its four types and its decisions, as associated functions (no `self`), so the
 /// decisions depend on nothing but (state, event, context).
+///
+/// `#[handler_supervised]` writes this impl from an annotated state enum; by hand it is a `match` on (state, event).
+/// A machine is tested without a runtime by feeding it events through a [`StateMachine`]:
+///
+/// ```
+/// use stagewise_runtime::machine::{Decision, EventVariant, Machine, StateMachine, StateVariant, Step};
+/// use stagewise_runtime::{Action, BoxError};
+///
+/// /// A turnstile: a coin unlocks it, a push locks it again.
+/// struct Turnstile;
+///
+/// #[derive(Debug, PartialEq)]
+/// enum State { Locked, Unlocked, Broken(String) }
+///
+/// impl StateVariant for State {
+///     fn name(&self) -> &'static str {
+///         match self {
+///             State::Locked => "Locked",
+///             State::Unlocked => "Unlocked",
+///             State::Broken(_) => "Broken",
+///         }
+///     }
+/// }
+///
+/// enum Event { Coin, Push, Jam(String) }
+///
+/// impl EventVariant for Event {
+///     fn name(&self) -> &'static str {
+///         match self {
+///             Event::Coin => "Coin",
+///             Event::Push => "Push",
+///             Event::Jam(_) => "Jam",
+///         }
+///     }
+/// }
+///
+/// #[derive(Debug, PartialEq)]
+/// enum Act { Unlock, Lock, Refund }
+///
+/// impl Action<u32> for Act {
+///     fn name(&self) -> &'static str {
+///         match self {
+///             Act::Unlock => "Unlock",
+///             Act::Lock => "Lock",
+///             Act::Refund => "Refund",
+///         }
+///     }
+///     async fn execute(self, coins: &mut u32) -> Result<(), BoxError> {
+///         if self == Act::Unlock {
+///             *coins += 1;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// impl Machine for Turnstile {
+///     type State = State;
+///     type Event = Event;
+///     type Context = u32; // coins taken
+///     type Action = Act;
+///
+///     fn transition(state: &State, event: Event, _coins: &mut u32) -> Decision<State, Act> {
+///         match (state, event) {
+///             (State::Locked, Event::Coin) => Decision::goto_with(State::Unlocked, [Act::Unlock]),
+///             (State::Unlocked, Event::Coin) => Decision::stay_with([Act::Refund]),
+///             (State::Unlocked, Event::Push) => Decision::goto_with(State::Locked, [Act::Lock]),
+///             (_, Event::Jam(why)) => Decision::goto(State::Broken(why)),
+///             _ => Decision::Unhandled,
+///         }
+///     }
+/// }
+///
+/// let mut turnstile = StateMachine::<Turnstile>::new(State::Locked);
+/// let Step::Turned { actions, entered } = turnstile.handle(Event::Coin, &mut 0) else { unreachable!() };
+/// assert_eq!((actions.as_slice(), entered), ([Act::Unlock].as_slice(), true));
+/// assert_eq!(turnstile.state(), &State::Unlocked);
+///
+/// // Stay: actions run, the state is not left.
+/// let Step::Turned { entered, .. } = turnstile.handle(Event::Coin, &mut 1) else { unreachable!() };
+/// assert!(!entered);
+///
+/// turnstile.handle(Event::Push, &mut 1);
+/// // No transition for Push in Locked: the run loop would take the failure path.
+/// assert!(matches!(turnstile.handle(Event::Push, &mut 1), Step::Rejected { state: "Locked", event: "Push" }));
+/// assert_eq!(turnstile.state(), &State::Locked);
+/// ```
 pub trait Machine {
     /// The states.
     type State: StateVariant + Send + Sync + 'static;

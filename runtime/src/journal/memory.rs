@@ -6,7 +6,16 @@ use tokio::sync::watch;
 
 use super::{Journal, JournalError};
 
-/// A journal held in memory; lost with the process.
+/// A journal held in memory; lost with the process. Appends never fail.
+///
+/// ```
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+///
+/// let journal = MemoryJournal::new();
+/// journal.append(1_u64).unwrap();
+/// journal.append(2).unwrap();
+/// assert_eq!(journal.records(), [1, 2]);
+/// ```
 #[derive(Debug)]
 pub struct MemoryJournal<R> {
     records: Mutex<Vec<R>>,

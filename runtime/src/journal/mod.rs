@@ -17,6 +17,15 @@ pub use file::{
 pub use memory::MemoryJournal;
 
 /// Why a journal could not append or read.
+///
+/// ```
+/// use std::error::Error;
+/// use stagewise_runtime::journal::JournalError;
+///
+/// let full = JournalError::from(std::io::Error::other("no space left on device"));
+/// assert_eq!(full.to_string(), "journal i/o error: no space left on device");
+/// assert!(full.source().is_some()); // the I/O error underneath
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum JournalError {
@@ -66,11 +75,47 @@ impl From<std::io::Error> for JournalError {
 }
 
 /// An append-only log of records of type `R`, numbered from 0 in the order they were appended.
+///
+/// Two journals come with the runtime: [`MemoryJournal`] and the durable [`FileJournal`]. Code that writes records
+/// takes an `Arc<dyn Journal<R>>`, so tests and production choose differently:
+///
+/// ```
+/// use std::sync::Arc;
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), stagewise_runtime::journal::JournalError> {
+/// let journal: Arc<dyn Journal<String>> = Arc::new(MemoryJournal::new());
+/// let mut tail = journal.subscribe(); // follow the tail without polling
+///
+/// let writer = journal.clone();
+/// tokio::spawn(async move { writer.append("first".to_owned()) });
+/// tail.changed().await.expect("the journal is alive");
+/// assert_eq!(*tail.borrow(), 1); // one record now
+///
+/// assert_eq!(journal.append("second".to_owned())?, 1); // positions count from 0
+/// assert_eq!(journal.read_from(1)?, ["second"]);
+/// assert_eq!(journal.len(), 2);
+/// # Ok(())
+/// # }
+/// ```
 pub trait Journal<R>: Send + Sync {
     /// Appends `record` and returns its position. Returns only when the journal's durability promise holds.
+    ///
+    /// # Errors
+    ///
+    /// When the record could not be stored as promised: [`JournalError::Io`] when the storage refuses (disk full,
+    /// permission denied), [`JournalError::Codec`] when the record cannot be encoded (nothing is written). A durable
+    /// journal whose sync failed, or that holds a damaged record, refuses every later append
+    /// ([`JournalError::Unusable`], [`JournalError::Corrupt`]) rather than write after an unknown state.
     fn append(&self, record: R) -> Result<u64, JournalError>;
 
-    /// The records from `position` on, in order.
+    /// The records from `position` on, in order; none when `position` is at or past the end.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Io`] when the storage cannot be read, [`JournalError::Corrupt`] at a damaged record (nothing
+    /// after it is returned), [`JournalError::Codec`] when a record does not decode as `R`.
     fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError>;
 
     /// How many records the journal holds.
