@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use crate::BoxError;
+use crate::error::BoxError;
 
 /// An effect of a transition. Only the run loop executes actions.
 pub trait Action<Ctx>: Send + 'static {

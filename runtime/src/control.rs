@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 /// A message from outside the stage: a handle, a pipeline, Ctrl-C.
 ///
 /// Each machine says what a control message becomes in its own events
-/// ([`Machine::control_event`](crate::Machine::control_event)).
+/// ([`Machine::control_event`](crate::machine::Machine::control_event)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Control {
     /// Begin work.

@@ -218,7 +218,7 @@ pub trait Machine {
     /// What actions (and dispatch) read and write.
     type Context: Send;
     /// The effects a transition asks for.
-    type Action: crate::Action<Self::Context>;
+    type Action: crate::action::Action<Self::Context>;
 
     /// Decides what `event` does in `state`.
     fn transition(

@@ -5,9 +5,9 @@ use std::future::Future;
 use smallvec::SmallVec;
 
 use crate::directive::Directive;
+use crate::error::BoxError;
 use crate::event::{ChainEvent, StageId, WriterId};
 use crate::machine::{Machine, StateMachine};
-use crate::BoxError;
 
 /// Events a stage emits for one input; one fits inline.
 pub type Outputs<P> = SmallVec<[ChainEvent<P>; 1]>;

@@ -1,0 +1,60 @@
+//! The run's lifecycle recorder: writes Started and the one terminal record, and is the drop guard that still writes
+//! a terminal record when the run is dropped (an aborted task) or unwinds before it ended.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::counters::Counters;
+use crate::event::{StageId, WriterId};
+use crate::journal::Journal;
+use crate::lifecycle::{Lifecycle, LifecycleRecord};
+
+/// Writes the run's lifecycle records. If the run is dropped before it ends (an aborted task), it writes Cancelled.
+pub(super) struct Recorder {
+    pub(super) journal: Arc<dyn Journal<LifecycleRecord>>,
+    pub(super) counters: Arc<Counters>,
+    pub(super) supervisor: &'static str,
+    pub(super) writer: WriterId,
+    pub(super) stage: Option<StageId>,
+    /// The state the machine is in, kept current by the run so a record written on drop can name it.
+    pub(super) state: &'static str,
+    pub(super) ended: bool,
+}
+
+impl Recorder {
+    /// Builds the record for `lifecycle` with the current counters and appends it to the journal.
+    pub(super) fn write(&mut self, lifecycle: Lifecycle) -> LifecycleRecord {
+        let record = LifecycleRecord {
+            supervisor: Cow::Borrowed(self.supervisor),
+            writer: self.writer,
+            stage: self.stage,
+            state: Cow::Borrowed(self.state),
+            lifecycle,
+            counters: self.counters.snapshot(),
+        };
+        if record.lifecycle.is_terminal() {
+            self.ended = true;
+        }
+        if let Err(e) = self.journal.append(record.clone()) {
+            tracing::error!(error = %e, "lifecycle record could not be journaled");
+        }
+        record
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if self.ended {
+            return;
+        }
+        if std::thread::panicking() {
+            // The loop guards all user code; this is a last resort, so even a bug of ours leaves a record.
+            tracing::error!(state = self.state, "run unwound past the loop's guards; recording Failed");
+            let error = "the run panicked outside the loop's guards".to_owned();
+            self.write(Lifecycle::Failed { error, escalation: None });
+        } else {
+            tracing::warn!(state = self.state, "run dropped before it ended; recording Cancelled");
+            self.write(Lifecycle::Cancelled { reason: "task aborted".to_owned() });
+        }
+    }
+}

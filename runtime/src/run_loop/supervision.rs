@@ -1,0 +1,76 @@
+//! The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
+
+use std::sync::Arc;
+
+use tokio::sync::watch;
+
+use crate::control::ControlReceiver;
+use crate::counters::Counters;
+use crate::journal::{Journal, MemoryJournal};
+use crate::lifecycle::LifecycleRecord;
+use crate::machine::Ending;
+
+/// The state a supervisor is in, as published to watchers right after each transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateSnapshot {
+    /// The state's name.
+    pub name: &'static str,
+    /// `Some` once the machine is in a terminal state.
+    pub ending: Option<Ending>,
+}
+
+/// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
+pub struct Supervision {
+    pub(crate) control: Option<ControlReceiver>,
+    pub(crate) state: Option<watch::Sender<StateSnapshot>>,
+    pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
+    pub(crate) counters: Arc<Counters>,
+}
+
+impl std::fmt::Debug for Supervision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Supervision")
+            .field("control", &self.control.is_some())
+            .field("journal_len", &self.journal.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Supervision {
+    fn default() -> Self {
+        Self::new(Arc::new(MemoryJournal::new()))
+    }
+}
+
+impl Supervision {
+    /// No control channel, no watchers, lifecycle records written to `journal`.
+    pub fn new(journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
+        Self { control: None, state: None, journal, counters: Arc::default() }
+    }
+
+    /// Reads control messages from `control`.
+    #[must_use]
+    pub fn with_control(mut self, control: ControlReceiver) -> Self {
+        self.control = Some(control);
+        self
+    }
+
+    /// Publishes the state to `state` right after each transition.
+    #[must_use]
+    pub fn with_state_watch(mut self, state: watch::Sender<StateSnapshot>) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    /// Writes the counters to `counters`, so others can read them while the run goes on.
+    #[must_use]
+    pub fn with_counters(mut self, counters: Arc<Counters>) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    /// The counters this run writes.
+    pub fn counters(&self) -> &Arc<Counters> {
+        &self.counters
+    }
+}
