@@ -89,6 +89,12 @@ impl EventIds {
         Self { writer, next: 0 }
     }
 
+    /// A sequence for `writer` whose next id has sequence number `next`: for a stage resuming after the ids it wrote
+    /// before.
+    pub fn starting_at(writer: WriterId, next: u64) -> Self {
+        Self { writer, next }
+    }
+
     /// The next id of this writer.
     pub fn next_id(&mut self) -> EventId {
         let id = EventId { writer: self.writer, seq: self.next };

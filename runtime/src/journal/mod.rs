@@ -11,8 +11,8 @@ use tokio::sync::watch;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use file::Faults;
 pub use file::{
-    default_folder, Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, Truncation,
-    JOURNAL_DIR_ENV,
+    default_folder, Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, SegmentInfo,
+    Truncation, JOURNAL_DIR_ENV,
 };
 pub use memory::MemoryJournal;
 

@@ -73,10 +73,10 @@ impl std::fmt::Debug for PipelineBuilder {
 /// A pipeline being built, whose last stage so far writes events with payload `P`.
 #[derive(Debug)]
 pub struct Chain<P> {
-    config: PipelineBuilder,
-    stages: Vec<Stage>,
-    links: Vec<Arc<LinkStats>>,
-    inlet: Inlet<P>,
+    pub(super) config: PipelineBuilder,
+    pub(super) stages: Vec<Stage>,
+    pub(super) links: Vec<Arc<LinkStats>>,
+    pub(super) inlet: Inlet<P>,
 }
 
 impl Pipeline {

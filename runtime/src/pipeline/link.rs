@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::event::ChainEvent;
+use super::durable::{DurableInlet, DurableOutlet, InputProgress, OutletError, Resume};
+use crate::event::{ChainEvent, EventIds, WriterId};
+use crate::journal::JournalError;
 
 /// A batch of events, in the order they were written.
 pub type Batch<P> = Vec<ChainEvent<P>>;
@@ -38,6 +40,46 @@ impl fmt::Display for LinkClosed {
 }
 
 impl std::error::Error for LinkClosed {}
+
+/// Why a batch or end of stream could not be sent.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LinkError {
+    /// The stage on the other side has stopped reading.
+    Closed(LinkClosed),
+    /// A durable link could not store it, or the stage broke a durable link's contract.
+    Durable(OutletError),
+}
+
+impl fmt::Display for LinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LinkError::Closed(e) => e.fmt(f),
+            LinkError::Durable(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for LinkError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            LinkError::Closed(e) => Some(e),
+            LinkError::Durable(e) => Some(e),
+        }
+    }
+}
+
+impl From<LinkClosed> for LinkError {
+    fn from(e: LinkClosed) -> Self {
+        LinkError::Closed(e)
+    }
+}
+
+impl PartialEq<LinkClosed> for LinkError {
+    fn eq(&self, other: &LinkClosed) -> bool {
+        matches!(self, LinkError::Closed(c) if c == other)
+    }
+}
 
 /// Live counts of one link, readable from anywhere while the pipeline runs.
 #[derive(Debug, Default)]
@@ -82,32 +124,106 @@ impl LinkStats {
 pub fn link<P>(capacity: usize) -> (Outlet<P>, Inlet<P>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let stats = Arc::new(LinkStats::default());
-    (Outlet { tx, stats: stats.clone() }, Inlet { rx, stats })
+    (Outlet { way: OutletWay::Memory(tx), stats: stats.clone() }, Inlet { way: InletWay::Memory(rx), stats })
 }
 
-/// The sending end of a link, owned by the stage before it.
+/// The sending end of a link, owned by the stage before it: an in-memory channel, or a durable link (see
+/// [`durable`](super::durable)).
 #[derive(Debug)]
 pub struct Outlet<P> {
-    tx: mpsc::Sender<Message<P>>,
+    way: OutletWay<P>,
     stats: Arc<LinkStats>,
 }
 
-impl<P: Send> Outlet<P> {
+#[derive(Debug)]
+enum OutletWay<P> {
+    Memory(mpsc::Sender<Message<P>>),
+    Durable(Arc<DurableOutlet<P>>),
+}
+
+impl<P: Send + 'static> Outlet<P> {
     /// Sends a batch, waiting while the link is full. An empty batch sends nothing.
-    pub async fn send(&self, events: Batch<P>) -> Result<(), LinkClosed> {
+    ///
+    /// On a durable link, a batch a resumed stage sends again (its input position is at or before the one stamped
+    /// on the link's last record) is dropped: its record is already there.
+    ///
+    /// # Errors
+    /// [`LinkError::Closed`] when the next stage has stopped reading; [`LinkError::Durable`] when a durable link
+    /// cannot store the batch, or the stage sent two batches for one input record.
+    pub async fn send(&self, events: Batch<P>) -> Result<(), LinkError> {
         if events.is_empty() {
             return Ok(());
         }
-        let permit = self.tx.reserve().await.map_err(|_| LinkClosed)?;
-        self.stats.sent.fetch_add(events.len() as u64, Ordering::Release);
-        self.stats.batches.fetch_add(1, Ordering::Relaxed);
-        permit.send(Message::Events(events));
+        let count = events.len() as u64;
+        match &self.way {
+            OutletWay::Memory(tx) => {
+                let permit = tx.reserve().await.map_err(|_| LinkClosed)?;
+                self.count(count);
+                permit.send(Message::Events(events));
+            }
+            OutletWay::Durable(outlet) => {
+                outlet.send(events).await.map_err(LinkError::Durable)?;
+                self.count(count);
+            }
+        }
         Ok(())
     }
 
-    /// Sends end of stream behind everything sent so far.
-    pub async fn end_of_stream(&self) -> Result<(), LinkClosed> {
-        self.tx.send(Message::EndOfStream).await.map_err(|_| LinkClosed)
+    fn count(&self, events: u64) {
+        self.stats.sent.fetch_add(events, Ordering::Release);
+        self.stats.batches.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sends end of stream behind everything sent so far. On a durable link that already ends with it (a finished
+    /// stage run again), sends nothing.
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub async fn end_of_stream(&self) -> Result<(), LinkError> {
+        match &self.way {
+            OutletWay::Memory(tx) => tx.send(Message::EndOfStream).await.map_err(|_| LinkClosed)?,
+            OutletWay::Durable(outlet) => outlet.end_of_stream().await.map_err(LinkError::Durable)?,
+        }
+        Ok(())
+    }
+
+    /// Where the stage resumes: on a durable link, the input position stamped on its last record and whether it
+    /// ended the stream; on an in-memory link, the start.
+    ///
+    /// # Errors
+    /// When a durable link's last record cannot be read.
+    pub async fn resume(&self) -> Result<Resume, JournalError> {
+        match &self.way {
+            OutletWay::Memory(_) => Ok(Resume::default()),
+            OutletWay::Durable(outlet) => outlet.resume().await,
+        }
+    }
+
+    /// The id sequence of `writer` picking up after the last id it sent on this link (from 0 on an in-memory link),
+    /// so a resumed stage hands out the ids an uninterrupted run would have.
+    ///
+    /// # Errors
+    /// When a durable link's records cannot be read.
+    pub async fn resume_ids(&self, writer: WriterId) -> Result<EventIds, JournalError> {
+        match &self.way {
+            OutletWay::Memory(_) => Ok(EventIds::new(writer)),
+            OutletWay::Durable(outlet) => outlet.resume_ids(writer).await,
+        }
+    }
+}
+
+impl<P: Send + 'static> Outlet<P> {
+    pub(crate) fn durable(outlet: Arc<DurableOutlet<P>>) -> Self {
+        Self { way: OutletWay::Durable(outlet), stats: Arc::default() }
+    }
+
+    /// For a stage with no inlet (a source): its input is consumed up to `position` (a line number, a byte offset).
+    /// A durable link stamps it on the next record, and a resumed source starts reading there
+    /// ([`resume`](Self::resume)). Sources that never say are stamped with the count of batches they sent.
+    pub fn mark_input(&self, position: u64) {
+        if let OutletWay::Durable(outlet) = &self.way {
+            outlet.input().set(position);
+        }
     }
 }
 
@@ -121,21 +237,86 @@ impl<P> Outlet<P> {
 /// The receiving end of a link, owned by the stage after it.
 #[derive(Debug)]
 pub struct Inlet<P> {
-    rx: mpsc::Receiver<Message<P>>,
+    way: InletWay<P>,
     stats: Arc<LinkStats>,
 }
 
-impl<P> Inlet<P> {
+#[derive(Debug)]
+enum InletWay<P> {
+    Memory(mpsc::Receiver<Message<P>>),
+    Durable(DurableInlet<P>),
+}
+
+impl<P: Send + 'static> Inlet<P> {
     /// The next message; `None` when the stage before has ended without sending end of stream (it failed or was
-    /// stopped). Cancel-safe: a message is never lost when the future is dropped unfinished.
+    /// stopped), or a durable link could not be read ([`failure`](Self::failure) says why). Cancel-safe: a message
+    /// is never lost when the future is dropped unfinished.
     pub async fn recv(&mut self) -> Option<Message<P>> {
-        let message = self.rx.recv().await;
+        let message = match &mut self.way {
+            InletWay::Memory(rx) => rx.recv().await,
+            InletWay::Durable(inlet) => inlet.recv().await,
+        };
         if let Some(Message::Events(events)) = &message {
             self.stats.received.fetch_add(events.len() as u64, Ordering::Release);
         }
         message
     }
+}
 
+impl<P: Send + 'static> Inlet<P> {
+    pub(crate) fn durable(inlet: DurableInlet<P>, stats: Arc<LinkStats>) -> Self {
+        Self { way: InletWay::Durable(inlet), stats }
+    }
+
+    pub(crate) fn as_durable_mut(&mut self) -> Option<&mut DurableInlet<P>> {
+        match &mut self.way {
+            InletWay::Durable(inlet) => Some(inlet),
+            InletWay::Memory(_) => None,
+        }
+    }
+
+    /// Why a durable link could not be read, after [`recv`](Self::recv) returned `None` because of it.
+    pub fn failure(&self) -> Option<&JournalError> {
+        match &self.way {
+            InletWay::Durable(inlet) => inlet.failure(),
+            InletWay::Memory(_) => None,
+        }
+    }
+
+    /// On a durable link: position of the next record this inlet hands over (what a checkpoint records).
+    pub fn position(&self) -> Option<u64> {
+        match &self.way {
+            InletWay::Durable(inlet) => Some(inlet.position()),
+            InletWay::Memory(_) => None,
+        }
+    }
+
+    /// On a durable link: start reading at `position` (a checkpoint's, or 0 to replay), if nothing was read yet.
+    pub fn seek(&mut self, position: u64) {
+        if let InletWay::Durable(inlet) = &mut self.way {
+            inlet.seek(super::durable::Start::At(position));
+        }
+    }
+
+    /// On a durable link: every record before `position` is accounted for durably (a checkpoint was written), so
+    /// retention may delete it.
+    pub fn commit(&self, position: u64) {
+        if let InletWay::Durable(inlet) = &self.way {
+            inlet.consumer().commit(position);
+        }
+    }
+
+    /// On a durable link: a handle that reads how far this inlet has handed records over, for a stage whose work
+    /// does not hold the inlet (a sink saving checkpoints).
+    pub fn progress(&self) -> Option<InputProgress> {
+        match &self.way {
+            InletWay::Durable(inlet) => Some(InputProgress::new(inlet.input().clone())),
+            InletWay::Memory(_) => None,
+        }
+    }
+}
+
+impl<P> Inlet<P> {
     /// The link's counts, shared.
     pub fn stats(&self) -> &Arc<LinkStats> {
         &self.stats
@@ -174,8 +355,8 @@ mod tests {
         let (outlet, inlet) = link::<u64>(1);
         drop(inlet);
         let mut ids = EventIds::new(StageId(0).into());
-        assert_eq!(outlet.send(batch(&mut ids, 1)).await, Err(LinkClosed));
-        assert_eq!(outlet.end_of_stream().await, Err(LinkClosed));
+        assert!(outlet.send(batch(&mut ids, 1)).await.is_err_and(|e| e == LinkClosed));
+        assert!(outlet.end_of_stream().await.is_err_and(|e| e == LinkClosed));
     }
 
     #[tokio::test(start_paused = true)]

@@ -19,6 +19,7 @@
 //! - A stage never forwards end of stream after failing, so the failure is never mistaken for a complete stream.
 
 mod builder;
+pub mod durable;
 mod error_journal;
 mod link;
 mod orchestrator;
@@ -28,7 +29,7 @@ mod stage;
 
 pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle};
 pub use error_journal::{journal_if_error, ErrorJournal, ErrorRecord};
-pub use link::{link, Batch, Inlet, LinkClosed, LinkSnapshot, LinkStats, Message, Outlet};
+pub use link::{link, Batch, Inlet, LinkClosed, LinkError, LinkSnapshot, LinkStats, Message, Outlet};
 pub use orchestrator::{Orchestrator, OrchestratorAction, OrchestratorContext, OrchestratorEvent, OrchestratorState};
 pub use outcome::{PipelineOutcome, StageOutcome};
 pub use policy::FailurePolicy;

@@ -15,6 +15,7 @@ mod lock;
 mod policy;
 mod reader;
 mod recovery;
+mod retain;
 mod segment;
 mod writer;
 
@@ -35,6 +36,7 @@ pub use io::Faults;
 pub use policy::{Durability, JournalOptions};
 pub use reader::Records;
 pub use recovery::{Recovery, Truncation};
+pub use retain::SegmentInfo;
 pub use segment::FORMAT_VERSION;
 
 use super::{Journal, JournalError};
@@ -252,6 +254,12 @@ impl<R: DeserializeOwned> FileJournal<R> {
     /// ```
     pub fn iter_from(&self, position: u64) -> Result<Records<R>, JournalError> {
         let mut writer = self.shared.lock();
+        if position < writer.first() {
+            return Err(JournalError::Unusable(format!(
+                "record {position} was deleted by retention; the journal starts at record {}",
+                writer.first()
+            )));
+        }
         if let Some(damage) = writer.damage() {
             if position >= writer.next() {
                 return Ok(Records::failed(self.options.format, damage));

@@ -130,6 +130,24 @@ impl Writer {
         self.next
     }
 
+    /// Position of the first record still kept: 0 unless retention deleted older segments.
+    pub(crate) fn first(&self) -> u64 {
+        self.segments.first().map_or(self.next, |s| s.file.base)
+    }
+
+    /// Every segment with the bytes readers may read of it (header included), oldest first.
+    pub(crate) fn segment_sizes(&self) -> Vec<(SegmentFile, u64)> {
+        self.segments.iter().map(|s| (s.file.clone(), s.len)).collect()
+    }
+
+    /// Forgets every segment that starts before `base`, never the tail, and returns their files for the caller to
+    /// delete (outside the lock). Readers asking for a forgotten position get an error from then on.
+    pub(crate) fn forget_before(&mut self, base: u64) -> Vec<SegmentFile> {
+        let keep_from =
+            self.segments.partition_point(|s| s.file.base < base).min(self.segments.len().saturating_sub(1));
+        self.segments.drain(..keep_from).map(|s| s.file).collect()
+    }
+
     /// The group commit that appenders under [`Durability::EveryAppend`] wait on.
     pub(crate) fn group_commit(&self) -> Arc<GroupCommit> {
         self.commit.clone()

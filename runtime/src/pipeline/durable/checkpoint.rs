@@ -1,0 +1,74 @@
+//! Checkpoints of a stage whose effects are not records of a durable link (a sink's table, a file it writes): the
+//! stage's state and its input position, stored together in one record of a journal of their own, so after a crash
+//! the stage restarts from the last one and replays its input from there.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::links::Payload;
+use crate::journal::{FileJournal, Journal, JournalError, JournalOptions};
+
+/// A stage's state once it had consumed its input up to `input`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint<S> {
+    /// Position in the stage's input just past the last record the state accounts for.
+    pub input: u64,
+    /// True once the stage has seen the end of its stream and finished.
+    pub finished: bool,
+    /// The state.
+    pub state: S,
+}
+
+/// Where a stage's checkpoints go: a journal holding at most a segment or two of them.
+#[derive(Debug)]
+pub struct Checkpoints<S> {
+    journal: Arc<FileJournal<Checkpoint<S>>>,
+}
+
+impl<S> Clone for Checkpoints<S> {
+    fn clone(&self) -> Self {
+        Self { journal: self.journal.clone() }
+    }
+}
+
+impl<S: Payload> Checkpoints<S> {
+    /// Opens (recovers) the checkpoints in `dir`. Segments are kept small; older ones are deleted as new
+    /// checkpoints are saved.
+    ///
+    /// # Errors
+    /// When the journal cannot be opened.
+    pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
+        let options = JournalOptions { segment_bytes: options.segment_bytes.min(1 << 20), ..options };
+        Ok(Self { journal: Arc::new(FileJournal::open(dir, options)?) })
+    }
+
+    /// The last checkpoint saved, if any. Reads the disk: call it when the stage is built, not on its hot path.
+    ///
+    /// # Errors
+    /// When the last checkpoint cannot be read.
+    pub fn latest(&self) -> Result<Option<Checkpoint<S>>, JournalError> {
+        let Some(last) = self.journal.len().checked_sub(1) else { return Ok(None) };
+        self.journal.iter_from(last)?.next().transpose()
+    }
+
+    /// Saves `checkpoint` (on tokio's blocking pool: the caller's worker never waits on the disk); returns once it
+    /// survives a crash of this process (and a power cut, under a syncing durability policy).
+    ///
+    /// # Errors
+    /// When it cannot be stored; the previous checkpoint stays the last.
+    pub async fn save(&self, checkpoint: Checkpoint<S>) -> Result<(), JournalError> {
+        let journal = self.journal.clone();
+        tokio::task::spawn_blocking(move || {
+            journal.append(checkpoint)?;
+            journal.flush()?;
+            if let Some(newest) = journal.segments().last() {
+                journal.delete_before(newest.base)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| JournalError::Io(std::io::Error::other(format!("a checkpoint task did not finish: {e}"))))?
+    }
+}

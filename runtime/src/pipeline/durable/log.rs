@@ -1,0 +1,112 @@
+//! Where a durable link keeps its records: the [`LinkLog`] abstraction, and its embedded implementation on the file
+//! journal. Another engine (a stream of a message broker, to span machines) implements [`LinkLog`] to carry the same
+//! links; nothing else in the durable links knows about files.
+//!
+//! The file journal's calls block (they write, read and sometimes sync files), so [`FileLog`] runs each on tokio's
+//! blocking pool: a stage's worker never waits on the disk. This is the one place to change to use an async journal
+//! API instead.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::record::LinkRecord;
+use super::retention::Retention;
+use crate::journal::{FileJournal, Journal, JournalError};
+
+/// What the calls of a [`LinkLog`] return.
+pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, JournalError>> + Send + 'a>>;
+
+/// An append-only log of the records of one durable link, numbered from 0 in the order they were appended.
+pub trait LinkLog<P>: Send + Sync + 'static {
+    /// Appends `record` and returns its position, once the record survives a crash of this process (and more if the
+    /// log's durability policy promises more) and readers can read it.
+    fn append(&self, record: LinkRecord<P>) -> LogFuture<'_, u64>;
+
+    /// Up to `max` records from `position` on (fewer at the end of the log).
+    fn read(&self, position: u64, max: usize) -> LogFuture<'_, Vec<LinkRecord<P>>>;
+
+    /// Position of the next record to be appended.
+    fn len(&self) -> u64;
+
+    /// True when nothing was ever appended.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Position of the first record still held (records before it were deleted by retention).
+    fn first(&self) -> u64;
+
+    /// Deletes what `retention` allows, given that every consumer has committed up to `committed`; returns how many
+    /// segments (or other units of storage) it deleted.
+    fn retain(&self, committed: u64, retention: Retention) -> LogFuture<'_, usize>;
+}
+
+/// A [`LinkLog`] on a [`FileJournal`]: the embedded, durable default.
+#[derive(Debug)]
+pub struct FileLog<P> {
+    journal: Arc<FileJournal<LinkRecord<P>>>,
+}
+
+impl<P> FileLog<P> {
+    /// The log on `journal`.
+    pub fn new(journal: FileJournal<LinkRecord<P>>) -> Self {
+        Self { journal: Arc::new(journal) }
+    }
+
+    /// The journal underneath.
+    pub fn journal(&self) -> &Arc<FileJournal<LinkRecord<P>>> {
+        &self.journal
+    }
+}
+
+/// Runs `work` on the journal on tokio's blocking pool.
+async fn blocking<P, T>(
+    journal: &Arc<FileJournal<LinkRecord<P>>>,
+    work: impl FnOnce(&FileJournal<LinkRecord<P>>) -> Result<T, JournalError> + Send + 'static,
+) -> Result<T, JournalError>
+where
+    P: Send + 'static,
+    T: Send + 'static,
+{
+    let journal = journal.clone();
+    tokio::task::spawn_blocking(move || work(&journal))
+        .await
+        .map_err(|e| JournalError::Io(std::io::Error::other(format!("a journal task did not finish: {e}"))))?
+}
+
+impl<P> LinkLog<P> for FileLog<P>
+where
+    P: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
+    fn append(&self, record: LinkRecord<P>) -> LogFuture<'_, u64> {
+        Box::pin(blocking(&self.journal, move |journal| {
+            let position = journal.append(record)?;
+            // Handed to the OS: the record survives a crash of this process under every policy, and readers see it.
+            journal.flush()?;
+            Ok(position)
+        }))
+    }
+
+    fn read(&self, position: u64, max: usize) -> LogFuture<'_, Vec<LinkRecord<P>>> {
+        Box::pin(blocking(&self.journal, move |journal| journal.iter_from(position)?.take(max).collect()))
+    }
+
+    fn len(&self) -> u64 {
+        self.journal.len()
+    }
+
+    fn first(&self) -> u64 {
+        self.journal.first()
+    }
+
+    fn retain(&self, committed: u64, retention: Retention) -> LogFuture<'_, usize> {
+        Box::pin(blocking(&self.journal, move |journal| match retention.cut(&journal.segments(), committed) {
+            Some(base) => journal.delete_before(base),
+            None => Ok(0),
+        }))
+    }
+}

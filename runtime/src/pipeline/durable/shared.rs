@@ -1,0 +1,183 @@
+//! What the two ends of a durable link share in this process: how many records are readable, whether the producer
+//! is still there, and each consumer's read and committed positions (for backpressure and retention).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::{watch, Notify};
+
+use super::log::LinkLog;
+use super::retention::Retention;
+
+/// How a durable link behaves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkPolicy {
+    /// The producer waits while its slowest consumer has more than this many records of the link unread
+    /// (backpressure: disk use stays bounded too). At least 1.
+    pub max_unconsumed: u64,
+    /// Which passed segments are deleted.
+    pub retention: Retention,
+    /// Records a consumer reads at once.
+    pub read_ahead: usize,
+}
+
+impl Default for LinkPolicy {
+    fn default() -> Self {
+        Self { max_unconsumed: 64, retention: Retention::KeepAll, read_ahead: 16 }
+    }
+}
+
+/// One consumer of a link.
+#[derive(Debug, Default)]
+pub(crate) struct Consumer {
+    /// Position just past the last record handed to the stage.
+    read: AtomicU64,
+    /// Position up to which the stage's work is durable: it will never ask for a record before it again.
+    committed: AtomicU64,
+}
+
+/// The shared state of one durable link.
+pub(crate) struct LinkShared<P> {
+    pub(crate) log: Arc<dyn LinkLog<P>>,
+    pub(crate) policy: LinkPolicy,
+    /// Records readable; moves on every append.
+    appended: watch::Sender<u64>,
+    producer_gone: AtomicBool,
+    consumers: Mutex<Vec<Arc<Consumer>>>,
+    /// Woken when a consumer reads: the producer may be waiting for room.
+    moved: Notify,
+}
+
+impl<P> std::fmt::Debug for LinkShared<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LinkShared").field("appended", &*self.appended.borrow()).finish_non_exhaustive()
+    }
+}
+
+impl<P: 'static> LinkShared<P> {
+    pub(crate) fn new(log: Arc<dyn LinkLog<P>>, policy: LinkPolicy) -> Arc<Self> {
+        let appended = watch::Sender::new(log.len());
+        Arc::new(Self {
+            log,
+            policy,
+            appended,
+            producer_gone: AtomicBool::new(false),
+            consumers: Mutex::new(Vec::new()),
+            moved: Notify::new(),
+        })
+    }
+}
+
+impl<P> LinkShared<P> {
+    /// Records readable now.
+    pub(crate) fn len(&self) -> u64 {
+        *self.appended.borrow()
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.appended.subscribe()
+    }
+
+    pub(crate) fn published(&self, len: u64) {
+        self.appended.send_if_modified(|n| {
+            let moved = *n < len;
+            *n = (*n).max(len);
+            moved
+        });
+    }
+
+    /// The producer has ended: readers waiting at the end are told.
+    pub(crate) fn producer_gone(&self) {
+        self.producer_gone.store(true, Ordering::Release);
+        self.appended.send_modify(|_| {});
+    }
+
+    pub(crate) fn is_producer_gone(&self) -> bool {
+        self.producer_gone.load(Ordering::Acquire)
+    }
+
+    /// A new consumer starting at `position`, counted by backpressure and retention from now on.
+    pub(crate) fn attach(&self, position: u64) -> Arc<Consumer> {
+        let consumer = Arc::new(Consumer { read: AtomicU64::new(position), committed: AtomicU64::new(position) });
+        self.consumers.lock().unwrap_or_else(PoisonError::into_inner).push(consumer.clone());
+        consumer
+    }
+
+    /// A consumer stops counting (it was dropped).
+    pub(crate) fn detach(&self, consumer: &Arc<Consumer>) {
+        self.consumers.lock().unwrap_or_else(PoisonError::into_inner).retain(|c| !Arc::ptr_eq(c, consumer));
+        self.moved.notify_waiters();
+    }
+
+    /// The smallest position of every consumer, by `which`; `None` without consumers.
+    fn slowest(&self, which: impl Fn(&Consumer) -> u64) -> Option<u64> {
+        self.consumers.lock().unwrap_or_else(PoisonError::into_inner).iter().map(|c| which(c)).min()
+    }
+
+    /// The position every consumer has committed.
+    pub(crate) fn committed(&self) -> Option<u64> {
+        self.slowest(|c| c.committed.load(Ordering::Acquire))
+    }
+
+    /// Waits while the slowest consumer has more than `max_unconsumed` records unread.
+    pub(crate) async fn room(&self) {
+        loop {
+            let moved = self.moved.notified();
+            tokio::pin!(moved);
+            moved.as_mut().enable();
+            let read = self.slowest(|c| c.read.load(Ordering::Acquire));
+            match read {
+                Some(read) if self.len().saturating_sub(read) >= self.policy.max_unconsumed.max(1) => moved.await,
+                _ => return,
+            }
+        }
+    }
+
+    /// `consumer` has been handed every record before `position`.
+    pub(crate) fn read_to(&self, consumer: &Consumer, position: u64) {
+        consumer.read.store(position, Ordering::Release);
+        self.moved.notify_waiters();
+    }
+}
+
+impl Consumer {
+    /// Every record before `position` is accounted for durably.
+    pub(crate) fn commit(&self, position: u64) {
+        self.committed.fetch_max(position, Ordering::AcqRel);
+    }
+}
+
+/// How far a stage has consumed its input: moved by its inlet (or, for a source, by the stage), read by its durable
+/// outlet to stamp what it appends.
+#[derive(Debug, Default)]
+pub(crate) struct InputPosition {
+    position: AtomicU64,
+    marked: AtomicBool,
+}
+
+impl InputPosition {
+    pub(crate) fn set(&self, position: u64) {
+        self.position.store(position, Ordering::Release);
+        self.marked.store(true, Ordering::Release);
+    }
+
+    /// The position, if anything ever set it.
+    pub(crate) fn get(&self) -> Option<u64> {
+        self.marked.load(Ordering::Acquire).then(|| self.position.load(Ordering::Acquire))
+    }
+}
+
+/// How far a stage's durable inlet has handed records over: the position just past the last one.
+#[derive(Clone, Debug)]
+pub struct InputProgress(Arc<InputPosition>);
+
+impl InputProgress {
+    pub(crate) fn new(position: Arc<InputPosition>) -> Self {
+        Self(position)
+    }
+
+    /// The position (0 before the first record).
+    pub fn get(&self) -> u64 {
+        self.0.get().unwrap_or(0)
+    }
+}
