@@ -13,7 +13,7 @@ use super::frame::{self, Frame, FRAME_HEADER};
 use super::io::Faults;
 use super::io::SegmentIo;
 use super::policy::JournalOptions;
-use super::segment::{self, Header, SegmentFile, SEGMENT_HEADER};
+use super::segment::{self, BadHeader, Header, SegmentFile, SEGMENT_HEADER};
 use super::writer::{sync_dir, Indexed, Writer, MARK_EVERY};
 use super::Damage;
 use crate::journal::JournalError;
@@ -34,8 +34,9 @@ pub struct Recovery {
     pub damage: Option<Damage>,
 }
 
-/// A torn write found at the end of the journal and cut off on open.
+/// A torn write found at the end of the journal and cut off on open: what was lost, and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Truncation {
     /// The segment file.
     pub segment: String,
@@ -43,6 +44,11 @@ pub struct Truncation {
     pub offset: u64,
     /// How many bytes were cut off.
     pub bytes: u64,
+    /// How many frames with an intact length were among the cut bytes (records whose payload did not all reach the
+    /// disk, or whose checksum failed); 0 when the cut bytes held no complete frame header.
+    pub records: u64,
+    /// The position the first cut record would have had: the journal's next position after recovery.
+    pub position: u64,
     /// Why they were judged a torn write.
     pub reason: String,
 }
@@ -61,27 +67,33 @@ pub(crate) fn open(
     }
     let segments = if recovery.created { segment::list(dir)? } else { segments };
 
-    // Every header first: a segment from a newer version or a foreign file stops the open before anything changes.
+    // Every header first: a journal of a newer format or of another record format stops the open before anything
+    // changes; a damaged header stops the journal at that segment, like any other damage.
     let mut headers = Vec::with_capacity(segments.len());
     for (i, seg) in segments.iter().enumerate() {
         let mut head = Vec::with_capacity(SEGMENT_HEADER);
         File::open(&seg.path)?.take(SEGMENT_HEADER as u64).read_to_end(&mut head)?;
         let header = match segment::check_header(seg, &head) {
-            Ok(Header::Torn) if i + 1 < segments.len() => Err(Damage::new(seg, 0, "segment header cut short")),
-            Ok(header) => Ok(header),
-            Err(JournalError::Corrupt { reason, .. }) => Err(Damage::new(seg, 0, reason)),
-            Err(e) => return Err(e),
-        };
-        if let Ok(Header::Valid { format }) = header {
-            if format != options.format {
-                return Err(JournalError::Unusable(format!(
-                    "{} holds {format:?} records; the journal was opened for {:?}",
-                    seg.name(),
-                    options.format
-                )));
+            Ok(Header::Torn) if i + 1 < segments.len() => {
+                Err(Damage::new(seg, 0, format!("segment header cut short ({} bytes)", head.len())))
             }
-        }
+            Ok(Header::Valid { format }) if format != options.format => {
+                let why =
+                    format!("{} holds {format:?} records; the journal was opened for {:?}", seg.name(), options.format);
+                if i == 0 {
+                    return Err(JournalError::Unusable(why));
+                }
+                Err(Damage::new(seg, 0, why))
+            }
+            Ok(header) => Ok(header),
+            Err(BadHeader::Unreadable(why)) if i == 0 => return Err(JournalError::Unusable(why)),
+            Err(BadHeader::Unreadable(why) | BadHeader::Damaged(why)) => Err(Damage::new(seg, 0, why)),
+        };
+        let stop = header.is_err();
         headers.push(header);
+        if stop {
+            break;
+        }
     }
 
     let mut indexed = Vec::with_capacity(segments.len());
@@ -109,7 +121,13 @@ pub(crate) fn open(
                     segment: seg.name(),
                     offset: 0,
                     bytes,
-                    reason: "segment header cut short while the segment was being created".to_owned(),
+                    records: 0,
+                    position: next,
+                    reason: format!(
+                        "the last segment held {bytes} bytes, less than a segment header, so no record: a crash cut \
+                         its creation short (or the file was emptied, and records from position {next} on that it \
+                         held are gone); its header was written again"
+                    ),
                 });
                 indexed.push(header_only(None));
                 continue;
@@ -124,11 +142,14 @@ pub(crate) fn open(
             None => indexed.push(Indexed::new(seg.clone(), end, None, scan.marks)),
             Some(problem) if last && torn(&bytes, scan.end, &problem) => {
                 let cut = bytes.len() as u64 - end;
+                let records = framed(&bytes[scan.end..]);
                 truncate(seg, end)?;
                 recovery.truncated = Some(Truncation {
                     segment: seg.name(),
                     offset: end,
                     bytes: cut,
+                    records,
+                    position: next,
                     reason: format!("last record incomplete ({})", describe(&problem)),
                 });
                 indexed.push(Indexed::new(seg.clone(), end, None, scan.marks));
@@ -141,8 +162,8 @@ pub(crate) fn open(
         }
     }
     if let Some(t) = &recovery.truncated {
-        tracing::warn!(segment = %t.segment, offset = t.offset, bytes = t.bytes, reason = %t.reason,
-            "journal recovery cut a torn write off the end");
+        tracing::warn!(segment = %t.segment, offset = t.offset, bytes = t.bytes, records = t.records,
+            position = t.position, reason = %t.reason, "journal recovery cut a torn write off the end");
     }
     if let Some(d) = &damage {
         tracing::error!(segment = %d.segment, offset = d.offset, reason = %d.reason,
@@ -218,6 +239,20 @@ fn torn(bytes: &[u8], end: usize, problem: &Frame<'_>) -> bool {
         Frame::Damaged { header_intact: false, .. } => rest.iter().all(|&b| b == 0),
         Frame::Record(_) => false,
     }
+}
+
+/// How many frames with an intact header start one after the other at the beginning of `cut`.
+fn framed(cut: &[u8]) -> u64 {
+    let mut offset = 0;
+    let mut records = 0;
+    while let Ok(len) = frame::read_header(&cut[offset..]) {
+        records += 1;
+        offset += FRAME_HEADER + len;
+        if offset >= cut.len() {
+            break;
+        }
+    }
+    records
 }
 
 fn describe(problem: &Frame<'_>) -> String {

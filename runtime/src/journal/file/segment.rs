@@ -96,55 +96,75 @@ pub(crate) enum Header {
         /// The record format.
         format: Format,
     },
-    /// Shorter than a header, and what is there is the start of one (or nothing): a segment whose creation was cut
-    /// short. Only acceptable as the journal's last segment.
+    /// Shorter than a header, so no record can follow it, and what is there is the start of a header, zeros or
+    /// nothing: a segment whose creation was cut short. Only acceptable as the journal's last segment.
     Torn,
 }
 
-/// Checks the header at the start of `bytes` (the first bytes of `segment`).
-pub(crate) fn check_header(segment: &SegmentFile, bytes: &[u8]) -> Result<Header, JournalError> {
+/// Why a segment's header cannot be used.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BadHeader {
+    /// The header is damaged (zeroed, garbage, a checksum that fails, a first position that disagrees with the
+    /// name): the records before this segment stay readable, nothing from here on is.
+    Damaged(String),
+    /// An intact header this build cannot read: a newer format version or an unknown record format.
+    Unreadable(String),
+}
+
+/// Checks the header at the start of `bytes` (the first bytes of `segment`). The checksum is checked before any
+/// field is trusted, so garbage after an intact magic is damage, never a "newer version".
+pub(crate) fn check_header(segment: &SegmentFile, bytes: &[u8]) -> Result<Header, BadHeader> {
     let name = segment.name();
     if bytes.len() < SEGMENT_HEADER {
         let n = bytes.len().min(MAGIC.len());
-        if bytes[..n] == MAGIC[..n] {
+        if bytes[..n] == MAGIC[..n] || bytes.iter().all(|&b| b == 0) {
             return Ok(Header::Torn);
         }
+        return Err(BadHeader::Damaged(format!(
+            "{} bytes, too few for a segment header, and not the start of one",
+            bytes.len()
+        )));
     }
-    if bytes.len() < MAGIC.len() || &bytes[..8] != MAGIC {
-        return Err(JournalError::Unusable(format!("{name} is not a stagewise journal segment (no journal header)")));
+    let bytes = &bytes[..SEGMENT_HEADER];
+    if bytes.iter().all(|&b| b == 0) {
+        return Err(BadHeader::Damaged("segment header is zeroed".to_owned()));
     }
-    if bytes.len() >= 10 {
-        let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-        if version > FORMAT_VERSION {
-            return Err(JournalError::Unusable(format!(
-                "{name} has journal format version {version}; this build reads versions up to {FORMAT_VERSION}"
-            )));
-        }
-        if version == 0 {
-            return Err(JournalError::Unusable(format!("{name} has journal format version 0, which never existed")));
-        }
+    if &bytes[..8] != MAGIC {
+        return Err(BadHeader::Damaged("no segment header: the file does not start with the journal magic".to_owned()));
     }
-    if bytes.len() < SEGMENT_HEADER {
-        return Ok(Header::Torn);
-    }
+    let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     let stored = u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]);
     if crc32c::crc32c(&bytes[..24]) != stored {
-        return Err(JournalError::Corrupt {
-            segment: name,
-            offset: 0,
-            reason: "segment header checksum mismatch".into(),
-        });
+        let hint = if version > FORMAT_VERSION {
+            format!(
+                " (it claims format version {version}; if a newer build wrote it, that build can read it, this one \
+                 reads versions up to {FORMAT_VERSION})"
+            )
+        } else {
+            String::new()
+        };
+        return Err(BadHeader::Damaged(format!("segment header checksum mismatch{hint}")));
+    }
+    if version > FORMAT_VERSION {
+        return Err(BadHeader::Unreadable(format!(
+            "{name} has journal format version {version}; this build reads versions up to {FORMAT_VERSION}"
+        )));
+    }
+    if bytes[28..].iter().any(|&b| b != 0) {
+        return Err(BadHeader::Damaged("segment header's reserved bytes 28..32 are not zero".to_owned()));
+    }
+    if version == 0 {
+        return Err(BadHeader::Damaged("segment header has format version 0, which never existed".to_owned()));
     }
     let base = u64::from_le_bytes(bytes[16..24].try_into().expect("8 bytes"));
     if base != segment.base {
-        return Err(JournalError::Corrupt {
-            segment: name,
-            offset: 0,
-            reason: format!("segment header says its first record is {base}, its name says {}", segment.base),
-        });
+        return Err(BadHeader::Damaged(format!(
+            "segment header says its first record is {base}, its name says {}",
+            segment.base
+        )));
     }
     let format = Format::from_id(bytes[10]).ok_or_else(|| {
-        JournalError::Unusable(format!("{name} uses record format {}, which this build does not know", bytes[10]))
+        BadHeader::Unreadable(format!("{name} uses record format {}, which this build does not know", bytes[10]))
     })?;
     Ok(Header::Valid { format })
 }
@@ -179,23 +199,47 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_newer_version_is_unusable_and_named() {
+    /// A header as a newer build would write it: a valid checksum over a higher version.
+    fn header_of_version(version: u16) -> [u8; SEGMENT_HEADER] {
         let mut h = header(Format::Postcard, 0);
-        h[8] = 2;
-        let err = check_header(&seg(0), &h).unwrap_err().to_string();
-        assert!(err.contains("version 2") && err.contains("00000000000000000000.seg"), "{err}");
+        h[8..10].copy_from_slice(&version.to_le_bytes());
+        let crc = crc32c::crc32c(&h[..24]);
+        h[24..28].copy_from_slice(&crc.to_le_bytes());
+        h
     }
 
     #[test]
-    fn foreign_bytes_are_not_a_segment() {
+    fn a_newer_version_with_a_valid_checksum_is_unreadable_and_named() {
+        let err = check_header(&seg(0), &header_of_version(2)).unwrap_err();
+        assert!(
+            matches!(&err, BadHeader::Unreadable(m) if m.contains("version 2") && m.contains("00000000000000000000.seg")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn garbage_after_an_intact_magic_is_damage_not_a_newer_version() {
+        let mut h = header(Format::Postcard, 0);
+        h[8..].copy_from_slice(&[0xa5; SEGMENT_HEADER - 8]);
+        let err = check_header(&seg(0), &h).unwrap_err();
+        assert!(matches!(&err, BadHeader::Damaged(m) if m.contains("checksum")), "{err:?}");
+    }
+
+    #[test]
+    fn zeroed_and_foreign_headers_are_damage() {
+        assert!(matches!(check_header(&seg(0), &[0; 64]), Err(BadHeader::Damaged(m)) if m.contains("zeroed")));
         let err = check_header(&seg(0), b"hello, this is not a journal at all").unwrap_err();
-        assert!(matches!(err, JournalError::Unusable(_)), "{err}");
+        assert!(matches!(&err, BadHeader::Damaged(m) if m.contains("magic")), "{err:?}");
+        let mut reserved = header(Format::Postcard, 0);
+        reserved[30] = 1;
+        assert!(matches!(check_header(&seg(0), &reserved), Err(BadHeader::Damaged(m)) if m.contains("reserved")));
+        let err = check_header(&seg(0), b"hello").unwrap_err();
+        assert!(matches!(err, BadHeader::Damaged(_)), "{err:?}");
     }
 
     #[test]
-    fn a_base_that_disagrees_with_the_name_is_corrupt() {
+    fn a_base_that_disagrees_with_the_name_is_damage() {
         let h = header(Format::Postcard, 5);
-        assert!(matches!(check_header(&seg(6), &h), Err(JournalError::Corrupt { offset: 0, .. })));
+        assert!(matches!(check_header(&seg(6), &h), Err(BadHeader::Damaged(m)) if m.contains("its name says 6")));
     }
 }

@@ -215,21 +215,49 @@ fn a_corrupt_record_in_an_earlier_segment_stops_reading_before_later_segments() 
     assert!(matches!(read.last(), Some(Err(JournalError::Corrupt { segment, .. })) if *segment == name));
 }
 
+/// Rewrites the header of `seg` as a newer build would: a higher version under a valid checksum.
+fn write_version(seg: &Path, version: u16) -> Vec<u8> {
+    let mut bytes = fs::read(seg).unwrap();
+    bytes[8..10].copy_from_slice(&version.to_le_bytes());
+    let crc = crc32c::crc32c(&bytes[..24]);
+    bytes[24..28].copy_from_slice(&crc.to_le_bytes());
+    bytes.extend_from_slice(b"future records in a future layout");
+    fs::write(seg, &bytes).unwrap();
+    bytes
+}
+
 #[test]
-fn a_segment_of_a_newer_format_version_is_refused_on_open_and_left_untouched() {
+fn a_journal_of_a_newer_format_version_is_refused_on_open_and_left_untouched() {
     let dir = tempfile::tempdir().unwrap();
     fill(&FileJournal::open_default(dir.path()).unwrap(), 3);
     let seg = segments(dir.path()).remove(0);
-    let mut bytes = fs::read(&seg).unwrap();
-    bytes[8..10].copy_from_slice(&(FORMAT_VERSION + 1).to_le_bytes());
-    bytes.extend_from_slice(b"future records in a future layout");
-    fs::write(&seg, &bytes).unwrap();
+    let bytes = write_version(&seg, FORMAT_VERSION + 1);
 
     let err = FileJournal::<String>::open_default(dir.path()).unwrap_err();
     assert!(matches!(err, JournalError::Unusable(_)), "{err}");
     let message = err.to_string();
     assert!(message.contains("version 2") && message.contains("00000000000000000000.seg"), "{message}");
     assert_eq!(fs::read(&seg).unwrap(), bytes, "nothing overwritten");
+}
+
+#[test]
+fn a_later_segment_of_a_newer_format_version_stops_reading_there() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(&FileJournal::open(dir.path(), small_segments()).unwrap(), 20);
+    let second = segments(dir.path()).remove(1);
+    let base: u64 = second.file_stem().unwrap().to_str().unwrap().parse().unwrap();
+    let bytes = write_version(&second, FORMAT_VERSION + 1);
+
+    let journal = FileJournal::<String>::open(dir.path(), small_segments()).unwrap();
+    let damage = journal.recovery().damage.clone().expect("reported");
+    assert_eq!((damage.segment.as_str(), damage.offset), (second.file_name().unwrap().to_str().unwrap(), 0));
+    assert!(damage.reason.contains("version 2"), "{}", damage.reason);
+    let read: Vec<_> = journal.iter_from(0).unwrap().collect();
+    assert_eq!(read.len() as u64, base + 1, "every record before it, then the error");
+    assert!(read[..base as usize].iter().all(Result::is_ok));
+    assert!(matches!(journal.append(line(99)), Err(JournalError::Corrupt { .. })));
+    drop(journal);
+    assert_eq!(fs::read(&second).unwrap(), bytes, "nothing overwritten");
 }
 
 #[test]
@@ -240,14 +268,23 @@ fn a_folder_that_is_not_a_journal_is_refused_and_left_untouched() {
     assert!(matches!(err, JournalError::Unusable(ref m) if m.contains("notes.txt")), "{err}");
     assert_eq!(segments(dir.path()), [dir.path().join("notes.txt")], "nothing created");
 
-    let impostor = tempfile::tempdir().unwrap();
-    fs::write(impostor.path().join("00000000000000000000.seg"), "not a journal, just a name").unwrap();
-    let err = FileJournal::<String>::open_default(impostor.path()).unwrap_err();
-    assert!(matches!(err, JournalError::Unusable(ref m) if m.contains("not a stagewise journal")), "{err}");
-
     let file = dir.path().join("notes.txt");
     assert!(matches!(FileJournal::<String>::open_default(&file), Err(JournalError::Unusable(_))));
     assert_eq!(fs::read_to_string(file).unwrap(), "my notes");
+}
+
+#[test]
+fn a_segment_name_on_a_foreign_file_is_damage_that_refuses_appends_and_changes_nothing() {
+    let impostor = tempfile::tempdir().unwrap();
+    let seg = impostor.path().join("00000000000000000000.seg");
+    fs::write(&seg, "not a journal, just a name").unwrap();
+    let journal = FileJournal::<String>::open_default(impostor.path()).unwrap();
+    let damage = journal.recovery().damage.clone().expect("reported");
+    assert_eq!((damage.segment.as_str(), damage.offset), ("00000000000000000000.seg", 0));
+    assert!(matches!(journal.read_from(0), Err(JournalError::Corrupt { offset: 0, .. })));
+    assert!(matches!(journal.append(line(0)), Err(JournalError::Corrupt { .. })));
+    drop(journal);
+    assert_eq!(fs::read_to_string(seg).unwrap(), "not a journal, just a name");
 }
 
 #[test]
