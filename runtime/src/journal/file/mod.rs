@@ -135,8 +135,13 @@ impl<R> FileJournal<R> {
     /// Opens the journal in `dir`, creating the folder and a first segment if there is none, and recovers it: a torn
     /// write at the end is cut off and reported in [`recovery`](Self::recovery).
     ///
-    /// Fails with [`JournalError::Unusable`] for a folder that holds anything but segment files, a segment of a newer
-    /// format version or of another record format; nothing is changed then.
+    /// # Errors
+    ///
+    /// [`JournalError::Unusable`] for a folder that holds anything but segment files, whose first segment is of a
+    /// newer format version or of another record format, or that another open journal holds; nothing is changed
+    /// then. [`JournalError::Io`] when the folder cannot be read or created. Damage (a damaged record or segment
+    /// header) does not fail the open: it is reported in [`recovery`](Self::recovery), the records before it stay
+    /// readable and appends are refused.
     pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
         Self::open_inner(
             dir.as_ref(),
