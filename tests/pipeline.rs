@@ -72,6 +72,14 @@ async fn three_stage_pipeline_drains_in_order_with_exact_counts() {
     for link in handle.links() {
         assert_eq!((link.sent, link.in_flight()), (10_000, 0));
     }
+    let states: Vec<_> = handle.stage_states().iter().map(|stage| (stage.name, stage.id, stage.state.ending)).collect();
+    let completed = Some(stagewise::Ending::Completed);
+    let source = outcome.stages[0].name;
+    assert_eq!(
+        states,
+        [(source, StageId(0), completed), ("double", StageId(1), completed), ("collect", StageId(2), completed)],
+        "stage_states names each stage, source first, in its final state"
+    );
     // One Started and one terminal record per stage and for the orchestrator.
     let records = lifecycle.records();
     assert_eq!(records.len(), 8);

@@ -167,7 +167,7 @@ async fn main() -> ExitCode {
                 let links = pipeline.links();
                 let secs = started.elapsed().as_secs_f64();
                 let states: Vec<String> =
-                    pipeline.stage_states().iter().map(|(name, _, state)| format!("{name} {}", state.name)).collect();
+                    pipeline.stage_states().iter().map(|stage| format!("{} {}", stage.name, stage.state.name)).collect();
                 eprintln!(
                     "progress: {:>12} lines read, {:>12} parsed, {:>10} errors journaled, {:>5.2} M lines/s [{}]",
                     thousands(links[0].sent),

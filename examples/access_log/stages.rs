@@ -16,7 +16,7 @@ use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
 
-use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet};
+use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet, PipelineStage};
 use stagewise::{
     Action, BoxError, ChainEvent, Directive, ErrorKind, EventIds, EventVariant, Stage, StageContext, StageId,
     VariantName,
@@ -163,9 +163,9 @@ impl Action<ReadContext> for ReadAction {
 }
 
 /// The source stage, ready for a pipeline.
-pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> Stage {
+pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> PipelineStage {
     let ctx = ReadContext { input, out, ids: EventIds::new(id.into()), context: StageContext::new(id, "read") };
-    Stage::new(Read { id, batch }, ReadState::INITIAL, ctx)
+    PipelineStage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
 
 // =================================================================================================================
@@ -309,9 +309,9 @@ impl BatchWork for ParseWork {
 }
 
 /// The parse stage, ready for a pipeline.
-pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> Stage {
+pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> PipelineStage {
     let work = ParseWork { out, ids: EventIds::new(id.into()), context: StageContext::new(id, ParseWork::NAME) };
-    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
+    PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
 
 // =================================================================================================================
@@ -344,7 +344,7 @@ pub fn aggregate(
     aggregator: Aggregator,
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
-) -> Stage {
+) -> PipelineStage {
     let work = AggregateWork { aggregator, errors, summary };
-    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
+    PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }

@@ -17,7 +17,7 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::sync::{Arc, Mutex};
-use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet};
+use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet, PipelineStage};
 use stagewise::{
     Action, BoxError, ChainEvent, Directive, ErrorKind, EventIds, EventVariant, Stage,
     StageContext, StageId, VariantName,
@@ -433,14 +433,19 @@ impl Action<ReadContext> for ReadAction {
     }
 }
 /// The source stage, ready for a pipeline.
-pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> Stage {
+pub fn read(
+    id: StageId,
+    input: Input,
+    batch: usize,
+    out: Outlet<String>,
+) -> PipelineStage {
     let ctx = ReadContext {
         input,
         out,
         ids: EventIds::new(id.into()),
         context: StageContext::new(id, "read"),
     };
-    Stage::new(Read { id, batch }, ReadState::INITIAL, ctx)
+    PipelineStage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
 /// The events of a stage that consumes a stream of `P`.
 #[derive(Debug)]
@@ -875,13 +880,13 @@ impl BatchWork for ParseWork {
     }
 }
 /// The parse stage, ready for a pipeline.
-pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> Stage {
+pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> PipelineStage {
     let work = ParseWork {
         out,
         ids: EventIds::new(id.into()),
         context: StageContext::new(id, ParseWork::NAME),
     };
-    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
+    PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
 /// The aggregate stage's work.
 pub struct AggregateWork {
@@ -910,11 +915,11 @@ pub fn aggregate(
     aggregator: Aggregator,
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
-) -> Stage {
+) -> PipelineStage {
     let work = AggregateWork {
         aggregator,
         errors,
         summary,
     };
-    Stage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
+    PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }

@@ -116,7 +116,7 @@ impl StageHandle {
         let counters = Arc::new(Counters::default());
         let last_record = Arc::new(OnceLock::new());
         let journal: Arc<dyn Journal<LifecycleRecord>> =
-            Arc::new(Tee { inner: options.journal, last: last_record.clone() });
+            Arc::new(TerminalRecordKeeper { inner: options.journal, last: last_record.clone() });
         let supervision = Supervision::new(journal)
             .with_control(control_rx)
             .with_state_watch(state_tx)
@@ -203,12 +203,12 @@ impl StageHandle {
 }
 
 /// Passes records to the caller's journal and keeps the terminal one for the handle.
-struct Tee {
+struct TerminalRecordKeeper {
     inner: Arc<dyn Journal<LifecycleRecord>>,
     last: Arc<OnceLock<LifecycleRecord>>,
 }
 
-impl Journal<LifecycleRecord> for Tee {
+impl Journal<LifecycleRecord> for TerminalRecordKeeper {
     fn append(&self, record: LifecycleRecord) -> Result<u64, crate::journal::JournalError> {
         if record.lifecycle.is_terminal() {
             let _ = self.last.set(record.clone());

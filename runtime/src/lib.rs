@@ -41,8 +41,8 @@ pub use machine::{
     INLINE_ACTIONS,
 };
 pub use pipeline::{
-    ErrorJournal, ErrorRecord, FailurePolicy, Inlet, Message, Outlet, Pipeline, PipelineHandle, PipelineOutcome, Stage,
-    StageOutcome,
+    ErrorJournal, ErrorRecord, FailurePolicy, Inlet, Message, Outlet, Pipeline, PipelineHandle, PipelineOutcome,
+    PipelineStage, StageOutcome,
 };
 pub use run_loop::{
     run_handler_supervised, run_self_supervised, HandlerSupervisedExt, RunResult, SelfSupervisedExt, StateSnapshot,

@@ -121,10 +121,10 @@ pub struct SourceCtx {
 }
 
 impl CountSource {
-    pub fn stage(id: StageId, total: u64, batch: usize, out: Outlet<u64>) -> stagewise::Stage {
+    pub fn stage(id: StageId, total: u64, batch: usize, out: Outlet<u64>) -> stagewise::PipelineStage {
         let ctx =
             SourceCtx { out, ids: EventIds::new(id.into()), context: StageContext::new(id, "count"), next: 0, total };
-        stagewise::Stage::new(CountSource { id, total, batch }, Phase::Idle, ctx)
+        stagewise::PipelineStage::new(CountSource { id, total, batch }, Phase::Idle, ctx)
     }
 }
 
@@ -267,7 +267,7 @@ impl RelaySpec {
         self.collected.clone()
     }
 
-    pub fn build(self, inlet: Inlet<u64>, outlet: Option<Outlet<u64>>) -> stagewise::Stage {
+    pub fn build(self, inlet: Inlet<u64>, outlet: Option<Outlet<u64>>) -> stagewise::PipelineStage {
         let ctx = RelayCtx {
             inlet,
             outlet,
@@ -278,7 +278,7 @@ impl RelaySpec {
             ids: EventIds::new(self.id.into()),
             context: StageContext::new(self.id, self.name),
         };
-        stagewise::Stage::new(Relay { id: self.id, name: self.name }, Phase::Idle, ctx)
+        stagewise::PipelineStage::new(Relay { id: self.id, name: self.name }, Phase::Idle, ctx)
     }
 }
 

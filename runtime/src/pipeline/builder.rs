@@ -17,16 +17,16 @@ use super::link::{link, Inlet, LinkSnapshot, LinkStats, Outlet};
 use super::orchestrator::{lock, Orchestrator, OrchestratorContext, OrchestratorState};
 use super::outcome::{PipelineOutcome, StageOutcome};
 use super::policy::FailurePolicy;
-use super::stage::Stage;
+use super::stage::PipelineStage;
 
 /// A pipeline: stages connected in a line by bounded links, run under one orchestrator.
 ///
 /// Each stage is built by a function of its links, so the payload types of neighbouring stages must agree:
 /// ```no_run
-/// # use stagewise_runtime::pipeline::{FailurePolicy, Inlet, Outlet, Pipeline, Stage};
-/// # fn read(out: Outlet<String>) -> Stage { unimplemented!() }
-/// # fn parse(inlet: Inlet<String>, out: Outlet<u64>) -> Stage { unimplemented!() }
-/// # fn sum(inlet: Inlet<u64>) -> Stage { unimplemented!() }
+/// # use stagewise_runtime::pipeline::{FailurePolicy, Inlet, Outlet, Pipeline, PipelineStage};
+/// # fn read(out: Outlet<String>) -> PipelineStage { unimplemented!() }
+/// # fn parse(inlet: Inlet<String>, out: Outlet<u64>) -> PipelineStage { unimplemented!() }
+/// # fn sum(inlet: Inlet<u64>) -> PipelineStage { unimplemented!() }
 /// # async fn run() {
 /// let outcome = Pipeline::builder("numbers")
 ///     .capacity(16) // batches per link
@@ -44,7 +44,7 @@ use super::stage::Stage;
 #[derive(Debug)]
 pub struct Pipeline {
     config: PipelineBuilder,
-    stages: Vec<Stage>,
+    stages: Vec<PipelineStage>,
     links: Vec<Arc<LinkStats>>,
 }
 
@@ -74,7 +74,7 @@ impl std::fmt::Debug for PipelineBuilder {
 #[derive(Debug)]
 pub struct Chain<P> {
     pub(super) config: PipelineBuilder,
-    pub(super) stages: Vec<Stage>,
+    pub(super) stages: Vec<PipelineStage>,
     pub(super) links: Vec<Arc<LinkStats>>,
     pub(super) inlet: Inlet<P>,
 }
@@ -169,7 +169,7 @@ impl PipelineBuilder {
     }
 
     /// The first stage: `make` builds it around the outlet of its link to the next stage.
-    pub fn source<P>(self, make: impl FnOnce(Outlet<P>) -> Stage) -> Chain<P> {
+    pub fn source<P>(self, make: impl FnOnce(Outlet<P>) -> PipelineStage) -> Chain<P> {
         let (outlet, inlet) = link(self.capacity);
         let links = vec![outlet.stats().clone()];
         Chain { stages: vec![make(outlet)], links, inlet, config: self }
@@ -178,7 +178,7 @@ impl PipelineBuilder {
 
 impl<P> Chain<P> {
     /// A middle stage: `make` builds it around its inlet and the outlet of its link to the next stage.
-    pub fn transform<Q>(mut self, make: impl FnOnce(Inlet<P>, Outlet<Q>) -> Stage) -> Chain<Q> {
+    pub fn transform<Q>(mut self, make: impl FnOnce(Inlet<P>, Outlet<Q>) -> PipelineStage) -> Chain<Q> {
         let (outlet, inlet) = link(self.config.capacity);
         self.links.push(outlet.stats().clone());
         self.stages.push(make(self.inlet, outlet));
@@ -186,7 +186,7 @@ impl<P> Chain<P> {
     }
 
     /// The last stage: `make` builds it around its inlet. The pipeline is then complete.
-    pub fn sink(mut self, make: impl FnOnce(Inlet<P>) -> Stage) -> Pipeline {
+    pub fn sink(mut self, make: impl FnOnce(Inlet<P>) -> PipelineStage) -> Pipeline {
         self.stages.push(make(self.inlet));
         Pipeline { config: self.config, stages: self.stages, links: self.links }
     }
@@ -197,6 +197,18 @@ struct StageView {
     name: &'static str,
     id: StageId,
     state: watch::Receiver<StateSnapshot>,
+}
+
+/// One stage of a running pipeline at one moment, as [`PipelineHandle::stage_states`] reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StageStatus {
+    /// The stage's name.
+    pub name: &'static str,
+    /// The stage's id.
+    pub id: StageId,
+    /// The state it is in.
+    pub state: StateSnapshot,
 }
 
 /// A running (or ended) pipeline, seen from outside: control it, watch it, wait for its outcome.
@@ -240,8 +252,8 @@ impl PipelineHandle {
     }
 
     /// Each stage's name, id and state now, source first.
-    pub fn stage_states(&self) -> Vec<(&'static str, StageId, StateSnapshot)> {
-        self.stages.iter().map(|s| (s.name, s.id, *s.state.borrow())).collect()
+    pub fn stage_states(&self) -> Vec<StageStatus> {
+        self.stages.iter().map(|s| StageStatus { name: s.name, id: s.id, state: *s.state.borrow() }).collect()
     }
 
     /// Each link's counts now, the source's outlet first.

@@ -27,10 +27,10 @@ mod outcome;
 mod policy;
 mod stage;
 
-pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle};
+pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle, StageStatus};
 pub use error_journal::{journal_if_error, ErrorJournal, ErrorRecord};
 pub use link::{link, Batch, Inlet, LinkClosed, LinkError, LinkSnapshot, LinkStats, Message, Outlet};
 pub use orchestrator::{Orchestrator, OrchestratorAction, OrchestratorContext, OrchestratorEvent, OrchestratorState};
 pub use outcome::{PipelineOutcome, StageOutcome};
 pub use policy::FailurePolicy;
-pub use stage::Stage;
+pub use stage::PipelineStage;

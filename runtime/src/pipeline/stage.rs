@@ -5,20 +5,21 @@ use crate::event::StageId;
 use crate::handle::{spawn_handler_supervised, SpawnOptions, StageHandle};
 use crate::supervisor::HandlerSupervised;
 
-/// A handler-supervised stage with its initial state and context, not yet running.
-pub struct Stage {
+/// A handler-supervised stage with its initial state and context, not yet running: what the pipeline builder's
+/// `source`, `transform` and `sink` take. (`#[derive(Stage)]` is something else: it marks a stage struct's id field.)
+pub struct PipelineStage {
     name: &'static str,
     id: StageId,
     spawn: Box<dyn FnOnce(SpawnOptions) -> StageHandle + Send>,
 }
 
-impl std::fmt::Debug for Stage {
+impl std::fmt::Debug for PipelineStage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stage").field("name", &self.name).field("id", &self.id).finish_non_exhaustive()
+        f.debug_struct("PipelineStage").field("name", &self.name).field("id", &self.id).finish_non_exhaustive()
     }
 }
 
-impl Stage {
+impl PipelineStage {
     /// `stage`, to start in `initial` with `ctx`.
     pub fn new<S: HandlerSupervised>(stage: S, initial: S::State, ctx: S::Context) -> Self {
         Self {

@@ -7,18 +7,18 @@ use super::inlet::Start;
 use super::links::{DurableLinks, Payload};
 use crate::pipeline::builder::{Chain, PipelineBuilder};
 use crate::pipeline::link::{Inlet, Outlet};
-use crate::pipeline::stage::Stage;
+use crate::pipeline::stage::PipelineStage;
 
 impl PipelineBuilder {
     /// The first stage, writing to a durable link in `links` (folder `stage-0`). A resumed source asks its outlet
     /// where to pick up ([`Outlet::resume`]).
     ///
     /// ```no_run
-    /// # use stagewise_runtime::pipeline::{durable::{DurableLinks, LinkPolicy}, Inlet, Outlet, Pipeline, Stage};
+    /// # use stagewise_runtime::pipeline::{durable::{DurableLinks, LinkPolicy}, Inlet, Outlet, Pipeline, PipelineStage};
     /// # use stagewise_runtime::journal::{Durability, JournalOptions};
-    /// # fn read(out: Outlet<String>) -> Stage { unimplemented!() }
-    /// # fn parse(inlet: Inlet<String>, out: Outlet<u64>) -> Stage { unimplemented!() }
-    /// # fn sum(inlet: Inlet<u64>) -> Stage { unimplemented!() }
+    /// # fn read(out: Outlet<String>) -> PipelineStage { unimplemented!() }
+    /// # fn parse(inlet: Inlet<String>, out: Outlet<u64>) -> PipelineStage { unimplemented!() }
+    /// # fn sum(inlet: Inlet<u64>) -> PipelineStage { unimplemented!() }
     /// # async fn run() {
     /// let links = DurableLinks::new("run", JournalOptions::with_durability(Durability::Os), LinkPolicy::default());
     /// let outcome = Pipeline::builder("numbers")
@@ -29,7 +29,7 @@ impl PipelineBuilder {
     ///     .await;
     /// # }
     /// ```
-    pub fn durable_source<P: Payload>(self, links: &DurableLinks, make: impl FnOnce(Outlet<P>) -> Stage) -> Chain<P> {
+    pub fn durable_source<P: Payload>(self, links: &DurableLinks, make: impl FnOnce(Outlet<P>) -> PipelineStage) -> Chain<P> {
         let link = links.open_or_failing::<P>(0);
         let outlet = link.outlet();
         let stats = outlet.stats().clone();
@@ -45,7 +45,7 @@ impl<P: Send + 'static> Chain<P> {
     pub fn durable_transform<Q: Payload>(
         mut self,
         links: &DurableLinks,
-        make: impl FnOnce(Inlet<P>, Outlet<Q>) -> Stage,
+        make: impl FnOnce(Inlet<P>, Outlet<Q>) -> PipelineStage,
     ) -> Chain<Q> {
         let link = links.open_or_failing::<Q>(self.stages.len());
         let mut core = link.outlet_core();
