@@ -245,14 +245,16 @@
 //! [`Pipeline::builder`] connects a source, transforms and a sink with bounded [`link`](pipeline::link())s (a full
 //! link makes its sender wait, so memory stays bounded) and runs them under an orchestrator that starts them, drains
 //! them in order and applies a [`FailurePolicy`]. Each stage is built by a function of its links, so the compiler
-//! checks that neighbouring stages agree on the payload type. Stages built for pipelines follow the convention
-//! described in [`pipeline`]: wait for `Start`, forward end of stream when done.
+//! checks that neighbouring stages agree on the payload type; the function hands back a
+//! [`PipelineStage`] (named apart from `#[derive(Stage)]`, which marks a stage struct).
+//! Stages built for pipelines follow the convention described in [`pipeline`]: wait for `Start`, forward end of
+//! stream when done.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicU64, Ordering};
 //! use std::sync::Arc;
 //!
-//! use stagewise::pipeline::{Batch, Inlet, Message, Outlet, Pipeline};
+//! use stagewise::pipeline::{Batch, Inlet, Message, Outlet, Pipeline, PipelineStage};
 //! use stagewise::{
 //!     Action, BoxError, ChainEvent, Directive, EventIds, EventVariant, Stage, StageContext, StageId, VariantName,
 //! };
@@ -373,9 +375,9 @@
 //!     .capacity(4) // at most 4 batches wait on each link
 //!     .source(|out| {
 //!         let id = StageId(0);
-//!         stagewise::Stage::new(Numbers { id, ids: EventIds::new(id.into()), next: 1 }, NumbersState::INITIAL, out)
+//!         PipelineStage::new(Numbers { id, ids: EventIds::new(id.into()), next: 1 }, NumbersState::INITIAL, out)
 //!     })
-//!     .sink(|input| stagewise::Stage::new(Total { id: StageId(1), input }, TotalState::INITIAL, total.clone()))
+//!     .sink(|input| PipelineStage::new(Total { id: StageId(1), input }, TotalState::INITIAL, total.clone()))
 //!     .run()
 //!     .await
 //!     .unwrap();
