@@ -29,7 +29,11 @@ impl PipelineBuilder {
     ///     .await;
     /// # }
     /// ```
-    pub fn durable_source<P: Payload>(self, links: &DurableLinks, make: impl FnOnce(Outlet<P>) -> PipelineStage) -> Chain<P> {
+    pub fn durable_source<P: Payload>(
+        self,
+        links: &DurableLinks,
+        make: impl FnOnce(Outlet<P>) -> PipelineStage,
+    ) -> Chain<P> {
         let link = links.open_or_failing::<P>(0);
         let outlet = link.outlet();
         let stats = outlet.stats().clone();
