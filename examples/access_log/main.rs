@@ -5,11 +5,18 @@
 //! cargo run --release --example access_log                    # a generated log of 1,000,000 lines, 3% malformed
 //! cargo run --release --example access_log -- access.log      # a Common Log Format file of your own
 //! cargo run --release --example access_log -- --lines 5000000 --out per-minute.csv --journal ./journal
+//! cargo run --release --example access_log -- --durable ./run   # durable links: kill it, run it again, it resumes
 //! ```
+//!
+//! `--durable DIR` makes both links durable journals under DIR (`stage-0`, `stage-1`), with the lifecycle and error
+//! journals and the aggregate stage's checkpoints beside them. Run it again on the same DIR after a crash and it
+//! resumes; on a finished run it says so and exits; `--fresh` starts over. `--policy os|every|every-append` chooses
+//! the links' durability (default `os`), `--segment-bytes N` their segment size.
 //!
 //! Lifecycle and error records go to durable journals (`FileJournal`) in a folder named on start-up:
 //! `--journal DIR`, else `$STAGEWISE_JOURNAL_DIR`, else a new folder under the temporary directory.
 
+mod durable;
 mod stages;
 mod work;
 
@@ -20,9 +27,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use stagewise::journal::{default_folder, Durability, FileJournal, JournalOptions};
+use stagewise::pipeline::durable::RunStatus;
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline};
 use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, StageId};
 
+use durable::{DurableRun, SinkCheckpoints};
 use stages::Input;
 use work::{Aggregator, BATCH, LINK_CAPACITY, MALFORMED_PERCENT};
 
@@ -31,6 +40,10 @@ struct Args {
     lines: u64,
     out: std::path::PathBuf,
     journal: std::path::PathBuf,
+    durable: Option<std::path::PathBuf>,
+    fresh: bool,
+    policy: Durability,
+    segment_bytes: u64,
 }
 
 fn args() -> Result<Args, String> {
@@ -39,6 +52,10 @@ fn args() -> Result<Args, String> {
         lines: 1_000_000,
         out: std::env::temp_dir().join("stagewise-access_log.csv"),
         journal: default_folder("access_log"),
+        durable: None,
+        fresh: false,
+        policy: Durability::Os,
+        segment_bytes: 64 * 1024 * 1024,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -49,6 +66,13 @@ fn args() -> Result<Args, String> {
             }
             "--out" => args.out = it.next().ok_or("--out needs a path")?.into(),
             "--journal" => args.journal = it.next().ok_or("--journal needs a folder")?.into(),
+            "--durable" => args.durable = Some(it.next().ok_or("--durable needs a folder")?.into()),
+            "--fresh" => args.fresh = true,
+            "--policy" => args.policy = durable::durability(&it.next().ok_or("--policy needs a name")?)?,
+            "--segment-bytes" => {
+                let n = it.next().ok_or("--segment-bytes needs a number")?;
+                args.segment_bytes = n.replace('_', "").parse().map_err(|_| format!("--segment-bytes: {n}"))?;
+            }
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             path => args.path = Some(path.to_owned()),
@@ -78,7 +102,10 @@ async fn main() -> ExitCode {
             if !why.is_empty() {
                 eprintln!("access_log: {why}");
             }
-            eprintln!("usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR]");
+            eprintln!(
+                "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
+                 [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N]]"
+            );
             return ExitCode::from(2);
         }
     };
@@ -101,49 +128,104 @@ async fn main() -> ExitCode {
             }
         },
     };
-    let output = match File::create(&args.out) {
-        Ok(file) => BufWriter::with_capacity(1 << 16, file),
+    let durable = match &args.durable {
+        None => None,
+        Some(dir) => match DurableRun::open(dir, args.fresh, args.policy, args.segment_bytes) {
+            Ok(run) => Some(run),
+            Err(why) => {
+                eprintln!("access_log: {why}");
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    if let Some(run) = &durable {
+        let dir = run.run.dir().display();
+        match run.status {
+            RunStatus::Finished => {
+                println!("run:     {dir} holds a finished run; nothing to do (--fresh starts over)");
+                return ExitCode::SUCCESS;
+            }
+            RunStatus::Interrupted => {
+                println!("run:     resuming the interrupted run in {dir} (aggregate from record {})", run.input())
+            }
+            RunStatus::New => println!("run:     a new durable run in {dir} (links stage-0/ and stage-1/)"),
+        }
+    }
+    let journal_dir = durable.as_ref().map_or_else(|| args.journal.clone(), |run| run.run.dir().to_owned());
+    let output = match &durable {
+        None => File::create(&args.out).and_then(|file| {
+            let out = BufWriter::with_capacity(1 << 16, file);
+            Ok((Aggregator::new(Some(Box::new(out)))?, None))
+        }),
+        Some(run) => run.output(&args.out).map(|(aggregator, bytes)| (aggregator, Some(bytes))),
+    };
+    let (aggregator, csv_bytes) = match output {
+        Ok(output) => output,
         Err(e) => {
-            eprintln!("access_log: cannot create {}: {e}", args.out.display());
+            eprintln!("access_log: cannot write {}: {e}", args.out.display());
             return ExitCode::FAILURE;
         }
     };
     println!("output:  {} (hits and bytes per minute, status and path)", args.out.display());
     // The embedded default journal: durable files. Lifecycle records are synced on every append (they are few and are
     // the record of how each stage ended); error records are synced in groups of 1,000 or every 100 ms.
-    let lifecycle = FileJournal::<LifecycleRecord>::open_default(args.journal.join("lifecycle"));
+    let lifecycle = FileJournal::<LifecycleRecord>::open_default(journal_dir.join("lifecycle"));
     let errors = FileJournal::<ErrorRecord>::open(
-        args.journal.join("errors"),
+        journal_dir.join("errors"),
         JournalOptions::with_durability(Durability::Every { records: 1000, interval: Duration::from_millis(100) }),
     );
     let (lifecycle, errors) = match (lifecycle, errors) {
         (Ok(lifecycle), Ok(errors)) => (Arc::new(lifecycle), Arc::new(errors)),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("access_log: cannot open the journal in {}: {e}", args.journal.display());
+            eprintln!("access_log: cannot open the journal in {}: {e}", journal_dir.display());
             return ExitCode::FAILURE;
         }
     };
-    println!("journal: {} (lifecycle/ and errors/; durable)", args.journal.display());
+    println!("journal: {} (lifecycle/ and errors/; durable)", journal_dir.display());
     println!("stages:  read -> parse -> aggregate, links of {LINK_CAPACITY} batches x {BATCH} lines; Ctrl-C drains (30 s deadline)");
 
-    let aggregator = match Aggregator::new(Some(Box::new(output))) {
-        Ok(aggregator) => aggregator,
-        Err(e) => {
-            eprintln!("access_log: cannot write {}: {e}", args.out.display());
-            return ExitCode::FAILURE;
-        }
-    };
     let summary = Arc::new(Mutex::new(None));
-    let error_journal: ErrorJournal = errors.clone();
     let started = Instant::now();
-    let mut pipeline = Pipeline::builder("access_log")
+    let builder = Pipeline::builder("access_log")
         .capacity(LINK_CAPACITY)
         .policy(FailurePolicy::FailPipeline)
-        .journal(lifecycle.clone())
-        .source(|out| stages::read(StageId(0), input, BATCH, out))
-        .transform(|inlet, out| stages::parse(StageId(1), inlet, out))
-        .sink(|inlet| stages::aggregate(StageId(2), inlet, aggregator, error_journal, summary.clone()))
-        .spawn();
+        .journal(lifecycle.clone());
+    let mut pipeline = match (&durable, csv_bytes) {
+        (Some(run), Some(csv_bytes)) => {
+            let replayed = match run.errors(errors.clone()) {
+                Ok(replayed) => replayed,
+                Err(why) => {
+                    eprintln!("access_log: {why}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            builder
+                .durable_source(&run.links, |out| stages::read(StageId(0), input, BATCH, out))
+                .durable_transform(&run.links, |inlet, out| stages::parse(StageId(1), inlet, out))
+                .sink(|mut inlet| {
+                    inlet.seek(run.input());
+                    let checkpoints = SinkCheckpoints {
+                        checkpoints: run.checkpoints.clone(),
+                        progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
+                        csv_bytes,
+                        errors: replayed.clone(),
+                        error_file: errors.clone(),
+                        crash: durable::crash_point(),
+                        saves: 0,
+                    };
+                    stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary.clone(), checkpoints)
+                })
+                .spawn()
+        }
+        _ => {
+            let error_journal: ErrorJournal = errors.clone();
+            builder
+                .source(|out| stages::read(StageId(0), input, BATCH, out))
+                .transform(|inlet, out| stages::parse(StageId(1), inlet, out))
+                .sink(|inlet| stages::aggregate(StageId(2), inlet, aggregator, error_journal, summary.clone()))
+                .spawn()
+        }
+    };
 
     let mut progress =
         tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
@@ -189,7 +271,17 @@ async fn main() -> ExitCode {
         }
     };
     let links = pipeline.links();
-    let lines_in = links[0].sent;
+    let lines_in = match &durable {
+        // Over every run of a resumed pipeline: the lines the read stage's link holds.
+        Some(run) => match durable::lines_in(&run.links).await {
+            Ok(lines) => lines,
+            Err(e) => {
+                eprintln!("access_log: cannot read the read stage's link: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => links[0].sent,
+    };
     let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default();
     println!();
     println!("records in:   {:>12} lines", thousands(lines_in));
@@ -213,7 +305,7 @@ async fn main() -> ExitCode {
         "journal:      {} lifecycle records, {} error records, kept in {}",
         lifecycle.len(),
         thousands(errors.len()),
-        args.journal.display()
+        journal_dir.display()
     );
     let secs = wall.as_secs_f64();
     println!(
@@ -221,6 +313,12 @@ async fn main() -> ExitCode {
         lines_in as f64 / secs / 1e6,
         thousands((lines_in as f64 / secs) as u64)
     );
+    if let (Some(run), Lifecycle::Completed, true) = (&durable, outcome.lifecycle(), balanced) {
+        if let Err(e) = run.run.finish() {
+            eprintln!("access_log: cannot mark the run finished: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     match outcome.lifecycle() {
         Lifecycle::Completed if balanced => ExitCode::SUCCESS,
         Lifecycle::Cancelled { .. } => ExitCode::from(130),

@@ -36,6 +36,23 @@ pub enum Input {
 }
 
 impl Input {
+    /// Passes over the first `lines` lines: where a resumed run picks up.
+    pub fn skip(&mut self, lines: u64) -> std::io::Result<()> {
+        match self {
+            Input::Generated { next, total } => *next = lines.min(*total),
+            Input::File(reader) => {
+                let mut bytes = Vec::new();
+                for _ in 0..lines {
+                    bytes.clear();
+                    if reader.read_until(b'\n', &mut bytes)? == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The next batch of up to `max` lines; empty at the end of the input.
     pub fn next_batch(
         &mut self,
@@ -116,7 +133,20 @@ pub struct Read {
 impl Read {
     /// The next batch of lines, or `Exhausted` at the end of the input.
     async fn next_batch(&mut self, ctx: &mut ReadContext) -> Result<Directive<ReadEvent>, BoxError> {
+        if !ctx.resumed {
+            // On a durable link, pick up after the lines whose batches it holds; on an in-memory one, at line 0.
+            ctx.resumed = true;
+            let resume = ctx.out.resume().await?;
+            if resume.ended {
+                return Ok(Directive::Transition(ReadEvent::Exhausted));
+            }
+            ctx.input.skip(resume.input)?;
+            ctx.lines = resume.input;
+            ctx.ids = ctx.out.resume_ids(self.id.into()).await?;
+        }
         let batch = ctx.input.next_batch(self.batch, &mut ctx.ids, &ctx.context)?;
+        ctx.lines += batch.len() as u64;
+        ctx.out.mark_input(ctx.lines);
         Ok(Directive::Transition(if batch.is_empty() { ReadEvent::Exhausted } else { ReadEvent::Read(batch) }))
     }
 }
@@ -127,6 +157,9 @@ pub struct ReadContext {
     out: Outlet<String>,
     ids: EventIds,
     context: StageContext,
+    /// Lines read so far, resumed ones included.
+    lines: u64,
+    resumed: bool,
 }
 
 /// The source's events.
@@ -164,7 +197,14 @@ impl Action<ReadContext> for ReadAction {
 
 /// The source stage, ready for a pipeline.
 pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> PipelineStage {
-    let ctx = ReadContext { input, out, ids: EventIds::new(id.into()), context: StageContext::new(id, "read") };
+    let ctx = ReadContext {
+        input,
+        out,
+        ids: EventIds::new(id.into()),
+        context: StageContext::new(id, "read"),
+        lines: 0,
+        resumed: false,
+    };
     PipelineStage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
 
@@ -252,6 +292,9 @@ impl<W: BatchWork> Consume<W> {
         Ok(Directive::Transition(match self.inlet.recv().await {
             Some(Message::Events(batch)) => StreamEvent::Batch(batch),
             Some(Message::EndOfStream) => StreamEvent::EndOfStream,
+            None if self.inlet.failure().is_some() => {
+                return Err(format!("the durable link could not be read: {}", self.inlet.failure().unwrap()).into())
+            }
             None if draining => StreamEvent::UpstreamClosed,
             None => return Err("upstream closed without end of stream".into()),
         }))
@@ -295,12 +338,18 @@ pub struct ParseWork {
     out: Outlet<Hit>,
     ids: EventIds,
     context: StageContext,
+    resumed: bool,
 }
 
 impl BatchWork for ParseWork {
     const NAME: &'static str = "parse";
     type Item = String;
     async fn batch(&mut self, lines: Batch<String>) -> Result<(), BoxError> {
+        if !self.resumed {
+            // On a durable link, go on from the ids already written, so a resumed run writes the same ids.
+            self.resumed = true;
+            self.ids = self.out.resume_ids(self.context.stage.into()).await?;
+        }
         Ok(self.out.send(parse_batch(lines, &mut self.ids, &self.context)).await?)
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
@@ -310,28 +359,56 @@ impl BatchWork for ParseWork {
 
 /// The parse stage, ready for a pipeline.
 pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> PipelineStage {
-    let work = ParseWork { out, ids: EventIds::new(id.into()), context: StageContext::new(id, ParseWork::NAME) };
+    let work = ParseWork {
+        out,
+        ids: EventIds::new(id.into()),
+        context: StageContext::new(id, ParseWork::NAME),
+        resumed: false,
+    };
     PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
 
 // =================================================================================================================
 // aggregate: the sink. Counts per (minute, status, path), writes closed minutes out, journals error events.
 
+/// What the aggregate stage does once a batch's effects are written: nothing in memory mode; in durable mode, save a
+/// checkpoint of the table with the input position, so a resumed run goes on exactly from there.
+pub trait Checkpointer: Send + 'static {
+    /// Called after each batch, and once more (`finished`) after the end of the stream.
+    fn save(
+        &mut self,
+        aggregator: &mut Aggregator,
+        finished: bool,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// No checkpoints: the table lives in memory only.
+pub struct NoCheckpoints;
+
+impl Checkpointer for NoCheckpoints {
+    async fn save(&mut self, _: &mut Aggregator, _: bool) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
 /// The aggregate stage's work.
-pub struct AggregateWork {
+pub struct AggregateWork<C = NoCheckpoints> {
     aggregator: Aggregator,
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
+    checkpoints: C,
 }
 
-impl BatchWork for AggregateWork {
+impl<C: Checkpointer> BatchWork for AggregateWork<C> {
     const NAME: &'static str = "aggregate";
     type Item = Hit;
     async fn batch(&mut self, hits: Batch<Hit>) -> Result<(), BoxError> {
-        Ok(self.aggregator.add_batch(hits, &*self.errors)?)
+        self.aggregator.add_batch(hits, &*self.errors)?;
+        self.checkpoints.save(&mut self.aggregator, false).await
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
         let summary = self.aggregator.finish()?;
+        self.checkpoints.save(&mut self.aggregator, true).await?;
         *self.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary);
         Ok(())
     }
@@ -345,6 +422,18 @@ pub fn aggregate(
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 ) -> PipelineStage {
-    let work = AggregateWork { aggregator, errors, summary };
+    aggregate_with(id, inlet, aggregator, errors, summary, NoCheckpoints)
+}
+
+/// The aggregate stage saving checkpoints with `checkpoints`.
+pub fn aggregate_with<C: Checkpointer>(
+    id: StageId,
+    inlet: Inlet<Hit>,
+    aggregator: Aggregator,
+    errors: ErrorJournal,
+    summary: Arc<Mutex<Option<AggregateSummary>>>,
+    checkpoints: C,
+) -> PipelineStage {
+    let work = AggregateWork { aggregator, errors, summary, checkpoints };
     PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }

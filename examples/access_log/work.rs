@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write as _};
 
+use serde::{Deserialize, Serialize};
 use stagewise::pipeline::{journal_if_error, Batch, ErrorRecord};
 use stagewise::{ChainEvent, ErrorKind, EventIds, Journal, StageContext};
 
@@ -186,7 +187,7 @@ fn corrupt(line: &mut String, r: u64) {
 // The parser.
 
 /// One parsed request. It keeps its line (the payload's own allocation), and points into it for the path.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hit {
     line: String,
     path: (u32, u32),
@@ -332,14 +333,14 @@ impl Hasher for FxHasher {
 
 type Fx = BuildHasherDefault<FxHasher>;
 
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, Serialize, Deserialize)]
 struct Cell {
     hits: u64,
     bytes: u64,
 }
 
 /// What the aggregator saw, for the summary.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct AggregateSummary {
     /// Successful hits aggregated.
     pub hits: u64,
@@ -357,12 +358,18 @@ pub struct AggregateSummary {
 /// minutes later arrives: its rows are written out and dropped, and memory holds only the open minutes (a late hit for
 /// a closed minute starts a new row for it).
 pub struct Aggregator {
+    tally: Tally,
+    out: Option<Box<dyn io::Write + Send>>,
+}
+
+/// Everything the aggregator counts: what a checkpoint stores, so a resumed run goes on exactly where it was.
+#[derive(Default, Clone, Serialize, Deserialize)]
+pub struct Tally {
     paths: HashMap<Box<str>, u32, Fx>,
     names: Vec<Box<str>>,
     path_hits: Vec<u64>,
     open: BTreeMap<u32, HashMap<(u16, u32), Cell, Fx>>,
     latest: u32,
-    out: Option<Box<dyn io::Write + Send>>,
     summary: AggregateSummary,
 }
 
@@ -372,15 +379,25 @@ impl Aggregator {
         if let Some(out) = &mut out {
             writeln!(out, "minute,status,path,hits,bytes")?;
         }
-        Ok(Self {
-            paths: HashMap::default(),
-            names: Vec::new(),
-            path_hits: Vec::new(),
-            open: BTreeMap::new(),
-            latest: 0,
-            out,
-            summary: AggregateSummary::default(),
-        })
+        Ok(Self { tally: Tally::default(), out })
+    }
+
+    /// An aggregator going on from `tally`, writing further rows to `out` (no header: it was written before).
+    pub fn resume(tally: Tally, out: Option<Box<dyn io::Write + Send>>) -> Self {
+        Self { tally, out }
+    }
+
+    /// What it has counted so far.
+    pub fn tally(&self) -> &Tally {
+        &self.tally
+    }
+
+    /// Hands the rows written so far to the output's file.
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Some(out) => out.flush(),
+            None => Ok(()),
+        }
     }
 
     /// Aggregates a batch: hits are counted, error events go to `errors` untouched.
@@ -388,50 +405,50 @@ impl Aggregator {
         for event in batch {
             match journal_if_error(errors, event).map_err(io::Error::other)? {
                 Some(event) => self.add(&event.payload)?,
-                None => self.summary.errors += 1,
+                None => self.tally.summary.errors += 1,
             }
         }
         Ok(())
     }
 
     fn add(&mut self, hit: &Hit) -> io::Result<()> {
-        let path = match self.paths.get(hit.path()) {
+        let path = match self.tally.paths.get(hit.path()) {
             Some(&id) => id,
             None => {
-                let id = self.names.len() as u32;
-                self.names.push(hit.path().into());
-                self.path_hits.push(0);
-                self.paths.insert(hit.path().into(), id);
+                let id = self.tally.names.len() as u32;
+                self.tally.names.push(hit.path().into());
+                self.tally.path_hits.push(0);
+                self.tally.paths.insert(hit.path().into(), id);
                 id
             }
         };
-        if hit.minute > self.latest {
-            self.latest = hit.minute;
+        if hit.minute > self.tally.latest {
+            self.tally.latest = hit.minute;
             self.close_before(hit.minute.saturating_sub(1))?;
         }
-        let cell = self.open.entry(hit.minute).or_default().entry((hit.status, path)).or_default();
+        let cell = self.tally.open.entry(hit.minute).or_default().entry((hit.status, path)).or_default();
         cell.hits += 1;
         cell.bytes += hit.bytes;
-        self.path_hits[path as usize] += 1;
-        *self.summary.statuses.entry(hit.status).or_default() += 1;
-        self.summary.hits += 1;
+        self.tally.path_hits[path as usize] += 1;
+        *self.tally.summary.statuses.entry(hit.status).or_default() += 1;
+        self.tally.summary.hits += 1;
         Ok(())
     }
 
     /// Writes out and drops every minute before `minute`.
     fn close_before(&mut self, minute: u32) -> io::Result<()> {
-        while let Some(entry) = self.open.first_entry() {
+        while let Some(entry) = self.tally.open.first_entry() {
             if *entry.key() >= minute {
                 break;
             }
             let (closed, cells) = entry.remove_entry();
-            self.summary.rows += cells.len() as u64;
+            self.tally.summary.rows += cells.len() as u64;
             if let Some(out) = &mut self.out {
                 let when = minute_iso(closed);
                 let mut rows: Vec<_> = cells.into_iter().collect();
                 rows.sort_unstable_by_key(|&((status, path), _)| (status, path));
                 for ((status, path), cell) in rows {
-                    writeln!(out, "{when},{status},{},{},{}", self.names[path as usize], cell.hits, cell.bytes)?;
+                    writeln!(out, "{when},{status},{},{},{}", self.tally.names[path as usize], cell.hits, cell.bytes)?;
                 }
             }
         }
@@ -444,10 +461,11 @@ impl Aggregator {
         if let Some(out) = &mut self.out {
             out.flush()?;
         }
-        let mut top: Vec<_> = self.names.iter().zip(&self.path_hits).map(|(n, &h)| (n.to_string(), h)).collect();
+        let mut top: Vec<_> =
+            self.tally.names.iter().zip(&self.tally.path_hits).map(|(n, &h)| (n.to_string(), h)).collect();
         top.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         top.truncate(5);
-        self.summary.top_paths = top;
-        Ok(self.summary.clone())
+        self.tally.summary.top_paths = top;
+        Ok(self.tally.summary.clone())
     }
 }

@@ -310,7 +310,7 @@ impl<P: Send + 'static> Inlet<P> {
     /// does not hold the inlet (a sink saving checkpoints).
     pub fn progress(&self) -> Option<InputProgress> {
         match &self.way {
-            InletWay::Durable(inlet) => Some(InputProgress::new(inlet.input().clone())),
+            InletWay::Durable(inlet) => Some(InputProgress::new(inlet.input().clone(), inlet.consumer().clone())),
             InletWay::Memory(_) => None,
         }
     }

@@ -8,6 +8,7 @@
 //!   That stamp is the stage's checkpoint: output and position are stored in one frame, atomically.
 //! - [`Checkpoints`]: a stage whose effects are not link records (a sink's table and file) saves its state with its
 //!   input position.
+//! - [`ReplayedErrors`]: an error journal that recognises, by event id, the records a resumed stage writes again.
 //! - [`RunFolder`]: whether a folder holds a new, interrupted or finished run.
 //! - [`Retention`] and [`LinkPolicy`]: which passed segments are deleted; how many unread records make the producer
 //!   wait.
@@ -30,6 +31,7 @@ mod links;
 mod log;
 mod outlet;
 mod record;
+mod replayed;
 mod retention;
 mod run;
 mod shared;
@@ -44,6 +46,7 @@ pub use log::{FileLog, LinkLog, LogFuture};
 pub(crate) use outlet::DurableOutlet;
 pub use outlet::{OutletError, Resume};
 pub use record::{Body, LinkRecord};
+pub use replayed::ReplayedErrors;
 pub use retention::Retention;
 pub use run::{RunFolder, RunStatus};
 pub use shared::{InputProgress, LinkPolicy};

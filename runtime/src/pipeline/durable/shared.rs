@@ -167,17 +167,26 @@ impl InputPosition {
     }
 }
 
-/// How far a stage's durable inlet has handed records over: the position just past the last one.
+/// How far a stage's durable inlet has handed records over, and a way to commit what the stage has durably done:
+/// for a stage whose work does not hold the inlet (a sink saving checkpoints).
 #[derive(Clone, Debug)]
-pub struct InputProgress(Arc<InputPosition>);
+pub struct InputProgress {
+    position: Arc<InputPosition>,
+    consumer: Arc<Consumer>,
+}
 
 impl InputProgress {
-    pub(crate) fn new(position: Arc<InputPosition>) -> Self {
-        Self(position)
+    pub(crate) fn new(position: Arc<InputPosition>, consumer: Arc<Consumer>) -> Self {
+        Self { position, consumer }
     }
 
-    /// The position (0 before the first record).
+    /// The position just past the last record handed over (where the inlet started, before the first).
     pub fn get(&self) -> u64 {
-        self.0.get().unwrap_or(0)
+        self.position.get().unwrap_or(0)
+    }
+
+    /// Every record before `position` is accounted for durably, so retention may delete it.
+    pub fn commit(&self, position: u64) {
+        self.consumer.commit(position);
     }
 }

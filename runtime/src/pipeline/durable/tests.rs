@@ -220,3 +220,33 @@ async fn checkpoints_return_the_last_saved() {
     let segments = std::fs::read_dir(dir.path()).unwrap().count();
     assert!(segments <= 3, "old checkpoints are deleted ({segments} files)");
 }
+
+#[test]
+fn a_resumed_stage_writes_each_error_record_once() {
+    use crate::event::{ErrorKind, EventId};
+    use crate::journal::{Journal, MemoryJournal};
+    use crate::pipeline::error_journal::ErrorRecord;
+
+    let record = |seq| ErrorRecord {
+        id: EventId { writer: WriterId::Stage(StageId(1)), seq },
+        context: StageContext::new(StageId(1), "parse"),
+        kind: ErrorKind::Parse,
+        message: format!("line {seq}"),
+    };
+    let inner = std::sync::Arc::new(MemoryJournal::new());
+    // The first run wrote 0..5; its last checkpoint accounted for 0..2.
+    for seq in 0..5 {
+        inner.append(record(seq)).unwrap();
+    }
+    let replayed = ReplayedErrors::new(inner.clone(), 2).unwrap();
+    assert_eq!(replayed.accounted(), 2);
+    for seq in 2..8 {
+        replayed.append(record(seq)).unwrap();
+    }
+    let seqs: Vec<u64> = inner.read_from(0).unwrap().iter().map(|r| r.id.seq).collect();
+    assert_eq!(seqs, (0..8).collect::<Vec<_>>(), "2..5 were recognised, 5..8 appended");
+    assert_eq!(replayed.accounted(), 8);
+
+    let diverging = ReplayedErrors::new(inner, 6).unwrap();
+    assert!(diverging.append(record(99)).is_err(), "a replay that differs is refused, not hidden");
+}

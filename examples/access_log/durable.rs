@@ -1,0 +1,180 @@
+//! The access-log pipeline's durable mode (`--durable DIR`): the run folder (new, interrupted or finished), the
+//! output file and the aggregate table resumed from the last checkpoint, the error journal that recognises the
+//! records a resumed run writes again, and the aggregate stage's checkpoints.
+//!
+//! For the crash test, `ACCESS_LOG_CRASH_AT=batch:N` or `checkpoint:N` aborts the process (no destructor runs, as
+//! under SIGKILL) at the N-th aggregate checkpoint: after the batch's rows and errors are written, or after they
+//! are flushed and just before the checkpoint is saved.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use stagewise::journal::{Durability, FileJournal, JournalOptions};
+use stagewise::pipeline::durable::{
+    Checkpoint, Checkpoints, DurableLinks, InputProgress, LinkPolicy, ReplayedErrors, RunFolder, RunStatus,
+};
+use stagewise::pipeline::ErrorRecord;
+use stagewise::BoxError;
+
+use crate::stages::Checkpointer;
+use crate::work::{Aggregator, Tally};
+
+/// What the aggregate stage's checkpoint holds besides its input position.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct AggregateState {
+    tally: Tally,
+    /// Bytes of the CSV file the table accounts for; a resumed run cuts the file back to this.
+    csv_bytes: u64,
+    /// Error records the table accounts for.
+    errors: u64,
+}
+
+/// A durable run, opened.
+pub struct DurableRun {
+    pub run: RunFolder,
+    pub status: RunStatus,
+    pub links: DurableLinks,
+    pub checkpoints: Checkpoints<AggregateState>,
+    pub resumed: Option<Checkpoint<AggregateState>>,
+}
+
+/// The link and checkpoint durability `--policy` names.
+pub fn durability(name: &str) -> Result<Durability, String> {
+    match name {
+        "os" => Ok(Durability::Os),
+        "every" => Ok(Durability::Every { records: 64, interval: std::time::Duration::from_millis(50) }),
+        "every-append" => Ok(Durability::EveryAppend),
+        other => Err(format!("--policy: os, every or every-append, not {other}")),
+    }
+}
+
+impl DurableRun {
+    /// Opens the run in `dir` (deleting it first with `fresh`).
+    pub fn open(dir: &Path, fresh: bool, durability: Durability, segment_bytes: u64) -> Result<Self, String> {
+        let (run, status) =
+            RunFolder::open(dir, fresh).map_err(|e| format!("cannot open the run folder {}: {e}", dir.display()))?;
+        let options = JournalOptions { segment_bytes, ..JournalOptions::with_durability(durability) };
+        let links = DurableLinks::new(dir, options, LinkPolicy::default());
+        let checkpoints = Checkpoints::open(dir.join("checkpoints").join("aggregate"), options)
+            .map_err(|e| format!("cannot open the checkpoints in {}: {e}", dir.display()))?;
+        let resumed = checkpoints.latest().map_err(|e| format!("cannot read the last checkpoint: {e}"))?;
+        Ok(Self { run, status, links, checkpoints, resumed })
+    }
+
+    /// The output file: cut back to what the last checkpoint accounts for, or new; and the aggregator going on from
+    /// the checkpoint's table, or new (writing the header).
+    pub fn output(&self, path: &Path) -> io::Result<(Aggregator, Arc<AtomicU64>)> {
+        let bytes = Arc::new(AtomicU64::new(0));
+        match &self.resumed {
+            Some(checkpoint) => {
+                let mut file = OpenOptions::new().write(true).open(path)?;
+                file.set_len(checkpoint.state.csv_bytes)?;
+                file.seek(SeekFrom::End(0))?;
+                bytes.store(checkpoint.state.csv_bytes, Ordering::Release);
+                let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
+                Ok((Aggregator::resume(checkpoint.state.tally.clone(), Some(Box::new(out))), bytes))
+            }
+            None => {
+                let file = File::create(path)?;
+                let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
+                Ok((Aggregator::new(Some(Box::new(out)))?, bytes))
+            }
+        }
+    }
+
+    /// The error journal as the aggregate stage writes it: records after the checkpoint are recognised, not
+    /// written twice.
+    pub fn errors(&self, file: Arc<FileJournal<ErrorRecord>>) -> Result<Arc<ReplayedErrors>, String> {
+        let accounted = self.resumed.as_ref().map_or(0, |c| c.state.errors);
+        ReplayedErrors::new(file, accounted).map(Arc::new).map_err(|e| format!("cannot read the error journal: {e}"))
+    }
+
+    /// Where the aggregate stage resumes reading its input.
+    pub fn input(&self) -> u64 {
+        self.resumed.as_ref().map_or(0, |c| c.input)
+    }
+}
+
+/// A file that counts the bytes written to it.
+struct Counted {
+    file: File,
+    bytes: Arc<AtomicU64>,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.bytes.fetch_add(n as u64, Ordering::AcqRel);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// The aggregate stage's checkpoints in durable mode.
+pub struct SinkCheckpoints {
+    pub checkpoints: Checkpoints<AggregateState>,
+    pub progress: InputProgress,
+    pub csv_bytes: Arc<AtomicU64>,
+    pub errors: Arc<ReplayedErrors>,
+    pub error_file: Arc<FileJournal<ErrorRecord>>,
+    pub crash: Option<(String, u64)>,
+    pub saves: u64,
+}
+
+/// `ACCESS_LOG_CRASH_AT=phase:N`, if set.
+pub fn crash_point() -> Option<(String, u64)> {
+    let spec = std::env::var("ACCESS_LOG_CRASH_AT").ok()?;
+    let (phase, n) = spec.split_once(':')?;
+    Some((phase.to_owned(), n.parse().ok()?))
+}
+
+impl SinkCheckpoints {
+    fn crash_if(&self, phase: &str) {
+        if self.crash.as_ref().is_some_and(|(p, n)| p == phase && *n == self.saves) {
+            eprintln!("access_log: crashing at {phase} {} as ACCESS_LOG_CRASH_AT says", self.saves);
+            std::process::abort();
+        }
+    }
+}
+
+impl Checkpointer for SinkCheckpoints {
+    async fn save(&mut self, aggregator: &mut Aggregator, finished: bool) -> Result<(), BoxError> {
+        self.saves += 1;
+        self.crash_if("batch");
+        // Rows and error records first, then the checkpoint that accounts for them: a crash in between leaves rows
+        // and records the resumed run cuts off (rows) or recognises (records).
+        aggregator.flush()?;
+        let file = self.error_file.clone();
+        tokio::task::spawn_blocking(move || file.flush()).await??;
+        self.crash_if("checkpoint");
+        let input = self.progress.get();
+        let state = AggregateState {
+            tally: aggregator.tally().clone(),
+            csv_bytes: self.csv_bytes.load(Ordering::Acquire),
+            errors: self.errors.accounted(),
+        };
+        self.checkpoints.save(Checkpoint { input, finished, state }).await?;
+        self.progress.commit(input);
+        Ok(())
+    }
+}
+
+/// Counts the lines the read stage's link holds: what went in, over every run.
+pub async fn lines_in(links: &DurableLinks) -> Result<u64, String> {
+    let link = links.open::<String>(0).map_err(|e| e.to_string())?;
+    let (mut position, mut lines) = (link.first(), 0);
+    loop {
+        let records = link.log().read(position, 256).await.map_err(|e| e.to_string())?;
+        if records.is_empty() {
+            return Ok(lines);
+        }
+        position += records.len() as u64;
+        lines += records.iter().map(|r| r.events().len() as u64).sum::<u64>();
+    }
+}

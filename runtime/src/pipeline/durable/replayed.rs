@@ -1,0 +1,84 @@
+//! An error journal for a stage resumed from a checkpoint: the error records it appended after that checkpoint are
+//! already in the journal, and replaying its input produces them again. They are recognised by event id and not
+//! written twice, so the journal holds each failed event exactly once.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::watch;
+
+use crate::event::EventId;
+use crate::journal::{Journal, JournalError};
+use crate::pipeline::error_journal::ErrorRecord;
+
+/// An error journal that drops the records a resumed stage writes again.
+pub struct ReplayedErrors {
+    inner: Arc<dyn Journal<ErrorRecord>>,
+    /// Ids of the records after the checkpoint, oldest first, still to be written again.
+    again: Mutex<VecDeque<EventId>>,
+}
+
+impl std::fmt::Debug for ReplayedErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplayedErrors").field("again", &self.lock().len()).finish_non_exhaustive()
+    }
+}
+
+impl ReplayedErrors {
+    /// `inner`, resumed from a checkpoint taken when it held `accounted` records.
+    ///
+    /// # Errors
+    /// When the records after `accounted` cannot be read.
+    pub fn new(inner: Arc<dyn Journal<ErrorRecord>>, accounted: u64) -> Result<Self, JournalError> {
+        let again = inner.read_from(accounted)?.into_iter().map(|r| r.id).collect();
+        Ok(Self { inner, again: Mutex::new(again) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<EventId>> {
+        self.again.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Records the stage's state accounts for: what a checkpoint taken now records.
+    pub fn accounted(&self) -> u64 {
+        let again = self.lock();
+        self.inner.len() - again.len() as u64
+    }
+}
+
+impl Journal<ErrorRecord> for ReplayedErrors {
+    /// Appends `record`, unless it is the next of the records already written after the checkpoint.
+    ///
+    /// # Errors
+    /// As the inner journal; and [`JournalError::Unusable`] when the replay writes another record than the one
+    /// written before (the stage is not deterministic, and exactly-once cannot hold).
+    fn append(&self, record: ErrorRecord) -> Result<u64, JournalError> {
+        let mut again = self.lock();
+        match again.front() {
+            None => {
+                drop(again);
+                self.inner.append(record)
+            }
+            Some(id) if *id == record.id => {
+                again.pop_front();
+                Ok(self.inner.len() - again.len() as u64 - 1)
+            }
+            Some(id) => Err(JournalError::Unusable(format!(
+                "the replay wrote the error of event {:?} where the first run wrote {id:?}: the stage is not \
+                 deterministic",
+                record.id
+            ))),
+        }
+    }
+
+    fn read_from(&self, position: u64) -> Result<Vec<ErrorRecord>, JournalError> {
+        self.inner.read_from(position)
+    }
+
+    fn len(&self) -> u64 {
+        self.inner.len()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.subscribe()
+    }
+}
