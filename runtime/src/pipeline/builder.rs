@@ -11,10 +11,15 @@ use crate::event::StageId;
 use crate::handle::{spawn_self_supervised, HandleError, SpawnOptions, StageHandle};
 use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
+use crate::restart::RestartStrategy;
 use crate::run_loop::StateSnapshot;
 
+use super::error_journal::ErrorJournal;
+use super::held::lock;
 use super::link::{link, Inlet, LinkSnapshot, LinkStats, Outlet};
-use super::orchestrator::{lock, Orchestrator, OrchestratorContext, OrchestratorState};
+use super::orchestrator::{
+    Orchestrator, OrchestratorConfig, OrchestratorContext, OrchestratorState, Restarter, StageSlot,
+};
 use super::outcome::{PipelineOutcome, StageOutcome};
 use super::policy::FailurePolicy;
 use super::stage::PipelineStage;
@@ -43,19 +48,40 @@ use super::stage::PipelineStage;
 /// `examples/access_log` builds a real one; `tests/pipeline_support` has small stages to copy from.
 #[derive(Debug)]
 pub struct Pipeline {
-    config: PipelineBuilder,
-    stages: Vec<PipelineStage>,
-    links: Vec<Arc<LinkStats>>,
+    pub(super) config: PipelineBuilder,
+    pub(super) stages: Vec<Entry>,
+    pub(super) links: Vec<Arc<LinkStats>>,
+}
+
+/// A stage of a pipeline being built, with its restarter when it was wired with a restart policy.
+pub(super) struct Entry {
+    pub(super) stage: PipelineStage,
+    pub(super) restart: Option<Restarter>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").field("stage", &self.stage).field("restartable", &self.restart.is_some()).finish()
+    }
+}
+
+impl From<PipelineStage> for Entry {
+    fn from(stage: PipelineStage) -> Self {
+        Self { stage, restart: None }
+    }
 }
 
 /// Settings of a pipeline, before its first stage.
 #[derive(Clone)]
 pub struct PipelineBuilder {
     name: &'static str,
-    capacity: usize,
+    pub(super) capacity: usize,
     control_capacity: usize,
     policy: FailurePolicy,
+    strategy: RestartStrategy,
+    shutdown: Duration,
     journal: Arc<dyn Journal<LifecycleRecord>>,
+    errors: ErrorJournal,
     drain_timeout: Option<Duration>,
 }
 
@@ -65,6 +91,7 @@ impl std::fmt::Debug for PipelineBuilder {
             .field("name", &self.name)
             .field("capacity", &self.capacity)
             .field("policy", &self.policy)
+            .field("strategy", &self.strategy)
             .field("drain_timeout", &self.drain_timeout)
             .finish_non_exhaustive()
     }
@@ -74,21 +101,24 @@ impl std::fmt::Debug for PipelineBuilder {
 #[derive(Debug)]
 pub struct Chain<P> {
     pub(super) config: PipelineBuilder,
-    pub(super) stages: Vec<PipelineStage>,
+    pub(super) stages: Vec<Entry>,
     pub(super) links: Vec<Arc<LinkStats>>,
     pub(super) inlet: Inlet<P>,
 }
 
 impl Pipeline {
-    /// Starts building the pipeline called `name`: links of 16 batches, [`FailurePolicy::FailPipeline`], lifecycle
-    /// records kept in memory, a drain deadline of 30 s.
+    /// Starts building the pipeline called `name`: links of 16 batches, [`FailurePolicy::FailPipeline`],
+    /// [`RestartStrategy::OnlyFailed`], lifecycle and error records kept in memory, a drain deadline of 30 s.
     pub fn builder(name: &'static str) -> PipelineBuilder {
         PipelineBuilder {
             name,
             capacity: 16,
             control_capacity: 16,
             policy: FailurePolicy::default(),
+            strategy: RestartStrategy::default(),
+            shutdown: Duration::from_secs(1),
             journal: Arc::new(MemoryJournal::new()),
+            errors: Arc::new(MemoryJournal::new()),
             drain_timeout: Some(Duration::from_secs(30)),
         }
     }
@@ -98,29 +128,36 @@ impl Pipeline {
         let Pipeline { config, stages, links } = self;
         let options = SpawnOptions { control_capacity: config.control_capacity, journal: config.journal.clone() };
         let journal_start = config.journal.len();
-        let mut handles = Vec::with_capacity(stages.len());
-        let mut ids = Vec::with_capacity(stages.len());
+        let mut slots = Vec::with_capacity(stages.len());
+        let mut names = Vec::with_capacity(stages.len());
         let mut views = Vec::with_capacity(stages.len());
-        for stage in stages {
+        for Entry { stage, restart } in stages {
             let (name, id) = (stage.name(), stage.id());
             let handle = stage.spawn(options.clone());
-            views.push(StageView { name, id, state: handle.subscribe() });
-            ids.push(id);
-            handles.push(handle);
+            views.push(handle.subscribe());
+            names.push((name, id));
+            slots.push(StageSlot { handle, id, restart });
         }
-        let report = Arc::new(Mutex::new(vec![None; handles.len()]));
+        let report = Arc::new(Mutex::new(vec![None; slots.len()]));
+        let views = Arc::new(Mutex::new(views));
         let ctx = OrchestratorContext::new(
-            handles,
-            ids,
-            config.policy,
-            report.clone(),
-            config.journal.clone(),
-            journal_start,
-            config.drain_timeout,
+            slots,
+            OrchestratorConfig {
+                policy: config.policy,
+                strategy: config.strategy,
+                drain_timeout: config.drain_timeout,
+                shutdown: config.shutdown,
+                journal: config.journal.clone(),
+                journal_start,
+                errors: config.errors.clone(),
+                options: options.clone(),
+                report: report.clone(),
+                views: views.clone(),
+            },
         );
         let orchestrator =
             spawn_self_supervised(Orchestrator::new(config.name), OrchestratorState::Running, ctx, options);
-        PipelineHandle { orchestrator, stages: views, links, report, journal: config.journal }
+        PipelineHandle { orchestrator, names, views, links, report, journal: config.journal, errors: config.errors }
     }
 
     /// Spawns the pipeline and waits for its outcome.
@@ -161,6 +198,31 @@ impl PipelineBuilder {
         self
     }
 
+    /// Which stages restart with one that is restarted; see [`RestartStrategy`]. Only stages wired with a restart
+    /// policy (`restartable_source`, `restartable_transform`, `restartable_sink`) are ever restarted.
+    #[must_use]
+    pub fn strategy(mut self, strategy: RestartStrategy) -> Self {
+        self.strategy = strategy;
+        self
+    }
+
+    /// How long a stage told to stop because a sibling restarts may take to end before it is aborted (1 s by
+    /// default; OTP's `shutdown`).
+    #[must_use]
+    pub fn shutdown(mut self, timeout: Duration) -> Self {
+        self.shutdown = timeout;
+        self
+    }
+
+    /// Where the orchestrator records the events a restartable stage held (or had queued) when its run ended, with
+    /// [`ErrorKind::StageFailed`](crate::ErrorKind::StageFailed); usually the journal the sink writes error events
+    /// to, so that in = out + errors holds across restarts. In memory by default.
+    #[must_use]
+    pub fn errors(mut self, journal: ErrorJournal) -> Self {
+        self.errors = journal;
+        self
+    }
+
     /// Where the orchestrator and every stage write their lifecycle records.
     #[must_use]
     pub fn journal(mut self, journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
@@ -172,7 +234,7 @@ impl PipelineBuilder {
     pub fn source<P>(self, make: impl FnOnce(Outlet<P>) -> PipelineStage) -> Chain<P> {
         let (outlet, inlet) = link(self.capacity);
         let links = vec![outlet.stats().clone()];
-        Chain { stages: vec![make(outlet)], links, inlet, config: self }
+        Chain { stages: vec![make(outlet).into()], links, inlet, config: self }
     }
 }
 
@@ -181,22 +243,15 @@ impl<P> Chain<P> {
     pub fn transform<Q>(mut self, make: impl FnOnce(Inlet<P>, Outlet<Q>) -> PipelineStage) -> Chain<Q> {
         let (outlet, inlet) = link(self.config.capacity);
         self.links.push(outlet.stats().clone());
-        self.stages.push(make(self.inlet, outlet));
+        self.stages.push(make(self.inlet, outlet).into());
         Chain { config: self.config, stages: self.stages, links: self.links, inlet }
     }
 
     /// The last stage: `make` builds it around its inlet. The pipeline is then complete.
     pub fn sink(mut self, make: impl FnOnce(Inlet<P>) -> PipelineStage) -> Pipeline {
-        self.stages.push(make(self.inlet));
+        self.stages.push(make(self.inlet).into());
         Pipeline { config: self.config, stages: self.stages, links: self.links }
     }
-}
-
-#[derive(Debug)]
-struct StageView {
-    name: &'static str,
-    id: StageId,
-    state: watch::Receiver<StateSnapshot>,
 }
 
 /// One stage of a running pipeline at one moment, as [`PipelineHandle::stage_states`] reports it.
@@ -214,17 +269,20 @@ pub struct StageStatus {
 /// A running (or ended) pipeline, seen from outside: control it, watch it, wait for its outcome.
 pub struct PipelineHandle {
     orchestrator: StageHandle,
-    stages: Vec<StageView>,
+    names: Vec<(&'static str, StageId)>,
+    /// Each stage's state, replaced by the orchestrator when it restarts the stage.
+    views: Arc<Mutex<Vec<watch::Receiver<StateSnapshot>>>>,
     links: Vec<Arc<LinkStats>>,
     report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
     journal: Arc<dyn Journal<LifecycleRecord>>,
+    errors: ErrorJournal,
 }
 
 impl std::fmt::Debug for PipelineHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PipelineHandle")
             .field("orchestrator", &self.orchestrator)
-            .field("stages", &self.stages)
+            .field("stages", &self.names)
             .finish_non_exhaustive()
     }
 }
@@ -253,7 +311,9 @@ impl PipelineHandle {
 
     /// Each stage's name, id and state now, source first.
     pub fn stage_states(&self) -> Vec<StageStatus> {
-        self.stages.iter().map(|s| StageStatus { name: s.name, id: s.id, state: *s.state.borrow() }).collect()
+        let views = lock(&self.views);
+        let states = self.names.iter().zip(views.iter());
+        states.map(|(&(name, id), state)| StageStatus { name, id, state: *state.borrow() }).collect()
     }
 
     /// Each link's counts now, the source's outlet first.
@@ -266,6 +326,11 @@ impl PipelineHandle {
         &self.journal
     }
 
+    /// The journal the events of failed restartable stages go to; see [`PipelineBuilder::errors`].
+    pub fn errors(&self) -> &ErrorJournal {
+        &self.errors
+    }
+
     /// Aborts the orchestrator, which aborts every stage still running; each records Cancelled.
     pub fn abort(&self) {
         self.orchestrator.abort();
@@ -276,16 +341,12 @@ impl PipelineHandle {
         let pipeline = self.orchestrator.outcome().await?;
         let report = lock(&self.report);
         let stages = self
-            .stages
+            .names
             .iter()
             .zip(report.iter())
-            .map(|(view, outcome)| match outcome {
+            .map(|(&(name, id), outcome)| match outcome {
                 Some(outcome) => outcome.clone(),
-                None => StageOutcome {
-                    name: view.name,
-                    id: view.id,
-                    outcome: Err(HandleError::Ended { supervisor: view.name }),
-                },
+                None => StageOutcome { name, id, restarts: 0, outcome: Err(HandleError::Ended { supervisor: name }) },
             })
             .collect();
         Ok(PipelineOutcome { pipeline, stages })

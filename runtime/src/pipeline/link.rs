@@ -11,6 +11,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::durable::{DurableInlet, DurableOutlet, InputProgress, OutletError, Resume};
+use super::held::Held;
 use crate::event::{ChainEvent, EventIds, WriterId};
 use crate::journal::JournalError;
 
@@ -124,19 +125,23 @@ impl LinkStats {
 pub fn link<P>(capacity: usize) -> (Outlet<P>, Inlet<P>) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let stats = Arc::new(LinkStats::default());
-    (Outlet { way: OutletWay::Memory(tx), stats: stats.clone() }, Inlet { way: InletWay::Memory(rx), stats })
+    let outlet = Outlet { way: OutletWay::Memory(tx), stats: stats.clone(), held: None };
+    (outlet, Inlet { way: InletWay::Memory(rx), stats, home: None, held: None })
 }
 
 /// The sending end of a link, owned by the stage before it: an in-memory channel, or a durable link (see
 /// [`durable`](super::durable)).
 #[derive(Debug)]
 pub struct Outlet<P> {
-    way: OutletWay<P>,
-    stats: Arc<LinkStats>,
+    pub(super) way: OutletWay<P>,
+    pub(super) stats: Arc<LinkStats>,
+    /// The batch its stage holds, for a restartable stage (see [`held`](super::held)): what it sends is no longer
+    /// held.
+    pub(super) held: Option<Arc<Held>>,
 }
 
 #[derive(Debug)]
-enum OutletWay<P> {
+pub(super) enum OutletWay<P> {
     Memory(mpsc::Sender<Message<P>>),
     Durable(Arc<DurableOutlet<P>>),
 }
@@ -151,11 +156,9 @@ impl<P: Send + 'static> Outlet<P> {
     /// [`LinkError::Closed`] when the next stage has stopped reading; [`LinkError::Durable`] when a durable link
     /// cannot store the batch, or the stage sent two batches for one input record.
     pub async fn send(&self, events: Batch<P>) -> Result<(), LinkError> {
-        if events.is_empty() {
-            return Ok(());
-        }
         let count = events.len() as u64;
         match &self.way {
+            _ if events.is_empty() => {}
             OutletWay::Memory(tx) => {
                 let permit = tx.reserve().await.map_err(|_| LinkClosed)?;
                 self.count(count);
@@ -166,7 +169,14 @@ impl<P: Send + 'static> Outlet<P> {
                 self.count(count);
             }
         }
+        self.release_held();
         Ok(())
+    }
+
+    fn release_held(&self) {
+        if let Some(held) = &self.held {
+            held.release();
+        }
     }
 
     fn count(&self, events: u64) {
@@ -184,6 +194,7 @@ impl<P: Send + 'static> Outlet<P> {
             OutletWay::Memory(tx) => tx.send(Message::EndOfStream).await.map_err(|_| LinkClosed)?,
             OutletWay::Durable(outlet) => outlet.end_of_stream().await.map_err(LinkError::Durable)?,
         }
+        self.release_held();
         Ok(())
     }
 
@@ -214,7 +225,7 @@ impl<P: Send + 'static> Outlet<P> {
 
 impl<P: Send + 'static> Outlet<P> {
     pub(crate) fn durable(outlet: Arc<DurableOutlet<P>>) -> Self {
-        Self { way: OutletWay::Durable(outlet), stats: Arc::default() }
+        Self { way: OutletWay::Durable(outlet), stats: Arc::default(), held: None }
     }
 
     /// For a stage with no inlet (a source): its input is consumed up to `position` (a line number, a byte offset).
@@ -237,12 +248,16 @@ impl<P> Outlet<P> {
 /// The receiving end of a link, owned by the stage after it.
 #[derive(Debug)]
 pub struct Inlet<P> {
-    way: InletWay<P>,
-    stats: Arc<LinkStats>,
+    pub(super) way: InletWay<P>,
+    pub(super) stats: Arc<LinkStats>,
+    /// Where the link goes back when this inlet is dropped, for a restartable stage (see [`kept`](super::kept)).
+    pub(super) home: Option<super::kept::Home<P>>,
+    /// The batch its stage holds, for a restartable stage.
+    pub(super) held: Option<Arc<Held>>,
 }
 
 #[derive(Debug)]
-enum InletWay<P> {
+pub(super) enum InletWay<P> {
     Memory(mpsc::Receiver<Message<P>>),
     Durable(DurableInlet<P>),
 }
@@ -259,13 +274,19 @@ impl<P: Send + 'static> Inlet<P> {
         if let Some(Message::Events(events)) = &message {
             self.stats.received.fetch_add(events.len() as u64, Ordering::Release);
         }
+        if let Some(held) = &self.held {
+            match &message {
+                Some(Message::Events(events)) => held.hold(events),
+                _ => held.release(),
+            }
+        }
         message
     }
 }
 
 impl<P: Send + 'static> Inlet<P> {
     pub(crate) fn durable(inlet: DurableInlet<P>, stats: Arc<LinkStats>) -> Self {
-        Self { way: InletWay::Durable(inlet), stats }
+        Self { way: InletWay::Durable(inlet), stats, home: None, held: None }
     }
 
     pub(crate) fn as_durable_mut(&mut self) -> Option<&mut DurableInlet<P>> {

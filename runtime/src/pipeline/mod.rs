@@ -21,10 +21,14 @@
 mod builder;
 pub mod durable;
 mod error_journal;
+mod held;
+mod kept;
 mod link;
 mod orchestrator;
 mod outcome;
 mod policy;
+mod respawn;
+mod restartable;
 mod stage;
 
 pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle, StageStatus};

@@ -13,6 +13,8 @@ pub struct StageOutcome {
     pub name: &'static str,
     /// The stage's id.
     pub id: StageId,
+    /// How many times it was restarted (0 for a stage wired without a restart policy).
+    pub restarts: u32,
     /// Its final lifecycle record, or why there is none (it escalated, or the pipeline was aborted before it ended).
     pub outcome: Result<LifecycleRecord, HandleError>,
 }
@@ -27,9 +29,13 @@ impl StageOutcome {
 impl fmt::Display for StageOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.outcome {
-            Ok(record) => write!(f, "{record}"),
-            Err(e) => write!(f, "{} ({}): {e}", self.name, self.id),
+            Ok(record) => write!(f, "{record}")?,
+            Err(e) => write!(f, "{} ({}): {e}", self.name, self.id)?,
         }
+        if self.restarts > 0 {
+            write!(f, " [restarted {} times]", self.restarts)?;
+        }
+        Ok(())
     }
 }
 
@@ -51,6 +57,11 @@ impl PipelineOutcome {
     /// True when the pipeline completed.
     pub fn is_completed(&self) -> bool {
         matches!(self.pipeline.lifecycle, Lifecycle::Completed)
+    }
+
+    /// Each stage's name and how many times it was restarted, source first.
+    pub fn restarts(&self) -> Vec<(&'static str, u32)> {
+        self.stages.iter().map(|s| (s.name, s.restarts)).collect()
     }
 
     /// The stage called `name`.

@@ -8,7 +8,7 @@ use tokio::time::Instant;
 /// The delay curve before each restart of a stage.
 ///
 /// The delay before consecutive restart `n` (0 for the first since the last reset) is
-/// `min(max, min * factor^n * (1 + jitter * r))`, with `r` uniform in `[0, 1)` drawn from a generator seeded with
+/// `min(max, min * factor^n * (1 + jitter * r))` (rounded up to a whole millisecond), with `r` uniform in `[0, 1)` drawn from a generator seeded with
 /// [`seed`](Self::seed) (or from the process's random state when no seed is given). A stage that has run for
 /// [`reset_after`](Self::reset_after) before it ends again starts the curve over.
 ///
@@ -76,12 +76,14 @@ impl Backoff {
         self
     }
 
-    /// The delay before consecutive restart `n`, for a jitter draw `r` in `[0, 1)`.
+    /// The delay before consecutive restart `n`, for a jitter draw `r` in `[0, 1)`, rounded up to whole
+    /// milliseconds: tokio's timer fires on millisecond ticks, so the delay recorded is the delay waited.
     pub fn delay(&self, n: u32, r: f64) -> Duration {
         let max = self.max.as_nanos() as f64;
         let grown = self.min.as_nanos() as f64 * self.factor.powi(n.min(i32::MAX as u32) as i32);
         let jittered = grown.min(max) * (1.0 + self.jitter * r.clamp(0.0, 1.0));
-        Duration::from_nanos(jittered.min(max).round() as u64)
+        let nanos = jittered.min(max).round() as u64;
+        Duration::from_millis(nanos.div_ceil(1_000_000))
     }
 }
 
@@ -169,7 +171,8 @@ mod tests {
     fn jitter_adds_at_most_its_fraction_and_never_passes_max() {
         let curve = Backoff::exponential(MS * 10, MS * 100).jitter(0.5);
         assert_eq!(curve.delay(0, 0.0), MS * 10);
-        assert_eq!(curve.delay(0, 0.999_999), Duration::from_nanos(14_999_995));
+        assert_eq!(curve.delay(0, 0.999_999), MS * 15, "14.999995 ms, rounded up to the timer's tick");
+        assert_eq!(curve.delay(0, 0.42), MS * 13, "12.1 ms waits for the 13th tick");
         assert_eq!(curve.delay(3, 0.9), MS * 100, "80 ms + 45% is past max: max");
     }
 

@@ -38,7 +38,7 @@ impl PipelineBuilder {
         let outlet = link.outlet();
         let stats = outlet.stats().clone();
         let inlet = link.inlet_from(0, stats.clone());
-        Chain { stages: vec![make(outlet)], links: vec![stats], inlet, config: self }
+        Chain { stages: vec![make(outlet).into()], links: vec![stats], inlet, config: self }
     }
 }
 
@@ -65,7 +65,7 @@ impl<P: Send + 'static> Chain<P> {
         let stats = outlet.stats().clone();
         let inlet = link.inlet_from(0, stats.clone());
         self.links.push(stats);
-        self.stages.push(make(self.inlet, outlet));
+        self.stages.push(make(self.inlet, outlet).into());
         Chain { config: self.config, stages: self.stages, links: self.links, inlet }
     }
 }
