@@ -12,6 +12,9 @@ use stagewise::pipeline::{Batch, ErrorJournal, Pipeline};
 use stagewise::{EventIds, MemoryJournal, StageContext, StageId};
 use tokio::sync::mpsc;
 
+#[path = "../examples/access_log/chaos.rs"]
+#[allow(dead_code)]
+mod chaos;
 #[path = "../examples/access_log/stages.rs"]
 #[allow(dead_code)]
 mod stages;

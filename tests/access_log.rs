@@ -8,6 +8,9 @@ use std::sync::{Arc, Mutex};
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline, PipelineOutcome};
 use stagewise::{ErrorKind, Journal, Lifecycle, MemoryJournal, StageId};
 
+#[path = "../examples/access_log/chaos.rs"]
+#[allow(dead_code)]
+mod chaos;
 #[path = "../examples/access_log/stages.rs"]
 #[allow(dead_code)]
 mod stages;
@@ -118,4 +121,48 @@ async fn a_stage_whose_end_of_stream_cannot_be_delivered_fails_without_escalatin
         other => panic!("expected Failed without escalation, got {other:?}"),
     }
     assert_eq!(record.state, "Failed");
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_chaos_parse_is_restarted_and_every_line_is_still_counted_once() {
+    const LINES: u64 = 20_000;
+    const BATCH: u64 = 64;
+    const CHAOS: f64 = 0.05;
+    const SEED: u64 = 7;
+    // The chaos draws once per batch parse takes, and a batch it failed on is not handed over again: replaying the
+    // same seeded draws over the same batches gives the restarts and the lines they cost.
+    let replay = chaos::Chaos::new(CHAOS, SEED);
+    let struck: Vec<u64> =
+        (0..LINES.div_ceil(BATCH)).filter(|_| replay.strikes()).map(|batch| BATCH.min(LINES - batch * BATCH)).collect();
+    assert!(struck.len() > 5, "the seed strikes a few batches: {}", struck.len());
+
+    let errors = Arc::new(MemoryJournal::new());
+    let error_journal: ErrorJournal = errors.clone();
+    let summary = Arc::new(Mutex::new(None));
+    let chaos = chaos::Chaos::new(CHAOS, SEED);
+    let pipeline = Pipeline::builder("access_log")
+        .capacity(4)
+        .errors(error_journal.clone())
+        .source(|out| stages::read(StageId(0), Input::Generated { next: 0, total: LINES }, BATCH as usize, out))
+        .restartable_transform(chaos::restart_policy(SEED), move |inlet, out| {
+            stages::parse_restartable(StageId(1), inlet, out, &chaos)
+        })
+        .sink(|inlet| {
+            let aggregator = Aggregator::new(None).unwrap();
+            stages::aggregate(StageId(2), inlet, aggregator, error_journal, summary.clone())
+        });
+    let outcome = pipeline.run().await.unwrap();
+    let summary = summary.lock().unwrap().take().unwrap_or_default();
+
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(outcome.restarts(), [("read", 0), ("parse", struck.len() as u32), ("aggregate", 0)]);
+    let records = errors.records();
+    let held = records.iter().filter(|r| r.kind == ErrorKind::StageFailed).count() as u64;
+    assert_eq!(held, struck.iter().sum::<u64>(), "every line of every batch parse failed on, once");
+    assert!(records.iter().filter(|r| r.kind == ErrorKind::StageFailed).all(|r| r.context.name == "read"));
+    assert_eq!(summary.hits + errors.len(), LINES, "in = out + errors");
+    let mut ids: Vec<_> = records.iter().map(|r| r.id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len() as u64, errors.len(), "fresh instances go on with new ids: no error record twice");
 }

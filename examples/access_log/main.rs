@@ -6,7 +6,12 @@
 //! cargo run --release --example access_log -- access.log      # a Common Log Format file of your own
 //! cargo run --release --example access_log -- --lines 5000000 --out per-minute.csv --journal ./journal
 //! cargo run --release --example access_log -- --durable ./run   # durable links: kill it, run it again, it resumes
+//! cargo run --release --example access_log -- --chaos 0.01      # parse fails on 1% of batches and is restarted
 //! ```
+//!
+//! In memory, parse is wired restartable (`chaos::restart_policy`): `--chaos P [--seed N]` makes it fail on a batch
+//! with probability P; each failure restarts it, the batch it held goes to the error journal, and the summary lists
+//! each stage's restarts.
 //!
 //! `--durable DIR` makes both links durable journals under DIR (`stage-0`, `stage-1`), with the lifecycle and error
 //! journals and the aggregate stage's checkpoints beside them. Run it again on the same DIR after a crash and it
@@ -16,6 +21,7 @@
 //! Lifecycle and error records go to durable journals (`FileJournal`) in a folder named on start-up:
 //! `--journal DIR`, else `$STAGEWISE_JOURNAL_DIR`, else a new folder under the temporary directory.
 
+mod chaos;
 mod durable;
 mod stages;
 mod work;
@@ -42,6 +48,8 @@ struct Args {
     journal: std::path::PathBuf,
     durable: Option<std::path::PathBuf>,
     fresh: bool,
+    chaos: f64,
+    seed: u64,
     policy: Durability,
     segment_bytes: u64,
 }
@@ -54,6 +62,8 @@ fn args() -> Result<Args, String> {
         journal: default_folder("access_log"),
         durable: None,
         fresh: false,
+        chaos: 0.0,
+        seed: 1,
         policy: Durability::Os,
         segment_bytes: 64 * 1024 * 1024,
     };
@@ -68,6 +78,14 @@ fn args() -> Result<Args, String> {
             "--journal" => args.journal = it.next().ok_or("--journal needs a folder")?.into(),
             "--durable" => args.durable = Some(it.next().ok_or("--durable needs a folder")?.into()),
             "--fresh" => args.fresh = true,
+            "--chaos" => {
+                let p = it.next().ok_or("--chaos needs a probability")?;
+                args.chaos = p.parse().ok().filter(|p| (0.0..=1.0).contains(p)).ok_or(format!("--chaos: {p}"))?;
+            }
+            "--seed" => {
+                let n = it.next().ok_or("--seed needs a number")?;
+                args.seed = n.parse().map_err(|_| format!("--seed: not a number: {n}"))?;
+            }
             "--policy" => args.policy = durable::durability(&it.next().ok_or("--policy needs a name")?)?,
             "--segment-bytes" => {
                 let n = it.next().ok_or("--segment-bytes needs a number")?;
@@ -104,7 +122,8 @@ async fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
-                 [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N]]"
+                 [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N]] \
+                 [--chaos P [--seed N]]"
             );
             return ExitCode::from(2);
         }
@@ -128,6 +147,12 @@ async fn main() -> ExitCode {
             }
         },
     };
+    if args.chaos > 0.0 && args.durable.is_some() {
+        eprintln!(
+            "access_log: --chaos works with in-memory links only (a durable parse resumes instead of restarting)"
+        );
+        return ExitCode::from(2);
+    }
     let durable = match &args.durable {
         None => None,
         Some(dir) => match DurableRun::open(dir, args.fresh, args.policy, args.segment_bytes) {
@@ -218,10 +243,15 @@ async fn main() -> ExitCode {
                 .spawn()
         }
         _ => {
+            // In memory, parse is restartable: a failed batch goes to the error journal, a fresh parse reads on.
             let error_journal: ErrorJournal = errors.clone();
+            let chaos = chaos::Chaos::new(args.chaos, args.seed);
             builder
+                .errors(error_journal.clone())
                 .source(|out| stages::read(StageId(0), input, BATCH, out))
-                .transform(|inlet, out| stages::parse(StageId(1), inlet, out))
+                .restartable_transform(chaos::restart_policy(args.seed), move |inlet, out| {
+                    stages::parse_restartable(StageId(1), inlet, out, &chaos)
+                })
                 .sink(|inlet| stages::aggregate(StageId(2), inlet, aggregator, error_journal, summary.clone()))
                 .spawn()
         }
@@ -286,7 +316,13 @@ async fn main() -> ExitCode {
     println!();
     println!("records in:   {:>12} lines", thousands(lines_in));
     println!("records out:  {:>12} hits aggregated into {} rows", thousands(summary.hits), thousands(summary.rows));
-    println!("errors:       {:>12} malformed lines in the error journal", thousands(errors.len()));
+    let total = outcome.restarts().iter().map(|(_, n)| u64::from(*n)).sum::<u64>();
+    println!(
+        "errors:       {:>12} in the error journal (malformed lines, and the lines of batches parse failed on)",
+        thousands(errors.len())
+    );
+    let restarts: Vec<String> = outcome.restarts().iter().map(|(name, n)| format!("{name} {n}")).collect();
+    println!("restarts:     {} ({total} in all; --chaos {} --seed {})", restarts.join(", "), args.chaos, args.seed);
     let balanced = lines_in == summary.hits + errors.len();
     println!("in = out + errors: {}", if balanced { "yes" } else { "NO" });
     if let Some(first) = errors.read_from(0).ok().and_then(|e| e.into_iter().next()) {

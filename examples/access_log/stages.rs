@@ -22,6 +22,7 @@ use stagewise::{
     VariantName,
 };
 
+use crate::chaos::Chaos;
 use crate::work::{parse_batch, AggregateSummary, Aggregator, Hit};
 
 // =================================================================================================================
@@ -339,18 +340,24 @@ pub struct ParseWork {
     ids: EventIds,
     context: StageContext,
     resumed: bool,
+    chaos: Chaos,
 }
 
 impl BatchWork for ParseWork {
     const NAME: &'static str = "parse";
     type Item = String;
     async fn batch(&mut self, lines: Batch<String>) -> Result<(), BoxError> {
+        if self.chaos.strikes() {
+            return Err(format!("chaos: parse failed on a batch of {} lines", lines.len()).into());
+        }
         if !self.resumed {
             // On a durable link, go on from the ids already written, so a resumed run writes the same ids.
             self.resumed = true;
             self.ids = self.out.resume_ids(self.context.stage.into()).await?;
         }
-        Ok(self.out.send(parse_batch(lines, &mut self.ids, &self.context)).await?)
+        let hits = parse_batch(lines, &mut self.ids, &self.context);
+        self.chaos.issued(self.ids.issued());
+        Ok(self.out.send(hits).await?)
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
         Ok(self.out.end_of_stream().await?)
@@ -364,6 +371,20 @@ pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> PipelineSta
         ids: EventIds::new(id.into()),
         context: StageContext::new(id, ParseWork::NAME),
         resumed: false,
+        chaos: Chaos::new(0.0, 0),
+    };
+    PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
+}
+
+/// One instance of a restartable parse stage on in-memory links, failing batches as `chaos` says: it writes ids from
+/// where the last instance got to.
+pub fn parse_restartable(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>, chaos: &Chaos) -> PipelineStage {
+    let work = ParseWork {
+        out,
+        ids: EventIds::starting_at(id.into(), chaos.next_id()),
+        context: StageContext::new(id, ParseWork::NAME),
+        resumed: true,
+        chaos: chaos.clone(),
     };
     PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }

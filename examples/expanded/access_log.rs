@@ -22,6 +22,7 @@ use stagewise::{
     Action, BoxError, ChainEvent, Directive, ErrorKind, EventIds, EventVariant, Stage,
     StageContext, StageId, VariantName,
 };
+use crate::chaos::Chaos;
 use crate::work::{parse_batch, AggregateSummary, Aggregator, Hit};
 /// Where the lines come from.
 pub enum Input {
@@ -31,6 +32,22 @@ pub enum Input {
     File(BufReader<File>),
 }
 impl Input {
+    /// Passes over the first `lines` lines: where a resumed run picks up.
+    pub fn skip(&mut self, lines: u64) -> std::io::Result<()> {
+        match self {
+            Input::Generated { next, total } => *next = lines.min(*total),
+            Input::File(reader) => {
+                let mut bytes = Vec::new();
+                for _ in 0..lines {
+                    bytes.clear();
+                    if reader.read_until(b'\n', &mut bytes)? == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
     /// The next batch of up to `max` lines; empty at the end of the input.
     pub fn next_batch(
         &mut self,
@@ -358,7 +375,19 @@ impl Read {
         &mut self,
         ctx: &mut ReadContext,
     ) -> Result<Directive<ReadEvent>, BoxError> {
+        if !ctx.resumed {
+            ctx.resumed = true;
+            let resume = ctx.out.resume().await?;
+            if resume.ended {
+                return Ok(Directive::Transition(ReadEvent::Exhausted));
+            }
+            ctx.input.skip(resume.input)?;
+            ctx.lines = resume.input;
+            ctx.ids = ctx.out.resume_ids(self.id.into()).await?;
+        }
         let batch = ctx.input.next_batch(self.batch, &mut ctx.ids, &ctx.context)?;
+        ctx.lines += batch.len() as u64;
+        ctx.out.mark_input(ctx.lines);
         Ok(
             Directive::Transition(
                 if batch.is_empty() {
@@ -376,6 +405,9 @@ pub struct ReadContext {
     out: Outlet<String>,
     ids: EventIds,
     context: StageContext,
+    /// Lines read so far, resumed ones included.
+    lines: u64,
+    resumed: bool,
 }
 /// The source's events.
 #[derive(Debug)]
@@ -444,6 +476,8 @@ pub fn read(
         out,
         ids: EventIds::new(id.into()),
         context: StageContext::new(id, "read"),
+        lines: 0,
+        resumed: false,
     };
     PipelineStage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
@@ -818,6 +852,15 @@ impl<W: BatchWork> Consume<W> {
                 match self.inlet.recv().await {
                     Some(Message::Events(batch)) => StreamEvent::Batch(batch),
                     Some(Message::EndOfStream) => StreamEvent::EndOfStream,
+                    None if self.inlet.failure().is_some() => {
+                        return Err(
+                            format!(
+                                "the durable link could not be read: {}", self.inlet
+                                .failure().unwrap()
+                            )
+                                .into(),
+                        );
+                    }
                     None if draining => StreamEvent::UpstreamClosed,
                     None => return Err("upstream closed without end of stream".into()),
                 },
@@ -868,12 +911,25 @@ pub struct ParseWork {
     out: Outlet<Hit>,
     ids: EventIds,
     context: StageContext,
+    resumed: bool,
+    chaos: Chaos,
 }
 impl BatchWork for ParseWork {
     const NAME: &'static str = "parse";
     type Item = String;
     async fn batch(&mut self, lines: Batch<String>) -> Result<(), BoxError> {
-        Ok(self.out.send(parse_batch(lines, &mut self.ids, &self.context)).await?)
+        if self.chaos.strikes() {
+            return Err(
+                format!("chaos: parse failed on a batch of {} lines", lines.len()).into(),
+            );
+        }
+        if !self.resumed {
+            self.resumed = true;
+            self.ids = self.out.resume_ids(self.context.stage.into()).await?;
+        }
+        let hits = parse_batch(lines, &mut self.ids, &self.context);
+        self.chaos.issued(self.ids.issued());
+        Ok(self.out.send(hits).await?)
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
         Ok(self.out.end_of_stream().await?)
@@ -885,23 +941,62 @@ pub fn parse(id: StageId, inlet: Inlet<String>, out: Outlet<Hit>) -> PipelineSta
         out,
         ids: EventIds::new(id.into()),
         context: StageContext::new(id, ParseWork::NAME),
+        resumed: false,
+        chaos: Chaos::new(0.0, 0),
     };
     PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
+/// One instance of a restartable parse stage on in-memory links, failing batches as `chaos` says: it writes ids from
+/// where the last instance got to.
+pub fn parse_restartable(
+    id: StageId,
+    inlet: Inlet<String>,
+    out: Outlet<Hit>,
+    chaos: &Chaos,
+) -> PipelineStage {
+    let work = ParseWork {
+        out,
+        ids: EventIds::starting_at(id.into(), chaos.next_id()),
+        context: StageContext::new(id, ParseWork::NAME),
+        resumed: true,
+        chaos: chaos.clone(),
+    };
+    PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
+}
+/// What the aggregate stage does once a batch's effects are written: nothing in memory mode; in durable mode, save a
+/// checkpoint of the table with the input position, so a resumed run goes on exactly from there.
+pub trait Checkpointer: Send + 'static {
+    /// Called after each batch, and once more (`finished`) after the end of the stream.
+    fn save(
+        &mut self,
+        aggregator: &mut Aggregator,
+        finished: bool,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+/// No checkpoints: the table lives in memory only.
+pub struct NoCheckpoints;
+impl Checkpointer for NoCheckpoints {
+    async fn save(&mut self, _: &mut Aggregator, _: bool) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
 /// The aggregate stage's work.
-pub struct AggregateWork {
+pub struct AggregateWork<C = NoCheckpoints> {
     aggregator: Aggregator,
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
+    checkpoints: C,
 }
-impl BatchWork for AggregateWork {
+impl<C: Checkpointer> BatchWork for AggregateWork<C> {
     const NAME: &'static str = "aggregate";
     type Item = Hit;
     async fn batch(&mut self, hits: Batch<Hit>) -> Result<(), BoxError> {
-        Ok(self.aggregator.add_batch(hits, &*self.errors)?)
+        self.aggregator.add_batch(hits, &*self.errors)?;
+        self.checkpoints.save(&mut self.aggregator, false).await
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
         let summary = self.aggregator.finish()?;
+        self.checkpoints.save(&mut self.aggregator, true).await?;
         *self.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(
             summary,
         );
@@ -916,10 +1011,22 @@ pub fn aggregate(
     errors: ErrorJournal,
     summary: Arc<Mutex<Option<AggregateSummary>>>,
 ) -> PipelineStage {
+    aggregate_with(id, inlet, aggregator, errors, summary, NoCheckpoints)
+}
+/// The aggregate stage saving checkpoints with `checkpoints`.
+pub fn aggregate_with<C: Checkpointer>(
+    id: StageId,
+    inlet: Inlet<Hit>,
+    aggregator: Aggregator,
+    errors: ErrorJournal,
+    summary: Arc<Mutex<Option<AggregateSummary>>>,
+    checkpoints: C,
+) -> PipelineStage {
     let work = AggregateWork {
         aggregator,
         errors,
         summary,
+        checkpoints,
     };
     PipelineStage::new(Consume { id, inlet }, ConsumeState::INITIAL, work)
 }
