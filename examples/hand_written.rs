@@ -166,9 +166,6 @@ impl Supervisor for Uppercase {
     fn name(&self) -> &'static str {
         "uppercase"
     }
-}
-
-impl HandlerSupervised for Uppercase {
     async fn dispatch_state(
         &mut self,
         state: &UppercaseState,
@@ -192,12 +189,14 @@ impl HandlerSupervised for Uppercase {
         })
     }
 
-    fn stage_id(&self) -> StageId {
-        self.id
-    }
-
     fn event_for_action_error(&self, message: String) -> UppercaseEvent {
         UppercaseEvent::Error(message)
+    }
+}
+
+impl HandlerSupervised for Uppercase {
+    fn stage_id(&self) -> StageId {
+        self.id
     }
 }
 

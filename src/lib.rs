@@ -17,7 +17,7 @@
 //! - a **context**: what actions read and write (an output channel, a file, counters).
 //!
 //! The machine ([`Machine::transition`]) is a pure decision from (state, event, context) to the next state plus the
-//! actions to run. The stage's struct says what each state *does* each turn ([`HandlerSupervised::dispatch_state`]):
+//! actions to run. The stage's struct says what each state *does* each turn ([`Supervisor::dispatch_state`]):
 //! await input and return a [`Directive`] (`Continue`, `Transition(event)` or `Terminate`).
 //!
 //! # The loop's contract
@@ -28,7 +28,7 @@
 //!
 //! - **Errors drive the machine.** An error or a panic in dispatch, in an action or in the machine's own code, a
 //!   rejected event, a closed control channel: each becomes the stage's failure event
-//!   ([`HandlerSupervised::event_for_action_error`]) and takes the machine down its failure path to its failed state.
+//!   ([`Supervisor::event_for_action_error`]) and takes the machine down its failure path to its failed state.
 //! - **Escalation, never a hang.** A failure while handling a failure stops the loop at once and records both errors.
 //! - **Exactly one terminal record per run**: [`Lifecycle::Completed`], [`Lifecycle::Failed`] or
 //!   [`Lifecycle::Cancelled`], after one [`Lifecycle::Started`], written to a [`Journal`]; an aborted task still

@@ -117,9 +117,6 @@ impl Supervisor for Gate {
     fn name(&self) -> &'static str {
         "gate"
     }
-}
-
-impl HandlerSupervised for Gate {
     async fn dispatch_state(&mut self, state: &GateState, ctx: &mut GateCtx) -> Result<Directive<GateEvent>, BoxError> {
         match state {
             GateState::Idle | GateState::Working => std::future::pending().await,
@@ -131,12 +128,14 @@ impl HandlerSupervised for Gate {
         }
     }
 
-    fn stage_id(&self) -> StageId {
-        StageId(7)
-    }
-
     fn event_for_action_error(&self, message: String) -> GateEvent {
         GateEvent::Failure(message)
+    }
+}
+
+impl HandlerSupervised for Gate {
+    fn stage_id(&self) -> StageId {
+        StageId(7)
     }
 }
 

@@ -110,9 +110,6 @@ impl Supervisor for Sink {
     fn name(&self) -> &'static str {
         "journal-sink"
     }
-}
-
-impl HandlerSupervised for Sink {
     fn dispatch_state(
         &mut self,
         state: &State,
@@ -128,12 +125,14 @@ impl HandlerSupervised for Sink {
         async move { Ok(directive) }
     }
 
-    fn stage_id(&self) -> StageId {
-        STAGE
-    }
-
     fn event_for_action_error(&self, _message: String) -> Event {
         Event::ActionFailed
+    }
+}
+
+impl HandlerSupervised for Sink {
+    fn stage_id(&self) -> StageId {
+        STAGE
     }
 }
 

@@ -322,9 +322,6 @@ impl Supervisor for Countdown {
     fn name(&self) -> &'static str {
         "countdown"
     }
-}
-
-impl SelfSupervised for Countdown {
     async fn dispatch_state(&mut self, state: &Cd, _log: &mut Log) -> Result<Directive<CdEv>, BoxError> {
         Ok(match state {
             Cd::Counting(_) => Directive::Transition(CdEv::Tick),
@@ -335,6 +332,8 @@ impl SelfSupervised for Countdown {
         CdEv::Fail
     }
 }
+
+impl SelfSupervised for Countdown {}
 
 #[tokio::test]
 async fn self_supervised_orchestrator_runs_through_the_same_loop() {
@@ -474,20 +473,20 @@ mod panicky {
         fn name(&self) -> &'static str {
             "panicky"
         }
-    }
-
-    impl HandlerSupervised for Panicky {
         async fn dispatch_state(&mut self, state: &S, _: &mut ()) -> Result<Directive<Failure>, BoxError> {
             match state {
                 S::Failed => Ok(Directive::Terminate),
                 _ => std::future::pending().await,
             }
         }
-        fn stage_id(&self) -> StageId {
-            StageId(3)
-        }
         fn event_for_action_error(&self, _message: String) -> Failure {
             Failure
+        }
+    }
+
+    impl HandlerSupervised for Panicky {
+        fn stage_id(&self) -> StageId {
+            StageId(3)
         }
     }
 }

@@ -295,20 +295,6 @@ impl ::stagewise::__private::Supervisor for Read {
     fn name(&self) -> &'static str {
         "read"
     }
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::HandlerSupervised for Read {
     fn dispatch_state(
         &mut self,
         state: &Self::State,
@@ -345,17 +331,31 @@ impl ::stagewise::__private::HandlerSupervised for Read {
             }
         }
     }
-    fn stage_id(&self) -> ::stagewise::__private::StageId {
-        <Self as ::stagewise::__private::StageFields>::stage_id(self)
-    }
-    fn writer_id(&self) -> ::stagewise::__private::WriterId {
-        <Self as ::stagewise::__private::StageFields>::writer_id(self)
-    }
     fn event_for_action_error(
         &self,
         message: ::stagewise::__private::String,
     ) -> Self::Event {
         ReadEvent::Failure(message)
+    }
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::HandlerSupervised for Read {
+    fn stage_id(&self) -> ::stagewise::__private::StageId {
+        <Self as ::stagewise::__private::StageFields>::stage_id(self)
+    }
+    fn writer_id(&self) -> ::stagewise::__private::WriterId {
+        <Self as ::stagewise::__private::StageFields>::writer_id(self)
     }
 }
 /// The source stage.
@@ -749,20 +749,6 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
     fn name(&self) -> &'static str {
         W::NAME
     }
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl<W: BatchWork> ::stagewise::__private::HandlerSupervised for Consume<W> {
     fn dispatch_state(
         &mut self,
         state: &Self::State,
@@ -804,17 +790,31 @@ impl<W: BatchWork> ::stagewise::__private::HandlerSupervised for Consume<W> {
             }
         }
     }
-    fn stage_id(&self) -> ::stagewise::__private::StageId {
-        <Self as ::stagewise::__private::StageFields>::stage_id(self)
-    }
-    fn writer_id(&self) -> ::stagewise::__private::WriterId {
-        <Self as ::stagewise::__private::StageFields>::writer_id(self)
-    }
     fn event_for_action_error(
         &self,
         message: ::stagewise::__private::String,
     ) -> Self::Event {
         StreamEvent::Failure(message)
+    }
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl<W: BatchWork> ::stagewise::__private::HandlerSupervised for Consume<W> {
+    fn stage_id(&self) -> ::stagewise::__private::StageId {
+        <Self as ::stagewise::__private::StageFields>::stage_id(self)
+    }
+    fn writer_id(&self) -> ::stagewise::__private::WriterId {
+        <Self as ::stagewise::__private::StageFields>::writer_id(self)
     }
 }
 /// A stage that consumes a stream, doing `W` with it.

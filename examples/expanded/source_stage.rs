@@ -202,20 +202,6 @@ impl ::stagewise::__private::Supervisor for Lines {
     fn name(&self) -> &'static str {
         "lines"
     }
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::HandlerSupervised for Lines {
     fn dispatch_state(
         &mut self,
         state: &Self::State,
@@ -250,17 +236,31 @@ impl ::stagewise::__private::HandlerSupervised for Lines {
             }
         }
     }
-    fn stage_id(&self) -> ::stagewise::__private::StageId {
-        <Self as ::stagewise::__private::StageFields>::stage_id(self)
-    }
-    fn writer_id(&self) -> ::stagewise::__private::WriterId {
-        <Self as ::stagewise::__private::StageFields>::writer_id(self)
-    }
     fn event_for_action_error(
         &self,
         message: ::stagewise::__private::String,
     ) -> Self::Event {
         Ev::Error(message)
+    }
+}
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::HandlerSupervised for Lines {
+    fn stage_id(&self) -> ::stagewise::__private::StageId {
+        <Self as ::stagewise::__private::StageFields>::stage_id(self)
+    }
+    fn writer_id(&self) -> ::stagewise::__private::WriterId {
+        <Self as ::stagewise::__private::StageFields>::writer_id(self)
     }
 }
 pub struct Lines {

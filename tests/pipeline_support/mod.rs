@@ -173,9 +173,6 @@ impl Supervisor for CountSource {
     fn name(&self) -> &'static str {
         "count"
     }
-}
-
-impl HandlerSupervised for CountSource {
     async fn dispatch_state(&mut self, state: &Phase, ctx: &mut SourceCtx) -> Result<Directive<Ev>, BoxError> {
         match state {
             Phase::Running | Phase::Draining => {
@@ -193,12 +190,14 @@ impl HandlerSupervised for CountSource {
         }
     }
 
-    fn stage_id(&self) -> StageId {
-        self.id
-    }
-
     fn event_for_action_error(&self, message: String) -> Ev {
         Ev::Failure(message)
+    }
+}
+
+impl HandlerSupervised for CountSource {
+    fn stage_id(&self) -> StageId {
+        self.id
     }
 }
 
@@ -358,9 +357,6 @@ impl Supervisor for Relay {
     fn name(&self) -> &'static str {
         self.name
     }
-}
-
-impl HandlerSupervised for Relay {
     async fn dispatch_state(&mut self, state: &Phase, ctx: &mut RelayCtx) -> Result<Directive<Ev>, BoxError> {
         match state {
             Phase::Running | Phase::Draining => match ctx.inlet.recv().await {
@@ -374,11 +370,13 @@ impl HandlerSupervised for Relay {
         }
     }
 
-    fn stage_id(&self) -> StageId {
-        self.id
-    }
-
     fn event_for_action_error(&self, message: String) -> Ev {
         Ev::Failure(message)
+    }
+}
+
+impl HandlerSupervised for Relay {
+    fn stage_id(&self) -> StageId {
+        self.id
     }
 }

@@ -83,9 +83,6 @@ impl Supervisor for Counter {
     fn name(&self) -> &'static str {
         "counter"
     }
-}
-
-impl HandlerSupervised for Counter {
     async fn dispatch_state(&mut self, state: &CountState, count: &mut u64) -> Result<Directive<CountEv>, BoxError> {
         Ok(match state {
             CountState::Counting if *count < self.limit => Directive::Transition(CountEv::Tick),
@@ -93,11 +90,14 @@ impl HandlerSupervised for Counter {
             CountState::Done | CountState::Failed => Directive::Terminate,
         })
     }
-    fn stage_id(&self) -> StageId {
-        StageId(1)
-    }
     fn event_for_action_error(&self, _message: String) -> CountEv {
         CountEv::Error
+    }
+}
+
+impl HandlerSupervised for Counter {
+    fn stage_id(&self) -> StageId {
+        StageId(1)
     }
 }
 

@@ -232,9 +232,6 @@ impl Supervisor for Probe {
     fn name(&self) -> &'static str {
         "probe"
     }
-}
-
-impl HandlerSupervised for Probe {
     async fn dispatch_state(&mut self, state: &St, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
         self.dispatches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if matches!(self.script.front(), Some(Script::Spin)) {
@@ -261,10 +258,6 @@ impl HandlerSupervised for Probe {
         }
     }
 
-    fn stage_id(&self) -> StageId {
-        StageId(7)
-    }
-
     fn event_for_action_error(&self, message: String) -> Ev {
         Ev::Error(message)
     }
@@ -275,6 +268,12 @@ impl HandlerSupervised for Probe {
             Some(msg) => Err(msg.into()),
             None => Ok(()),
         }
+    }
+}
+
+impl HandlerSupervised for Probe {
+    fn stage_id(&self) -> StageId {
+        StageId(7)
     }
 }
 

@@ -54,15 +54,12 @@ fn stubs(model: &Model) -> TokenStream {
         Mode::Handler => quote! {
             #allows
             impl #impl_generics #p::HandlerSupervised for #stage_ty #where_clause {
-                #dispatch
                 fn stage_id(&self) -> #p::StageId { #p::StageId(0) }
             }
         },
         Mode::SelfSupervised => quote! {
             #allows
-            impl #impl_generics #p::SelfSupervised for #stage_ty #where_clause {
-                #dispatch
-            }
+            impl #impl_generics #p::SelfSupervised for #stage_ty #where_clause {}
         },
     };
     quote! {
@@ -84,6 +81,7 @@ fn stubs(model: &Model) -> TokenStream {
         #allows
         impl #impl_generics #p::Supervisor for #stage_ty #where_clause {
             fn name(&self) -> &'static str { "" }
+            #dispatch
         }
 
         #supervised

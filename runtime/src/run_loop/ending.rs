@@ -8,10 +8,10 @@ use crate::error::panic_message;
 use crate::lifecycle::Lifecycle;
 use crate::machine::{Ending, StateVariant};
 
-use super::driver::Driver;
 use super::run::{Progress, Run};
+use crate::supervisor::Supervisor;
 
-impl<D: Driver> Run<D> {
+impl<S: Supervisor> Run<S> {
     /// Writes the completion and the one terminal lifecycle record.
     /// A failing completion is an error like any other: it takes the failure path (once; the failed state then
     /// terminates without writing the completion again).
@@ -19,7 +19,7 @@ impl<D: Driver> Run<D> {
         let completion = if self.completion_failed {
             Ok(())
         } else {
-            match AssertUnwindSafe(self.driver.complete(&mut self.ctx)).catch_unwind().await {
+            match AssertUnwindSafe(self.supervisor.write_completion_event(&mut self.ctx)).catch_unwind().await {
                 Ok(Ok(())) => Ok(()),
                 Ok(Err(e)) => Err(format!("write_completion_event failed: {e}")),
                 Err(panic) => Err(format!("write_completion_event panicked: {}", panic_message(&*panic))),

@@ -9,10 +9,10 @@ use crate::error::Escalation;
 use crate::lifecycle::Lifecycle;
 use crate::machine::{Actions, Ending, StateVariant};
 
-use super::driver::{Act, Driver};
 use super::run::{Progress, Run};
+use crate::supervisor::Supervisor;
 
-impl<D: Driver> Run<D> {
+impl<S: Supervisor> Run<S> {
     /// The failure path: map the failure to the machine's failure event, turn, run the failure actions. It must end in
     /// a failed state; anything else that goes wrong on the way escalates.
     pub(super) async fn fail(&mut self, message: String) -> Progress {
@@ -28,7 +28,7 @@ impl<D: Driver> Run<D> {
             return self.escalate(format!("the run had already failed in state {}", state.name()), message);
         }
         let turned = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let event = self.driver.failure_event(message.clone());
+            let event = self.supervisor.event_for_action_error(message.clone());
             self.step(event)
         }));
         let actions = match turned {
@@ -52,7 +52,7 @@ impl<D: Driver> Run<D> {
     }
 
     /// [`execute`](Self::execute) with its own panic guard, for the failure actions.
-    async fn execute_caught(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
+    async fn execute_caught(&mut self, actions: Actions<S::Action>) -> Result<(), String> {
         match AssertUnwindSafe(self.execute(actions)).catch_unwind().await {
             Ok(result) => result,
             Err(panic) => Err(self.panicked(&*panic)),

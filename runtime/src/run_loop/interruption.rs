@@ -4,19 +4,19 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 
-use crate::machine::{Ending, EventVariant, Machine, StateVariant};
+use crate::machine::{Ending, EventVariant, StateVariant};
 
-use super::driver::{Driver, Event};
 use super::run::{Progress, Run};
 use super::wake::Interruption;
+use crate::supervisor::Supervisor;
 
-impl<D: Driver> Run<D> {
+impl<S: Supervisor> Run<S> {
     /// Handles what interrupted the steady turns. Panics propagate to the caller's guard.
     pub(super) async fn on_interruption(&mut self, interruption: Interruption) -> Progress {
         match interruption {
             Interruption::Terminate => self.terminate().await,
             Interruption::Control(Some(control)) => {
-                match self.hook("control_event", |_| D::M::control_event(control)) {
+                match self.hook("control_event", |_| S::control_event(control)) {
                     Some(event) => {
                         let progress = self.feed_or_fail(event).await;
                         // Kept only when it is what stopped the run, to say so in the Cancelled record.
@@ -32,7 +32,7 @@ impl<D: Driver> Run<D> {
             }
             Interruption::Control(None) => {
                 self.control = None;
-                match self.hook("control_closed", D::M::control_closed) {
+                match self.hook("control_closed", S::control_closed) {
                     Some(event) => self.feed_or_fail(event).await,
                     None => {
                         let message = format!("control channel closed in state {}", self.machine.state().name());
@@ -51,7 +51,7 @@ impl<D: Driver> Run<D> {
     }
 
     /// [`feed`](Self::feed) off the hot path, with its own panic guard.
-    async fn feed_or_fail(&mut self, event: Event<D>) -> Progress {
+    async fn feed_or_fail(&mut self, event: S::Event) -> Progress {
         match AssertUnwindSafe(self.feed(event)).catch_unwind().await {
             Ok(Ok(())) => Progress::Running,
             Ok(Err(message)) => self.fail(message).await,

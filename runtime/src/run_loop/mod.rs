@@ -4,7 +4,6 @@
 //! One concern per file:
 //! - this file: the public entry points (`run_handler_supervised`, `run_self_supervised`, the `run` extensions);
 //! - [`supervision`]: what a run is connected to (control channel, state watch, lifecycle journal, counters);
-//! - [`driver`]: what the loop needs of a supervisor;
 //! - [`recorder`]: the lifecycle records, and the drop guard that writes one when a run is aborted;
 //! - [`timer`]: the current state's timeout;
 //! - [`wake`]: what can interrupt dispatch (control, the timeout) and how the loop races them;
@@ -13,7 +12,6 @@
 //! - [`failure`]: the failure path and escalation;
 //! - [`ending`]: writing the completion and the terminal record.
 
-mod driver;
 mod ending;
 mod failure;
 mod interruption;
@@ -30,7 +28,6 @@ use crate::error::Escalation;
 use crate::lifecycle::LifecycleRecord;
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
 
-use driver::{ViaHandler, ViaSelf};
 pub use supervision::{StateSnapshot, Supervision};
 
 /// What a run returns: its final lifecycle record, or the escalation that stopped it.
@@ -43,7 +40,8 @@ pub fn run_handler_supervised<S: HandlerSupervised>(
     ctx: S::Context,
     supervision: Supervision,
 ) -> impl Future<Output = RunResult> + Send {
-    run::drive(ViaHandler(stage), initial, ctx, supervision)
+    let (writer, id) = (stage.writer_id(), stage.stage_id());
+    run::drive(stage, writer, Some(id), initial, ctx, supervision)
 }
 
 /// Runs a self-supervised orchestrator from `initial` until it terminates.
@@ -53,7 +51,8 @@ pub fn run_self_supervised<S: SelfSupervised>(
     ctx: S::Context,
     supervision: Supervision,
 ) -> impl Future<Output = RunResult> + Send {
-    run::drive(ViaSelf(orchestrator), initial, ctx, supervision)
+    let writer = orchestrator.writer_id();
+    run::drive(orchestrator, writer, None, initial, ctx, supervision)
 }
 
 /// `run` for every handler-supervised stage.

@@ -14,16 +14,17 @@ use crate::action::Action;
 use crate::control::{Control, ControlPolicy, ControlReceiver};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::directive::Directive;
+use crate::event::{StageId, WriterId};
 use crate::lifecycle::Lifecycle;
-use crate::machine::{Actions, EventVariant, Machine, StateMachine, StateVariant, Step};
+use crate::machine::{Actions, EventVariant, StateMachine, StateVariant, Step};
 
-use super::driver::{Act, Ctx, Driver, Event, State};
 use super::phase::Phase;
 use super::recorder::Recorder;
 use super::supervision::{StateSnapshot, Supervision};
 use super::timer::StateTimer;
 use super::wake::{poll_wake, ready_wake, Interruption, Wake};
 use super::RunResult;
+use crate::supervisor::Supervisor;
 
 /// Runs `actions` in order with the run's context, marking the phase; evaluates to the first failure's message, skipping
 /// the rest. A macro rather than only an async fn so that the hot path keeps it inline: awaiting a nested future there
@@ -61,11 +62,11 @@ pub(super) enum Progress {
 }
 
 /// One run of one supervisor: everything the loop reads and writes.
-pub(super) struct Run<D: Driver> {
-    pub(super) driver: D,
-    pub(super) machine: StateMachine<D::M>,
-    pub(super) ctx: Ctx<D>,
-    pub(super) timer: StateTimer<Event<D>>,
+pub(super) struct Run<S: Supervisor> {
+    pub(super) supervisor: S,
+    pub(super) machine: StateMachine<S>,
+    pub(super) ctx: S::Context,
+    pub(super) timer: StateTimer<S::Event>,
     pub(super) control: Option<ControlReceiver>,
     pub(super) watch: Option<watch::Sender<StateSnapshot>>,
     pub(super) counters: Arc<Counters>,
@@ -80,26 +81,29 @@ pub(super) struct Run<D: Driver> {
     pub(super) completion_failed: bool,
 }
 
-/// The future of one run of `driver` from `initial`, in a span naming the supervisor.
-pub(super) fn drive<D: Driver>(
-    driver: D,
-    initial: State<D>,
-    ctx: Ctx<D>,
+/// The future of one run of `supervisor` from `initial`, in a span naming the supervisor. `writer` and `stage` say
+/// who it is: what its records carry.
+pub(super) fn drive<S: Supervisor>(
+    supervisor: S,
+    writer: WriterId,
+    stage: Option<StageId>,
+    initial: S::State,
+    ctx: S::Context,
     supervision: Supervision,
 ) -> impl Future<Output = RunResult> + Send {
-    let span = tracing::debug_span!("supervisor", name = driver.name(), writer = %driver.writer_id());
+    let span = tracing::debug_span!("supervisor", name = supervisor.name(), writer = %writer);
     let Supervision { control, state, journal, counters } = supervision;
     let recorder = Recorder {
         journal,
         counters: counters.clone(),
-        supervisor: driver.name(),
-        writer: driver.writer_id(),
-        stage: driver.stage_id(),
+        supervisor: supervisor.name(),
+        writer,
+        stage,
         state: initial.name(),
         ended: false,
     };
     let run = Run {
-        driver,
+        supervisor,
         phase: Phase::Dispatch,
         machine: StateMachine::new(initial),
         ctx,
@@ -116,7 +120,7 @@ pub(super) fn drive<D: Driver>(
     run.run().instrument(span)
 }
 
-impl<D: Driver> Run<D> {
+impl<S: Supervisor> Run<S> {
     async fn run(mut self) -> RunResult {
         self.recorder.write(Lifecycle::Started);
         self.publish();
@@ -154,7 +158,7 @@ impl<D: Driver> Run<D> {
     /// Enters the initial state: arms its timeout and runs its entry actions. Panics propagate to the caller's guard.
     async fn start(&mut self) -> Result<(), String> {
         self.phase = Phase::Hook { name: "timeout" };
-        self.timer.arm(D::M::timeout(self.machine.state()));
+        self.timer.arm(S::timeout(self.machine.state()));
         self.phase = Phase::Hook { name: "on_entry" };
         let entry = self.machine.enter();
         self.execute(entry).await
@@ -171,7 +175,7 @@ impl<D: Driver> Run<D> {
         loop {
             self.tally.loop_turns += 1;
             self.counters.turned(self.tally.loop_turns);
-            let Run { driver, machine, ctx, timer, control, phase, .. } = self;
+            let Run { supervisor, machine, ctx, timer, control, phase, .. } = self;
             let state = machine.state();
             *phase = Phase::Dispatch;
             let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
@@ -184,7 +188,7 @@ impl<D: Driver> Run<D> {
                 std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await
             } else if control.is_none() && timer.event.is_none() {
                 // Nothing can race dispatch: await it alone.
-                Wake::Dispatched(driver.dispatch(state, ctx).await)
+                Wake::Dispatched(supervisor.dispatch_state(state, ctx).await)
             } else if let Some(wake) = ready_wake(control.as_deref_mut(), timer) {
                 wake
             } else {
@@ -192,7 +196,7 @@ impl<D: Driver> Run<D> {
                 // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
                 // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
                 // dispatch.
-                let mut dispatch = std::pin::pin!(driver.dispatch(state, ctx));
+                let mut dispatch = std::pin::pin!(supervisor.dispatch_state(state, ctx));
                 std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
                     Poll::Ready(directive) => Poll::Ready(Wake::Dispatched(directive)),
                     Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx),
@@ -225,7 +229,7 @@ impl<D: Driver> Run<D> {
     }
 
     /// Calls one of the machine's functions on the current state, marking the phase so a panic in it is named.
-    pub(super) fn hook<T>(&mut self, name: &'static str, call: impl FnOnce(&State<D>) -> T) -> T {
+    pub(super) fn hook<T>(&mut self, name: &'static str, call: impl FnOnce(&S::State) -> T) -> T {
         self.phase = Phase::Hook { name };
         call(self.machine.state())
     }
@@ -233,13 +237,13 @@ impl<D: Driver> Run<D> {
     /// Feeds one event and runs the actions it yields. `Err` carries the failure to take the failure path with: the
     /// state rejected the event, or an action failed (path B: the remaining actions are skipped). Panics propagate to
     /// the caller's guard, with `phase` saying where.
-    pub(super) async fn feed(&mut self, event: Event<D>) -> Result<(), String> {
+    pub(super) async fn feed(&mut self, event: S::Event) -> Result<(), String> {
         let actions = self.step(event)?;
         self.execute(actions).await
     }
 
     /// Turns the machine on `event`; `Err` when the state rejects it.
-    pub(super) fn step(&mut self, event: Event<D>) -> Result<Actions<Act<D>>, String> {
+    pub(super) fn step(&mut self, event: S::Event) -> Result<Actions<S::Action>, String> {
         self.phase = Phase::Transition { event: event.name() };
         match self.machine.handle(event, &mut self.ctx) {
             Step::Turned { actions, entered } => {
@@ -247,7 +251,7 @@ impl<D: Driver> Run<D> {
                 self.counters.transitioned(self.tally.transitions);
                 if entered {
                     self.publish();
-                    self.timer.arm(D::M::timeout(self.machine.state()));
+                    self.timer.arm(S::timeout(self.machine.state()));
                 }
                 Ok(actions)
             }
@@ -260,7 +264,7 @@ impl<D: Driver> Run<D> {
     }
 
     /// Runs actions in order; the first error skips the rest. Panics propagate to the caller's guard.
-    pub(super) async fn execute(&mut self, actions: Actions<Act<D>>) -> Result<(), String> {
+    pub(super) async fn execute(&mut self, actions: Actions<S::Action>) -> Result<(), String> {
         run_actions!(self, actions)
     }
 

@@ -88,23 +88,18 @@ pub fn supervisor(model: &Model) -> TokenStream {
             quote! {
                 #allows
                 impl #impl_generics #p::HandlerSupervised for #stage_ty #where_clause {
-                    #dispatch
                     fn stage_id(&self) -> #p::StageId {
                         #fields::stage_id(self)
                     }
                     fn writer_id(&self) -> #p::WriterId {
                         #fields::writer_id(self)
                     }
-                    #failure_event
                 }
             }
         }
         Mode::SelfSupervised => quote! {
             #allows
-            impl #impl_generics #p::SelfSupervised for #stage_ty #where_clause {
-                #dispatch
-                #failure_event
-            }
+            impl #impl_generics #p::SelfSupervised for #stage_ty #where_clause {}
         },
     };
     quote! {
@@ -127,6 +122,8 @@ pub fn supervisor(model: &Model) -> TokenStream {
             fn name(&self) -> &'static str {
                 #name
             }
+            #dispatch
+            #failure_event
         }
 
         #supervised

@@ -75,9 +75,6 @@ impl Supervisor for Orchestrator {
     fn name(&self) -> &'static str {
         self.name
     }
-}
-
-impl SelfSupervised for Orchestrator {
     async fn dispatch_state(
         &mut self,
         state: &OrchestratorState,
@@ -126,6 +123,8 @@ impl SelfSupervised for Orchestrator {
         OrchestratorEvent::Failure(message)
     }
 }
+
+impl SelfSupervised for Orchestrator {}
 
 #[cfg(test)]
 mod tests {
