@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use stagewise::journal::{Durability, FileJournal, JournalOptions};
 use stagewise::pipeline::durable::{
-    Checkpoint, Checkpoints, DurableLinks, InputProgress, LinkPolicy, ReplayedErrors, RunFolder, RunStatus,
+    Checkpoint, Checkpoints, DurableLinks, InputProgress, LinkPolicy, ReplayedErrors, Retention, RunFolder, RunStatus,
 };
 use stagewise::pipeline::ErrorRecord;
 use stagewise::BoxError;
@@ -54,11 +54,17 @@ pub fn durability(name: &str) -> Result<Durability, String> {
 
 impl DurableRun {
     /// Opens the run in `dir` (deleting it first with `fresh`).
-    pub fn open(dir: &Path, fresh: bool, durability: Durability, segment_bytes: u64) -> Result<Self, String> {
+    pub fn open(
+        dir: &Path,
+        fresh: bool,
+        durability: Durability,
+        segment_bytes: u64,
+        retention: Retention,
+    ) -> Result<Self, String> {
         let (run, status) =
             RunFolder::open(dir, fresh).map_err(|e| format!("cannot open the run folder {}: {e}", dir.display()))?;
         let options = JournalOptions { segment_bytes, ..JournalOptions::with_durability(durability) };
-        let links = DurableLinks::new(dir, options, LinkPolicy::default());
+        let links = DurableLinks::new(dir, options, LinkPolicy { retention, ..LinkPolicy::default() });
         let checkpoints = Checkpoints::open(dir.join("checkpoints").join("aggregate"), options)
             .map_err(|e| format!("cannot open the checkpoints in {}: {e}", dir.display()))?;
         let resumed = checkpoints.latest().map_err(|e| format!("cannot read the last checkpoint: {e}"))?;
@@ -165,16 +171,10 @@ impl Checkpointer for SinkCheckpoints {
     }
 }
 
-/// Counts the lines the read stage's link holds: what went in, over every run.
+/// The lines the read stage consumed, over every run: the input position stamped on its link's last record.
 pub async fn lines_in(links: &DurableLinks) -> Result<u64, String> {
     let link = links.open::<String>(0).map_err(|e| e.to_string())?;
-    let (mut position, mut lines) = (link.first(), 0);
-    loop {
-        let records = link.log().read(position, 256).await.map_err(|e| e.to_string())?;
-        if records.is_empty() {
-            return Ok(lines);
-        }
-        position += records.len() as u64;
-        lines += records.iter().map(|r| r.events().len() as u64).sum::<u64>();
-    }
+    let Some(last) = link.len().checked_sub(1) else { return Ok(0) };
+    let records = link.log().read(last, 1).await.map_err(|e| e.to_string())?;
+    Ok(records.first().map_or(0, |r| r.input))
 }

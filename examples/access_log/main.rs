@@ -16,7 +16,8 @@
 //! `--durable DIR` makes both links durable journals under DIR (`stage-0`, `stage-1`), with the lifecycle and error
 //! journals and the aggregate stage's checkpoints beside them. Run it again on the same DIR after a crash and it
 //! resumes; on a finished run it says so and exits; `--fresh` starts over. `--policy os|every|every-append` chooses
-//! the links' durability (default `os`), `--segment-bytes N` their segment size.
+//! the links' durability (default `os`), `--segment-bytes N` their segment size; segments every reader has passed are
+//! deleted unless `--keep-links` keeps them for replay.
 //!
 //! Lifecycle and error records go to durable journals (`FileJournal`) in a folder named on start-up:
 //! `--journal DIR`, else `$STAGEWISE_JOURNAL_DIR`, else a new folder under the temporary directory.
@@ -33,7 +34,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use stagewise::journal::{default_folder, Durability, FileJournal, JournalOptions};
-use stagewise::pipeline::durable::RunStatus;
+use stagewise::pipeline::durable::{Retention, RunStatus};
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline};
 use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, StageId};
 
@@ -52,6 +53,7 @@ struct Args {
     seed: u64,
     policy: Durability,
     segment_bytes: u64,
+    keep_links: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -66,6 +68,7 @@ fn args() -> Result<Args, String> {
         seed: 1,
         policy: Durability::Os,
         segment_bytes: 64 * 1024 * 1024,
+        keep_links: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -86,6 +89,7 @@ fn args() -> Result<Args, String> {
                 let n = it.next().ok_or("--seed needs a number")?;
                 args.seed = n.parse().map_err(|_| format!("--seed: not a number: {n}"))?;
             }
+            "--keep-links" => args.keep_links = true,
             "--policy" => args.policy = durable::durability(&it.next().ok_or("--policy needs a name")?)?,
             "--segment-bytes" => {
                 let n = it.next().ok_or("--segment-bytes needs a number")?;
@@ -122,7 +126,7 @@ async fn main() -> ExitCode {
             }
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
-                 [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N]] \
+                 [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
                  [--chaos P [--seed N]]"
             );
             return ExitCode::from(2);
@@ -153,9 +157,11 @@ async fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // Segments both stages after a link have passed are deleted, unless kept for replay.
+    let retention = if args.keep_links { Retention::KeepAll } else { Retention::Consumed };
     let durable = match &args.durable {
         None => None,
-        Some(dir) => match DurableRun::open(dir, args.fresh, args.policy, args.segment_bytes) {
+        Some(dir) => match DurableRun::open(dir, args.fresh, args.policy, args.segment_bytes, retention) {
             Ok(run) => Some(run),
             Err(why) => {
                 eprintln!("access_log: {why}");

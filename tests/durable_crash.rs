@@ -1,0 +1,262 @@
+//! The crash test that defines durable links done: `access_log --durable DIR` on generated lines is killed at
+//! random moments, again and again, and restarted on the same folder each time until it finishes; the final CSV must
+//! be byte-identical to an uninterrupted in-memory run's, the error journal must hold each malformed line exactly
+//! once (the same records, ids included, as the uninterrupted run's), and in = out + errors.
+//!
+//! Kills: most are SIGKILL after a random delay, landing while the run reads its folder and resumes, in the middle
+//! of batches, while a segment rolls (segments of 64 KiB hold about one batch, so nearly every append starts a new
+//! one) and while checkpoints are saved (one per batch); every fifth run instead aborts itself at an exact point
+//! (`ACCESS_LOG_CRASH_AT`): after a batch's rows and errors are written but before they are flushed, or after they
+//! are flushed but before the checkpoint that accounts for them is saved.
+//!
+//! CI size: 200,000 lines and at least 50 kills. The full size:
+//! `DURABLE_CRASH_LINES=1000000 DURABLE_CRASH_KILLS=60 cargo test --release --test durable_crash -- --nocapture`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use stagewise::journal::{FileJournal, Journal, JournalOptions};
+use stagewise::pipeline::ErrorRecord;
+use stagewise::{Lifecycle, LifecycleRecord};
+
+/// xorshift64*: deterministic kill moments without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+}
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+/// The access_log example of the profile this test was built with, built now if needed.
+fn example() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--quiet", "--example", "access_log"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.status().expect("run cargo build");
+    assert!(status.success(), "the access_log example builds");
+    profile_dir.join("examples").join("access_log")
+}
+
+/// The child process, killed when dropped, so a failing assertion never leaves one running.
+struct Run(Child);
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn durable_run(example: &Path, dir: &Path, lines: u64, crash_at: Option<String>) -> Run {
+    let mut command = Command::new(example);
+    command
+        .args(["--lines", &lines.to_string(), "--durable"])
+        .arg(dir.join("run"))
+        .arg("--out")
+        .arg(dir.join("durable.csv"))
+        .args(["--segment-bytes", "65536"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap());
+    if let Some(point) = crash_at {
+        command.env("ACCESS_LOG_CRASH_AT", point);
+    }
+    Run(command.spawn().expect("start access_log"))
+}
+
+/// The lines the run prints, as they come.
+fn lines_of(run: &mut Run) -> mpsc::Receiver<String> {
+    let stdout = BufReader::new(run.0.stdout.take().unwrap());
+    let (send, receive) = mpsc::channel();
+    thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if send.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    receive
+}
+
+fn finish(run: Run) -> Output {
+    let mut run = run;
+    let child = std::mem::replace(&mut run.0, Command::new("true").spawn().unwrap());
+    child.wait_with_output().unwrap()
+}
+
+/// The record the aggregate stage resumed at, from a run's `run:` line.
+fn resumed_from(stdout: &str) -> Option<u64> {
+    let line = stdout.lines().find(|l| l.contains("aggregate from record"))?;
+    line.rsplit("record ").next()?.trim_end_matches(')').parse().ok()
+}
+
+fn error_records(dir: &Path) -> Vec<ErrorRecord> {
+    FileJournal::<ErrorRecord>::open(dir, JournalOptions::default()).unwrap().read_from(0).unwrap()
+}
+
+#[test]
+fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run() {
+    let lines = env_or("DURABLE_CRASH_LINES", 200_000);
+    let kills = env_or("DURABLE_CRASH_KILLS", 50);
+    let started = Instant::now();
+    let example = example();
+    let dir = tempfile::tempdir().unwrap();
+
+    // The reference: one uninterrupted run with in-memory links.
+    let reference = Command::new(&example)
+        .args(["--lines", &lines.to_string(), "--out"])
+        .arg(dir.path().join("reference.csv"))
+        .arg("--journal")
+        .arg(dir.path().join("reference"))
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(reference.status.success(), "{}", String::from_utf8_lossy(&reference.stdout));
+    let reference_secs = started.elapsed().as_secs_f64();
+
+    // Kill, restart, kill... A durable run takes about twice an in-memory one; delays average a third of that
+    // divided by the kills, so the kills spread over the whole run (each restart also spends time starting up).
+    let mut rng = Rng(0x5eed_d00a_b1e5_0001);
+    let mut max_delay_ms = ((reference_secs * 2.0 * 1000.0 / kills as f64 * 1.2) as u64).clamp(20, 2_000);
+    // On a loaded machine a run goes slower: the delays adapt so each run gets about its share of the records.
+    let records = lines.div_ceil(512);
+    let share = (records / (kills + kills / 2)).max(1);
+    let adapt = |resumed_at: &[u64], max_delay_ms: &mut u64| {
+        if let [.., before, last] = resumed_at {
+            let moved = last.saturating_sub(*before);
+            if moved < share / 2 {
+                *max_delay_ms = (*max_delay_ms * 4 / 3).min(5_000);
+            } else if moved > share * 2 {
+                *max_delay_ms = (*max_delay_ms * 3 / 4).max(10);
+            }
+        }
+    };
+    let (mut sigkills, mut aborts, mut finished_early, mut runs) = (0u64, 0u64, 0u64, 0u64);
+    let mut resumed_at = Vec::new();
+    while sigkills + aborts < kills {
+        runs += 1;
+        assert!(runs < kills * 4, "runs keep finishing before they are killed");
+        if runs % 5 == 0 {
+            let point =
+                format!("{}:{}", ["batch", "checkpoint"][(runs / 5 % 2) as usize], 1 + rng.next() % share.max(2));
+            let output = finish(durable_run(&example, dir.path(), lines, Some(point)));
+            if output.status.success() {
+                finished_early += 1;
+                break;
+            }
+            assert_eq!(output.status.code(), None, "the run aborted itself: killed by a signal");
+            aborts += 1;
+            resumed_at.extend(resumed_from(&String::from_utf8_lossy(&output.stdout)));
+            continue;
+        }
+        let mut run = durable_run(&example, dir.path(), lines, None);
+        let stdout = lines_of(&mut run);
+        // One kill in five lands while the run starts up (opening its folder, recovering journals, resuming); the
+        // others once the pipeline runs, spread over the time a run would take.
+        let mut seen = String::new();
+        if runs % 5 != 1 {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while !seen.contains("stages:") {
+                let line = stdout.recv_timeout(deadline.saturating_duration_since(Instant::now()));
+                if seen.contains("holds a finished run") {
+                    break;
+                }
+                let line = line.unwrap_or_else(|e| {
+                    let stderr = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
+                    panic!("run {runs} did not start its pipeline ({e}): {seen}\n{stderr}")
+                });
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+        }
+        if seen.contains("holds a finished run") {
+            finished_early += 1;
+            break;
+        }
+        let resumed = resumed_from(&seen);
+        if let Some(at) = resumed {
+            resumed_at.push(at);
+            adapt(&resumed_at, &mut max_delay_ms);
+        }
+        thread::sleep(Duration::from_millis(rng.next() % max_delay_ms));
+        if run.0.try_wait().unwrap().is_some_and(|status| status.success()) {
+            finished_early += 1;
+            break;
+        }
+        run.0.kill().expect("SIGKILL the run");
+        run.0.wait().unwrap();
+        sigkills += 1;
+        seen.extend(stdout.iter().map(|line| line + "\n"));
+        if resumed.is_none() {
+            resumed_at.extend(resumed_from(&seen));
+        }
+    }
+    // Restart until it finishes.
+    let output = finish(durable_run(&example, dir.path(), lines, None));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "the last run finishes: {stdout}");
+    resumed_at.extend(resumed_from(&stdout));
+    eprintln!(
+        "{lines} lines: {sigkills} SIGKILLs and {aborts} self-aborts over {runs} runs in {:.1} s \
+         (an uninterrupted run: {reference_secs:.1} s); {finished_early} finished before its kill; the aggregate \
+         stage resumed at records {resumed_at:?} of {records}",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(resumed_at.last().is_some_and(|&r| r > records / 4), "the kills spread over the run, not only its start");
+    assert!(sigkills + aborts >= kills.min(50), "at least 50 kills landed");
+
+    let expected = std::fs::read(dir.path().join("reference.csv")).unwrap();
+    let actual = std::fs::read(dir.path().join("durable.csv")).unwrap();
+    assert!(
+        expected == actual,
+        "the CSV differs from the uninterrupted run's ({} vs {} bytes)",
+        actual.len(),
+        expected.len()
+    );
+
+    let expected_errors = error_records(&dir.path().join("reference").join("errors"));
+    let actual_errors = error_records(&dir.path().join("run").join("errors"));
+    assert_eq!(actual_errors.len(), expected_errors.len(), "each malformed line once");
+    assert!(actual_errors == expected_errors, "the same error records, ids included, in the same order");
+
+    let hits: u64 = String::from_utf8_lossy(&actual)
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(hits + actual_errors.len() as u64, lines, "in = out + errors");
+    assert!(stdout.contains("in = out + errors: yes"), "{stdout}");
+
+    // The lifecycle journal shows every run that got as far as starting the pipeline, and one that completed.
+    let lifecycle: Vec<LifecycleRecord> =
+        FileJournal::open(dir.path().join("run").join("lifecycle"), JournalOptions::default())
+            .unwrap()
+            .read_from(0)
+            .unwrap();
+    let pipeline = |want: fn(&Lifecycle) -> bool| {
+        lifecycle.iter().filter(|r| r.supervisor == "access_log" && want(&r.lifecycle)).count()
+    };
+    assert!(pipeline(|l| *l == Lifecycle::Started) > 1, "interrupted runs and the resumed one are recorded");
+    assert_eq!(pipeline(|l| *l == Lifecycle::Completed), 1, "one run completed");
+
+    // Run again: it says the run is finished and leaves everything as it is.
+    let again = finish(durable_run(&example, dir.path(), lines, None));
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("holds a finished run"));
+    assert!(std::fs::read(dir.path().join("durable.csv")).unwrap() == expected);
+}
