@@ -238,6 +238,18 @@ async fn abort_records_cancelled() {
 }
 
 #[tokio::test]
+async fn abort_before_the_task_is_first_polled_records_started_then_cancelled() {
+    // The current-thread runtime polls nothing until this test awaits: the task is aborted before its first poll.
+    let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let mut handle = spawn_handler_supervised(Gate, GateState::Idle, GateCtx::default(), options(journal.clone()));
+    handle.abort();
+    let record = handle.outcome().await.unwrap();
+    assert!(matches!(&record.lifecycle, Lifecycle::Cancelled { reason } if reason.contains("aborted")), "{record}");
+    let lifecycles: Vec<_> = journal.records().into_iter().map(|r| r.lifecycle).collect();
+    assert_eq!(lifecycles, vec![Lifecycle::Started, record.lifecycle.clone()], "Started first, then one terminal");
+}
+
+#[tokio::test]
 async fn outcome_dropped_unfinished_can_be_awaited_again() {
     let ctx = GateCtx::default();
     let release = ctx.release.clone();

@@ -405,7 +405,8 @@ async fn cancelled_reason_names_only_the_control_message_that_stopped_the_run() 
     assert_eq!(record.lifecycle, Lifecycle::Cancelled { reason: "stopped in state Stopped".into() }, "{record}");
 }
 
-/// A machine whose hooks panic: `control_event` always, `on_entry` when entering `Entered`.
+/// A machine whose hooks panic: `control_event` always, `on_entry` when entering `Entered`, `on_exit` when leaving
+/// `Exiting` (which times out at once).
 mod panicky {
     use stagewise::{
         Actions, BoxError, Control, Decision, Directive, Ending, EventVariant, HandlerSupervised, Machine, StageId,
@@ -416,6 +417,7 @@ mod panicky {
     pub enum S {
         Run,
         Entered,
+        Exiting,
         Failed,
     }
 
@@ -424,6 +426,7 @@ mod panicky {
             match self {
                 S::Run => "Run",
                 S::Entered => "Entered",
+                S::Exiting => "Exiting",
                 S::Failed => "Failed",
             }
         }
@@ -463,6 +466,13 @@ mod panicky {
         }
         fn on_entry(state: &S, _: &mut Actions<NoAction>) {
             assert!(*state != S::Entered, "bug in on_entry");
+        }
+        fn on_exit(state: &S, _: &mut Actions<NoAction>) {
+            assert!(*state != S::Exiting, "bug in on_exit");
+        }
+        fn timeout(state: &S) -> Option<stagewise::StateTimeout<Failure>> {
+            (*state == S::Exiting)
+                .then_some(stagewise::StateTimeout { after: std::time::Duration::ZERO, event: Failure })
         }
         fn control_event(_: Control) -> Option<Failure> {
             panic!("bug in control_event")
@@ -513,4 +523,18 @@ async fn panic_in_the_initial_states_entry_takes_the_failure_path() {
         record.lifecycle,
         Lifecycle::Failed { error: "on_entry panicked in state Entered: bug in on_entry".into(), escalation: None }
     );
+}
+
+#[tokio::test]
+async fn panic_in_an_exit_hook_takes_the_failure_path_once() {
+    let mut handle = spawn_handler_supervised(panicky::Panicky, panicky::S::Exiting, (), SpawnOptions::default());
+    let record = handle.outcome().await.expect("the exit hook's panic is handled once, not escalated");
+    assert_eq!(
+        record.lifecycle,
+        Lifecycle::Failed {
+            error: "transition on event Failure panicked in state Exiting: bug in on_exit".into(),
+            escalation: None
+        }
+    );
+    assert_eq!(record.counters.failures, 1, "one failure path, no second panic");
 }

@@ -283,6 +283,10 @@ pub enum Step<A> {
 /// A machine in motion: the current state and the definition that moves it.
 pub struct StateMachine<M: Machine> {
     state: M::State,
+    /// Set while the current state's exit hook runs; still set afterwards only if it panicked. The next transition
+    /// (the failure transition the loop takes for that panic) then leaves without calling the hook again, instead of
+    /// panicking a second time and escalating.
+    exit_unwound: bool,
 }
 
 impl<M: Machine> std::fmt::Debug for StateMachine<M> {
@@ -294,7 +298,7 @@ impl<M: Machine> std::fmt::Debug for StateMachine<M> {
 impl<M: Machine> StateMachine<M> {
     /// A machine in `initial`. Entry actions of the initial state are not run here; see [`StateMachine::enter`].
     pub fn new(initial: M::State) -> Self {
-        Self { state: initial }
+        Self { state: initial, exit_unwound: false }
     }
 
     /// The current state.
@@ -316,7 +320,11 @@ impl<M: Machine> StateMachine<M> {
         match M::transition(&self.state, event, ctx) {
             Decision::Goto { next, actions: own } => {
                 let mut actions = Actions::new();
-                M::on_exit(&self.state, &mut actions);
+                if !self.exit_unwound {
+                    self.exit_unwound = true;
+                    M::on_exit(&self.state, &mut actions);
+                }
+                self.exit_unwound = false;
                 actions.extend(own);
                 M::on_entry(&next, &mut actions);
                 tracing::trace!(from = self.state.name(), to = next.name(), event = event_name, "transition");

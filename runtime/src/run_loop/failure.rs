@@ -19,7 +19,13 @@ impl<S: Supervisor> Run<S> {
         self.tally.failures += 1;
         self.counters.publish(&self.tally);
         let state = self.machine.state();
-        tracing::warn!(state = state.name(), error = %message, "taking the failure path");
+        tracing::warn!(
+            supervisor = self.recorder.supervisor,
+            stage = self.recorder.stage_number(),
+            state = state.name(),
+            error = %message,
+            "taking the failure path"
+        );
         if let Some(first) = &self.failure {
             let first = first.clone();
             return self.escalate(first, message);
@@ -61,7 +67,13 @@ impl<S: Supervisor> Run<S> {
 
     /// Stops the run at once: one Failed record holding both failures.
     pub(super) fn escalate(&mut self, first: String, second: String) -> Progress {
-        tracing::error!(error = %first, escalation = %second, "failure while handling a failure; stopping");
+        tracing::error!(
+            supervisor = self.recorder.supervisor,
+            stage = self.recorder.stage_number(),
+            error = %first,
+            escalation = %second,
+            "failure while handling a failure; stopping"
+        );
         self.counters.publish(&self.tally);
         let record = self.recorder.write(Lifecycle::Failed { error: first.clone(), escalation: Some(second.clone()) });
         Progress::Ended(Err(Escalation { first, second, record }))

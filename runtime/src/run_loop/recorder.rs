@@ -18,6 +18,9 @@ pub(super) struct Recorder {
     pub(super) stage: Option<StageId>,
     /// The state the machine is in, kept current by the run so a record written on drop can name it.
     pub(super) state: &'static str,
+    /// Started was written.
+    pub(super) started: bool,
+    /// A terminal record was written.
     pub(super) ended: bool,
 }
 
@@ -34,11 +37,45 @@ impl Recorder {
         };
         if record.lifecycle.is_terminal() {
             self.ended = true;
+        } else if record.lifecycle == Lifecycle::Started {
+            self.started = true;
         }
+        self.log(&record.lifecycle);
         if let Err(e) = self.journal.append(record.clone()) {
-            tracing::error!(error = %e, "lifecycle record could not be journaled");
+            tracing::error!(
+                supervisor = self.supervisor,
+                stage = self.stage_number(),
+                error = %e,
+                "lifecycle record could not be journaled"
+            );
         }
         record
+    }
+}
+
+impl Recorder {
+    /// The stage id as a log field; absent for an orchestrator.
+    pub(super) fn stage_number(&self) -> Option<u32> {
+        self.stage.map(|id| id.0)
+    }
+
+    /// Logs a lifecycle record at INFO with the supervisor's name and stage id, so an INFO filter shows every run's
+    /// start and end and says which stage it was.
+    fn log(&self, lifecycle: &Lifecycle) {
+        let (supervisor, stage, state) = (self.supervisor, self.stage_number(), self.state);
+        match lifecycle {
+            Lifecycle::Started => tracing::info!(supervisor, stage, state, "stage started"),
+            Lifecycle::Completed => tracing::info!(supervisor, stage, state, "stage completed"),
+            Lifecycle::Failed { error, escalation } => {
+                tracing::info!(supervisor, stage, state, error = %error, escalation, "stage failed");
+            }
+            Lifecycle::Cancelled { reason } => {
+                tracing::info!(supervisor, stage, state, reason = %reason, "stage cancelled");
+            }
+            Lifecycle::Restarting { attempt, cause, .. } => {
+                tracing::info!(supervisor, stage, state, attempt, cause = %cause, "stage restarting");
+            }
+        }
     }
 }
 
@@ -47,13 +84,28 @@ impl Drop for Recorder {
         if self.ended {
             return;
         }
+        // A run aborted before its task was first polled has not written Started yet; every run that writes a
+        // terminal record writes Started before it.
+        if !self.started {
+            self.write(Lifecycle::Started);
+        }
         if std::thread::panicking() {
             // The loop guards all user code; this is a last resort, so even a bug of ours leaves a record.
-            tracing::error!(state = self.state, "run unwound past the loop's guards; recording Failed");
+            tracing::error!(
+                supervisor = self.supervisor,
+                stage = self.stage_number(),
+                state = self.state,
+                "run unwound past the loop's guards; recording Failed"
+            );
             let error = "the run panicked outside the loop's guards".to_owned();
             self.write(Lifecycle::Failed { error, escalation: None });
         } else {
-            tracing::warn!(state = self.state, "run dropped before it ended; recording Cancelled");
+            tracing::warn!(
+                supervisor = self.supervisor,
+                stage = self.stage_number(),
+                state = self.state,
+                "run dropped before it ended; recording Cancelled"
+            );
             self.write(Lifecycle::Cancelled { reason: "task aborted".to_owned() });
         }
     }

@@ -100,6 +100,7 @@ pub(super) fn drive<S: Supervisor>(
         writer,
         stage,
         state: initial.name(),
+        started: false,
         ended: false,
     };
     let run = Run {
