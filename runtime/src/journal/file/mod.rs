@@ -16,6 +16,7 @@ mod policy;
 mod reader;
 mod recovery;
 mod retain;
+mod scan;
 mod segment;
 mod writer;
 
@@ -37,6 +38,7 @@ pub use policy::{Durability, JournalOptions};
 pub use reader::Records;
 pub use recovery::{Recovery, Truncation};
 pub use retain::SegmentInfo;
+pub use scan::{scan, ScanProblem, SegmentScan};
 pub use segment::FORMAT_VERSION;
 
 use super::{Journal, JournalError};
