@@ -12,9 +12,15 @@ use stagewise::pipeline::{Batch, ErrorJournal, Pipeline};
 use stagewise::{EventIds, MemoryJournal, StageContext, StageId};
 use tokio::sync::mpsc;
 
+#[path = "../examples/access_log/calendar.rs"]
+#[allow(dead_code)]
+mod calendar;
 #[path = "../examples/access_log/chaos.rs"]
 #[allow(dead_code)]
 mod chaos;
+#[path = "../examples/access_log/parse.rs"]
+#[allow(dead_code)]
+mod parse;
 #[path = "../examples/access_log/stages.rs"]
 #[allow(dead_code)]
 mod stages;
@@ -22,8 +28,9 @@ mod stages;
 #[allow(dead_code)]
 mod work;
 
+use parse::{parse_batch, Hit};
 use stages::Input;
-use work::{parse_batch, Aggregator, Hit, BATCH, LINK_CAPACITY};
+use work::{Aggregator, BATCH, LINK_CAPACITY};
 
 const LINES: u64 = 200_000;
 

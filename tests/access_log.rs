@@ -8,9 +8,15 @@ use std::sync::{Arc, Mutex};
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline, PipelineOutcome};
 use stagewise::{ErrorKind, Journal, Lifecycle, MemoryJournal, StageId};
 
+#[path = "../examples/access_log/calendar.rs"]
+#[allow(dead_code)]
+mod calendar;
 #[path = "../examples/access_log/chaos.rs"]
 #[allow(dead_code)]
 mod chaos;
+#[path = "../examples/access_log/parse.rs"]
+#[allow(dead_code)]
+mod parse;
 #[path = "../examples/access_log/stages.rs"]
 #[allow(dead_code)]
 mod stages;
@@ -18,8 +24,9 @@ mod stages;
 #[allow(dead_code)]
 mod work;
 
+use parse::parse_line;
 use stages::Input;
-use work::{generate_line, parse_line, AggregateSummary, Aggregator};
+use work::{generate_line, AggregateSummary, Aggregator};
 
 async fn run(input: Input) -> (PipelineOutcome, AggregateSummary, Arc<MemoryJournal<ErrorRecord>>) {
     let errors = Arc::new(MemoryJournal::new());
@@ -59,13 +66,15 @@ async fn generated_log_counts_every_line_once_as_a_hit_or_an_error() {
 }
 
 #[tokio::test]
-async fn file_lines_that_are_malformed_or_not_utf8_become_error_records_and_the_run_goes_on() {
+async fn file_lines_that_are_malformed_not_utf8_or_multi_byte_become_error_records_and_the_run_goes_on() {
     let path = std::env::temp_dir().join(format!("stagewise-access_log-test-{}.log", std::process::id()));
     let mut file = std::fs::File::create(&path).unwrap();
     file.write_all(b"1.2.3.4 - - [26/Nov/2026:10:00:00 +0000] \"GET /a?x=1 HTTP/1.1\" 200 12\n").unwrap();
     file.write_all(b"\xff\xfe not utf-8\n").unwrap();
     file.write_all(b"garbage\n").unwrap();
     file.write_all(b"1.2.3.4 - - [26/Nov/2026:10:05:00 +0000] \"GET /a HTTP/1.1\" 404 -\r\n").unwrap();
+    // A multi-byte character where the parser reads fixed offsets: once a panic that failed the whole pipeline.
+    file.write_all("1.2.3.4 - - [2\u{e9}/Nov/2026:10:05:00 +0000] \"GET /a HTTP/1.1\" 200 1\n".as_bytes()).unwrap();
     drop(file);
 
     let (outcome, summary, errors) =
@@ -73,14 +82,16 @@ async fn file_lines_that_are_malformed_or_not_utf8_become_error_records_and_the_
     std::fs::remove_file(&path).unwrap();
 
     assert!(outcome.is_completed(), "{outcome}");
-    assert_eq!((summary.hits, summary.errors, summary.rows), (2, 2, 2));
+    assert_eq!((summary.hits, summary.errors, summary.rows), (2, 3, 2));
     let records = errors.records();
-    assert_eq!(records.len(), 2);
+    assert_eq!(records.len(), 3);
     // The non-UTF-8 line failed in the source and passed parse untouched; the garbage line failed in parse.
     assert_eq!((records[0].context.name.as_ref(), records[0].kind), ("read", ErrorKind::Parse));
     assert!(records[0].message.starts_with("line 2:"), "{}", records[0].message);
     assert_eq!((records[1].context.name.as_ref(), records[1].kind), ("parse", ErrorKind::Parse));
     assert!(records[1].message.starts_with("line 3:"), "{}", records[1].message);
+    assert_eq!((records[2].context.name.as_ref(), records[2].kind), ("parse", ErrorKind::Parse));
+    assert!(records[2].message.starts_with("line 5: bad day"), "{}", records[2].message);
 }
 
 #[cfg(unix)]

@@ -22,8 +22,10 @@
 //! Lifecycle and error records go to durable journals (`FileJournal`) in a folder named on start-up:
 //! `--journal DIR`, else `$STAGEWISE_JOURNAL_DIR`, else a new folder under the temporary directory.
 
+mod calendar;
 mod chaos;
 mod durable;
+mod parse;
 mod stages;
 mod work;
 

@@ -18,12 +18,12 @@ use std::sync::{Arc, Mutex};
 
 use stagewise::pipeline::{Batch, ErrorJournal, Inlet, Message, Outlet, PipelineStage};
 use stagewise::{
-    Action, BoxError, ChainEvent, Directive, ErrorKind, EventIds, EventVariant, Stage, StageContext, StageId,
-    VariantName,
+    Action, BoxError, ChainEvent, Directive, EventIds, EventVariant, Stage, StageContext, StageId, VariantName,
 };
 
 use crate::chaos::Chaos;
-use crate::work::{parse_batch, AggregateSummary, Aggregator, Hit};
+use crate::parse::{parse_batch, read_lines, Hit};
+use crate::work::{AggregateSummary, Aggregator};
 
 // =================================================================================================================
 // read: the source. Generates the deterministic log, or reads a file, in batches of lines.
@@ -70,27 +70,7 @@ impl Input {
                 }
                 *next = end;
             }
-            Input::File(reader) => {
-                while batch.len() < max {
-                    let mut bytes = Vec::new();
-                    if reader.read_until(b'\n', &mut bytes)? == 0 {
-                        break;
-                    }
-                    while bytes.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                        bytes.pop();
-                    }
-                    let id = ids.next_id();
-                    // A line that is not UTF-8 is a malformed record, not a reason to stop reading.
-                    batch.push(match String::from_utf8(bytes) {
-                        Ok(line) => ChainEvent::new(id, context.clone(), line),
-                        Err(e) => {
-                            let line = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                            let why = format!("line {}: not valid UTF-8", id.seq + 1);
-                            ChainEvent::new(id, context.clone(), line).into_error(ErrorKind::Parse, why)
-                        }
-                    });
-                }
-            }
+            Input::File(reader) => read_lines(reader, max, ids, context, &mut batch)?,
         }
         Ok(batch)
     }

@@ -1,6 +1,6 @@
-//! The per-event work of the access-log example, free of any runtime: a deterministic log generator, a line parser
-//! and a per-(minute, status, path) aggregator. The supervised stages and the plain-tokio benchmark baseline both call
-//! exactly these functions, so the two do the same work per event.
+//! The per-event work of the access-log example, free of any runtime: a deterministic log generator and a
+//! per-(minute, status, path) aggregator (the line parser is in `parse.rs`). The supervised stages and the plain-tokio
+//! benchmark baseline both call exactly these functions, so the two do the same work per event.
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -8,46 +8,15 @@ use std::io::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
 use stagewise::pipeline::{journal_if_error, Batch, ErrorRecord};
-use stagewise::{ChainEvent, ErrorKind, EventIds, Journal, StageContext};
+use stagewise::Journal;
+
+use crate::calendar::{civil_from_days, minute_iso, MONTHS};
+use crate::parse::Hit;
 
 /// Lines per batch on the links between stages.
 pub const BATCH: usize = 512;
 /// Batches each link holds.
 pub const LINK_CAPACITY: usize = 16;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Dates: days since 1970-01-01 to and from the civil calendar (proleptic Gregorian; Howard Hinnant's algorithms).
-
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = i64::from((m + 9) % 12);
-    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
-}
-
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/// A minute since 1970-01-01T00:00Z as `2026-11-26T09:00Z`.
-pub fn minute_iso(minute: u32) -> String {
-    let (y, m, d) = civil_from_days(i64::from(minute / 1440));
-    let in_day = minute % 1440;
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}Z", in_day / 60, in_day % 60)
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The generator: a deterministic access log, one line per index, a few percent malformed.
@@ -181,118 +150,6 @@ fn corrupt(line: &mut String, r: u64) {
         2 => *line = line.replacen('"', "", 1),
         _ => *line = String::from("\u{fffd}\u{fffd} connection reset by peer"),
     }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The parser.
-
-/// One parsed request. It keeps its line (the payload's own allocation), and points into it for the path.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Hit {
-    line: String,
-    path: (u32, u32),
-    /// Minutes since 1970-01-01T00:00Z.
-    pub minute: u32,
-    /// HTTP status.
-    pub status: u16,
-    /// Response bytes.
-    pub bytes: u64,
-}
-
-impl Hit {
-    /// The request path, without its query string.
-    pub fn path(&self) -> &str {
-        &self.line[self.path.0 as usize..self.path.1 as usize]
-    }
-}
-
-fn digits<T: std::str::FromStr>(s: &str) -> Option<T> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// Parses a Common Log Format line: `ip - - [26/Nov/2026:09:00:00 +0000] "GET /path HTTP/1.1" 200 1234`.
-/// The zone is taken as UTC.
-pub fn parse_line(line: String) -> Result<Hit, (String, &'static str)> {
-    match parse_fields(&line) {
-        Ok(Fields { path, minute, status, bytes }) => Ok(Hit { line, path, minute, status, bytes }),
-        Err(why) => Err((line, why)),
-    }
-}
-
-/// The fields of a line, before they join the line in a [`Hit`].
-struct Fields {
-    path: (u32, u32),
-    minute: u32,
-    status: u16,
-    bytes: u64,
-}
-
-fn parse_fields(line: &str) -> Result<Fields, &'static str> {
-    let open = line.find('[').ok_or("no timestamp")?;
-    let close = open + line[open..].find(']').ok_or("unterminated timestamp")?;
-    let ts = &line[open + 1..close];
-    if ts.len() < 17 || !ts.is_char_boundary(17) {
-        return Err("bad timestamp");
-    }
-    let day: u32 = digits(&ts[0..2]).ok_or("bad day")?;
-    let month = MONTHS.iter().position(|m| *m == &ts[3..6]).ok_or("bad month")? as u32 + 1;
-    let year: i64 = digits(&ts[7..11]).ok_or("bad year")?;
-    let hour: u32 = digits(&ts[12..14]).ok_or("bad hour")?;
-    let min: u32 = digits(&ts[15..17]).ok_or("bad minute")?;
-    if !(1..=31).contains(&day) || hour > 23 || min > 59 {
-        return Err("timestamp out of range");
-    }
-    let minute = u32::try_from(days_from_civil(year, month, day) * 1440 + i64::from(hour * 60 + min))
-        .map_err(|_| "timestamp out of range")?;
-
-    let rest = line[close + 1..].strip_prefix(" \"").ok_or("no request")?;
-    let end = rest.find('"').ok_or("unterminated request")?;
-    let mut request = rest[..end].split(' ');
-    let (_method, target) = (request.next().ok_or("no method")?, request.next().ok_or("no path")?);
-    if !target.starts_with('/') || request.next().is_none() {
-        return Err("bad request line");
-    }
-    let path_len = target.find('?').unwrap_or(target.len());
-    let path_start = (line.len() - rest.len()) + (target.as_ptr() as usize - rest.as_ptr() as usize);
-
-    let mut tail = rest[end + 1..].split_ascii_whitespace();
-    let status: u16 = tail.next().and_then(digits).ok_or("bad status")?;
-    if !(100..=599).contains(&status) {
-        return Err("status out of range");
-    }
-    let bytes = match tail.next().ok_or("no size")? {
-        "-" => 0,
-        size => digits(size).ok_or("bad size")?,
-    };
-    Ok(Fields { path: (path_start as u32, (path_start + path_len) as u32), minute, status, bytes })
-}
-
-/// Parses a batch of lines into hits; a malformed line becomes an error event (kind Parse) that still carries its
-/// line, so the run goes on. Writes the new events' ids from `ids`. An event that arrives with an error status passes
-/// untouched: same id, context and status, its line carried in an empty hit.
-pub fn parse_batch(lines: Batch<String>, ids: &mut EventIds, context: &StageContext) -> Batch<Hit> {
-    let mut out = Vec::with_capacity(lines.len());
-    for event in lines {
-        if event.is_error() {
-            let ChainEvent { id, context, payload, status } = event;
-            out.push(ChainEvent { id, context, payload: Hit { line: payload, ..Hit::default() }, status });
-            continue;
-        }
-        let seq = event.id.seq;
-        out.push(match parse_line(event.payload) {
-            Ok(hit) => ChainEvent::new(ids.next_id(), context.clone(), hit),
-            Err((line, why)) => {
-                let shown: String = line.chars().take(60).collect();
-                let hit = Hit { line, ..Hit::default() };
-                ChainEvent::new(ids.next_id(), context.clone(), hit)
-                    .into_error(ErrorKind::Parse, format!("line {}: {why}: {shown:?}", seq + 1))
-            }
-        });
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------------------------
