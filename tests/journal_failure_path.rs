@@ -218,3 +218,50 @@ async fn lifecycle_data_and_error_events_each_survive_in_their_own_journal() {
     assert_eq!(errors[0].payload, "!garbled 3");
     assert_eq!(errors[0].id.seq, 3, "event ids run across both journals in the order written");
 }
+
+/// The bytes the file journal in `dir` holds.
+fn bytes_in(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum()
+}
+
+#[tokio::test]
+async fn a_terminal_record_the_lifecycle_journal_refuses_is_not_reported_as_success() {
+    // Measure the Started record: a completed run into a healthy journal, then that record alone in a fresh one.
+    let measured = journals();
+    run(&measured, lines(4)).await;
+    let started = measured.lifecycle.read_from(0).unwrap().remove(0);
+    assert_eq!(started.lifecycle, Lifecycle::Started);
+    let scratch = tempfile::tempdir().unwrap();
+    let probe = FileJournal::<LifecycleRecord>::open_default(scratch.path().join("lifecycle")).unwrap();
+    let empty = bytes_in(&scratch.path().join("lifecycle"));
+    probe.append(started).unwrap();
+    let started_bytes = bytes_in(&scratch.path().join("lifecycle")) - empty;
+
+    // Room for Started, then the disk is full when the run writes its terminal record.
+    let journals = journals();
+    let faults = Faults::new();
+    let dir = tempfile::tempdir().unwrap();
+    let lifecycle = Arc::new(
+        FileJournal::<LifecycleRecord>::open_with_faults(
+            dir.path().join("lifecycle"),
+            JournalOptions::default(),
+            faults.clone(),
+        )
+        .unwrap(),
+    );
+    faults.disk_full_after(started_bytes);
+    let ctx = Ctx {
+        input: lines(4),
+        ids: EventIds::new(WriterId::Stage(STAGE)),
+        data: journals.data.clone(),
+        errors: journals.errors.clone(),
+    };
+    let result = run_handler_supervised(Sink, State::Writing, ctx, Supervision::new(lifecycle.clone())).await;
+
+    let escalation = result.expect_err("a run whose terminal record was not journaled does not report success");
+    assert_eq!(escalation.record.lifecycle, Lifecycle::Completed, "the record that was not journaled");
+    assert!(escalation.second.contains("refused the Completed record"), "{}", escalation.second);
+    assert!(escalation.second.contains("No space left on device"), "the journal's error: {}", escalation.second);
+    let journaled: Vec<_> = lifecycle.read_from(0).unwrap().into_iter().map(|r| r.lifecycle).collect();
+    assert_eq!(journaled, [Lifecycle::Started]);
+}

@@ -7,14 +7,16 @@ use crate::lifecycle::LifecycleRecord;
 /// The error type stages, actions and dispatch return.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// A failure while handling a failure: the loop stopped at once and wrote one Failed record holding both errors.
+/// A run that could not end cleanly: a failure while handling a failure (the loop stopped at once and wrote one Failed
+/// record holding both errors), or a terminal record the lifecycle journal refused (the run ended as `record` says, but
+/// its journal does not hold that record; `second` carries the journal's error).
 #[derive(Debug, Clone)]
 pub struct Escalation {
-    /// The failure the loop was handling.
+    /// The failure the loop was handling (for a refused record: how the run ended).
     pub first: String,
-    /// The failure that happened while handling it.
+    /// The failure that happened while handling it, or the lifecycle journal's refusal.
     pub second: String,
-    /// The Failed record that was written.
+    /// The terminal record the run wrote (or tried to write, when the journal refused it).
     pub record: LifecycleRecord,
 }
 

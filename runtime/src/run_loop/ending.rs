@@ -4,7 +4,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 
-use crate::error::panic_message;
+use crate::error::{panic_message, Escalation};
 use crate::lifecycle::Lifecycle;
 use crate::machine::{Ending, StateVariant};
 
@@ -12,7 +12,8 @@ use super::run::{Progress, Run};
 use crate::supervisor::Supervisor;
 
 impl<S: Supervisor> Run<S> {
-    /// Writes the completion and the one terminal lifecycle record.
+    /// Writes the completion and the one terminal lifecycle record. When the lifecycle journal refused that record (or
+    /// Started), the run's result is an [`Escalation`] holding the record and the journal's error.
     /// A failing completion is an error like any other: it takes the failure path (once; the failed state then
     /// terminates without writing the completion again).
     pub(super) async fn terminate(&mut self) -> Progress {
@@ -48,6 +49,18 @@ impl<S: Supervisor> Run<S> {
             Some(Ending::Completed) | None => Lifecycle::Completed,
         };
         tracing::debug!(state = state.name(), "terminating");
-        Progress::Ended(Ok(self.recorder.write(lifecycle)))
+        let record = self.recorder.write(lifecycle);
+        Progress::Ended(match self.recorder.refused.take() {
+            None => Ok(record),
+            // Not a silent success: the run ended, but its journal does not say so.
+            Some(refused) => {
+                let first = match &record.lifecycle {
+                    Lifecycle::Failed { error, .. } => error.clone(),
+                    Lifecycle::Cancelled { reason } => format!("cancelled: {reason}"),
+                    _ => format!("the run ended in state {}", record.state),
+                };
+                Err(Escalation { first, second: refused, record })
+            }
+        })
     }
 }

@@ -76,6 +76,10 @@ impl<S: Supervisor> Run<S> {
         );
         self.counters.publish(&self.tally);
         let record = self.recorder.write(Lifecycle::Failed { error: first.clone(), escalation: Some(second.clone()) });
+        let second = match self.recorder.refused.take() {
+            Some(refused) => format!("{second}; {refused}"),
+            None => second,
+        };
         Progress::Ended(Err(Escalation { first, second, record }))
     }
 }

@@ -22,6 +22,8 @@ pub(super) struct Recorder {
     pub(super) started: bool,
     /// A terminal record was written.
     pub(super) ended: bool,
+    /// The first lifecycle record the journal refused, with its error: the run's result reports it.
+    pub(super) refused: Option<String>,
 }
 
 impl Recorder {
@@ -42,6 +44,8 @@ impl Recorder {
         }
         self.log(&record.lifecycle);
         if let Err(e) = self.journal.append(record.clone()) {
+            self.refused
+                .get_or_insert_with(|| format!("the lifecycle journal refused the {} record: {e}", kind(&record)));
             tracing::error!(
                 supervisor = self.supervisor,
                 stage = self.stage_number(),
@@ -76,6 +80,17 @@ impl Recorder {
                 tracing::info!(supervisor, stage, state, attempt, cause = %cause, "stage restarting");
             }
         }
+    }
+}
+
+/// The record's kind, in words, for the error that says it was not journaled.
+fn kind(record: &LifecycleRecord) -> &'static str {
+    match record.lifecycle {
+        Lifecycle::Started => "Started",
+        Lifecycle::Completed => "Completed",
+        Lifecycle::Failed { .. } => "Failed",
+        Lifecycle::Cancelled { .. } => "Cancelled",
+        Lifecycle::Restarting { .. } => "Restarting",
     }
 }
 

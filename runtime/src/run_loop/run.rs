@@ -102,6 +102,7 @@ pub(super) fn drive<S: Supervisor>(
         state: initial.name(),
         started: false,
         ended: false,
+        refused: None,
     };
     let run = Run {
         supervisor,
