@@ -102,6 +102,8 @@ enum S {
     Waiting,
     #[terminal]
     Done,
+    #[timeout(millis = 1, event = Ev::Error("lease expired".into()))]
+    Expiring,
     #[failed]
     Failed(String),
 }
@@ -202,4 +204,10 @@ fn the_diagram_shows_declared_function_and_failure_edges() {
     assert!(d.contains("Running --> Running: Tick (stay)"));
     assert!(d.contains("Waiting --> Failed: Error (failure)"));
     assert!(d.contains("Done --> [*]"));
+}
+
+#[tokio::test]
+async fn failed_record_keeps_the_message_of_a_timeout_that_fed_the_failure_event() {
+    let record = run_from(S::Expiring, vec![], false).await;
+    assert_eq!(record.lifecycle, Lifecycle::Failed { error: "lease expired".into(), escalation: None }, "{record}");
 }

@@ -136,6 +136,15 @@ impl ::stagewise::__private::StateVariant for ReadState {
             ReadState::Cancelled { .. } => "Cancelled",
         }
     }
+    fn failure_message(&self) -> ::core::option::Option<&str> {
+        match self {
+            ReadState::Failed(message, ..) => {
+                ::core::option::Option::Some(message.as_str())
+            }
+            #[allow(unreachable_patterns)]
+            _ => ::core::option::Option::None,
+        }
+    }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
         match self {
             ReadState::Idle { .. } => ::core::option::Option::None,
@@ -564,6 +573,15 @@ impl ::stagewise::__private::StateVariant for ConsumeState {
             ConsumeState::Done { .. } => "Done",
             ConsumeState::Failed { .. } => "Failed",
             ConsumeState::Cancelled { .. } => "Cancelled",
+        }
+    }
+    fn failure_message(&self) -> ::core::option::Option<&str> {
+        match self {
+            ConsumeState::Failed(message, ..) => {
+                ::core::option::Option::Some(message.as_str())
+            }
+            #[allow(unreachable_patterns)]
+            _ => ::core::option::Option::None,
         }
     }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {

@@ -60,6 +60,15 @@ impl ::stagewise::__private::StateVariant for StoreState {
             StoreState::Failed { .. } => "Failed",
         }
     }
+    fn failure_message(&self) -> ::core::option::Option<&str> {
+        match self {
+            StoreState::Failed(message, ..) => {
+                ::core::option::Option::Some(message.as_str())
+            }
+            #[allow(unreachable_patterns)]
+            _ => ::core::option::Option::None,
+        }
+    }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
         match self {
             StoreState::Receiving { .. } => ::core::option::Option::None,

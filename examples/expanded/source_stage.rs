@@ -67,6 +67,15 @@ impl ::stagewise::__private::StateVariant for LinesState {
             LinesState::Failed { .. } => "Failed",
         }
     }
+    fn failure_message(&self) -> ::core::option::Option<&str> {
+        match self {
+            LinesState::Failed(message, ..) => {
+                ::core::option::Option::Some(message.as_str())
+            }
+            #[allow(unreachable_patterns)]
+            _ => ::core::option::Option::None,
+        }
+    }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
         match self {
             LinesState::Created { .. } => ::core::option::Option::None,

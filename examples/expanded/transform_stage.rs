@@ -74,6 +74,15 @@ impl ::stagewise::__private::StateVariant for UppercaseState {
             UppercaseState::Failed { .. } => "Failed",
         }
     }
+    fn failure_message(&self) -> ::core::option::Option<&str> {
+        match self {
+            UppercaseState::Failed(message, ..) => {
+                ::core::option::Option::Some(message.as_str())
+            }
+            #[allow(unreachable_patterns)]
+            _ => ::core::option::Option::None,
+        }
+    }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
         match self {
             UppercaseState::Created { .. } => ::core::option::Option::None,

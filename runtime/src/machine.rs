@@ -44,6 +44,14 @@ pub trait StateVariant {
         None
     }
 
+    /// The message a failed state holds: why the run failed. The run loop puts it in the `Failed` record when the state
+    /// was entered by an ordinary transition (a timeout whose event is the failure event, a transition function), so
+    /// the reason is kept; `#[handler_supervised]` generates it for a `#[failed]` state holding a `String`. `None` by
+    /// default: the record then names the state.
+    fn failure_message(&self) -> Option<&str> {
+        None
+    }
+
     /// How this state treats the control channel. Terminal states always ignore it, whatever this says.
     fn control_policy(&self) -> ControlPolicy {
         ControlPolicy::Poll

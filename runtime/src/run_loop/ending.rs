@@ -37,7 +37,11 @@ impl<S: Supervisor> Run<S> {
         let state = self.machine.state();
         let lifecycle = match state.ending() {
             Some(Ending::Failed) => Lifecycle::Failed {
-                error: self.failure.take().unwrap_or_else(|| format!("entered failed state {}", state.name())),
+                error: self
+                    .failure
+                    .take()
+                    .or_else(|| state.failure_message().map(str::to_owned))
+                    .unwrap_or_else(|| format!("entered failed state {}", state.name())),
                 escalation: None,
             },
             Some(Ending::Cancelled) => Lifecycle::Cancelled {

@@ -45,17 +45,45 @@ pub fn state_variant(model: &Model) -> TokenStream {
         };
         quote!(#pat => #policy)
     });
+    let failure_message = failure_message_fn(model);
     quote! {
         #allows
         impl #p::StateVariant for #enum_ident {
             fn name(&self) -> &'static str {
                 match self { #(#names,)* }
             }
+            #failure_message
             fn ending(&self) -> ::core::option::Option<#p::Ending> {
                 match self { #(#endings,)* }
             }
             fn control_policy(&self) -> #p::ControlPolicy {
                 match self { #(#policies,)* }
+            }
+        }
+    }
+}
+
+/// `failure_message` for a `#[failed]` state whose first field is a `String` (the failure's message, which the
+/// generated failure transition puts there); nothing otherwise, leaving the trait's default.
+fn failure_message_fn(model: &Model) -> TokenStream {
+    let Some(failed) = model.failed() else { return TokenStream::new() };
+    let Some(field) = failed.fields.as_ref().and_then(|fields| fields.iter().next()) else { return TokenStream::new() };
+    let is_string =
+        matches!(&field.ty, syn::Type::Path(t) if t.path.segments.last().is_some_and(|s| s.ident == "String"));
+    if !is_string {
+        return TokenStream::new();
+    }
+    let (enum_ident, failed_ident) = (&model.ident, &failed.ident);
+    let pat = match &field.ident {
+        Some(name) => quote!(#enum_ident::#failed_ident { #name: message, .. }),
+        None => quote!(#enum_ident::#failed_ident(message, ..)),
+    };
+    quote! {
+        fn failure_message(&self) -> ::core::option::Option<&str> {
+            match self {
+                #pat => ::core::option::Option::Some(message.as_str()),
+                #[allow(unreachable_patterns)]
+                _ => ::core::option::Option::None,
             }
         }
     }
