@@ -1,28 +1,54 @@
-//! ns per transition of the supervised run loop on the counting stage, beside a bare async `match` loop doing the same
-//! work (the limit). Run: `cargo bench --bench transition`; compare the two medians of the same run.
-
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+//! ns per transition of the supervised run loop on the counting stage (dispatch, transition, one action), beside its
+//! limit, a bare async `match` loop doing the same work, and its anchor, the reference loop on `obzenflow-fsm`
+//! (`benches/reference/`). All run interleaved by the harness (`benches/harness/`), which reports each ratio's median
+//! and range. Run: `cargo bench --bench transition`.
 
 #[path = "../tests/support/counting.rs"]
 mod counting;
+#[path = "harness/mod.rs"]
+mod harness;
+#[path = "reference/mod.rs"]
+mod reference;
 
-const TRANSITIONS: u64 = 10_000;
+use harness::{ratio, variant, Bench, Clock, Target};
 
-fn transitions(c: &mut Criterion) {
+fn main() {
+    // Every variant runs on this thread (a current-thread runtime), so its CPU time is the work's.
+    let bench = Bench::from_env("transition").clock(Clock::ThreadCpu);
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
-    let mut group = c.benchmark_group("transition");
-    group.throughput(Throughput::Elements(TRANSITIONS));
-    group.bench_with_input(BenchmarkId::new("supervised_loop", TRANSITIONS), &TRANSITIONS, |b, &n| {
-        b.iter(|| rt.block_on(counting::count_supervised(std::hint::black_box(n))));
-    });
-    group.bench_with_input(BenchmarkId::new("supervised_loop_with_control", TRANSITIONS), &TRANSITIONS, |b, &n| {
-        b.iter(|| rt.block_on(counting::count_supervised_with_control(std::hint::black_box(n))));
-    });
-    group.bench_with_input(BenchmarkId::new("bare_match_loop", TRANSITIONS), &TRANSITIONS, |b, &n| {
-        b.iter(|| rt.block_on(counting::count_bare(std::hint::black_box(n))));
-    });
-    group.finish();
+    // Each variant makes `n` Ticks and one Finish.
+    for (name, reached) in [
+        ("run loop", rt.block_on(counting::count_supervised(1000))),
+        ("run loop with control", rt.block_on(counting::count_supervised_with_control(1000))),
+        ("bare loop", rt.block_on(counting::count_bare(1000))),
+        ("reference loop", rt.block_on(reference::count_reference(1000))),
+    ] {
+        assert_eq!(reached, 1001, "{name} made the wrong number of transitions");
+    }
+    bench.compare(
+        "counting",
+        "transition",
+        vec![
+            variant("run loop", |n| {
+                std::hint::black_box(rt.block_on(counting::count_supervised(std::hint::black_box(n))));
+            }),
+            variant("run loop with control", |n| {
+                std::hint::black_box(rt.block_on(counting::count_supervised_with_control(std::hint::black_box(n))));
+            }),
+            variant("bare loop", |n| {
+                std::hint::black_box(rt.block_on(counting::count_bare(std::hint::black_box(n))));
+            }),
+            variant("reference loop", |n| {
+                std::hint::black_box(rt.block_on(reference::count_reference(std::hint::black_box(n))));
+            }),
+        ],
+        &[
+            ratio("run loop / bare loop", "run loop", "bare loop").target(Target::AtMost(8.0)),
+            ratio("run loop with control / bare loop", "run loop with control", "bare loop")
+                .target(Target::AtMost(8.0)),
+            ratio("reference loop / run loop (times faster)", "reference loop", "run loop")
+                .target(Target::AtLeast(20.0)),
+            ratio("reference loop / run loop with control", "reference loop", "run loop with control"),
+        ],
+    );
 }
-
-criterion_group!(benches, transitions);
-criterion_main!(benches);

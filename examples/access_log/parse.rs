@@ -139,6 +139,12 @@ fn parse_fields(line: &str) -> Result<Fields, &'static str> {
     Ok(Fields { path: (path_start as u32, path_end), minute, status, bytes })
 }
 
+/// What the error journal says of malformed line `seq` (counted from 0): its number, why, and its start.
+pub fn malformed(seq: u64, line: &str, why: &str) -> String {
+    let shown: String = line.chars().take(60).collect();
+    format!("line {}: {why}: {shown:?}", seq + 1)
+}
+
 /// Parses a batch of lines into hits; a malformed line becomes an error event (kind Parse) that still carries its
 /// line, so the run goes on. Writes the new events' ids from `ids`. An event that arrives with an error status passes
 /// untouched: same id, context and status, its line carried in an empty hit.
@@ -154,10 +160,9 @@ pub fn parse_batch(lines: Batch<String>, ids: &mut EventIds, context: &StageCont
         out.push(match parse_line(event.payload) {
             Ok(hit) => ChainEvent::new(ids.next_id(), context.clone(), hit),
             Err((line, why)) => {
-                let shown: String = line.chars().take(60).collect();
+                let message = malformed(seq, &line, why);
                 let hit = Hit { line, ..Hit::default() };
-                ChainEvent::new(ids.next_id(), context.clone(), hit)
-                    .into_error(ErrorKind::Parse, format!("line {}: {why}: {shown:?}", seq + 1))
+                ChainEvent::new(ids.next_id(), context.clone(), hit).into_error(ErrorKind::Parse, message)
             }
         });
     }

@@ -268,7 +268,8 @@ impl Aggregator {
         Ok(())
     }
 
-    fn add(&mut self, hit: &Hit) -> io::Result<()> {
+    /// Counts one hit.
+    pub fn add(&mut self, hit: &Hit) -> io::Result<()> {
         let path = match self.tally.paths.get(hit.path()) {
             Some(&id) => id,
             None => {
