@@ -354,7 +354,7 @@ async fn cell(fault: Fault, state: &'static str) -> Result<(), String> {
         }
     };
     if let Some(record) = record {
-        if terminal.first().map(|r| *r) != Some(&record) {
+        if terminal.first().copied() != Some(&record) {
             wrong.push(format!("the outcome {record} is not the journaled terminal record {terminal:?}"));
         }
         let right = match (&expected, &record.lifecycle) {
