@@ -69,7 +69,8 @@ pub struct StageHandle {
     state: watch::Receiver<StateSnapshot>,
     counters: Arc<Counters>,
     task: Option<JoinHandle<RunResult>>,
-    outcome: Option<Result<LifecycleRecord, HandleError>>,
+    /// Boxed: it is read once a run has ended, and kept inline it would triple the size of every live handle.
+    outcome: Option<Box<Result<LifecycleRecord, HandleError>>>,
     last_record: Arc<OnceLock<LifecycleRecord>>,
 }
 
@@ -196,9 +197,9 @@ impl StageHandle {
                     Err(e) => e.to_string(),
                 })),
             };
-            self.outcome = Some(outcome);
+            self.outcome = Some(Box::new(outcome));
         }
-        self.outcome.clone().unwrap_or(Err(HandleError::Ended { supervisor: self.supervisor }))
+        self.outcome.as_deref().cloned().unwrap_or(Err(HandleError::Ended { supervisor: self.supervisor }))
     }
 }
 
