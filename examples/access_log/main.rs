@@ -7,6 +7,7 @@
 //! cargo run --release --example access_log -- --lines 5000000 --out per-minute.csv --journal ./journal
 //! cargo run --release --example access_log -- --durable ./run   # durable links: kill it, run it again, it resumes
 //! cargo run --release --example access_log -- --chaos 0.01      # parse fails on 1% of batches and is restarted
+//! cargo run --release --example access_log -- --lines 50000000 --metrics 127.0.0.1:9000  # curl it: /metrics
 //! ```
 //!
 //! In memory, parse is wired restartable (`chaos::restart_policy`): `--chaos P [--seed N]` makes it fail on a batch
@@ -21,10 +22,14 @@
 //!
 //! Lifecycle and error records go to durable journals (`FileJournal`) in a folder named on start-up:
 //! `--journal DIR`, else `$STAGEWISE_JOURNAL_DIR`, else a new folder under the temporary directory.
+//!
+//! `--metrics ADDR` serves every stage's metrics (loop turns, transitions, failures, restarts, events in and out, link
+//! depth, error records) in Prometheus' text format at `http://ADDR/metrics` while the pipeline runs.
 
 mod calendar;
 mod chaos;
 mod durable;
+mod endpoint;
 mod parse;
 mod stages;
 mod work;
@@ -41,6 +46,7 @@ use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline};
 use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, StageId};
 
 use durable::{DurableRun, SinkCheckpoints};
+use endpoint::MetricsEndpoint;
 use stages::Input;
 use work::{Aggregator, BATCH, LINK_CAPACITY, MALFORMED_PERCENT};
 
@@ -56,6 +62,7 @@ struct Args {
     policy: Durability,
     segment_bytes: u64,
     keep_links: bool,
+    metrics: Option<std::net::SocketAddr>,
 }
 
 fn args() -> Result<Args, String> {
@@ -71,6 +78,7 @@ fn args() -> Result<Args, String> {
         policy: Durability::Os,
         segment_bytes: 64 * 1024 * 1024,
         keep_links: false,
+        metrics: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -92,6 +100,10 @@ fn args() -> Result<Args, String> {
                 args.seed = n.parse().map_err(|_| format!("--seed: not a number: {n}"))?;
             }
             "--keep-links" => args.keep_links = true,
+            "--metrics" => {
+                let addr = it.next().ok_or("--metrics needs an address, such as 127.0.0.1:9000")?;
+                args.metrics = Some(addr.parse().map_err(|_| format!("--metrics: not an address: {addr}"))?);
+            }
             "--policy" => args.policy = durable::durability(&it.next().ok_or("--policy needs a name")?)?,
             "--segment-bytes" => {
                 let n = it.next().ok_or("--segment-bytes needs a number")?;
@@ -129,7 +141,7 @@ async fn main() -> ExitCode {
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
-                 [--chaos P [--seed N]]"
+                 [--chaos P [--seed N]] [--metrics ADDR]"
             );
             return ExitCode::from(2);
         }
@@ -262,6 +274,23 @@ async fn main() -> ExitCode {
                 })
                 .sink(|inlet| stages::aggregate(StageId(2), inlet, aggregator, error_journal, summary.clone()))
                 .spawn()
+        }
+    };
+    let _endpoint = match args.metrics {
+        None => None,
+        Some(addr) => {
+            let errors: ErrorJournal = errors.clone();
+            match MetricsEndpoint::serve(addr, pipeline.metrics().with_error_journal(errors)).await {
+                Ok(endpoint) => {
+                    println!("metrics: http://{}/metrics", endpoint.addr());
+                    Some(endpoint)
+                }
+                Err(e) => {
+                    eprintln!("access_log: cannot serve metrics on {addr}: {e}");
+                    pipeline.abort();
+                    return ExitCode::FAILURE;
+                }
+            }
         }
     };
 

@@ -164,6 +164,11 @@ impl StageHandle {
         self.counters.snapshot()
     }
 
+    /// The live counters themselves, for readers that outlive the handle (a pipeline's metrics).
+    pub(crate) fn shared_counters(&self) -> Arc<Counters> {
+        self.counters.clone()
+    }
+
     /// True once the task has ended.
     pub fn is_finished(&self) -> bool {
         self.task.as_ref().is_none_or(JoinHandle::is_finished)

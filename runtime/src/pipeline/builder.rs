@@ -17,12 +17,14 @@ use crate::run_loop::StateSnapshot;
 use super::error_journal::ErrorJournal;
 use super::held::lock;
 use super::link::{link, Inlet, LinkSnapshot, LinkStats, Outlet};
+use super::metrics::PipelineMetrics;
 use super::orchestrator::{
     Orchestrator, OrchestratorConfig, OrchestratorContext, OrchestratorState, Restarter, StageSlot,
 };
 use super::outcome::{PipelineOutcome, StageOutcome};
 use super::policy::FailurePolicy;
 use super::stage::PipelineStage;
+use super::view::StageView;
 
 /// A pipeline: stages connected in a line by bounded links, run under one orchestrator.
 ///
@@ -134,7 +136,7 @@ impl Pipeline {
         for Entry { stage, restart } in stages {
             let (name, id) = (stage.name(), stage.id());
             let handle = stage.spawn(options.clone());
-            views.push(handle.subscribe());
+            views.push(StageView::new(&handle));
             names.push((name, id));
             slots.push(StageSlot { handle, id, restart });
         }
@@ -271,7 +273,7 @@ pub struct PipelineHandle {
     orchestrator: StageHandle,
     names: Vec<(&'static str, StageId)>,
     /// Each stage's state, replaced by the orchestrator when it restarts the stage.
-    views: Arc<Mutex<Vec<watch::Receiver<StateSnapshot>>>>,
+    views: Arc<Mutex<Vec<StageView>>>,
     links: Vec<Arc<LinkStats>>,
     report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
     journal: Arc<dyn Journal<LifecycleRecord>>,
@@ -313,12 +315,17 @@ impl PipelineHandle {
     pub fn stage_states(&self) -> Vec<StageStatus> {
         let views = lock(&self.views);
         let states = self.names.iter().zip(views.iter());
-        states.map(|(&(name, id), state)| StageStatus { name, id, state: *state.borrow() }).collect()
+        states.map(|(&(name, id), view)| StageStatus { name, id, state: *view.state.borrow() }).collect()
     }
 
     /// Each link's counts now, the source's outlet first.
     pub fn links(&self) -> Vec<LinkSnapshot> {
         self.links.iter().map(|l| l.snapshot()).collect()
+    }
+
+    /// The pipeline's per-stage counts, for a `metrics` exporter: see [`PipelineMetrics`].
+    pub fn metrics(&self) -> PipelineMetrics {
+        PipelineMetrics::new(self.orchestrator.supervisor(), self.names.clone(), self.views.clone(), self.links.clone())
     }
 
     /// The journal every lifecycle record of this pipeline goes to.

@@ -6,6 +6,8 @@
 //!   and awaits the whole pipeline; its [`PipelineOutcome`] is a typed record of the pipeline and of every stage.
 //! - [`FailurePolicy`]: what the [`Orchestrator`] does when a stage fails.
 //! - [`ErrorRecord`] / [`ErrorJournal`]: where events whose processing status is Error are recorded.
+//! - [`PipelineMetrics`]: per-stage counts (loop turns, transitions, failures, restarts, events in and out, link
+//!   depth) for any exporter of the `metrics` facade, read from counters the pipeline keeps anyway.
 //!
 //! # How stages in a pipeline behave
 //! The runtime delivers control messages; each stage's machine decides what they mean. Stages built for pipelines
@@ -24,16 +26,19 @@ mod error_journal;
 mod held;
 mod kept;
 mod link;
+pub mod metrics;
 mod orchestrator;
 mod outcome;
 mod policy;
 mod respawn;
 mod restartable;
 mod stage;
+mod view;
 
 pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle, StageStatus};
 pub use error_journal::{journal_if_error, ErrorJournal, ErrorRecord};
 pub use link::{link, Batch, Inlet, LinkClosed, LinkError, LinkSnapshot, LinkStats, Message, Outlet};
+pub use metrics::PipelineMetrics;
 pub use orchestrator::{Orchestrator, OrchestratorAction, OrchestratorContext, OrchestratorEvent, OrchestratorState};
 pub use outcome::{PipelineOutcome, StageOutcome};
 pub use policy::FailurePolicy;

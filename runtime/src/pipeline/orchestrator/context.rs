@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use futures_util::future::select_all;
 use futures_util::FutureExt;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::control::Control;
@@ -17,12 +16,12 @@ use crate::handle::{HandleError, SpawnOptions, StageHandle};
 use crate::journal::Journal;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 use crate::restart::RestartStrategy;
-use crate::run_loop::StateSnapshot;
 
 use super::super::error_journal::ErrorJournal;
 use super::super::held::lock;
 use super::super::outcome::StageOutcome;
 use super::super::policy::FailurePolicy;
+use super::super::view::StageView;
 use super::restarts::Restarter;
 
 /// A spawned stage handed to the orchestrator, with its restarter when it was wired with a restart policy.
@@ -44,7 +43,7 @@ pub(crate) struct OrchestratorConfig {
     pub(crate) errors: ErrorJournal,
     pub(crate) options: SpawnOptions,
     pub(crate) report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
-    pub(crate) views: Arc<Mutex<Vec<watch::Receiver<StateSnapshot>>>>,
+    pub(crate) views: Arc<Mutex<Vec<StageView>>>,
 }
 
 /// Where a stage that has not ended for good is.

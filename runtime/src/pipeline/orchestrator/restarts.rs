@@ -164,7 +164,7 @@ impl OrchestratorContext {
             let handle = stage.spawn(self.config.options.clone());
             restarter.backoff.started(now);
             tracing::debug!(stage = slot.name, restarts = restarter.restarts, "stage restarted");
-            lock(&self.config.views)[index] = handle.subscribe();
+            lock(&self.config.views)[index].restarted(&handle, restarter.restarts);
             let _ = handle.try_send(Control::Start);
             if self.draining {
                 let _ = handle.try_send(Control::Drain);
