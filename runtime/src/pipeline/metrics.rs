@@ -42,7 +42,7 @@ pub const ERROR_EVENTS: &str = "stagewise_pipeline_error_events_total";
 ///
 /// ```
 /// use stagewise_runtime::pipeline::{metrics, Pipeline};
-/// # use stagewise_runtime::pipeline::{Inlet, Outlet, Stage};
+/// # use stagewise_runtime::pipeline::{Inlet, Outlet, PipelineStage as Stage};
 /// # fn read(out: Outlet<String>) -> Stage { unimplemented!() }
 /// # fn write(inlet: Inlet<String>) -> Stage { unimplemented!() }
 ///
