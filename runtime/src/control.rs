@@ -38,6 +38,16 @@ pub enum ControlPolicy {
 /// Beside the channel, the two halves share a signal that every send and every dropped sender bumps. The run loop reads
 /// it (one atomic load) before each dispatch and only looks into the channel when it moved, so a busy stage pays almost
 /// nothing for taking control messages before its next piece of work.
+///
+/// ```
+/// use stagewise_runtime::{control_channel, Control};
+///
+/// let (tx, rx) = control_channel(1);
+/// tx.try_send(Control::Drain).unwrap();
+/// assert!(tx.try_send(Control::Stop).is_err(), "full: one message waits unread");
+/// drop(rx);
+/// assert!(tx.is_closed());
+/// ```
 pub fn channel(capacity: usize) -> (ControlSender, ControlReceiver) {
     let (tx, rx) = mpsc::channel(capacity.max(1));
     let signal = Arc::new(AtomicU64::new(0));

@@ -26,6 +26,19 @@ pub struct ErrorRecord {
 
 impl ErrorRecord {
     /// The record of `event` if its status is Error; the event back otherwise.
+    ///
+    /// ```
+    /// use stagewise_runtime::event::{ChainEvent, ErrorKind, EventIds, StageContext, StageId};
+    /// use stagewise_runtime::pipeline::ErrorRecord;
+    ///
+    /// let mut ids = EventIds::new(StageId(1).into());
+    /// let event = ChainEvent::new(ids.next_id(), StageContext::new(StageId(1), "parse"), "garbage");
+    /// let good = ErrorRecord::from_event(event.clone());
+    /// assert!(good.is_err(), "a successful event comes back");
+    ///
+    /// let record = ErrorRecord::from_event(event.into_error(ErrorKind::Parse, "no status")).unwrap();
+    /// assert_eq!((record.kind, record.message.as_str(), record.context.name.as_ref()), (ErrorKind::Parse, "no status", "parse"));
+    /// ```
     pub fn from_event<P>(event: ChainEvent<P>) -> Result<Self, ChainEvent<P>> {
         match event.status {
             ProcessingStatus::Error { message, kind } => {
@@ -40,6 +53,27 @@ impl ErrorRecord {
 pub type ErrorJournal = Arc<dyn Journal<ErrorRecord>>;
 
 /// Writes the record of `event` to `journal` if its status is Error, and gives the event back otherwise.
+///
+/// # Errors
+///
+/// When the journal refuses the record (see [`Journal::append`]); the event is lost to the caller then, and the
+/// stage should take its failure path.
+///
+/// ```
+/// use stagewise_runtime::event::{ChainEvent, ErrorKind, EventIds, StageContext, StageId};
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+/// use stagewise_runtime::pipeline::journal_if_error;
+///
+/// let journal = MemoryJournal::new();
+/// let mut ids = EventIds::new(StageId(2).into());
+/// let context = StageContext::new(StageId(2), "aggregate");
+/// let ok = ChainEvent::new(ids.next_id(), context.clone(), 200_u16);
+/// let bad = ChainEvent::new(ids.next_id(), context, 0_u16).into_error(ErrorKind::Validation, "status 0");
+///
+/// assert!(journal_if_error(&journal, ok).unwrap().is_some(), "processed as usual");
+/// assert!(journal_if_error(&journal, bad).unwrap().is_none(), "recorded instead");
+/// assert_eq!(journal.len(), 1);
+/// ```
 pub fn journal_if_error<P>(
     journal: &dyn Journal<ErrorRecord>,
     event: ChainEvent<P>,
