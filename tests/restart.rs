@@ -332,3 +332,32 @@ async fn failed_and_downstream_restarts_the_failed_stage_and_every_stage_after_i
     assert_eq!(restarts, [("count", 0), ("first", 0), ("second", 1), ("sink", 1)]);
     assert_eq!(started, ["second", "sink"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_single_stage_wired_restartable_is_supervised_on_its_own() {
+    let journals = Journals::new();
+    let plans = [
+        Plan { emit: vec![1], end: End::Fail },
+        Plan { emit: vec![2], end: End::Fail },
+        Plan { emit: vec![3], end: End::Finish },
+    ];
+    let inlets = Arc::new(Mutex::new(Vec::new()));
+    let kept = inlets.clone();
+    let mut make = scripted(0, restart_support::script(plans));
+    let restart = Restart::transient().backoff(Backoff::exponential(MS * 10, MS * 10));
+    let t0 = Instant::now();
+    let handle = journals
+        .builder("alone")
+        .restartable_stage(restart, move || {
+            let (out, inlet) = stagewise::pipeline::link(4);
+            kept.lock().unwrap().push(inlet);
+            make(out)
+        })
+        .spawn();
+    let outcome = outcome(handle).await;
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(outcome.restarts(), [("scripted", 2)]);
+    assert_eq!(Instant::now() - t0, MS * 20, "two backoffs of 10 ms, nothing else waited");
+    assert_eq!(inlets.lock().unwrap().len(), 3, "three instances, each from the factory");
+    assert_eq!(starts(&journals.lifecycle, "scripted"), 3);
+}

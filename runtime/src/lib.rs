@@ -7,6 +7,8 @@
 //! - [`event`]: stage and writer ids, events with a processing status; [`lifecycle`]: how runs start and end;
 //!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
 //! - [`restart`]: restart types, strategies, intensity and backoff, declared where stages are wired.
+//! - [`testing`]: a deterministic test kit: move a stage one turn at a time, inject events, control messages,
+//!   failures and panics, read its state and what each turn ran.
 //! - [`pipeline`]: stages connected by bounded links under a self-supervised orchestrator, with drain, failure policy
 //!   and an error journal.
 #![forbid(unsafe_code)]
@@ -26,6 +28,7 @@ pub mod pipeline;
 pub mod restart;
 mod run_loop;
 mod supervisor;
+pub mod testing;
 
 pub use action::Action;
 pub use control::{channel as control_channel, Control, ControlClosed, ControlPolicy, ControlReceiver, ControlSender};

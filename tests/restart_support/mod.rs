@@ -136,11 +136,20 @@ pub fn scripted(
 ) -> impl FnMut(Outlet<u64>) -> stagewise::pipeline::PipelineStage + Send + 'static {
     let ids = Arc::new(Mutex::new(EventIds::new(StageId(id).into())));
     move |out| {
-        let plan = script.lock().unwrap().pop_front();
-        let ctx =
-            ScriptCtx { plan, sent: false, out, ids: ids.clone(), context: StageContext::new(StageId(id), "scripted") };
-        stagewise::pipeline::PipelineStage::new(Scripted { id: StageId(id) }, ScriptState::INITIAL, ctx)
+        let (stage, ctx) = parts(id, &script, out, ids.clone());
+        stagewise::pipeline::PipelineStage::new(stage, ScriptState::INITIAL, ctx)
     }
+}
+
+/// One scripted source and its context, taking the next plan of `script`.
+pub fn scripted_parts(id: u32, script: Script, out: Outlet<u64>) -> (Scripted, ScriptCtx) {
+    parts(id, &script, out, Arc::new(Mutex::new(EventIds::new(StageId(id).into()))))
+}
+
+fn parts(id: u32, script: &Script, out: Outlet<u64>, ids: Arc<Mutex<EventIds>>) -> (Scripted, ScriptCtx) {
+    let plan = script.lock().unwrap().pop_front();
+    let context = StageContext::new(StageId(id), "scripted");
+    (Scripted { id: StageId(id) }, ScriptCtx { plan, sent: false, out, ids, context })
 }
 
 /// The records of `journal` about the stage called `name`.

@@ -38,6 +38,30 @@ use super::respawn::Respawner;
 use super::stage::PipelineStage;
 
 impl PipelineBuilder {
+    /// A single stage with no links, restarted under `restart`: a supervisor of one, for a stage that is not part of
+    /// a line (a poller, a listener). `make` builds each instance; the stage follows the pipeline stage convention
+    /// (it waits for Start, takes Drain and Stop), and the returned pipeline's handle controls and awaits it.
+    ///
+    /// ```no_run
+    /// # use stagewise_runtime::pipeline::{Pipeline, PipelineStage};
+    /// # use stagewise_runtime::restart::Restart;
+    /// # fn poller() -> PipelineStage { unimplemented!() }
+    /// # async fn run() {
+    /// let handle = Pipeline::builder("poller").restartable_stage(Restart::permanent(), poller).spawn();
+    /// # }
+    /// ```
+    pub fn restartable_stage(
+        self,
+        restart: Restart,
+        mut make: impl FnMut() -> PipelineStage + Send + 'static,
+    ) -> Pipeline {
+        let held = Held::new();
+        let stage = make();
+        let respawn = Respawner::new((), (), held, move |(), ()| make());
+        let entry = Entry { stage, restart: Some(Restarter::new(restart, Box::new(respawn), 0)) };
+        Pipeline { config: self, stages: vec![entry], links: Vec::new() }
+    }
+
     /// The first stage, restarted under `restart`: `make` builds each instance around the outlet of its link to the
     /// next stage, which stays open while the source is restarted.
     pub fn restartable_source<P: Send + 'static>(
