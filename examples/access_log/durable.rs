@@ -150,6 +150,10 @@ impl SinkCheckpoints {
 }
 
 impl Checkpointer for SinkCheckpoints {
+    fn stream_ended(&self) -> bool {
+        self.progress.ended()
+    }
+
     async fn save(&mut self, aggregator: &mut Aggregator, finished: bool) -> Result<(), BoxError> {
         self.saves += 1;
         self.crash_if("batch");

@@ -119,6 +119,7 @@ impl Read {
             ctx.resumed = true;
             let resume = ctx.out.resume().await?;
             if resume.ended {
+                ctx.exhausted = true;
                 return Ok(Directive::Transition(ReadEvent::Exhausted));
             }
             ctx.input.skip(resume.input)?;
@@ -126,6 +127,7 @@ impl Read {
             ctx.ids = ctx.out.resume_ids(self.id.into()).await?;
         }
         let batch = ctx.input.next_batch(self.batch, &mut ctx.ids, &ctx.context)?;
+        ctx.exhausted = batch.is_empty();
         ctx.lines += batch.len() as u64;
         ctx.out.mark_input(ctx.lines);
         Ok(Directive::Transition(if batch.is_empty() { ReadEvent::Exhausted } else { ReadEvent::Read(batch) }))
@@ -141,6 +143,8 @@ pub struct ReadContext {
     /// Lines read so far, resumed ones included.
     lines: u64,
     resumed: bool,
+    /// The input is read to its end (not merely drained).
+    exhausted: bool,
 }
 
 /// The source's events.
@@ -169,6 +173,8 @@ impl Action<ReadContext> for ReadAction {
     async fn execute(self, ctx: &mut ReadContext) -> Result<(), BoxError> {
         match self {
             ReadAction::Send(batch) => ctx.out.send(batch).await?,
+            // Drained before the end of the input: on a durable link the stream pauses, and a resumed run goes on.
+            ReadAction::EndOfStream if !ctx.exhausted => ctx.out.pause().await?,
             ReadAction::EndOfStream => ctx.out.end_of_stream().await?,
             ReadAction::Report(why) => report("read", &why),
         }
@@ -185,6 +191,7 @@ pub fn read(id: StageId, input: Input, batch: usize, out: Outlet<String>) -> Pip
         context: StageContext::new(id, "read"),
         lines: 0,
         resumed: false,
+        exhausted: false,
     };
     PipelineStage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
@@ -381,6 +388,12 @@ pub trait Checkpointer: Send + 'static {
         aggregator: &mut Aggregator,
         finished: bool,
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// False when the end of stream only ends this run (the pipeline was drained or stopped; it resumes later): the
+    /// table is then saved, not finished.
+    fn stream_ended(&self) -> bool {
+        true
+    }
 }
 
 /// No checkpoints: the table lives in memory only.
@@ -408,6 +421,9 @@ impl<C: Checkpointer> BatchWork for AggregateWork<C> {
         self.checkpoints.save(&mut self.aggregator, false).await
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
+        if !self.checkpoints.stream_ended() {
+            return self.checkpoints.save(&mut self.aggregator, false).await;
+        }
         let summary = self.aggregator.finish()?;
         self.checkpoints.save(&mut self.aggregator, true).await?;
         *self.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(summary);

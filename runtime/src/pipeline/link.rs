@@ -198,6 +198,23 @@ impl<P: Send + 'static> Outlet<P> {
         Ok(())
     }
 
+    /// Ends this run's output without ending the stream, for a source that was drained or stopped before the end
+    /// of its input: on a durable link, the next stage sees end of stream now but nothing is stored, so a resumed run
+    /// goes on where this one stopped (a transform whose input paused pauses its output the same way, by itself).
+    /// On an in-memory link, the same as [`end_of_stream`](Self::end_of_stream).
+    ///
+    /// # Errors
+    /// As [`send`](Self::send).
+    pub async fn pause(&self) -> Result<(), LinkError> {
+        match &self.way {
+            OutletWay::Memory(_) => self.end_of_stream().await,
+            OutletWay::Durable(outlet) => {
+                outlet.pause();
+                Ok(())
+            }
+        }
+    }
+
     /// Where the stage resumes: on a durable link, the input position stamped on its last record and whether it
     /// ended the stream; on an in-memory link, the start.
     ///

@@ -4,6 +4,8 @@
 //!   its sender wait, so a slow sink slows the source and memory stays bounded.
 //! - [`Pipeline::builder`]: source -> transforms -> sink, spawned together; [`PipelineHandle`] drains, stops, watches
 //!   and awaits the whole pipeline; its [`PipelineOutcome`] is a typed record of the pipeline and of every stage.
+//! - [`durable`]: links whose records go to a journal per stage, so a pipeline resumes after a crash without losing
+//!   or repeating a record, replays, and keeps its disk use bounded.
 //! - [`FailurePolicy`]: what the [`Orchestrator`] does when a stage fails.
 //! - [`ErrorRecord`] / [`ErrorJournal`]: where events whose processing status is Error are recorded.
 //! - [`PipelineMetrics`]: per-stage counts (loop turns, transitions, failures, restarts, events in and out, link

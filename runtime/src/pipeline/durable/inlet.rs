@@ -117,6 +117,7 @@ impl<P: Send + 'static> DurableInlet<P> {
         if let Some(before) = position.checked_sub(1).filter(|&p| p >= self.link.log.first()) {
             if self.link.log.read(before, 1).await?.first().is_some_and(LinkRecord::is_end) {
                 self.ended = true;
+                self.input.end();
                 return Ok(Some(Message::EndOfStream));
             }
         }
@@ -141,6 +142,7 @@ impl<P: Send + 'static> DurableInlet<P> {
                     Body::Events(events) => Message::Events(events),
                     Body::EndOfStream => {
                         self.ended = true;
+                        self.input.end();
                         Message::EndOfStream
                     }
                 }));
@@ -157,6 +159,10 @@ impl<P: Send + 'static> DurableInlet<P> {
                 }
                 self.buffer.extend(records);
                 continue;
+            }
+            if self.link.is_paused() {
+                // The end of this run, not of the stream: nothing is consumed, a resumed run reads on from here.
+                return Ok(Some(Message::EndOfStream));
             }
             if self.link.is_producer_gone() {
                 return Ok(None);

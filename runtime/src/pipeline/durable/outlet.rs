@@ -168,6 +168,11 @@ impl<P: Send + 'static> DurableOutlet<P> {
         if self.ended.load(Ordering::Acquire) {
             return Ok(());
         }
+        if self.upstream.is_some() && !self.input.ended() {
+            // The stage's input paused (was drained or stopped) rather than ended: so does its output.
+            self.pause();
+            return Ok(());
+        }
         let stamp = match self.input.get() {
             Some(position) => position,
             None => self.sent.load(Ordering::Acquire) + 1,
@@ -176,6 +181,11 @@ impl<P: Send + 'static> DurableOutlet<P> {
             .await?;
         self.ended.store(true, Ordering::Release);
         Ok(())
+    }
+
+    /// Ends this run's output without ending the stream: readers see end of stream now, and a resumed stage goes on.
+    pub(crate) fn pause(&self) {
+        self.link.pause();
     }
 
     async fn append(&self, record: LinkRecord<P>) -> Result<(), OutletError> {

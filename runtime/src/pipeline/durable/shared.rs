@@ -43,6 +43,9 @@ pub(crate) struct LinkShared<P> {
     /// Records readable; moves on every append.
     appended: watch::Sender<u64>,
     producer_gone: AtomicBool,
+    /// The producer stopped without ending the stream (it was drained or stopped): readers end here for this run,
+    /// and a resumed producer goes on.
+    paused: AtomicBool,
     consumers: Mutex<Vec<Arc<Consumer>>>,
     /// Woken when a consumer reads: the producer may be waiting for room.
     moved: Notify,
@@ -62,6 +65,7 @@ impl<P: 'static> LinkShared<P> {
             policy,
             appended,
             producer_gone: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
             consumers: Mutex::new(Vec::new()),
             moved: Notify::new(),
         })
@@ -90,6 +94,16 @@ impl<P> LinkShared<P> {
     pub(crate) fn producer_gone(&self) {
         self.producer_gone.store(true, Ordering::Release);
         self.appended.send_modify(|_| {});
+    }
+
+    /// The producer stops for this run without ending the stream.
+    pub(crate) fn pause(&self) {
+        self.paused.store(true, Ordering::Release);
+        self.appended.send_modify(|_| {});
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
     }
 
     pub(crate) fn is_producer_gone(&self) -> bool {
@@ -153,12 +167,23 @@ impl Consumer {
 pub(crate) struct InputPosition {
     position: AtomicU64,
     marked: AtomicBool,
+    /// The input's end of stream was read: the stream is complete.
+    ended: AtomicBool,
 }
 
 impl InputPosition {
     pub(crate) fn set(&self, position: u64) {
         self.position.store(position, Ordering::Release);
         self.marked.store(true, Ordering::Release);
+    }
+
+    /// The stream was read to its end of stream.
+    pub(crate) fn end(&self) {
+        self.ended.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
     }
 
     /// The position, if anything ever set it.
@@ -188,5 +213,12 @@ impl InputProgress {
     /// Every record before `position` is accounted for durably, so retention may delete it.
     pub fn commit(&self, position: u64) {
         self.consumer.commit(position);
+    }
+
+    /// True once the inlet has read the stream's end of stream. An end of stream without it (the writer was drained
+    /// or stopped, and paused) is the end of this run only: a finishing stage must not take it for the end of its
+    /// input.
+    pub fn ended(&self) -> bool {
+        self.position.ended()
     }
 }

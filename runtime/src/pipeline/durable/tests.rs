@@ -250,3 +250,30 @@ fn a_resumed_stage_writes_each_error_record_once() {
     let diverging = ReplayedErrors::new(inner, 6).unwrap();
     assert!(diverging.append(record(99)).is_err(), "a replay that differs is refused, not hidden");
 }
+
+#[tokio::test]
+async fn a_drained_run_pauses_the_stream_and_the_next_run_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let links = links(dir.path(), LinkPolicy::default());
+        let link = links.open::<u64>(0).unwrap();
+        let out = link.outlet();
+        assert!(!source(&out, 50, 2).await);
+        out.pause().await.unwrap();
+        let mut inlet = link.inlet_from(0, Default::default());
+        let progress = inlet.progress().unwrap();
+        let mut seen = 0;
+        while let Some(Message::Events(events)) = inlet.recv().await {
+            seen += events.len();
+        }
+        assert_eq!(seen, 20, "the reader gets what was sent, then end of stream for this run");
+        assert!(!progress.ended(), "a paused stream has not ended");
+    }
+    let links = links(dir.path(), LinkPolicy::default());
+    let link = links.open::<u64>(0).unwrap();
+    assert!(!link.outlet().resume().await.unwrap().ended, "nothing stored says the stream ended");
+    assert!(source(&link.outlet(), 50, 10).await, "the next run goes on to the end");
+    drop((link, links));
+    let values: Vec<u64> = read_all(dir.path(), 0).iter().flat_map(LinkRecord::events).map(|e| e.payload).collect();
+    assert_eq!(values, (0..50).collect::<Vec<_>>());
+}
