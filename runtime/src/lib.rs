@@ -24,6 +24,7 @@ pub mod handle;
 pub mod journal;
 pub mod lifecycle;
 pub mod machine;
+mod macro_support;
 pub mod pipeline;
 pub mod restart;
 mod run_loop;
@@ -67,6 +68,8 @@ pub mod __private {
         WriterId,
     };
     pub use std::string::String;
+
+    pub use crate::macro_support::{dispatch, failure_codec, DispatchFn, FailureCodec, FailureMessage, Unknown};
 
     /// The ids a stage struct carries, implemented by `#[derive(Stage)]` from its `#[stage_id]` (and optional
     /// `#[writer_id]`) field; the generated `HandlerSupervised` impl reads them from here.
