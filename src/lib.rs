@@ -469,7 +469,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub use stagewise_macros::{handler_supervised, self_supervised, Stage, VariantName};
+pub use stagewise_macros::{self_supervised, Stage, VariantName};
+
+#[doc = include_str!("macro_reference.md")]
+pub use stagewise_macros::handler_supervised;
 pub use stagewise_runtime::*;
 
 /// Derives [`EventVariant`](trait@EventVariant) for an event enum (same name as the trait, as with serde).

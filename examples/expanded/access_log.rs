@@ -197,11 +197,11 @@ impl ::stagewise::__private::Machine for Read {
     type Context = ReadContext;
     type Action = ReadAction;
     fn transition(
-        state: &Self::State,
-        event: Self::Event,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __event: Self::Event,
+        __ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
-        match (state, event) {
+        match (__state, __event) {
             (ReadState::Idle { .. }, ReadEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(ReadState::Reading)
             }
@@ -239,7 +239,15 @@ impl ::stagewise::__private::Machine for Read {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, ReadEvent::Failure(message)) => {
+            (_, __event @ ReadEvent::Failure { .. }) => {
+                let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
+                        ReadEvent::Failure,
+                        |__event| match __event {
+                            ReadEvent::Failure(__field) => __field,
+                            _ => ::core::unreachable!("the failure event"),
+                        },
+                    )
+                    .take(__event);
                 let next = ReadState::Failed(::core::clone::Clone::clone(&message));
                 ::stagewise::__private::Decision::goto_with(
                     next,
@@ -250,9 +258,9 @@ impl ::stagewise::__private::Machine for Read {
         }
     }
     fn control_event(
-        control: ::stagewise::__private::Control,
+        __control: ::stagewise::__private::Control,
     ) -> ::core::option::Option<Self::Event> {
-        match control {
+        match __control {
             ::stagewise::__private::Control::Start => {
                 ::core::option::Option::Some(ReadEvent::Start)
             }
@@ -283,8 +291,8 @@ impl ::stagewise::__private::Supervisor for Read {
     }
     fn dispatch_state(
         &mut self,
-        state: &Self::State,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __ctx: &mut Self::Context,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::stagewise::__private::Directive<Self::Event>,
@@ -292,12 +300,16 @@ impl ::stagewise::__private::Supervisor for Read {
         >,
     > + ::core::marker::Send {
         async move {
-            match state {
+            match __state {
                 ReadState::Idle { .. } => ::core::future::pending().await,
                 ReadState::Reading { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Read::next_batch(self, ctx).await,
-                    )
+                    ::stagewise::__private::dispatch::<
+                        Self,
+                        Self::Context,
+                        Self::Event,
+                        _,
+                    >(Read::next_batch, self, __ctx)
+                        .await
                 }
                 ReadState::Done { .. } => {
                     ::core::result::Result::Ok(
@@ -319,9 +331,16 @@ impl ::stagewise::__private::Supervisor for Read {
     }
     fn event_for_action_error(
         &self,
-        message: ::stagewise::__private::String,
+        __message: ::stagewise::__private::String,
     ) -> Self::Event {
-        ReadEvent::Failure(message)
+        ::stagewise::__private::failure_codec(
+                ReadEvent::Failure,
+                |__event| match __event {
+                    ReadEvent::Failure(__field) => __field,
+                    _ => ::core::unreachable!("the failure event"),
+                },
+            )
+            .make(__message)
     }
 }
 #[automatically_derived]
@@ -640,11 +659,11 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
     type Context = W;
     type Action = ConsumeAction<W::Item>;
     fn transition(
-        state: &Self::State,
-        event: Self::Event,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __event: Self::Event,
+        __ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
-        match (state, event) {
+        match (__state, __event) {
             (ConsumeState::Idle { .. }, StreamEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(ConsumeState::Running)
             }
@@ -702,7 +721,15 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, StreamEvent::Failure(message)) => {
+            (_, __event @ StreamEvent::Failure { .. }) => {
+                let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
+                        StreamEvent::Failure,
+                        |__event| match __event {
+                            StreamEvent::Failure(__field) => __field,
+                            _ => ::core::unreachable!("the failure event"),
+                        },
+                    )
+                    .take(__event);
                 let next = ConsumeState::Failed(::core::clone::Clone::clone(&message));
                 ::stagewise::__private::Decision::goto_with(
                     next,
@@ -713,9 +740,9 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
         }
     }
     fn control_event(
-        control: ::stagewise::__private::Control,
+        __control: ::stagewise::__private::Control,
     ) -> ::core::option::Option<Self::Event> {
-        match control {
+        match __control {
             ::stagewise::__private::Control::Start => {
                 ::core::option::Option::Some(StreamEvent::Start)
             }
@@ -746,8 +773,8 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
     }
     fn dispatch_state(
         &mut self,
-        state: &Self::State,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __ctx: &mut Self::Context,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::stagewise::__private::Directive<Self::Event>,
@@ -755,17 +782,25 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
         >,
     > + ::core::marker::Send {
         async move {
-            match state {
+            match __state {
                 ConsumeState::Idle { .. } => ::core::future::pending().await,
                 ConsumeState::Running { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Consume::next(self, ctx).await,
-                    )
+                    ::stagewise::__private::dispatch::<
+                        Self,
+                        Self::Context,
+                        Self::Event,
+                        _,
+                    >(Consume::next, self, __ctx)
+                        .await
                 }
                 ConsumeState::Draining { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Consume::next_draining(self, ctx).await,
-                    )
+                    ::stagewise::__private::dispatch::<
+                        Self,
+                        Self::Context,
+                        Self::Event,
+                        _,
+                    >(Consume::next_draining, self, __ctx)
+                        .await
                 }
                 ConsumeState::Done { .. } => {
                     ::core::result::Result::Ok(
@@ -787,9 +822,16 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
     }
     fn event_for_action_error(
         &self,
-        message: ::stagewise::__private::String,
+        __message: ::stagewise::__private::String,
     ) -> Self::Event {
-        StreamEvent::Failure(message)
+        ::stagewise::__private::failure_codec(
+                StreamEvent::Failure,
+                |__event| match __event {
+                    StreamEvent::Failure(__field) => __field,
+                    _ => ::core::unreachable!("the failure event"),
+                },
+            )
+            .make(__message)
     }
 }
 #[automatically_derived]

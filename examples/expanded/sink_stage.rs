@@ -117,11 +117,11 @@ impl ::stagewise::__private::Machine for Store {
     type Context = Ctx;
     type Action = Act;
     fn transition(
-        state: &Self::State,
-        event: Self::Event,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __event: Self::Event,
+        __ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
-        match (state, event) {
+        match (__state, __event) {
             (StoreState::Receiving { .. }, Ev::Record(record)) => {
                 ::stagewise::__private::Decision::stay_with([Act::Append(record)])
             }
@@ -139,20 +139,26 @@ impl ::stagewise::__private::Machine for Store {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, Ev::Error(message)) => {
-                ::stagewise::__private::Decision::goto_with(
-                    StoreState::Failed(message),
-                    [Act::Rollback],
-                )
+            (_, __event @ Ev::Error { .. }) => {
+                let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
+                        Ev::Error,
+                        |__event| match __event {
+                            Ev::Error(__field) => __field,
+                            _ => ::core::unreachable!("the failure event"),
+                        },
+                    )
+                    .take(__event);
+                let next = StoreState::Failed(message);
+                ::stagewise::__private::Decision::goto_with(next, [Act::Rollback])
             }
             _ => ::stagewise::__private::Decision::Unhandled,
         }
     }
     fn unhandled(
-        state: &Self::State,
-        event: &Self::Event,
+        __state: &Self::State,
+        __event: &Self::Event,
     ) -> ::stagewise::__private::Unhandled {
-        match (state, event) {
+        match (__state, __event) {
             (StoreState::Receiving { .. }, Ev::Heartbeat { .. }) => {
                 ::stagewise::__private::Unhandled::Ignore
             }
@@ -160,9 +166,9 @@ impl ::stagewise::__private::Machine for Store {
         }
     }
     fn control_event(
-        control: ::stagewise::__private::Control,
+        __control: ::stagewise::__private::Control,
     ) -> ::core::option::Option<Self::Event> {
-        match control {
+        match __control {
             ::stagewise::__private::Control::Start => ::core::option::Option::None,
             ::stagewise::__private::Control::Drain => {
                 ::core::option::Option::Some(Ev::EndOfStream)
@@ -189,8 +195,8 @@ impl ::stagewise::__private::Supervisor for Store {
     }
     fn dispatch_state(
         &mut self,
-        state: &Self::State,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __ctx: &mut Self::Context,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::stagewise::__private::Directive<Self::Event>,
@@ -198,11 +204,15 @@ impl ::stagewise::__private::Supervisor for Store {
         >,
     > + ::core::marker::Send {
         async move {
-            match state {
+            match __state {
                 StoreState::Receiving { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Store::receive(self, ctx).await,
-                    )
+                    ::stagewise::__private::dispatch::<
+                        Self,
+                        Self::Context,
+                        Self::Event,
+                        _,
+                    >(Store::receive, self, __ctx)
+                        .await
                 }
                 StoreState::Committing { .. } => {
                     ::core::result::Result::Ok(
@@ -224,9 +234,16 @@ impl ::stagewise::__private::Supervisor for Store {
     }
     fn event_for_action_error(
         &self,
-        message: ::stagewise::__private::String,
+        __message: ::stagewise::__private::String,
     ) -> Self::Event {
-        Ev::Error(message)
+        ::stagewise::__private::failure_codec(
+                Ev::Error,
+                |__event| match __event {
+                    Ev::Error(__field) => __field,
+                    _ => ::core::unreachable!("the failure event"),
+                },
+            )
+            .make(__message)
     }
 }
 #[automatically_derived]

@@ -128,11 +128,11 @@ impl ::stagewise::__private::Machine for Lines {
     type Context = Ctx;
     type Action = Act;
     fn transition(
-        state: &Self::State,
-        event: Self::Event,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __event: Self::Event,
+        __ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
-        match (state, event) {
+        match (__state, __event) {
             (LinesState::Created { .. }, Ev::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(LinesState::Reading)
             }
@@ -159,19 +159,25 @@ impl ::stagewise::__private::Machine for Lines {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, Ev::Error(message)) => {
-                ::stagewise::__private::Decision::goto_with(
-                    LinesState::Failed(message),
-                    [Act::CloseOutput],
-                )
+            (_, __event @ Ev::Error { .. }) => {
+                let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
+                        Ev::Error,
+                        |__event| match __event {
+                            Ev::Error(__field) => __field,
+                            _ => ::core::unreachable!("the failure event"),
+                        },
+                    )
+                    .take(__event);
+                let next = LinesState::Failed(message);
+                ::stagewise::__private::Decision::goto_with(next, [Act::CloseOutput])
             }
             _ => ::stagewise::__private::Decision::Unhandled,
         }
     }
     fn timeout(
-        state: &Self::State,
+        __state: &Self::State,
     ) -> ::core::option::Option<::stagewise::__private::StateTimeout<Self::Event>> {
-        match state {
+        match __state {
             LinesState::Created { .. } => {
                 ::core::option::Option::Some(::stagewise::__private::StateTimeout {
                     after: ::core::time::Duration::from_millis(5000u64),
@@ -182,9 +188,9 @@ impl ::stagewise::__private::Machine for Lines {
         }
     }
     fn control_event(
-        control: ::stagewise::__private::Control,
+        __control: ::stagewise::__private::Control,
     ) -> ::core::option::Option<Self::Event> {
-        match control {
+        match __control {
             ::stagewise::__private::Control::Start => {
                 ::core::option::Option::Some(Ev::Start)
             }
@@ -213,8 +219,8 @@ impl ::stagewise::__private::Supervisor for Lines {
     }
     fn dispatch_state(
         &mut self,
-        state: &Self::State,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __ctx: &mut Self::Context,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::stagewise::__private::Directive<Self::Event>,
@@ -222,10 +228,16 @@ impl ::stagewise::__private::Supervisor for Lines {
         >,
     > + ::core::marker::Send {
         async move {
-            match state {
+            match __state {
                 LinesState::Created { .. } => ::core::future::pending().await,
                 LinesState::Reading { .. } => {
-                    ::stagewise::__private::dispatch_result(Lines::read(self, ctx).await)
+                    ::stagewise::__private::dispatch::<
+                        Self,
+                        Self::Context,
+                        Self::Event,
+                        _,
+                    >(Lines::read, self, __ctx)
+                        .await
                 }
                 LinesState::Done { .. } => {
                     ::core::result::Result::Ok(
@@ -247,9 +259,16 @@ impl ::stagewise::__private::Supervisor for Lines {
     }
     fn event_for_action_error(
         &self,
-        message: ::stagewise::__private::String,
+        __message: ::stagewise::__private::String,
     ) -> Self::Event {
-        Ev::Error(message)
+        ::stagewise::__private::failure_codec(
+                Ev::Error,
+                |__event| match __event {
+                    Ev::Error(__field) => __field,
+                    _ => ::core::unreachable!("the failure event"),
+                },
+            )
+            .make(__message)
     }
 }
 #[automatically_derived]

@@ -145,11 +145,11 @@ impl ::stagewise::__private::Machine for Uppercase {
     type Context = UppercaseContext;
     type Action = UppercaseAction;
     fn transition(
-        state: &Self::State,
-        event: Self::Event,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __event: Self::Event,
+        __ctx: &mut Self::Context,
     ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
-        match (state, event) {
+        match (__state, __event) {
             (UppercaseState::Created { .. }, UppercaseEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(UppercaseState::Initialized)
             }
@@ -176,7 +176,15 @@ impl ::stagewise::__private::Machine for Uppercase {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, UppercaseEvent::Error(message)) => {
+            (_, __event @ UppercaseEvent::Error { .. }) => {
+                let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
+                        UppercaseEvent::Error,
+                        |__event| match __event {
+                            UppercaseEvent::Error(__field) => __field,
+                            _ => ::core::unreachable!("the failure event"),
+                        },
+                    )
+                    .take(__event);
                 let next = UppercaseState::Failed(::core::clone::Clone::clone(&message));
                 ::stagewise::__private::Decision::goto_with(
                     next,
@@ -190,20 +198,20 @@ impl ::stagewise::__private::Machine for Uppercase {
         }
     }
     fn on_entry(
-        state: &Self::State,
-        actions: &mut ::stagewise::__private::Actions<Self::Action>,
+        __state: &Self::State,
+        __actions: &mut ::stagewise::__private::Actions<Self::Action>,
     ) {
-        match state {
+        match __state {
             UppercaseState::Initialized { .. } => {
-                actions.push(UppercaseAction::Announce);
+                __actions.push(UppercaseAction::Announce);
             }
             _ => {}
         }
     }
     fn control_event(
-        control: ::stagewise::__private::Control,
+        __control: ::stagewise::__private::Control,
     ) -> ::core::option::Option<Self::Event> {
-        match control {
+        match __control {
             ::stagewise::__private::Control::Start => {
                 ::core::option::Option::Some(UppercaseEvent::Start)
             }
@@ -234,8 +242,8 @@ impl ::stagewise::__private::Supervisor for Uppercase {
     }
     fn dispatch_state(
         &mut self,
-        state: &Self::State,
-        ctx: &mut Self::Context,
+        __state: &Self::State,
+        __ctx: &mut Self::Context,
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<
             ::stagewise::__private::Directive<Self::Event>,
@@ -243,7 +251,7 @@ impl ::stagewise::__private::Supervisor for Uppercase {
         >,
     > + ::core::marker::Send {
         async move {
-            match state {
+            match __state {
                 UppercaseState::Created { .. } => ::core::future::pending().await,
                 UppercaseState::Initialized { .. } => {
                     ::core::result::Result::Ok(
@@ -253,9 +261,13 @@ impl ::stagewise::__private::Supervisor for Uppercase {
                     )
                 }
                 UppercaseState::Running { .. } => {
-                    ::stagewise::__private::dispatch_result(
-                        Uppercase::next_line(self, ctx).await,
-                    )
+                    ::stagewise::__private::dispatch::<
+                        Self,
+                        Self::Context,
+                        Self::Event,
+                        _,
+                    >(Uppercase::next_line, self, __ctx)
+                        .await
                 }
                 UppercaseState::Draining { .. } => {
                     ::core::result::Result::Ok(
@@ -279,9 +291,16 @@ impl ::stagewise::__private::Supervisor for Uppercase {
     }
     fn event_for_action_error(
         &self,
-        message: ::stagewise::__private::String,
+        __message: ::stagewise::__private::String,
     ) -> Self::Event {
-        UppercaseEvent::Error(message)
+        ::stagewise::__private::failure_codec(
+                UppercaseEvent::Error,
+                |__event| match __event {
+                    UppercaseEvent::Error(__field) => __field,
+                    _ => ::core::unreachable!("the failure event"),
+                },
+            )
+            .make(__message)
     }
 }
 #[automatically_derived]

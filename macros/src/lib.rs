@@ -1,12 +1,14 @@
 //! The macros of stagewise: `#[handler_supervised]` / `#[self_supervised]` generate a stage's supervisor from its
 //! annotated state enum; `#[derive(Stage)]`, `#[derive(EventVariant)]` and `#[derive(VariantName)]` are their
-//! companions. Each entry is one line over the pure expansion in `stagewise-macros-core`; the syntax is in the README.
+//! companions. Each entry is one line over the pure expansion in `stagewise-macros-core`; the reference is on
+//! `stagewise::handler_supervised`.
 
 use proc_macro::TokenStream;
 
 /// Generates the supervisor of a handler-supervised stage (a source, transform or sink) from its state enum.
 ///
-/// See the crate README for the keys, the per-variant attributes and what is generated.
+/// The reference (every key and state attribute, each with an example compiled as a doc test) is on the re-export
+/// `stagewise::handler_supervised`, where the examples can use the runtime.
 #[proc_macro_attribute]
 pub fn handler_supervised(args: TokenStream, item: TokenStream) -> TokenStream {
     stagewise_macros_core::handler_supervised(args.into(), item.into()).into()

@@ -10,12 +10,15 @@ pub enum Ev {
     Eof,
     Error(String),
     Failed { message: String },
+    Code(u32),
+    Bad { code: u32 },
 }
 
 #[derive(Debug, stagewise::VariantName)]
 pub enum Act {
     Flush,
     Cleanup,
+    Log(String),
 }
 
 #[derive(Default)]
@@ -41,4 +44,22 @@ impl Up {
     pub async fn next(&mut self, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
         Ok(Directive::Transition(Ev::Eof))
     }
+}
+
+/// A stage to run.
+pub fn up() -> Up {
+    Up { id: StageId(1) }
+}
+
+/// Uses a stage the way a program does: its initial state, spawning it, sending it control, stopping it and awaiting
+/// its end. A case whose mistake leaves follow-on errors at a use site shows them here.
+pub fn use_stage<S: stagewise::HandlerSupervised>(stage: S, initial: S::State, ctx: S::Context) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+    rt.block_on(async move {
+        let mut handle = stagewise::spawn_handler_supervised(stage, initial, ctx, stagewise::SpawnOptions::default());
+        let _ = handle.send(stagewise::Control::Start).await;
+        // The cases' machines need not map control messages: stop the run rather than wait for it to end.
+        handle.abort();
+        let _ = handle.outcome().await;
+    });
 }

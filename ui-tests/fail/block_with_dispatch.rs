@@ -3,7 +3,7 @@ mod common;
 use common::*;
 
 #[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
-enum S {
+pub enum S {
     #[initial]
     #[control(block)]
     #[dispatch(Up::next)]
@@ -15,4 +15,6 @@ enum S {
     Failed(String),
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -3,7 +3,7 @@ mod common;
 use common::*;
 
 #[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
-enum S {
+pub enum S {
     #[initial]
     #[dispatch(Up::poll)]
     #[on(Ev::Eof => Done)]
@@ -20,4 +20,6 @@ impl Up {
     }
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 #[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
-enum S<H> {
+pub enum S<H> {
     #[initial]
     #[on(Ev::Start => Done)]
     Idle,
@@ -15,4 +15,6 @@ enum S<H> {
     Phantom(std::marker::PhantomData<H>),
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -3,7 +3,7 @@ mod common;
 use common::*;
 
 #[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx)]
-enum S {
+pub enum S {
     #[initial]
     #[on(Ev::Start => Done)]
     Idle,
@@ -13,4 +13,6 @@ enum S {
     Failed(String),
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -2,11 +2,14 @@
 mod common;
 
 #[stagewise::handler_supervised]
-enum S {
+pub enum S {
     #[initial]
     Idle,
     #[failed]
     Failed,
 }
 
-fn main() {}
+// No stage is named, so there is no stage to use; the state enum still is.
+fn main() {
+    let _ = S::INITIAL;
+}

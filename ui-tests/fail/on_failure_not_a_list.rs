@@ -5,7 +5,7 @@ use common::*;
 #[stagewise::handler_supervised(
     stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, on_failure = Act::Cleanup,
 )]
-enum S {
+pub enum S {
     #[initial]
     #[on(Ev::Start => Done)]
     Idle,
@@ -15,4 +15,6 @@ enum S {
     Failed(String),
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -5,7 +5,7 @@ use common::*;
 struct Bare;
 
 #[stagewise::handler_supervised(stage = Bare, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
-enum S {
+pub enum S {
     #[initial]
     #[on(Ev::Start => Done)]
     Idle,
@@ -15,4 +15,6 @@ enum S {
     Failed(String),
 }
 
-fn main() {}
+fn main() {
+    use_stage(Bare, S::INITIAL, Ctx);
+}

@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 #[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, colour = 1)]
-enum S {
+pub enum S {
     #[initial]
     #[on(Ev::Start => Runing)]
     Idle,
@@ -16,5 +16,5 @@ enum S {
 }
 
 fn main() {
-    let _ = S::INITIAL;
+    use_stage(up(), S::INITIAL, Ctx);
 }

@@ -5,7 +5,7 @@ use common::*;
 #[stagewise::handler_supervised(
     stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, control(begin = Ev::Start),
 )]
-enum S {
+pub enum S {
     #[initial]
     #[control(block)]
     #[on(Ev::Start => Done)]
@@ -16,4 +16,6 @@ enum S {
     Failed(String),
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

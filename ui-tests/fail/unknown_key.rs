@@ -4,7 +4,7 @@ mod common;
 use common::*;
 
 #[stagewise::handler_supervised(stage = Up, evnt = Ev, action = Act, context = Ctx, failure = Ev::Error)]
-enum S {
+pub enum S {
     #[initial]
     #[on(Ev::Start => Done)]
     Idle,
@@ -14,4 +14,6 @@ enum S {
     Failed(String),
 }
 
-fn main() {}
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -37,8 +37,10 @@ pub fn analyze(mode: Mode, args: TokenStream, item: TokenStream) -> (Result<Mode
         return (Err(errors), quote!(#item));
     }
     let syn::Item::Enum(mut item) = item else { unreachable!("checked above") };
+    take_second_application(&cx, mode, &mut item);
     let states = item.variants.iter_mut().map(|v| parse::parse_state(&cx, v)).collect();
-    let model = Model { mode, args, ident: item.ident.clone(), generics: item.generics.clone(), states };
+    let mut model = Model { mode, args, ident: item.ident.clone(), generics: item.generics.clone(), states };
+    model.splice_action_lists();
     valid::check(&cx, &model);
     match cx.check() {
         Ok(()) => {
@@ -68,4 +70,25 @@ pub fn expand(mode: Mode, args: TokenStream, item: TokenStream) -> TokenStream {
         }
         (Err(errors), item) => quote! { #item #errors },
     }
+}
+
+/// The attribute names of this crate's machine macros.
+const MACHINE_ATTRS: &[&str] = &["handler_supervised", "self_supervised"];
+
+/// A second `#[handler_supervised]` (or `#[self_supervised]`) below this one would run on the enum this expansion
+/// emits, whose variant attributes are gone: it is reported once, on itself, and removed.
+fn take_second_application(cx: &Ctxt, mode: Mode, item: &mut syn::ItemEnum) {
+    item.attrs.retain(|attr| {
+        let name = attr.path().segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if !MACHINE_ATTRS.contains(&name.as_str()) {
+            return true;
+        }
+        let msg = if name == mode.attr() {
+            format!("#[{name}] is applied twice to this enum: remove this one")
+        } else {
+            format!("an enum is one machine: it has #[{}] already; remove this #[{name}]", mode.attr())
+        };
+        cx.error_spanned_by(attr, msg);
+        false
+    });
 }

@@ -4,14 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::codegen::{allows, inherent, private, state_variant};
+use crate::codegen::{allows, enum_type, inherent, private, state_variant};
 use crate::model::{Mode, Model};
 
-/// What a model with errors expands to: the errors, then (for a non-generic enum) the enum's own impls and stubs of
-/// the supervisor traits. A generic enum gets the errors alone: impls would name it without its parameters, one more
-/// error each.
+/// What a model with errors expands to: the errors, then the enum's own impls and stubs of the supervisor traits.
 pub fn fallback(model: &Model, errors: TokenStream) -> TokenStream {
-    if !model.generics.params.is_empty() {
+    if model.generics.const_params().next().is_some() {
         return errors;
     }
     let state_variant = state_variant(model);
@@ -25,15 +23,14 @@ pub fn fallback(model: &Model, errors: TokenStream) -> TokenStream {
 fn stubs(model: &Model) -> TokenStream {
     let p = private(model);
     let allows = allows();
-    let enum_ident = &model.ident;
-    let (Some(stage), Some(event), Some(action), Some(context)) =
-        (&model.args.stage, &model.args.event, &model.args.action, &model.args.context)
-    else {
+    let enum_ty = enum_type(model);
+    // An event or action type that did not parse has its own error; a placeholder stands in for it here.
+    let unknown = quote!(#p::Unknown);
+    let event = model.args.event.as_ref().map_or_else(|| unknown.clone(), |t| quote!(#t));
+    let action = model.args.action.as_ref().map_or_else(|| unknown.clone(), |t| quote!(#t));
+    let (Some(stage), Some(context)) = (&model.args.stage, &model.args.context) else {
         return TokenStream::new();
     };
-    if !model.generics.params.is_empty() {
-        return TokenStream::new();
-    }
     let (impl_generics, _, where_clause) = stage.generics.split_for_impl();
     let stage_ty = &stage.ty;
     let dispatch = quote! {
@@ -65,7 +62,7 @@ fn stubs(model: &Model) -> TokenStream {
     quote! {
         #allows
         impl #impl_generics #p::Machine for #stage_ty #where_clause {
-            type State = #enum_ident;
+            type State = #enum_ty;
             type Event = #event;
             type Context = #context;
             type Action = #action;

@@ -77,6 +77,14 @@ pub struct Args {
     pub control: ControlEvents,
     /// `closed = event`: what a closed control channel becomes (overridable per state).
     pub closed: Option<Expr>,
+    /// `completion = Stage::method`: writes the stage's completion when it terminates.
+    pub completion: Option<Path>,
+    /// `ignore = [events]`: events every state drops.
+    pub ignore: Vec<Path>,
+    /// `unhandled = Stage::hook`: decides what an event no state handles does.
+    pub unhandled: Option<Path>,
+    /// `action_lists(name = [actions], ..)`: named lists the action lists may name.
+    pub action_lists: Vec<(Ident, Vec<Expr>)>,
     /// True when `crate = ..` was given.
     pub crate_set: bool,
     /// True when `on_failure = ..` was given (it is required, even if empty).
@@ -202,6 +210,9 @@ pub struct State {
     pub initial: Option<Origin>,
     /// `#[terminal]` / `#[failed]`, with the attribute's span.
     pub ending: Option<(EndingKind, Origin)>,
+    /// `#[failed(Stage::build)]`: the function that builds the failed state from the state that failed and the
+    /// message, for a failed state that carries more than the message.
+    pub failed_with: Option<Path>,
     /// `#[control(..)]` policy and the attribute's span.
     pub control: Option<(Policy, Origin)>,
     /// `#[control(.., closed = event)]`.
@@ -324,4 +335,41 @@ pub fn snake_case(ident: &str) -> String {
         }
     }
     out
+}
+
+/// Replaces each bare name in `actions` that names a list of `lists` with that list's actions, in place.
+fn splice(actions: &mut Vec<Expr>, lists: &[(Ident, Vec<Expr>)]) {
+    let named = |e: &Expr| match e {
+        Expr::Path(p) if p.qself.is_none() && p.attrs.is_empty() => {
+            p.path.get_ident().and_then(|i| lists.iter().find(|(name, _)| name == i)).map(|(_, list)| list.clone())
+        }
+        _ => None,
+    };
+    if !actions.iter().any(|e| named(e).is_some()) {
+        return;
+    }
+    *actions = actions.drain(..).flat_map(|e| named(&e).unwrap_or_else(|| vec![e])).collect();
+}
+
+impl Model {
+    /// Splices the named action lists (`action_lists(teardown = [..])`) into every action list that names one:
+    /// `on_failure`, and each state's transitions, `#[on_failure]`, `#[entry]` and `#[exit]`.
+    pub fn splice_action_lists(&mut self) {
+        let lists = std::mem::take(&mut self.args.action_lists);
+        if lists.is_empty() {
+            return;
+        }
+        splice(&mut self.args.on_failure, &lists);
+        for state in &mut self.states {
+            for t in &mut state.transitions {
+                splice(&mut t.actions, &lists);
+            }
+            if let Some((actions, _)) = &mut state.on_failure {
+                splice(actions, &lists);
+            }
+            splice(&mut state.entry, &lists);
+            splice(&mut state.exit, &lists);
+        }
+        self.args.action_lists = lists;
+    }
 }

@@ -32,10 +32,20 @@ fn check_args(cx: &Ctxt, model: &Model) {
             "the event that errors, panics and closed channels become, e.g. `failure = Event::Error`",
         ),
     ];
-    for (key, is_missing, help) in missing {
-        // A key that was written but failed to parse, or that an unknown key probably meant, has its own error.
-        if is_missing && !args.given.iter().any(|g| g == key) {
-            cx.error_at(Span::call_site(), format!("#[{attr}] is missing the key `{key}`: {help}"));
+    // A key that was written but failed to parse, or that an unknown key probably meant, has its own error.
+    let missing: Vec<(&str, &str)> = missing
+        .into_iter()
+        .filter(|(key, is_missing, _)| *is_missing && !args.given.iter().any(|g| g == key))
+        .map(|(key, _, help)| (key, help))
+        .collect();
+    match missing.as_slice() {
+        [] => {}
+        [(key, help)] => cx.error_at(Span::call_site(), format!("#[{attr}] is missing the key `{key}`: {help}")),
+        // One mistake (the keys were left out), one error listing them.
+        several => {
+            let keys = several.iter().map(|(k, _)| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+            let help = several.iter().map(|(_, h)| format!("\n- {h}")).collect::<String>();
+            cx.error_at(Span::call_site(), format!("#[{attr}] is missing the keys {keys}:{help}"));
         }
     }
 }
@@ -105,13 +115,14 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
         }
     }
     if state.ending_kind() == Some(EndingKind::Failed) {
-        let ok = matches!(state.shape, Shape::Unit | Shape::Tuple(1) | Shape::Named(1));
+        let ok = state.failed_with.is_some() || matches!(state.shape, Shape::Unit | Shape::Tuple(1) | Shape::Named(1));
         if !ok {
             cx.error_spanned_by(
                 state.fields.as_ref().expect("not unit"),
                 format!(
                     "the failed state `{name}` must be a unit variant or carry the failure message as its only field, \
-                     e.g. `Failed(String)`"
+                     e.g. `Failed(String)`; to carry more, name a function that builds it: \
+                     `#[failed(Stage::failed_state)]`"
                 ),
             );
         }
@@ -119,7 +130,8 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
             cx.error_spanned_by(span, format!("the failed state `{name}` ignores further failures; `#[on_failure]` belongs on the states that fail into it"));
         }
     }
-    if state.is_terminal() {
+    // An initial state marked terminal has its one error above; its transitions are not a second mistake.
+    if state.is_terminal() && state.initial.is_none() {
         let what = if state.is_failed() { "failed" } else { "terminal" };
         if let Some((_, span)) = &state.dispatch {
             cx.error_spanned_by(
@@ -162,23 +174,25 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
             cx.error_spanned_by(&t.attr, "`#[timeout]` needs the event it fires: `event = Event::TimedOut`");
         }
     }
-    let mut seen: Vec<String> = Vec::new();
+    // Each event seen so far: its variant's path, and whether its pattern takes every value of the variant.
+    let mut seen: Vec<(String, bool, String)> = Vec::new();
     for t in &state.transitions {
         for event in &t.events {
-            let key = match &event.pat {
-                Some(pat) => pat.to_token_stream().to_string(),
-                None => event.path.to_token_stream().to_string(),
-            };
-            if seen.contains(&key) {
+            let path = event.path.to_token_stream().to_string();
+            let text = event.pat.as_ref().map_or_else(|| path.clone(), |p| p.to_token_stream().to_string());
+            let earlier = seen.iter().find(|(p, all, t)| *p == path && (*all || *t == text));
+            if let Some((_, _, earlier)) = earlier {
                 cx.error_spanned_by(
                     event.pat.as_ref().map_or_else(|| event.path.to_token_stream(), ToTokens::to_token_stream),
                     format!(
-                        "state `{name}` already has a transition on `{}`: one event, one transition",
-                        key.replace(' ', "")
+                        "this transition never fires: state `{name}` already has one on `{}` above, which takes \
+                         every `{}` this one would; one event, one transition",
+                        earlier.replace(' ', ""),
+                        text.replace(' ', "")
                     ),
                 );
             } else {
-                seen.push(key);
+                seen.push((path, takes_every_value(event.pat.as_ref()), text));
             }
         }
         match &t.target {
@@ -263,5 +277,32 @@ fn check_failure_target(cx: &Ctxt, model: &Model, t: &crate::model::Transition, 
                 failed.ident
             ),
         );
+    }
+}
+
+/// True when an event pattern matches every value of its variant: no pattern, or fields that are only bindings and
+/// wildcards (`Ev::Line(line)`, `Ev::Failed { .. }`).
+fn takes_every_value(pat: Option<&syn::Pat>) -> bool {
+    fn irrefutable(pat: &syn::Pat) -> bool {
+        match pat {
+            syn::Pat::Wild(_) | syn::Pat::Rest(_) => true,
+            // `None` or `MAX` may be a constant or a unit variant: only a lower-case name is surely a binding.
+            syn::Pat::Ident(i) => {
+                !i.ident.to_string().starts_with(char::is_uppercase)
+                    && i.subpat.as_ref().is_none_or(|(_, p)| irrefutable(p))
+            }
+            syn::Pat::Tuple(t) => t.elems.iter().all(irrefutable),
+            syn::Pat::Paren(p) => irrefutable(&p.pat),
+            syn::Pat::Reference(r) => irrefutable(&r.pat),
+            syn::Pat::Type(t) => irrefutable(&t.pat),
+            _ => false,
+        }
+    }
+    // The variant itself is the top level; a struct or variant pattern inside it may be refutable (`Some(x)`).
+    match pat {
+        None => true,
+        Some(syn::Pat::TupleStruct(t)) => t.elems.iter().all(irrefutable),
+        Some(syn::Pat::Struct(s)) => s.fields.iter().all(|f| irrefutable(&f.pat)),
+        Some(other) => irrefutable(other),
     }
 }

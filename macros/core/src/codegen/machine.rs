@@ -6,8 +6,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
 
-use super::{actions_list, events_pat, method_path, private, state_pat, transition_pat};
-use crate::model::{FailureShape, Model, Shape, State, Target};
+use super::{actions_list, events_pat, failure_codec, internal, method_path, private, state_pat, transition_pat};
+use crate::model::{Model, Shape, State, Target};
 
 /// True when `tokens` contain the identifier `name` anywhere.
 fn mentions(tokens: TokenStream, name: &str) -> bool {
@@ -18,11 +18,17 @@ fn mentions(tokens: TokenStream, name: &str) -> bool {
     })
 }
 
-/// The failed state built from `message` (an expression of the failure's description).
-fn failed_next(model: &Model, message: TokenStream) -> TokenStream {
+/// The failed state, built from the expression `message` when it has a field for it, or by the user's
+/// `#[failed(Stage::build)]` function from the state that failed and the message.
+fn failed_next(model: &Model, message: &TokenStream) -> TokenStream {
     let enum_ident = &model.ident;
     let Some(failed) = model.failed() else { return TokenStream::new() };
     let failed_ident = &failed.ident;
+    if let Some(build) = &failed.failed_with {
+        let (state, ctx) = (internal("state"), internal("ctx"));
+        let build = method_path(build);
+        return quote!(#build(#state, #message, #ctx));
+    }
     match &failed.fields {
         None => quote!(#enum_ident::#failed_ident),
         Some(syn::Fields::Named(named)) => {
@@ -33,32 +39,34 @@ fn failed_next(model: &Model, message: TokenStream) -> TokenStream {
     }
 }
 
-/// The failed state built from the failure event's message, and the pattern that binds that message.
-fn failure_parts(model: &Model) -> Option<(TokenStream, TokenStream, TokenStream)> {
+/// The pattern of the failure event binding it whole to the internal `event`, and the same without the binding.
+fn failure_pats(model: &Model) -> Option<(TokenStream, TokenStream)> {
     let failure = model.args.failure.as_ref()?;
-    let failed = model.failed()?;
     let path = &failure.path;
-    let span = path.span();
-    let enum_ident = &model.ident;
-    let failed_ident = &failed.ident;
-    let binds = failed.shape != Shape::Unit;
-    let pat = match (&failure.shape, binds) {
-        (FailureShape::Tuple, true) => quote_spanned!(span=> #path(message)),
-        (FailureShape::Tuple, false) => quote_spanned!(span=> #path(_)),
-        (FailureShape::Named(field), true) if field == "message" => quote_spanned!(span=> #path { message }),
-        (FailureShape::Named(field), true) => quote_spanned!(span=> #path { #field: message }),
-        (FailureShape::Named(field), false) => quote_spanned!(span=> #path { #field: _ }),
+    let event = internal("event");
+    let any = quote_spanned!(path.span()=> #path { .. });
+    Some((quote!(#event @ #any), any))
+}
+
+/// The arm of the failure edge from the states `spat`: it binds `message` (the failure's description, a documented
+/// binding the actions may use) and goes to the failed state with `actions`.
+fn failure_arm(model: &Model, spat: &TokenStream, pat: &TokenStream, actions: &[Expr]) -> TokenStream {
+    let p = private(model);
+    let event = internal("event");
+    let codec = failure_codec(model).expect("failure_pats checked it");
+    let list = actions_list(actions);
+    let failed_binds = model.failed().is_some_and(|f| f.shape != Shape::Unit || f.failed_with.is_some());
+    let actions_use_message = actions.iter().any(|a| mentions(quote!(#a), "message"));
+    let next = match (failed_binds, actions_use_message) {
+        (true, true) => failed_next(model, &quote!(::core::clone::Clone::clone(&message))),
+        (true, false) => failed_next(model, &quote!(message)),
+        (false, _) => failed_next(model, &quote!()),
     };
-    let ignore_pat = quote_spanned!(span=> #path { .. });
-    let next = match &failed.fields {
-        None => quote!(#enum_ident::#failed_ident),
-        Some(syn::Fields::Named(named)) => match named.named.first().and_then(|f| f.ident.as_ref()) {
-            Some(field) if field == "message" => quote!(#enum_ident::#failed_ident { message }),
-            field => quote!(#enum_ident::#failed_ident { #field: message }),
-        },
-        Some(_) => quote!(#enum_ident::#failed_ident(message)),
-    };
-    Some((pat, ignore_pat, next))
+    quote!((#spat, #pat) => {
+        let message: #p::String = #codec.take(#event);
+        let next = #next;
+        #p::Decision::goto_with(next, #list)
+    })
 }
 
 pub(super) fn transition_fn(model: &Model) -> TokenStream {
@@ -85,17 +93,19 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
                     quote!((#spat, #epat) => #p::Decision::stay_with(#actions))
                 }
                 Target::Call(path) => {
-                    let bind = if t.events.len() > 1 { quote!(event @ (#epat)) } else { quote!(event @ #epat) };
+                    let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
+                    let bind = if t.events.len() > 1 { quote!(#event @ (#epat)) } else { quote!(#event @ #epat) };
                     let method = method_path(path);
-                    let call = quote_spanned!(path.span()=> #method(state, event, ctx));
+                    let call = quote_spanned!(path.span()=> #method(#state, #event, #ctx));
                     let allowed = t.to.iter().flatten().map(|to| quote!(#enum_ident::#to { .. }));
                     let function = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
+                    let (decision, next) = (internal("decision"), internal("next"));
                     quote! {
                         (#spat, #bind) => {
-                            let decision: #p::Decision<Self::State, Self::Action> = #call;
+                            let #decision: #p::Decision<Self::State, Self::Action> = #call;
                             #[cfg(debug_assertions)]
-                            #p::check_target(&decision, |next| ::core::matches!(next, #(#allowed)|*), #function);
-                            decision
+                            #p::check_target(&#decision, |#next| ::core::matches!(#next, #(#allowed)|*), #function);
+                            #decision
                         }
                     }
                 }
@@ -103,38 +113,24 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
             arms.push(arm);
         }
     }
-    if let Some((pat, ignore_pat, next)) = failure_parts(model) {
-        let failed = model.failed().expect("failure_parts checked it");
+    if let (Some((pat, ignore_pat)), Some(failed)) = (failure_pats(model), model.failed()) {
         let fpat = state_pat(model, failed);
         arms.push(quote!((#fpat, #ignore_pat) => #p::Decision::Stay { actions: #p::Actions::new() }));
-        let next_cloned = failed_next(model, quote!(::core::clone::Clone::clone(&message)));
-        // Failure actions may name `message`, the failure's description; the failed state then gets a clone.
-        let failure_arm = |spat: TokenStream, actions: &[Expr]| {
-            let uses_message = failed.shape != Shape::Unit && actions.iter().any(|a| mentions(quote!(#a), "message"));
-            let list = actions_list(actions);
-            if uses_message {
-                quote!((#spat, #pat) => {
-                    let next = #next_cloned;
-                    #p::Decision::goto_with(next, #list)
-                })
-            } else {
-                quote!((#spat, #pat) => #p::Decision::goto_with(#next, #list))
-            }
-        };
         for state in &model.states {
             if let Some((actions, _)) = &state.on_failure {
-                arms.push(failure_arm(state_pat(model, state), actions));
+                arms.push(failure_arm(model, &state_pat(model, state), &pat, actions));
             }
         }
-        arms.push(failure_arm(quote!(_), &model.args.on_failure));
+        arms.push(failure_arm(model, &quote!(_), &pat, &model.args.on_failure));
     }
+    let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
     quote! {
         fn transition(
-            state: &Self::State,
-            event: Self::Event,
-            ctx: &mut Self::Context,
+            #state: &Self::State,
+            #event: Self::Event,
+            #ctx: &mut Self::Context,
         ) -> #p::Decision<Self::State, Self::Action> {
-            match (state, event) {
+            match (#state, #event) {
                 #(#arms,)*
                 _ => #p::Decision::Unhandled,
             }
@@ -144,6 +140,7 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
 
 pub(super) fn entry_exit_fn(model: &Model, name: &str, pick: impl Fn(&State) -> &Vec<Expr>) -> Option<TokenStream> {
     let p = private(model);
+    let (state, list) = (internal("state"), internal("actions"));
     let arms: Vec<TokenStream> = model
         .states
         .iter()
@@ -151,7 +148,7 @@ pub(super) fn entry_exit_fn(model: &Model, name: &str, pick: impl Fn(&State) -> 
         .map(|s| {
             let pat = state_pat(model, s);
             let actions = pick(s);
-            quote!(#pat => { #(actions.push(#actions);)* })
+            quote!(#pat => { #(#list.push(#actions);)* })
         })
         .collect();
     if arms.is_empty() {
@@ -159,8 +156,8 @@ pub(super) fn entry_exit_fn(model: &Model, name: &str, pick: impl Fn(&State) -> 
     }
     let name = Ident::new(name, proc_macro2::Span::call_site());
     Some(quote! {
-        fn #name(state: &Self::State, actions: &mut #p::Actions<Self::Action>) {
-            match state {
+        fn #name(#state: &Self::State, #list: &mut #p::Actions<Self::Action>) {
+            match #state {
                 #(#arms)*
                 _ => {}
             }
@@ -170,6 +167,7 @@ pub(super) fn entry_exit_fn(model: &Model, name: &str, pick: impl Fn(&State) -> 
 
 pub(super) fn timeout_fn(model: &Model) -> Option<TokenStream> {
     let p = private(model);
+    let state = internal("state");
     let arms: Vec<TokenStream> = model
         .states
         .iter()
@@ -190,8 +188,8 @@ pub(super) fn timeout_fn(model: &Model) -> Option<TokenStream> {
         return None;
     }
     Some(quote! {
-        fn timeout(state: &Self::State) -> ::core::option::Option<#p::StateTimeout<Self::Event>> {
-            match state {
+        fn timeout(#state: &Self::State) -> ::core::option::Option<#p::StateTimeout<Self::Event>> {
+            match #state {
                 #(#arms,)*
                 _ => ::core::option::Option::None,
             }
@@ -201,7 +199,8 @@ pub(super) fn timeout_fn(model: &Model) -> Option<TokenStream> {
 
 pub(super) fn unhandled_fn(model: &Model) -> Option<TokenStream> {
     let p = private(model);
-    let arms: Vec<TokenStream> = model
+    let (state, event) = (internal("state"), internal("event"));
+    let mut arms: Vec<TokenStream> = model
         .states
         .iter()
         .filter(|s| !s.ignore.is_empty())
@@ -211,12 +210,17 @@ pub(super) fn unhandled_fn(model: &Model) -> Option<TokenStream> {
             quote!((#spat, #epat) => #p::Unhandled::Ignore)
         })
         .collect();
+    if !model.args.ignore.is_empty() {
+        // `ignore = [..]`: every state drops these (a state's own transition on one still takes it first).
+        let epat = events_pat(&model.args.ignore);
+        arms.push(quote!((_, #epat) => #p::Unhandled::Ignore));
+    }
     if arms.is_empty() {
         return None;
     }
     Some(quote! {
-        fn unhandled(state: &Self::State, event: &Self::Event) -> #p::Unhandled {
-            match (state, event) {
+        fn unhandled(#state: &Self::State, #event: &Self::Event) -> #p::Unhandled {
+            match (#state, #event) {
                 #(#arms,)*
                 _ => #p::Unhandled::Fail,
             }
@@ -226,6 +230,7 @@ pub(super) fn unhandled_fn(model: &Model) -> Option<TokenStream> {
 
 pub(super) fn control_fns(model: &Model) -> TokenStream {
     let p = private(model);
+    let (state, control) = (internal("state"), internal("control"));
     let c = &model.args.control;
     let mut out = TokenStream::new();
     if c.start.is_some() || c.drain.is_some() || c.stop.is_some() {
@@ -235,8 +240,8 @@ pub(super) fn control_fns(model: &Model) -> TokenStream {
         };
         let (start, drain, stop) = (arm(&c.start), arm(&c.drain), arm(&c.stop));
         out.extend(quote! {
-            fn control_event(control: #p::Control) -> ::core::option::Option<Self::Event> {
-                match control {
+            fn control_event(#control: #p::Control) -> ::core::option::Option<Self::Event> {
+                match #control {
                     #p::Control::Start => #start,
                     #p::Control::Drain => #drain,
                     #p::Control::Stop => #stop,
@@ -259,8 +264,8 @@ pub(super) fn control_fns(model: &Model) -> TokenStream {
             None => quote!(::core::option::Option::None),
         };
         out.extend(quote! {
-            fn control_closed(state: &Self::State) -> ::core::option::Option<Self::Event> {
-                match state {
+            fn control_closed(#state: &Self::State) -> ::core::option::Option<Self::Event> {
+                match #state {
                     #(#per_state,)*
                     _ => #fallback,
                 }

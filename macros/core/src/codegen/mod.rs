@@ -6,10 +6,10 @@ mod machine;
 mod state_enum;
 mod supervised;
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Expr, Path};
+use syn::{Expr, Ident, Path};
 
 use crate::model::{EventPat, Model, State};
 
@@ -76,4 +76,69 @@ pub(crate) fn method_path(path: &Path) -> TokenStream {
 /// A list of actions as an array expression.
 pub(crate) fn actions_list(exprs: &[Expr]) -> TokenStream {
     quote!([#(#exprs),*])
+}
+
+/// A name of generated code (a parameter, a binding) that the user's expressions cannot reach: mixed-site hygiene,
+/// so an action that says `ctx` or `state` means the user's own, never ours by accident.
+/// The `__` prefix keeps it apart from the user's constants too, which a parameter pattern would otherwise name
+/// (hygiene hides locals, not items).
+pub(crate) fn internal(name: &str) -> Ident {
+    Ident::new(&format!("__{name}"), Span::mixed_site())
+}
+
+/// The state enum as a type. Its generics are an error (reported by validation); to keep code using it free of
+/// follow-on errors, the impls emitted beside that error take type parameters as `()` and lifetimes as `'static`
+/// (an enum with a const parameter gets the errors alone).
+pub(crate) fn enum_type(model: &Model) -> TokenStream {
+    let ident = &model.ident;
+    if model.generics.params.is_empty() {
+        return quote!(#ident);
+    }
+    let args = model.generics.params.iter().map(|param| match param {
+        syn::GenericParam::Lifetime(_) => quote!('static),
+        syn::GenericParam::Type(_) => quote!(()),
+        // No value of a const parameter's type can be named in general; `fallback` emits errors alone then.
+        syn::GenericParam::Const(_) => quote!(_),
+    });
+    quote!(#ident<#(#args),*>)
+}
+
+/// `tokens` placed at `span` (each keeping its own hygiene), so an error rustc reports on the whole expression lands
+/// on the user's token that `span` is.
+pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span.resolved_at(g.span()));
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span.resolved_at(tt.span()));
+            }
+            tt
+        })
+        .collect()
+}
+
+/// `failure_codec(make, take)` of the failure variant, spanned on its path in `failure = ..`: the same tokens at every
+/// use, so a variant whose field is not a `String` is one error there.
+pub(crate) fn failure_codec(model: &Model) -> Option<TokenStream> {
+    let failure = model.args.failure.as_ref()?;
+    let p = private(model);
+    let path = &failure.path;
+    let (field, event) = (internal("field"), internal("event"));
+    let (make, pat) = match &failure.shape {
+        crate::model::FailureShape::Tuple => (quote!(#path), quote!(#path(#field))),
+        crate::model::FailureShape::Named(name) => {
+            (quote!(|#field| #path { #name: #field }), quote!(#path { #name: #field }))
+        }
+    };
+    let codec = quote! {
+        #p::failure_codec(#make, |#event| match #event {
+            #pat => #field,
+            _ => ::core::unreachable!("the failure event"),
+        })
+    };
+    Some(respan(codec, path.span()))
 }

@@ -4,19 +4,19 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{allows, private, state_pat};
+use super::{allows, enum_type, private, state_pat};
 use crate::model::{EndingKind, Model, Policy, Shape};
 
 /// `StateVariant` for the enum: names, endings, control policies. Depends on nothing but the variants, so it is
 /// emitted on error too.
 pub fn state_variant(model: &Model) -> TokenStream {
     let p = private(model);
-    let enum_ident = &model.ident;
+    let enum_ty = enum_type(model);
     let allows = allows();
     if model.states.is_empty() {
         return quote! {
             #allows
-            impl #p::StateVariant for #enum_ident {
+            impl #p::StateVariant for #enum_ty {
                 fn name(&self) -> &'static str { match *self {} }
             }
         };
@@ -48,7 +48,7 @@ pub fn state_variant(model: &Model) -> TokenStream {
     let failure_message = failure_message_fn(model);
     quote! {
         #allows
-        impl #p::StateVariant for #enum_ident {
+        impl #p::StateVariant for #enum_ty {
             fn name(&self) -> &'static str {
                 match self { #(#names,)* }
             }
@@ -93,6 +93,7 @@ fn failure_message_fn(model: &Model) -> TokenStream {
 /// does not add errors of its own.
 pub fn inherent(model: &Model, mermaid: &str) -> TokenStream {
     let enum_ident = &model.ident;
+    let enum_ty = enum_type(model);
     let initial = model
         .initial()
         .filter(|s| s.shape == Shape::Unit)
@@ -107,7 +108,7 @@ pub fn inherent(model: &Model, mermaid: &str) -> TokenStream {
     quote! {
         #[automatically_derived]
         #[allow(dead_code)]
-        impl #enum_ident {
+        impl #enum_ty {
             #initial
             /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
             /// may choose, and the generated failure edges, labelled `(failure)`.

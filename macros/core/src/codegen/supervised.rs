@@ -6,11 +6,12 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::machine::{control_fns, entry_exit_fn, timeout_fn, transition_fn, unhandled_fn};
-use super::{allows, method_path, private, state_pat};
-use crate::model::{Dispatch, FailureShape, Mode, Model, Policy};
+use super::{allows, failure_codec, internal, method_path, private, respan, state_pat};
+use crate::model::{Dispatch, Mode, Model, Policy};
 
 fn dispatch_fn(model: &Model) -> TokenStream {
     let p = private(model);
+    let (state, ctx) = (internal("state"), internal("ctx"));
     let arms = model.states.iter().map(|s| {
         let pat = state_pat(model, s);
         let dispatch = s.dispatch.as_ref().map(|(d, _)| d);
@@ -19,8 +20,10 @@ fn dispatch_fn(model: &Model) -> TokenStream {
                 quote!(::core::result::Result::Ok(#p::Directive::Terminate))
             }
             (false, Some(Dispatch::Call(path))) if s.policy() != Policy::Block => {
-                let path = method_path(path);
-                quote_spanned!(path.span()=> #p::dispatch_result(#path(self, ctx).await))
+                // Through `DispatchFn`, so a method of the wrong shape is one error on its path.
+                let method = method_path(path);
+                let call = quote!(#p::dispatch::<Self, Self::Context, Self::Event, _>(#method, self, #ctx).await);
+                respan(call, path.span())
             }
             (false, Some(Dispatch::Emit(event))) => {
                 quote!(::core::result::Result::Ok(#p::Directive::Transition(#event)))
@@ -29,12 +32,12 @@ fn dispatch_fn(model: &Model) -> TokenStream {
         };
         quote!(#pat => #body)
     });
-    let body = if model.states.is_empty() { quote!(match *state {}) } else { quote!(match state { #(#arms,)* }) };
+    let body = if model.states.is_empty() { quote!(match *#state {}) } else { quote!(match #state { #(#arms,)* }) };
     quote! {
         fn dispatch_state(
             &mut self,
-            state: &Self::State,
-            ctx: &mut Self::Context,
+            #state: &Self::State,
+            #ctx: &mut Self::Context,
         ) -> impl ::core::future::Future<
             Output = ::core::result::Result<#p::Directive<Self::Event>, #p::BoxError>,
         > + ::core::marker::Send {
@@ -45,18 +48,32 @@ fn dispatch_fn(model: &Model) -> TokenStream {
 
 fn failure_event_fn(model: &Model) -> TokenStream {
     let p = private(model);
-    let failure = model.args.failure.as_ref().expect("validated");
-    let path = &failure.path;
-    let event = match &failure.shape {
-        FailureShape::Tuple => quote_spanned!(path.span()=> #path(message)),
-        FailureShape::Named(field) if field == "message" => quote_spanned!(path.span()=> #path { message }),
-        FailureShape::Named(field) => quote_spanned!(path.span()=> #path { #field: message }),
-    };
+    let message = internal("message");
+    let codec = failure_codec(model).expect("validated");
+    let event = quote!(#codec.make(#message));
     quote! {
-        fn event_for_action_error(&self, message: #p::String) -> Self::Event {
+        fn event_for_action_error(&self, #message: #p::String) -> Self::Event {
             #event
         }
     }
+}
+
+/// `completion = Stage::method`: `write_completion_event` awaits
+/// `async fn method(&mut self, ctx: &mut Context) -> Result<(), E>` (`E: Into<BoxError>`).
+fn completion_fn(model: &Model) -> Option<TokenStream> {
+    let p = private(model);
+    let path = model.args.completion.as_ref()?;
+    let ctx = internal("ctx");
+    let method = method_path(path);
+    let call = quote_spanned!(path.span()=> #method(self, #ctx));
+    Some(quote! {
+        fn write_completion_event(
+            &mut self,
+            #ctx: &mut Self::Context,
+        ) -> impl ::core::future::Future<Output = ::core::result::Result<(), #p::BoxError>> + ::core::marker::Send {
+            async move { ::core::result::Result::map_err(#call.await, ::core::convert::Into::<#p::BoxError>::into) }
+        }
+    })
 }
 
 /// The full supervisor of a model that passed validation.
@@ -81,6 +98,7 @@ pub fn supervisor(model: &Model) -> TokenStream {
     let name = model.supervisor_name();
     let dispatch = dispatch_fn(model);
     let failure_event = failure_event_fn(model);
+    let completion = completion_fn(model);
     let supervised = match model.mode {
         Mode::Handler => {
             let span = stage_ty.span();
@@ -124,6 +142,7 @@ pub fn supervisor(model: &Model) -> TokenStream {
             }
             #dispatch
             #failure_event
+            #completion
         }
 
         #supervised

@@ -11,8 +11,22 @@ use crate::model::{Args, ControlEvents, Failure, FailureShape, Mode, StageType};
 use crate::suggest::did_you_mean;
 
 /// The keys the attribute takes, in the order the docs list them.
-pub const KEYS: &[&str] =
-    &["stage", "event", "action", "context", "failure", "on_failure", "control", "closed", "name", "crate"];
+pub const KEYS: &[&str] = &[
+    "stage",
+    "event",
+    "action",
+    "context",
+    "failure",
+    "on_failure",
+    "action_lists",
+    "control",
+    "closed",
+    "ignore",
+    "unhandled",
+    "completion",
+    "name",
+    "crate",
+];
 
 fn key_list() -> String {
     KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
@@ -31,6 +45,10 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
         name: None,
         control: ControlEvents::default(),
         closed: None,
+        completion: None,
+        ignore: Vec::new(),
+        unhandled: None,
+        action_lists: Vec::new(),
         crate_set: false,
         on_failure_set: false,
         given: Vec::new(),
@@ -50,13 +68,24 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
                 key.clone()
             };
             let mut msg = format!("unknown key `{shown}` in #[{}]", mode.attr());
-            if let Some(best) = did_you_mean(&key, KEYS) {
+            let best = did_you_mean(&key, KEYS).filter(|best| !seen.iter().any(|s| s == best));
+            if let Some(best) = best {
                 msg.push_str(&format!(": did you mean `{best}`?"));
-                args.given.push(best.to_owned());
             }
             msg.push_str(&format!("\nvalid keys: {}", key_list()));
             cx.error_spanned_by(&meta.path, msg);
-            skip_value(meta.input);
+            let Some(best) = best else {
+                skip_value(meta.input);
+                return Ok(());
+            };
+            // Read it as the key it probably meant, so the rest of the expansion (and code using the stage) adds no
+            // follow-on errors.
+            seen.push(best.to_owned());
+            args.given.push(best.to_owned());
+            if let Err(e) = parse_key(&mut args, best, &meta, cx) {
+                cx.syn_error(e);
+                skip_value(meta.input);
+            }
             return Ok(());
         }
         if seen.contains(&key) {
@@ -87,12 +116,12 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
         "stage" => {
             let input = meta.value()?;
             let generics = if input.peek(Token![<]) { input.parse()? } else { syn::Generics::default() };
-            let ty: Type = input.parse()?;
+            let ty: Type = parse_type(cx, key, input)?;
             args.stage = Some(StageType { generics, ty });
         }
-        "event" => args.event = Some(meta.value()?.parse()?),
-        "action" => args.action = Some(meta.value()?.parse()?),
-        "context" => args.context = Some(meta.value()?.parse()?),
+        "event" => args.event = Some(parse_type(cx, key, meta.value()?)?),
+        "action" => args.action = Some(parse_type(cx, key, meta.value()?)?),
+        "context" => args.context = Some(parse_type(cx, key, meta.value()?)?),
         "failure" => args.failure = Some(parse_failure(meta.value()?)?),
         "on_failure" => {
             let expr: Expr = meta.value()?.parse()?;
@@ -107,6 +136,33 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
         }
         "name" => args.name = Some(meta.value()?.parse()?),
         "closed" => args.closed = Some(meta.value()?.parse()?),
+        "completion" => args.completion = Some(meta.value()?.parse()?),
+        "unhandled" => args.unhandled = Some(meta.value()?.parse()?),
+        "ignore" => {
+            let input = meta.value()?;
+            let content;
+            syn::bracketed!(content in input);
+            args.ignore = content.parse_terminated(Path::parse_mod_style, Token![,])?.into_iter().collect();
+        }
+        "action_lists" => {
+            meta.parse_nested_meta(|list| {
+                let Some(name) = list.path.get_ident().cloned() else {
+                    return Err(list.error("name each list with one word: `action_lists(teardown = [Action::Close])`"));
+                };
+                if args.action_lists.iter().any(|(n, _)| *n == name) {
+                    cx.error_spanned_by(&name, format!("the action list `{name}` is declared twice"));
+                }
+                let expr: Expr = list.value()?.parse()?;
+                let Expr::Array(actions) = expr else {
+                    return Err(syn::Error::new_spanned(
+                        expr,
+                        format!("an action list is a list in brackets: `{name} = [Action::Close]`"),
+                    ));
+                };
+                args.action_lists.push((name, actions.elems.into_iter().collect()));
+                Ok(())
+            })?;
+        }
         "crate" => {
             args.krate = meta.value()?.call(Path::parse_mod_style)?;
             args.crate_set = true;
@@ -146,6 +202,35 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
         _ => unreachable!("checked against KEYS"),
     }
     Ok(())
+}
+
+/// A type; written as a string literal (`event = "Ev"`), the error says to write the type, and the string's contents
+/// are read as the type so nothing else fails for it.
+fn parse_type(cx: &Ctxt, key: &str, input: ParseStream) -> syn::Result<Type> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        let Ok(ty) = lit.parse::<Type>() else {
+            return Err(syn::Error::new(
+                lit.span(),
+                format!("`{key}` takes a type, e.g. `{key} = {}`", example_type(key)),
+            ));
+        };
+        let shown = quote::quote!(#ty).to_string().replace(' ', "");
+        cx.error_spanned_by(&lit, format!("write the type itself, not a string: `{key} = {shown}`"));
+        return Ok(ty);
+    }
+    input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a type, e.g. `{key} = {}`", example_type(key))))
+}
+
+fn example_type(key: &str) -> &'static str {
+    match key {
+        "stage" => "Uppercase",
+        "event" => "Event",
+        "action" => "Action",
+        _ => "Ctx",
+    }
 }
 
 const FAILURE_SHAPE: &str = "the failure event must carry the error message in one field: write \

@@ -32,6 +32,7 @@ pub fn parse_state(cx: &Ctxt, variant: &mut syn::Variant) -> State {
         fields: if shape == Shape::Unit { None } else { Some(variant.fields.clone()) },
         initial: None,
         ending: None,
+        failed_with: None,
         control: None,
         closed: None,
         dispatch: None,
@@ -106,7 +107,17 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
         }
         "failed" | "terminal" => {
             let kind = if name == "failed" {
-                flag(attr, name)?;
+                if let Meta::List(_) = &attr.meta {
+                    state.failed_with = Some(attr.parse_args_with(Path::parse_mod_style).map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            "`#[failed(..)]` names the function that builds the failed state: \
+                             `#[failed(Stage::failed_state)]`",
+                        )
+                    })?);
+                } else {
+                    flag(attr, name)?;
+                }
                 EndingKind::Failed
             } else {
                 match &attr.meta {

@@ -56,17 +56,21 @@ fn crate_override_changes_every_runtime_path() {
     assert!(!out.contains("stagewise"));
 }
 
+/// How every failure arm reads the message out of the failure event.
+const CODEC: &str = ":: stagewise :: __private :: failure_codec (Ev :: Error , | __event | match __event { Ev :: Error (__field) => __field , _ => :: core :: unreachable ! (\"the failure event\") , }) . take (__event) ;";
+
 #[test]
 fn failure_transition_is_generated_once_idempotent_and_overridable() {
     let out = expand(Mode::Handler, keys(), uppercase()).to_string();
     let idempotent =
         "(UppercaseState :: Failed { .. } , Ev :: Error { .. }) => :: stagewise :: __private :: Decision :: Stay";
-    let override_ = "(UppercaseState :: Running { .. } , Ev :: Error (message)) => :: stagewise :: __private :: Decision :: goto_with (UppercaseState :: Failed (message) , [Act :: Flush])";
-    let any = "(_ , Ev :: Error (message)) => :: stagewise :: __private :: Decision :: goto_with (UppercaseState :: Failed (message) , [Act :: Cleanup])";
-    let (i, o, a) = (out.find(idempotent), out.find(override_), out.find(any));
+    let take = format!("let message : :: stagewise :: __private :: String = {CODEC}");
+    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed (message) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Flush]) }}");
+    let any = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed (message) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Cleanup]) }}");
+    let (i, o, a) = (out.find(idempotent), out.find(&override_), out.find(&any));
     assert!(i.is_some() && o.is_some() && a.is_some(), "{out}");
     assert!(i < o && o < a, "failed state first, per-state overrides next, the any-state edge last");
-    assert_eq!(out.matches("Ev :: Error (message)) =>").count(), 2);
+    assert_eq!(out.matches("__event @ Ev :: Error { .. }) =>").count(), 2);
 }
 
 #[test]
@@ -79,9 +83,21 @@ fn failure_actions_may_use_the_message() {
         failure = Ev::Error,
         on_failure = [Act::Report(message), Act::Close]
     );
-    let out = expand(Mode::Handler, args, uppercase()).to_string();
-    let arm = "(_ , Ev :: Error (message)) => { let next = UppercaseState :: Failed (:: core :: clone :: Clone :: clone (& message)) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }";
-    assert!(out.contains(arm), "{out}");
+    let out = expand(Mode::Handler, args.clone(), uppercase()).to_string();
+    let message = format!("let message : :: stagewise :: __private :: String = {CODEC}");
+    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = UppercaseState :: Failed (:: core :: clone :: Clone :: clone (& message)) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    assert!(out.contains(&arm), "{out}");
+    // A unit failed state binds it too: the actions still get the message.
+    let unit = quote! {
+        enum S {
+            #[initial] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed,
+        }
+    };
+    let out = expand(Mode::Handler, args, unit).to_string();
+    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = S :: Failed ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    assert!(out.contains(&arm), "{out}");
 }
 
 #[test]
@@ -89,7 +105,7 @@ fn blocking_and_plain_states_wait_and_terminal_states_terminate() {
     let out = expand(Mode::Handler, keys(), uppercase()).to_string();
     assert!(out.contains("UppercaseState :: Created { .. } => :: core :: future :: pending () . await"));
     assert!(out.contains("UppercaseState :: Drained { .. } => :: core :: result :: Result :: Ok (:: stagewise :: __private :: Directive :: Terminate)"));
-    assert!(out.contains("dispatch_result (Up :: next_line (self , ctx) . await)"));
+    assert!(out.contains("UppercaseState :: Running { .. } => :: stagewise :: __private :: dispatch :: < Self , Self :: Context , Self :: Event , _ > (Up :: next_line , self , __ctx) . await"));
 }
 
 #[test]
@@ -145,4 +161,90 @@ fn state_enum_rustdoc_draws_the_machine_with_dashed_failure_edges() {
     assert!(doc.contains("start_((\" \")) --&gt; s_Created"), "{doc}");
     assert!(!doc.contains('<') || doc.matches('<').count() == 2, "only the pre tags are HTML: {doc}");
     assert!(doc.contains("</pre>"));
+}
+
+#[test]
+fn completion_key_writes_the_completion_through_the_stage_method() {
+    let args =
+        quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, completion = Up::finish);
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    assert!(out.contains("fn write_completion_event (& mut self , __ctx : & mut Self :: Context ,)"), "{out}");
+    assert!(out.contains("map_err (Up :: finish (self , __ctx) . await , :: core :: convert :: Into :: < :: stagewise :: __private :: BoxError > :: into)"), "{out}");
+    assert!(!expand(Mode::Handler, keys(), uppercase()).to_string().contains("write_completion_event"), "default kept");
+    let out = expand(
+        Mode::SelfSupervised,
+        quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, completion = finish),
+        uppercase(),
+    )
+    .to_string();
+    assert!(out.contains("map_err (Self :: finish (self , __ctx) . await"), "a bare name is the stage's own: {out}");
+}
+
+#[test]
+fn enum_level_ignore_list_is_dropped_in_every_state_after_the_states_own() {
+    let args = quote!(
+        stage = Up,
+        event = Ev,
+        action = Act,
+        context = Ctx,
+        failure = Ev::Error,
+        ignore = [Ev::Tick, Ev::Noise]
+    );
+    let item = quote! {
+        enum S {
+            #[initial] #[ignore(Ev::Line)] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed(String),
+        }
+    };
+    let out = expand(Mode::Handler, args, item).to_string();
+    let own = "(S :: Idle { .. } , Ev :: Line { .. }) => :: stagewise :: __private :: Unhandled :: Ignore";
+    let every = "(_ , Ev :: Tick { .. } | Ev :: Noise { .. }) => :: stagewise :: __private :: Unhandled :: Ignore";
+    let (o, e) = (out.find(own), out.find(every));
+    assert!(o.is_some() && e.is_some() && o < e, "{out}");
+}
+
+#[test]
+fn named_action_lists_are_spliced_wherever_actions_are_listed() {
+    let args = quote!(
+        stage = Up,
+        event = Ev,
+        action = Act,
+        context = Ctx,
+        failure = Ev::Error,
+        action_lists(teardown = [Act::Flush, Act::Close], note = [Act::Log(message)]),
+        on_failure = [note, teardown],
+    );
+    let item = quote! {
+        enum S {
+            #[initial]
+            #[entry(teardown)]
+            #[on(Ev::Start => Done, actions = [Act::Open, teardown])]
+            #[on_failure(teardown)]
+            Idle,
+            #[terminal] Done,
+            #[failed] Failed(String),
+        }
+    };
+    let m = model(args, item);
+    let text = |exprs: &[syn::Expr]| quote!(#(#exprs),*).to_string();
+    assert_eq!(text(&m.args.on_failure), "Act :: Log (message) , Act :: Flush , Act :: Close");
+    assert_eq!(text(&m.states[0].entry), "Act :: Flush , Act :: Close");
+    assert_eq!(text(&m.states[0].transitions[0].actions), "Act :: Open , Act :: Flush , Act :: Close");
+    assert_eq!(text(&m.states[0].on_failure.as_ref().unwrap().0), "Act :: Flush , Act :: Close");
+}
+
+#[test]
+fn a_failed_state_carrying_more_is_built_by_the_users_function() {
+    let item = quote! {
+        enum S {
+            #[initial] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed(Up::failed_state)] Failed { reason: String, attempts: u32 },
+        }
+    };
+    let out = expand(Mode::Handler, keys(), item);
+    assert_eq!(messages(&out), Vec::<String>::new(), "any shape, with a builder");
+    let out = out.to_string();
+    assert!(out.contains("let next = Up :: failed_state (__state , message , __ctx) ;"), "{out}");
 }

@@ -27,12 +27,13 @@ fn duplicate_key_is_reported_on_the_second() {
 }
 
 #[test]
-fn every_missing_key_is_reported() {
+fn every_missing_key_is_reported_in_one_error() {
     let e = errors(quote!(stage = Up), uppercase());
-    assert_eq!(e.len(), 4, "{e:?}");
-    for key in ["event", "action", "context", "failure"] {
-        assert!(e.iter().any(|m| m.contains(&format!("missing the key `{key}`"))), "{key}: {e:?}");
-    }
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("#[handler_supervised] is missing the keys `event`, `action`, `context`, `failure`:"));
+    let e = errors(quote!(stage = Up, event = Ev, action = Act, context = Ctx), uppercase());
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("#[handler_supervised] is missing the key `failure`:"), "{e:?}");
 }
 
 #[test]
@@ -188,8 +189,8 @@ fn bare_method_names_are_the_stages_own_and_near_miss_attributes_are_caught() {
         ),
     )
     .to_string();
-    assert!(out.contains("dispatch_result (Self :: next (self , ctx) . await)"), "{out}");
-    assert!(out.contains("Self :: decide (state , event , ctx)"), "{out}");
+    assert!(out.contains("(Self :: next , self , __ctx) . await"), "{out}");
+    assert!(out.contains("Self :: decide (__state , __event , __ctx)"), "{out}");
     let e = errors(
         keys(),
         quote!(
@@ -216,4 +217,124 @@ fn bare_method_names_are_the_stages_own_and_near_miss_attributes_are_caught() {
         ),
     );
     assert!(e[0].starts_with("write what the state does"), "{e:?}");
+}
+
+fn two_state_enum() -> TokenStream {
+    quote! {
+        enum S {
+            #[initial] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed(String),
+        }
+    }
+}
+
+#[test]
+fn a_misspelt_key_is_read_as_the_key_it_meant() {
+    let args = quote!(stgae = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error);
+    let out = expand(Mode::Handler, args, two_state_enum());
+    let e = messages(&out);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("unknown key `stgae` in #[handler_supervised]: did you mean `stage`?"), "{e:?}");
+    assert!(out.to_string().contains("HandlerSupervised for Up"), "the stubs are there for the stage");
+}
+
+#[test]
+fn a_type_written_as_a_string_is_one_error_and_read_as_the_type() {
+    let args = quote!(stage = Up, event = "Ev", action = Act, context = Ctx, failure = Ev::Error);
+    let out = expand(Mode::Handler, args, two_state_enum());
+    assert_eq!(messages(&out), ["write the type itself, not a string: `event = Ev`"]);
+    assert!(out.to_string().contains("type Event = Ev"));
+    let args = quote!(stage = Up, event = 1, action = Act, context = Ctx, failure = Ev::Error);
+    let out = expand(Mode::Handler, args, two_state_enum());
+    assert_eq!(messages(&out), ["`event` takes a type, e.g. `event = Event`"]);
+    assert!(out.to_string().contains("type Event = :: stagewise :: __private :: Unknown"), "a placeholder stands in");
+}
+
+#[test]
+fn the_attribute_applied_twice_is_one_error_on_the_second() {
+    let item = quote! {
+        #[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+        enum S {
+            #[initial] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed(String),
+        }
+    };
+    let out = expand(Mode::Handler, keys(), item);
+    assert_eq!(messages(&out), ["#[handler_supervised] is applied twice to this enum: remove this one"]);
+    let text = out.to_string();
+    assert!(!text.contains("# [stagewise :: handler_supervised"), "the second is removed, so it does not run");
+    assert_eq!(text.matches("impl :: stagewise :: __private :: Machine for Up").count(), 1);
+}
+
+#[test]
+fn a_transition_an_earlier_one_shadows_is_an_error() {
+    let item = |first: TokenStream, second: TokenStream| {
+        quote! {
+            enum S {
+                #[initial] #[on(#first => Done)] #[on(#second => stay)] Idle,
+                #[terminal] Done,
+                #[failed] Failed(String),
+            }
+        }
+    };
+    let shadowed = [
+        (quote!(Ev::Line), quote!(Ev::Line(line))),
+        (quote!(Ev::Line(_)), quote!(Ev::Line(x))),
+        (quote!(Ev::Line(l)), quote!(Ev::Line(Some(x)))),
+        (quote!(Ev::Start), quote!(Ev::Start)),
+        (quote!(Ev::Failed { .. }), quote!(Ev::Failed { message })),
+    ];
+    for (first, second) in shadowed {
+        let e = errors(keys(), item(first.clone(), second.clone()));
+        assert_eq!(e.len(), 1, "{first} then {second}: {e:?}");
+        assert!(e[0].starts_with("this transition never fires: state `Idle` already has one on"), "{e:?}");
+    }
+    let reachable = [
+        (quote!(Ev::Line(Some(x))), quote!(Ev::Line(line))),
+        (quote!(Ev::Line(None)), quote!(Ev::Line(l))),
+        (quote!(Ev::Start), quote!(Ev::Line(l))),
+    ];
+    for (first, second) in reachable {
+        assert_eq!(errors(keys(), item(first.clone(), second.clone())), Vec::<String>::new(), "{first} then {second}");
+    }
+}
+
+#[test]
+fn a_generic_state_enum_is_one_error_and_its_impls_name_it_concretely() {
+    let item = quote! {
+        enum S<T> {
+            #[initial] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed(String),
+            Never(T),
+        }
+    };
+    let out = expand(Mode::Handler, keys(), item);
+    assert_eq!(messages(&out).len(), 1);
+    let text = out.to_string();
+    assert!(text.contains("StateVariant for S < () >"), "{text}");
+    assert!(text.contains("type State = S < () >"), "{text}");
+}
+
+#[test]
+fn action_lists_are_checked() {
+    let with = |lists: TokenStream| {
+        let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, #lists);
+        errors(args, two_state_enum())
+    };
+    assert_eq!(with(quote!(action_lists(a = [Act::X], a = [Act::Y]))), ["the action list `a` is declared twice"]);
+    assert_eq!(with(quote!(action_lists(a = Act::X))), ["an action list is a list in brackets: `a = [Action::Close]`"]);
+    assert_eq!(with(quote!(ignore = Ev::Tick)).len(), 1);
+    let item = quote! {
+        enum S {
+            #[initial] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed(String, u32),
+        }
+    };
+    let e = errors(keys(), item);
+    assert_eq!(e.len(), 1);
+    assert!(e[0].ends_with("to carry more, name a function that builds it: `#[failed(Stage::failed_state)]`"), "{e:?}");
 }

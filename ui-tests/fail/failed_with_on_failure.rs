@@ -1,0 +1,23 @@
+// The failed state with its own failure actions: it ignores further failures.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+pub enum S {
+    #[initial]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Eof => Done)]
+    Running,
+    #[terminal]
+    Done,
+    #[failed]
+    #[on_failure(Act::Cleanup)]
+    Failed(String),
+}
+
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -1,0 +1,22 @@
+// The initial state marked terminal too.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+pub enum S {
+    #[initial]
+    #[terminal]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Eof => Done)]
+    Running,
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

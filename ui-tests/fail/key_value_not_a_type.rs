@@ -1,0 +1,22 @@
+// A required key whose value is not a type: one error; a placeholder stands in for it.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = 1, context = Ctx, failure = Ev::Error)]
+pub enum S {
+    #[initial]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Eof => Done)]
+    Running,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

@@ -1,0 +1,22 @@
+// The `event` key left out: one error; a placeholder stands in for the type.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, action = Act, context = Ctx, failure = Ev::Error)]
+pub enum S {
+    #[initial]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Eof => Done)]
+    Running,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

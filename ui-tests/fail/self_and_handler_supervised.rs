@@ -1,0 +1,23 @@
+// Both machine attributes on one enum: one error, on the second.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+#[stagewise::self_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+pub enum S {
+    #[initial]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Eof => Done)]
+    Running,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}

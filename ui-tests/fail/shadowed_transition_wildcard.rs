@@ -1,0 +1,24 @@
+// A wildcard pattern shadows a later binding pattern of the same event.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error)]
+pub enum S {
+    #[initial]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Line(_) => stay)]
+    #[on(Ev::Line(text) => stay, actions = [Act::Log(text)])]
+    #[on(Ev::Eof => Done)]
+    Running,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {
+    use_stage(up(), S::INITIAL, Ctx);
+}
