@@ -11,7 +11,7 @@ const TRANSITIONS: u64 = 100_000;
 const ROUNDS: usize = 21;
 const RUNS_PER_SIDE: u32 = 5;
 
-fn time(rt: &tokio::runtime::Runtime, run: impl Fn() -> u64) -> Duration {
+fn time(run: impl Fn() -> u64) -> Duration {
     let start = Instant::now();
     for _ in 0..RUNS_PER_SIDE {
         std::hint::black_box(run());
@@ -31,8 +31,8 @@ fn main() {
     let mut ratios = Vec::with_capacity(rounds);
     let mut ns = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
     for round in 0..rounds {
-        let hand = time(&rt, by_hand);
-        let mac = time(&rt, with_macro);
+        let hand = time(by_hand);
+        let mac = time(with_macro);
         if round == 0 {
             continue; // warm-up
         }

@@ -317,20 +317,6 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
     fn name(&self) -> &'static str {
         "orchestrator"
     }
-}
-#[automatically_derived]
-#[allow(
-    unused_variables,
-    unreachable_patterns,
-    clippy::match_same_arms,
-    clippy::single_match,
-    clippy::too_many_lines,
-    clippy::manual_async_fn,
-    clippy::used_underscore_binding,
-    clippy::no_effect_underscore_binding,
-    clippy::match_single_binding
-)]
-impl ::stagewise::__private::SelfSupervised for Orchestrator {
     fn dispatch_state(
         &mut self,
         __state: &Self::State,
@@ -420,6 +406,19 @@ impl ::stagewise::__private::SelfSupervised for Orchestrator {
         }
     }
 }
+#[automatically_derived]
+#[allow(
+    unused_variables,
+    unreachable_patterns,
+    clippy::match_same_arms,
+    clippy::single_match,
+    clippy::too_many_lines,
+    clippy::manual_async_fn,
+    clippy::used_underscore_binding,
+    clippy::no_effect_underscore_binding,
+    clippy::match_single_binding
+)]
+impl ::stagewise::__private::SelfSupervised for Orchestrator {}
 /// How to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StopMode {
