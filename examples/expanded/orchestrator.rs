@@ -79,6 +79,15 @@ impl ::stagewise::__private::StateVariant for OrchestratorState {
             OrchestratorState::Failed { .. } => "Failed",
         }
     }
+    fn failure_message(&self) -> ::core::option::Option<&str> {
+        match self {
+            OrchestratorState::Failed { reason: message, .. } => {
+                ::core::option::Option::Some(message.as_str())
+            }
+            #[allow(unreachable_patterns)]
+            _ => ::core::option::Option::None,
+        }
+    }
     fn ending(&self) -> ::core::option::Option<::stagewise::__private::Ending> {
         match self {
             OrchestratorState::Starting { .. } => ::core::option::Option::None,
