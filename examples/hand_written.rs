@@ -158,6 +158,8 @@ impl Machine for Uppercase {
             Control::Start => Some(UppercaseEvent::Start),
             Control::Drain => Some(UppercaseEvent::Drain),
             Control::Stop => Some(UppercaseEvent::Error("stopped".into())),
+            // A control message added later: ignored (with a debug log) until this stage knows what it means.
+            _ => None,
         }
     }
 }
@@ -207,7 +209,7 @@ async fn main() {
     let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
     let stage = Uppercase { id: StageId(1), input };
     let ctx = UppercaseContext { output: Some(output), forwarded: 0 };
-    let options = SpawnOptions { journal: journal.clone(), ..SpawnOptions::default() };
+    let options = SpawnOptions::default().journal(journal.clone());
     let mut handle = spawn_handler_supervised(stage, UppercaseState::Created, ctx, options);
 
     let mut states = handle.subscribe();

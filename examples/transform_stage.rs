@@ -115,7 +115,7 @@ async fn main() {
     let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
     let stage = Uppercase { id: StageId(1), input };
     let ctx = UppercaseContext { output: Some(output), forwarded: 0 };
-    let options = SpawnOptions { journal: journal.clone(), ..SpawnOptions::default() };
+    let options = SpawnOptions::default().journal(journal.clone());
     let mut handle = spawn_handler_supervised(stage, UppercaseState::INITIAL, ctx, options);
 
     let mut states = handle.subscribe();

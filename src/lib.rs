@@ -439,7 +439,7 @@
 //!     dir.path(),
 //!     JournalOptions::with_durability(Durability::EveryAppend), // synced before `append` returns
 //! )?);
-//! let options = SpawnOptions { journal: journal.clone(), ..SpawnOptions::default() };
+//! let options = SpawnOptions::default().journal(journal.clone());
 //! spawn_handler_supervised(Once { id: StageId(1) }, OnceState::INITIAL, (), options).outcome().await?;
 //! drop(journal);
 //!

@@ -105,11 +105,12 @@ impl Machine for Gate {
     }
 
     fn control_event(control: Control) -> Option<GateEvent> {
-        Some(match control {
-            Control::Start => GateEvent::Start,
-            Control::Drain => GateEvent::Finish,
-            Control::Stop => GateEvent::Stop,
-        })
+        match control {
+            Control::Start => Some(GateEvent::Start),
+            Control::Drain => Some(GateEvent::Finish),
+            Control::Stop => Some(GateEvent::Stop),
+            _ => None,
+        }
     }
 }
 
@@ -140,7 +141,7 @@ impl HandlerSupervised for Gate {
 }
 
 fn options(journal: Arc<MemoryJournal<LifecycleRecord>>) -> SpawnOptions {
-    SpawnOptions { control_capacity: 4, journal }
+    SpawnOptions::default().control_capacity(4).journal(journal)
 }
 
 async fn wait_for(rx: &mut tokio::sync::watch::Receiver<stagewise::StateSnapshot>, name: &str) {
@@ -219,7 +220,30 @@ async fn waiting_on_a_handle_after_the_task_ended_returns_its_outcome() {
     assert_eq!(handle.state().ending, Some(Ending::Cancelled));
     // A handle that outlived its task answers with an error, never a hang.
     assert!(matches!(handle.send(Control::Start).await, Err(HandleError::Ended { supervisor: "gate" })));
-    assert!(handle.try_send(Control::Start).is_err());
+    assert!(matches!(handle.try_send(Control::Start), Err(HandleError::Ended { supervisor: "gate" })));
+}
+
+#[tokio::test]
+async fn try_send_to_a_full_control_channel_reports_full_not_ended() {
+    let ctx = GateCtx::default();
+    let release = ctx.release.clone();
+    let options = SpawnOptions::default().control_capacity(1);
+    let mut handle = spawn_handler_supervised(Gate, GateState::Idle, ctx, options);
+    handle.send(Control::Start).await.unwrap();
+    handle.send(Control::Drain).await.unwrap();
+    wait_for(&mut handle.subscribe(), "Finishing").await;
+
+    // The terminal state leaves control unread: one message fills the channel, the next finds it full.
+    handle.try_send(Control::Stop).expect("room for one");
+    let full = handle.try_send(Control::Stop).expect_err("the channel is full");
+    assert!(matches!(full, HandleError::Full { supervisor: "gate", control: Control::Stop }), "{full:?}");
+    assert!(full.to_string().contains("full"), "{full}");
+    assert!(!handle.is_finished(), "a full channel is not an ended run");
+
+    release.notify_one();
+    let record = handle.outcome().await.unwrap();
+    assert_eq!(record.lifecycle, Lifecycle::Completed, "{record}");
+    assert!(matches!(handle.try_send(Control::Stop), Err(HandleError::Ended { .. })), "ended once the run ended");
 }
 
 #[tokio::test]

@@ -259,9 +259,9 @@ async fn a_terminal_record_the_lifecycle_journal_refuses_is_not_reported_as_succ
     let result = run_handler_supervised(Sink, State::Writing, ctx, Supervision::new(lifecycle.clone())).await;
 
     let escalation = result.expect_err("a run whose terminal record was not journaled does not report success");
-    assert_eq!(escalation.record.lifecycle, Lifecycle::Completed, "the record that was not journaled");
-    assert!(escalation.second.contains("refused the Completed record"), "{}", escalation.second);
-    assert!(escalation.second.contains("No space left on device"), "the journal's error: {}", escalation.second);
+    assert_eq!(escalation.record().lifecycle, Lifecycle::Completed, "the record that was not journaled");
+    assert!(escalation.second().contains("refused the Completed record"), "{}", escalation.second());
+    assert!(escalation.second().contains("No space left on device"), "the journal's error: {}", escalation.second());
     let journaled: Vec<_> = lifecycle.read_from(0).unwrap().into_iter().map(|r| r.lifecycle).collect();
     assert_eq!(journaled, [Lifecycle::Started]);
 }

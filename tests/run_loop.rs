@@ -4,7 +4,8 @@
 mod support;
 
 use stagewise::{
-    ChainEvent, ErrorKind, EventIds, HandlerSupervised, Lifecycle, Outputs, StageContext, StageId, WriterId,
+    ChainEvent, ErrorKind, EventIds, HandleError, HandlerSupervised, Lifecycle, Outputs, StageContext, StageId,
+    WriterId,
 };
 use support::{run_probe, Act, Ctx, Ev, Probe, Script, St};
 
@@ -130,8 +131,8 @@ async fn failure_action_panic_escalates_with_one_failed_record_holding_both_erro
     let ctx = Ctx { on_failure: vec![Act::Panic("cleanup exploded"), Act::Log("never")], ..Ctx::default() };
     let ran = run_probe(Probe::new([Script::Error("first failure")]), St::Running, ctx).await;
     let escalation = ran.result.as_ref().expect_err("failure during failure escalates");
-    assert!(escalation.first.contains("first failure"));
-    assert!(escalation.second.contains("action Panic panicked: cleanup exploded"));
+    assert!(escalation.first().contains("first failure"));
+    assert!(escalation.second().contains("action Panic panicked: cleanup exploded"));
     match ran.ending() {
         Lifecycle::Failed { error, escalation: Some(second) } => {
             assert!(error.contains("first failure"));
@@ -139,8 +140,30 @@ async fn failure_action_panic_escalates_with_one_failed_record_holding_both_erro
         }
         other => panic!("expected an escalated Failed record, got {other:?}"),
     }
-    assert_eq!(&escalation.record.lifecycle, ran.ending());
+    assert_eq!(&escalation.record().lifecycle, ran.ending());
     assert!(!ran.log.contains(&"completion".to_owned()), "an escalated run stops at once");
+}
+
+#[tokio::test]
+async fn an_escalation_shows_what_it_was_handling_and_gives_the_failure_that_escalated_as_its_source() {
+    use std::error::Error as _;
+    let ctx = Ctx { on_failure: vec![Act::Panic("cleanup exploded")], ..Ctx::default() };
+    let ran = run_probe(Probe::new([Script::Error("first failure")]), St::Running, ctx).await;
+    let escalation = ran.result.as_ref().expect_err("failure during failure escalates");
+    let shown = escalation.to_string();
+    assert!(shown.contains("escalated while handling") && shown.contains("first failure"), "{shown}");
+    assert!(!shown.contains("cleanup exploded"), "the cause is the source, not repeated in the message: {shown}");
+    let source = escalation.source().expect("an escalation has a cause");
+    assert_eq!(source.to_string(), escalation.second());
+    let cause = source.downcast_ref::<stagewise::RunFailure>().expect("the cause is a RunFailure");
+    assert!(cause.message().contains("action Panic panicked: cleanup exploded"), "{}", cause.message());
+    assert!(source.source().is_none(), "the chain ends at the failure that escalated");
+
+    // A handle reports it as the escalation itself: same message, same cause.
+    let handle_error = HandleError::Escalated(Box::new(escalation.clone()));
+    assert_eq!(handle_error.to_string(), shown);
+    let through_handle = handle_error.source().expect("the handle's error exposes the cause");
+    assert_eq!(through_handle.to_string(), escalation.second());
 }
 
 #[tokio::test]
@@ -148,8 +171,8 @@ async fn failure_action_error_escalates() {
     let ctx = Ctx { on_failure: vec![Act::Fail("cannot report")], ..Ctx::default() };
     let ran = run_probe(Probe::new([Script::Emit(Ev::Stray)]), St::Running, ctx).await;
     let escalation = ran.result.expect_err("escalates");
-    assert!(escalation.first.contains("event Stray is not handled in state Running"), "{}", escalation.first);
-    assert!(escalation.second.contains("cannot report"));
+    assert!(escalation.first().contains("event Stray is not handled in state Running"), "{}", escalation.first());
+    assert!(escalation.second().contains("cannot report"));
 }
 
 #[tokio::test]
@@ -158,7 +181,7 @@ async fn failure_in_the_failed_state_escalates_instead_of_looping() {
         run_probe(Probe::new([Script::Error("terminal dispatch broke")]), St::Failed("earlier".into()), Ctx::default())
             .await;
     let escalation = ran.result.as_ref().expect_err("escalates");
-    assert!(escalation.second.contains("terminal dispatch broke"));
+    assert!(escalation.second().contains("terminal dispatch broke"));
     assert_eq!(ran.terminal().len(), 1);
 }
 
@@ -167,7 +190,11 @@ async fn failure_event_that_does_not_reach_a_failed_state_escalates() {
     let ctx = Ctx { misroute_failure: true, ..Ctx::default() };
     let ran = run_probe(Probe::new([Script::Error("boom")]), St::Running, ctx).await;
     let escalation = ran.result.expect_err("escalates");
-    assert!(escalation.second.contains("led to state Running, which is not a failed state"), "{}", escalation.second);
+    assert!(
+        escalation.second().contains("led to state Running, which is not a failed state"),
+        "{}",
+        escalation.second()
+    );
 }
 
 #[tokio::test]
@@ -215,8 +242,8 @@ async fn completion_error_in_the_failed_state_escalates() {
     probe.completion_error = Some("downstream closed");
     let ran = run_probe(probe, St::Running, Ctx::default()).await;
     let escalation = ran.result.as_ref().expect_err("a second failure escalates");
-    assert!(escalation.first.contains("first"));
-    assert_eq!(escalation.second, "write_completion_event failed: downstream closed");
+    assert!(escalation.first().contains("first"));
+    assert_eq!(escalation.second(), "write_completion_event failed: downstream closed");
     assert_eq!(ran.terminal().len(), 1);
 }
 

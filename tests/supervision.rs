@@ -197,7 +197,7 @@ async fn counters_are_readable_while_the_stage_runs() {
 #[tokio::test(start_paused = true)]
 async fn abort_records_cancelled_and_the_handle_reports_it() {
     let journal = Arc::new(MemoryJournal::new());
-    let options = SpawnOptions { journal: journal.clone(), ..SpawnOptions::default() };
+    let options = SpawnOptions::default().journal(journal.clone());
     let mut handle = spawn_handler_supervised(Probe::new([]), St::Running, Ctx::default(), options);
     tokio::time::sleep(Duration::from_millis(10)).await;
     handle.abort();

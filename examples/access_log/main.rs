@@ -334,6 +334,11 @@ async fn main() -> ExitCode {
         Ok(outcome) => outcome,
         Err(e) => {
             eprintln!("access_log: the pipeline escalated: {e}");
+            let mut cause = std::error::Error::source(&e);
+            while let Some(error) = cause {
+                eprintln!("  caused by: {error}");
+                cause = error.source();
+            }
             return ExitCode::FAILURE;
         }
     };

@@ -270,6 +270,7 @@ impl ::stagewise::__private::Machine for Read {
             ::stagewise::__private::Control::Stop => {
                 ::core::option::Option::Some(ReadEvent::Stop)
             }
+            _ => ::core::option::Option::None,
         }
     }
 }
@@ -752,6 +753,7 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
             ::stagewise::__private::Control::Stop => {
                 ::core::option::Option::Some(StreamEvent::Stop)
             }
+            _ => ::core::option::Option::None,
         }
     }
 }

@@ -174,6 +174,7 @@ impl ::stagewise::__private::Machine for Store {
                 ::core::option::Option::Some(Ev::EndOfStream)
             }
             ::stagewise::__private::Control::Stop => ::core::option::Option::None,
+            _ => ::core::option::Option::None,
         }
     }
 }

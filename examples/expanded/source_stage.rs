@@ -198,6 +198,7 @@ impl ::stagewise::__private::Machine for Lines {
             ::stagewise::__private::Control::Stop => {
                 ::core::option::Option::Some(Ev::Stop)
             }
+            _ => ::core::option::Option::None,
         }
     }
 }

@@ -221,6 +221,7 @@ impl ::stagewise::__private::Machine for Uppercase {
             ::stagewise::__private::Control::Stop => {
                 ::core::option::Option::Some(UppercaseEvent::Error("stopped".into()))
             }
+            _ => ::core::option::Option::None,
         }
     }
 }
@@ -440,10 +441,7 @@ async fn main() {
         output: Some(output),
         forwarded: 0,
     };
-    let options = SpawnOptions {
-        journal: journal.clone(),
-        ..SpawnOptions::default()
-    };
+    let options = SpawnOptions::default().journal(journal.clone());
     let mut handle = spawn_handler_supervised(
         stage,
         UppercaseState::INITIAL,

@@ -9,8 +9,10 @@ use tokio::sync::mpsc;
 /// A message from outside the stage: a handle, a pipeline, Ctrl-C.
 ///
 /// Each machine says what a control message becomes in its own events
-/// ([`Machine::control_event`](crate::machine::Machine::control_event)).
+/// ([`Machine::control_event`](crate::machine::Machine::control_event)). Non-exhaustive: messages may be added, so a
+/// match on it ends with a `_` arm (a message a machine does not know is best ignored: return `None`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Control {
     /// Begin work.
     Start,
@@ -79,21 +81,77 @@ impl Drop for Signal {
     }
 }
 
-/// The channel is closed: the supervisor's run has ended (or never read control).
+/// The channel is closed: the supervisor's run has ended (or never read control). Holds the message that was not
+/// delivered; its field is public as in `tokio::sync::mpsc::error::SendError`, since the message is all it carries.
+///
+/// ```
+/// use stagewise_runtime::{control_channel, Control, ControlClosed};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (sender, receiver) = control_channel(1);
+/// drop(receiver); // the run ended
+/// let error = sender.send(Control::Drain).await.unwrap_err();
+/// assert_eq!(error, ControlClosed(Control::Drain));
+/// assert_eq!(error.to_string(), "the control channel is closed: Drain was not delivered");
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ControlClosed(pub Control);
 
+impl std::fmt::Display for ControlClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the control channel is closed: {:?} was not delivered", self.0)
+    }
+}
+
+impl std::error::Error for ControlClosed {}
+
+/// Why [`ControlSender::try_send`] did not send: the channel is full now, or closed for good. Either way the message
+/// comes back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlTrySendError {
+    /// The channel holds as many unread messages as it can: the supervisor has yet to read them. Try again later, or
+    /// wait for room with [`ControlSender::send`].
+    Full(Control),
+    /// The channel is closed: the supervisor's run has ended.
+    Closed(ControlClosed),
+}
+
+impl std::fmt::Display for ControlTrySendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ControlTrySendError::Full(control) => {
+                write!(f, "the control channel is full: {control:?} was not delivered")
+            }
+            ControlTrySendError::Closed(closed) => write!(f, "{closed}"),
+        }
+    }
+}
+
+impl std::error::Error for ControlTrySendError {}
+
 impl ControlSender {
     /// Sends `control`, waiting while the channel is full.
+    ///
+    /// # Errors
+    /// [`ControlClosed`] once the receiving half is gone (the run has ended).
     pub async fn send(&self, control: Control) -> Result<(), ControlClosed> {
         self.tx.send(control).await.map_err(|e| ControlClosed(e.0))?;
         self.signal.bump();
         Ok(())
     }
 
-    /// Sends `control` if there is room now; a full channel is reported like a closed one.
-    pub fn try_send(&self, control: Control) -> Result<(), ControlClosed> {
-        self.tx.try_send(control).map_err(|e| ControlClosed(e.into_inner()))?;
+    /// Sends `control` if there is room now.
+    ///
+    /// # Errors
+    /// [`ControlTrySendError::Full`] when the channel holds as many unread messages as it can;
+    /// [`ControlTrySendError::Closed`] once the receiving half is gone.
+    pub fn try_send(&self, control: Control) -> Result<(), ControlTrySendError> {
+        self.tx.try_send(control).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(control) => ControlTrySendError::Full(control),
+            mpsc::error::TrySendError::Closed(control) => ControlTrySendError::Closed(ControlClosed(control)),
+        })?;
         self.signal.bump();
         Ok(())
     }
@@ -195,5 +253,17 @@ mod tests {
         drop(rx);
         assert!(tx.is_closed());
         assert_eq!(tx.send(Control::Start).await, Err(ControlClosed(Control::Start)));
+        assert_eq!(tx.try_send(Control::Stop), Err(ControlTrySendError::Closed(ControlClosed(Control::Stop))));
+    }
+
+    #[test]
+    fn try_send_on_a_full_channel_says_full_and_hands_the_message_back() {
+        let (tx, mut rx) = channel(1);
+        tx.try_send(Control::Start).unwrap();
+        let full = tx.try_send(Control::Drain).unwrap_err();
+        assert_eq!(full, ControlTrySendError::Full(Control::Drain));
+        assert_eq!(full.to_string(), "the control channel is full: Drain was not delivered");
+        assert_eq!(rx.peek(), Peek::Message(Control::Start));
+        tx.try_send(Control::Drain).expect("room again once the message was read");
     }
 }

@@ -7,6 +7,10 @@ use serde::{Deserialize, Serialize};
 
 /// Identifies one stage of a pipeline.
 ///
+/// The number is a public field on purpose: an id is any `u32` the user picks (no invariant to guard), it is written
+/// into journals as that number (so changing what it holds is a format change, not an API detail), and `StageId(3)` is
+/// how every stage, test and pattern names one.
+///
 /// ```
 /// use stagewise_runtime::event::{StageId, WriterId};
 ///
@@ -131,8 +135,10 @@ impl StageContext {
     }
 }
 
-/// What went wrong with an event, coarsely: enough to route and count errors without parsing messages.
+/// What went wrong with an event, coarsely: enough to route and count errors without parsing messages. Non-exhaustive:
+/// kinds may be added, so a match on it ends with a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The input could not be parsed (a malformed record).
     Parse,

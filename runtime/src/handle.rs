@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::control::{self, Control, ControlSender};
+use crate::control::{self, Control, ControlSender, ControlTrySendError};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::error::{panic_message, Escalation};
 use crate::journal::{Journal, MemoryJournal};
@@ -14,13 +14,36 @@ use crate::machine::StateVariant;
 use crate::run_loop::{run_handler_supervised, run_self_supervised, RunResult, StateSnapshot, Supervision};
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
 
-/// How to spawn a supervisor.
+/// How to spawn a supervisor: built from its default with one method per setting, so settings can be added.
+///
+/// ```
+/// use std::sync::Arc;
+/// use stagewise_runtime::{LifecycleRecord, MemoryJournal, SpawnOptions};
+///
+/// let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+/// let options = SpawnOptions::default().control_capacity(4).journal(journal.clone());
+/// assert!(format!("{options:?}").contains("control_capacity: 4"));
+/// ```
 #[derive(Clone)]
 pub struct SpawnOptions {
-    /// How many control messages may wait unread.
-    pub control_capacity: usize,
-    /// Where lifecycle records go.
-    pub journal: Arc<dyn Journal<LifecycleRecord>>,
+    control_capacity: usize,
+    journal: Arc<dyn Journal<LifecycleRecord>>,
+}
+
+impl SpawnOptions {
+    /// How many control messages may wait unread (at least 1; 16 by default).
+    #[must_use]
+    pub fn control_capacity(mut self, messages: usize) -> Self {
+        self.control_capacity = messages.max(1);
+        self
+    }
+
+    /// Where lifecycle records go (by default a [`MemoryJournal`] of the supervisor's own).
+    #[must_use]
+    pub fn journal(mut self, journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
+        self.journal = journal;
+        self
+    }
 }
 
 impl std::fmt::Debug for SpawnOptions {
@@ -35,15 +58,25 @@ impl Default for SpawnOptions {
     }
 }
 
-/// Why a handle could not do what was asked.
+/// Why a handle could not do what was asked. Non-exhaustive: kinds may be added, so a match on it ends with a `_` arm.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum HandleError {
     /// The supervisor's run has ended; it reads no more control messages.
     Ended {
         /// The supervisor.
         supervisor: &'static str,
     },
-    /// The run escalated: a failure while handling a failure.
+    /// The control channel holds as many unread messages as it can (from `try_send`): the supervisor has yet to read
+    /// them. The run goes on; try again later, or wait for room with `send`.
+    Full {
+        /// The supervisor.
+        supervisor: &'static str,
+        /// The message that was not sent.
+        control: Control,
+    },
+    /// The run escalated: a failure while handling a failure, or a terminal record its journal refused. Shown as the
+    /// escalation itself; [`source`](std::error::Error::source) is the escalation's cause.
     Escalated(Box<Escalation>),
     /// The task died outside the loop's protection (it should not; the loop catches panics).
     TaskPanicked(String),
@@ -53,13 +86,25 @@ impl std::fmt::Display for HandleError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             HandleError::Ended { supervisor } => write!(f, "supervisor {supervisor} has ended"),
+            HandleError::Full { supervisor, control } => {
+                write!(f, "the control channel of supervisor {supervisor} is full: {control:?} was not sent")
+            }
             HandleError::Escalated(e) => write!(f, "{e}"),
             HandleError::TaskPanicked(m) => write!(f, "supervisor task panicked: {m}"),
         }
     }
 }
 
-impl std::error::Error for HandleError {}
+impl std::error::Error for HandleError {
+    /// The escalation's cause (the failure that escalated) for [`HandleError::Escalated`], which shows as the
+    /// escalation; `None` otherwise.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HandleError::Escalated(e) => std::error::Error::source(&**e),
+            _ => None,
+        }
+    }
+}
 
 /// A running (or ended) supervisor, seen from outside.
 #[derive(Debug)]
@@ -140,13 +185,23 @@ impl StageHandle {
     }
 
     /// Sends a control message, waiting while the control channel is full.
+    ///
+    /// # Errors
+    /// [`HandleError::Ended`] once the run has ended.
     pub async fn send(&self, control: Control) -> Result<(), HandleError> {
         self.control.send(control).await.map_err(|_| HandleError::Ended { supervisor: self.supervisor })
     }
 
     /// Sends a control message if there is room now.
+    ///
+    /// # Errors
+    /// [`HandleError::Full`] when the control channel holds as many unread messages as it can (the run goes on);
+    /// [`HandleError::Ended`] once the run has ended.
     pub fn try_send(&self, control: Control) -> Result<(), HandleError> {
-        self.control.try_send(control).map_err(|_| HandleError::Ended { supervisor: self.supervisor })
+        self.control.try_send(control).map_err(|e| match e {
+            ControlTrySendError::Full(control) => HandleError::Full { supervisor: self.supervisor, control },
+            ControlTrySendError::Closed(_) => HandleError::Ended { supervisor: self.supervisor },
+        })
     }
 
     /// The state the supervisor is in now.

@@ -32,10 +32,13 @@ mod supervisor;
 pub mod testing;
 
 pub use action::Action;
-pub use control::{channel as control_channel, Control, ControlClosed, ControlPolicy, ControlReceiver, ControlSender};
+pub use control::{
+    channel as control_channel, Control, ControlClosed, ControlPolicy, ControlReceiver, ControlSender,
+    ControlTrySendError,
+};
 pub use counters::{CounterSnapshot, Counters};
 pub use directive::Directive;
-pub use error::{BoxError, Escalation};
+pub use error::{BoxError, Escalation, RunFailure};
 pub use event::{ChainEvent, ErrorKind, EventId, EventIds, ProcessingStatus, StageContext, StageId, WriterId};
 pub use handle::{spawn_handler_supervised, spawn_self_supervised, HandleError, SpawnOptions, StageHandle};
 pub use journal::{Durability, FileJournal, Journal, JournalError, JournalOptions, MemoryJournal};

@@ -12,7 +12,8 @@ use crate::event::{StageId, WriterId};
 /// What happened to a run.
 ///
 /// A run writes [`Started`](Lifecycle::Started), then exactly one terminal record: [`Completed`](Lifecycle::Completed),
-/// [`Failed`](Lifecycle::Failed) or [`Cancelled`](Lifecycle::Cancelled).
+/// [`Failed`](Lifecycle::Failed) or [`Cancelled`](Lifecycle::Cancelled). Non-exhaustive: kinds of record may be
+/// added, so a match on it ends with a `_` arm.
 ///
 /// ```
 /// use stagewise_runtime::lifecycle::Lifecycle;
@@ -22,6 +23,7 @@ use crate::event::{StageId, WriterId};
 /// assert!(!Lifecycle::Started.is_terminal());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Lifecycle {
     /// The run began.
     Started,

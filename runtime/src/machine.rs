@@ -23,8 +23,10 @@ pub const INLINE_ACTIONS: usize = 4;
 /// ```
 pub type Actions<A> = SmallVec<[A; INLINE_ACTIONS]>;
 
-/// How a run ends when the machine reaches a terminal state.
+/// How a run ends when the machine reaches a terminal state. Non-exhaustive: endings may be added, so a match on it
+/// ends with a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum Ending {
     /// The stage finished its work.
     Completed,

@@ -95,11 +95,12 @@ fn decide<A>(state: &Phase, event: Ev, work: impl FnOnce(Batch<u64>) -> A, eos: 
 }
 
 fn control_event(control: Control) -> Option<Ev> {
-    Some(match control {
-        Control::Start => Ev::Start,
-        Control::Drain => Ev::Drain,
-        Control::Stop => Ev::Stop,
-    })
+    match control {
+        Control::Start => Some(Ev::Start),
+        Control::Drain => Some(Ev::Drain),
+        Control::Stop => Some(Ev::Stop),
+        _ => None,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------

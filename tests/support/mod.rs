@@ -224,6 +224,7 @@ impl Machine for Probe {
             Control::Start => Some(Ev::Start),
             Control::Drain => Some(Ev::Finish),
             Control::Stop => Some(Ev::Stop),
+            _ => None,
         }
     }
 }

@@ -128,7 +128,7 @@ impl Pipeline {
     /// Spawns every stage and the orchestrator on the current tokio runtime; the orchestrator starts the stages.
     pub fn spawn(self) -> PipelineHandle {
         let Pipeline { config, stages, links } = self;
-        let options = SpawnOptions { control_capacity: config.control_capacity, journal: config.journal.clone() };
+        let options = SpawnOptions::default().control_capacity(config.control_capacity).journal(config.journal.clone());
         let journal_start = config.journal.len();
         let mut slots = Vec::with_capacity(stages.len());
         let mut names = Vec::with_capacity(stages.len());

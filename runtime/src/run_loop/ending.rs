@@ -63,7 +63,7 @@ impl<S: Supervisor> Run<S> {
                     Lifecycle::Cancelled { reason } => format!("cancelled: {reason}"),
                     _ => format!("the run ended in state {}", record.state),
                 };
-                Err(Escalation { first, second: refused, record })
+                Err(Escalation::new(first, refused, record))
             }
         })
     }

@@ -80,6 +80,6 @@ impl<S: Supervisor> Run<S> {
             Some(refused) => format!("{second}; {refused}"),
             None => second,
         };
-        Progress::Ended(Err(Escalation { first, second, record }))
+        Progress::Ended(Err(Escalation::new(first, second, record)))
     }
 }

@@ -245,6 +245,8 @@ pub(super) fn control_fns(model: &Model) -> TokenStream {
                     #p::Control::Start => #start,
                     #p::Control::Drain => #drain,
                     #p::Control::Stop => #stop,
+                    // `Control` is non-exhaustive: a message added later is ignored until the stage names it.
+                    _ => ::core::option::Option::None,
                 }
             }
         });
