@@ -170,7 +170,7 @@ fn child(kind: &str, count: usize) {
             senders.push(tx);
             match kind {
                 "stage" => {
-                    let options = SpawnOptions { journal: journal.clone(), ..SpawnOptions::default() };
+                    let options = SpawnOptions::default().journal(journal.clone());
                     handles.push(stagewise::spawn_handler_supervised(
                         Idle { input: rx },
                         IdleState::Waiting,

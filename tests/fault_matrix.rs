@@ -339,12 +339,12 @@ async fn cell(fault: Fault, state: &'static str) -> Result<(), String> {
     };
     let record = match (&outcome, &expected) {
         (Err(escalation), Expected::NotJournaled) => {
-            if escalation.record.lifecycle != Lifecycle::Completed || !escalation.second.contains("refused") {
+            if escalation.record().lifecycle != Lifecycle::Completed || !escalation.second().contains("refused") {
                 wrong.push(format!("not reported as a refused Completed record: {escalation}"));
             }
             None
         }
-        (Err(escalation), Expected::Failed { escalated: true, .. }) => Some(escalation.record.clone()),
+        (Err(escalation), Expected::Failed { escalated: true, .. }) => Some(escalation.record().clone()),
         (Ok(record), Expected::Failed { escalated: false, .. } | Expected::Cancelled { .. } | Expected::Completed) => {
             Some(record.clone())
         }
