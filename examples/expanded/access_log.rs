@@ -385,6 +385,7 @@ impl Read {
             ctx.resumed = true;
             let resume = ctx.out.resume().await?;
             if resume.ended {
+                ctx.exhausted = true;
                 return Ok(Directive::Transition(ReadEvent::Exhausted));
             }
             ctx.input.skip(resume.input)?;
@@ -392,6 +393,7 @@ impl Read {
             ctx.ids = ctx.out.resume_ids(self.id.into()).await?;
         }
         let batch = ctx.input.next_batch(self.batch, &mut ctx.ids, &ctx.context)?;
+        ctx.exhausted = batch.is_empty();
         ctx.lines += batch.len() as u64;
         ctx.out.mark_input(ctx.lines);
         Ok(
@@ -414,6 +416,8 @@ pub struct ReadContext {
     /// Lines read so far, resumed ones included.
     lines: u64,
     resumed: bool,
+    /// The input is read to its end (not merely drained).
+    exhausted: bool,
 }
 /// The source's events.
 #[derive(Debug)]
@@ -464,6 +468,7 @@ impl Action<ReadContext> for ReadAction {
     async fn execute(self, ctx: &mut ReadContext) -> Result<(), BoxError> {
         match self {
             ReadAction::Send(batch) => ctx.out.send(batch).await?,
+            ReadAction::EndOfStream if !ctx.exhausted => ctx.out.pause().await?,
             ReadAction::EndOfStream => ctx.out.end_of_stream().await?,
             ReadAction::Report(why) => report("read", &why),
         }
@@ -484,6 +489,7 @@ pub fn read(
         context: StageContext::new(id, "read"),
         lines: 0,
         resumed: false,
+        exhausted: false,
     };
     PipelineStage::new(Read { id, batch }, ReadState::INITIAL, ctx)
 }
@@ -1011,6 +1017,11 @@ pub trait Checkpointer: Send + 'static {
         aggregator: &mut Aggregator,
         finished: bool,
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// False when the end of stream only ends this run (the pipeline was drained or stopped; it resumes later): the
+    /// table is then saved, not finished.
+    fn stream_ended(&self) -> bool {
+        true
+    }
 }
 /// No checkpoints: the table lives in memory only.
 pub struct NoCheckpoints;
@@ -1034,6 +1045,9 @@ impl<C: Checkpointer> BatchWork for AggregateWork<C> {
         self.checkpoints.save(&mut self.aggregator, false).await
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {
+        if !self.checkpoints.stream_ended() {
+            return self.checkpoints.save(&mut self.aggregator, false).await;
+        }
         let summary = self.aggregator.finish()?;
         self.checkpoints.save(&mut self.aggregator, true).await?;
         *self.summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(
