@@ -5,7 +5,7 @@
 //!
 //! A turn follows the run loop's contract (`semantics.md`): the event goes to the machine, its actions run in order,
 //! and an error or panic in dispatch or an action, or an event the state rejects, feeds the stage's failure event
-//! ([`HandlerSupervised::event_for_action_error`]) so the machine takes its failure path; a second failure while
+//! ([`Supervisor::event_for_action_error`](crate::Supervisor::event_for_action_error)) so the machine takes its failure path; a second failure while
 //! handling it escalates. For what only the loop does (control races, state timeouts, lifecycle records), run the
 //! stage for real with [`run_recorded`] and read the records it wrote.
 //!
@@ -25,12 +25,12 @@
 //! # struct Stage;
 //! # impl Machine for Stage { type State = S; type Event = E; type Context = u32; type Action = Log;
 //! #     fn transition(s: &S, e: E, _: &mut u32) -> Decision<S, Log> { match (s, e) { (S::Idle, E::Go) => Decision::goto_with(S::Done, [Log]), (_, E::Fail(_)) => Decision::goto(S::Failed), _ => Decision::Unhandled } } }
-//! # impl Supervisor for Stage { fn name(&self) -> &'static str { "stage" } }
-//! # impl HandlerSupervised for Stage {
+//! # impl Supervisor for Stage {
+//! #     fn name(&self) -> &'static str { "stage" }
 //! #     async fn dispatch_state(&mut self, _: &S, _: &mut u32) -> Result<Directive<E>, BoxError> { Ok(Directive::Transition(E::Go)) }
-//! #     fn stage_id(&self) -> StageId { StageId(1) }
 //! #     fn event_for_action_error(&self, m: String) -> E { E::Fail(m) }
 //! # }
+//! # impl HandlerSupervised for Stage { fn stage_id(&self) -> StageId { StageId(1) } }
 //! # #[tokio::main(flavor = "current_thread")] async fn main() {
 //! let mut probe = StageProbe::new(Stage, S::Idle, 0);
 //! probe.fail_action(0, "disk full"); // the first action of the next turn fails
