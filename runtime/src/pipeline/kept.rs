@@ -4,38 +4,9 @@
 
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
-
 use super::error_journal::ErrorRecord;
 use super::held::{lock, records, Held};
-use super::link::{Inlet, InletWay, Message, Outlet, OutletWay};
-
-/// Where the receiving side of a kept link is, shared by the orchestrator and the instance borrowing it.
-pub(super) type Home<P> = Arc<Mutex<Slot<P>>>;
-
-/// Where the receiving side of a kept link is now.
-#[derive(Debug)]
-pub(super) enum Slot<P> {
-    /// With the orchestrator, between two instances.
-    Kept(InletWay<P>),
-    /// With the stage's running instance, as its [`Inlet`].
-    Lent,
-    /// Closed for good: an instance still holding it drops it.
-    Closed,
-}
-
-impl<P> Drop for Inlet<P> {
-    /// A restartable stage's inlet gives the link back, with whatever is queued on it, for the stage's next instance.
-    fn drop(&mut self) {
-        if let Some(home) = self.home.take() {
-            let mut home = lock(&home);
-            if let Slot::Lent = *home {
-                let (_, closed) = mpsc::channel(1);
-                *home = Slot::Kept(std::mem::replace(&mut self.way, InletWay::Memory(closed)));
-            }
-        }
-    }
-}
+use super::link::{Home, Inlet, InletWay, Message, Outlet, OutletWay, Slot};
 
 /// The receiving end of a link kept across the runs of the restartable stage that reads it.
 #[derive(Debug)]

@@ -22,7 +22,7 @@ use super::super::held::lock;
 use super::super::outcome::StageOutcome;
 use super::super::policy::FailurePolicy;
 use super::super::view::StageView;
-use super::restarts::Restarter;
+use super::restarter::Restarter;
 
 /// A spawned stage handed to the orchestrator, with its restarter when it was wired with a restart policy.
 pub(crate) struct StageSlot {

@@ -20,6 +20,7 @@
 
 mod context;
 mod machine;
+mod restarter;
 mod restarts;
 
 use crate::action::Action;
@@ -29,7 +30,7 @@ use crate::machine::{EventVariant, StateVariant};
 
 pub use context::OrchestratorContext;
 pub(crate) use context::{OrchestratorConfig, StageSlot};
-pub(crate) use restarts::Restarter;
+pub(crate) use restarter::Restarter;
 
 /// The orchestrator of one pipeline.
 #[derive(Debug)]

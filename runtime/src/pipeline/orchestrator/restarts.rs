@@ -13,37 +13,12 @@ use crate::error::BoxError;
 use crate::event::WriterId;
 use crate::handle::HandleError;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
-use crate::restart::{BackoffClock, IntensityWindow, Restart, RestartType};
+use crate::restart::RestartType;
 
 use super::super::error_journal::ErrorRecord;
 use super::super::held::lock;
-use super::super::respawn::Respawn;
 use super::context::{Phase, Seen};
 use super::OrchestratorContext;
-
-/// A stage wired with a restart policy: the policy, its factory, and where it is on its intensity and backoff.
-pub(crate) struct Restarter {
-    policy: Restart,
-    respawn: Box<dyn Respawn>,
-    window: IntensityWindow,
-    backoff: BackoffClock,
-    restarts: u32,
-}
-
-impl Restarter {
-    /// `respawn` under `policy`; `salt` (the stage's position) keeps stages sharing a seed from jittering in step.
-    pub(crate) fn new(policy: Restart, respawn: Box<dyn Respawn>, salt: u64) -> Self {
-        let window = IntensityWindow::new(policy.intensity);
-        let mut backoff = BackoffClock::new(policy.backoff.clone(), salt);
-        backoff.started(Instant::now());
-        Self { policy, respawn, window, backoff, restarts: 0 }
-    }
-
-    /// How many times the stage was restarted.
-    pub(crate) fn restarts(&self) -> u32 {
-        self.restarts
-    }
-}
 
 /// How a run ended, for records: "failed: ...", "completed", "was cancelled: ...".
 fn ended_because(ending: &Lifecycle) -> String {
