@@ -1,19 +1,22 @@
 //! The run loop's fault matrix: a macro-written stage of seven states, every fault kind injected in each of its four
-//! active states. Every cell checks one `Started` then one terminal record of the right kind, the run's outcome equal
+//! active states, and the completion-write fault also in the state that completes (65 cells). Every cell checks one `Started` then one terminal record of the right kind, the run's outcome equal
 //! to that record, how many times the failure actions ran, and that the run returned before a deadline. All cells
 //! run; the test fails listing every failing cell.
 //!
 //! The clock is paused (tokio's test clock): a run that hangs lets the clock run to the deadline, so a hang shows as a
 //! failing cell rather than a stuck test, and nothing here measures time.
 
+mod fault_matrix_support;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stagewise::journal::{Journal, JournalError, MemoryJournal};
+use fault_matrix_support::{Expected, Lifecycles};
+use stagewise::journal::{Journal, MemoryJournal};
 use stagewise::{
-    run_handler_supervised, BoxError, Control, Directive, EventVariant, Lifecycle, LifecycleRecord, Stage, StageId,
-    StateSnapshot, Supervision, VariantName,
+    run_handler_supervised, BoxError, Control, Directive, EventVariant, Stage, StageId, StateSnapshot, Supervision,
+    VariantName,
 };
 use tokio::sync::watch;
 
@@ -35,9 +38,12 @@ enum Fault {
     LifecycleJournalErr,
     ExitHookPanic,
     EntryHookPanic,
+    /// The stage's completion (`completion = Walker::finish`) fails: in an active state after dispatch said
+    /// Terminate, and in Done after a whole walk.
+    CompletionErr,
 }
 
-const FAULTS: [Fault; 15] = [
+const FAULTS: [Fault; 16] = [
     Fault::DispatchErr,
     Fault::DispatchPanic,
     Fault::ActionErr,
@@ -53,6 +59,7 @@ const FAULTS: [Fault; 15] = [
     Fault::LifecycleJournalErr,
     Fault::ExitHookPanic,
     Fault::EntryHookPanic,
+    Fault::CompletionErr,
 ];
 
 const ACTIVE: [&str; 4] = ["A", "B", "C", "D"];
@@ -140,11 +147,18 @@ impl Walker {
             }
             Some(Fault::DispatchPanic) => panic!("dispatch panicked in {state}"),
             Some(Fault::UnhandledEvent) => Ok(Directive::Transition(Ev::Stray)),
-            Some(Fault::LifecycleJournalErr) => Ok(Directive::Terminate),
+            Some(Fault::LifecycleJournalErr | Fault::CompletionErr) => Ok(Directive::Terminate),
             // Wait here for the test's control message, abort or closed channel, or for the state timeout.
             Some(Fault::ControlClosed | Fault::Stop | Fault::Drain | Fault::Abort | Fault::StateTimeout) => {
                 std::future::pending().await
             }
+        }
+    }
+    /// The completion, written once when the run ends; refused in the completion cells.
+    async fn finish(&mut self, _: &mut ()) -> Result<(), BoxError> {
+        match *PLAN.lock().unwrap() {
+            Some((Fault::CompletionErr, _)) => Err("completion refused".into()),
+            _ => Ok(()),
         }
     }
     async fn in_a(&mut self, _: &mut ()) -> Result<Directive<Ev>, BoxError> {
@@ -164,6 +178,7 @@ impl Walker {
 #[stagewise::handler_supervised(
     stage = Walker, event = Ev, action = Act, context = (),
     failure = Ev::Error,
+    completion = Walker::finish,
     on_failure = [Act::OnFailure],
     control(drain = Ev::Drain, stop = Ev::Stop),
 )]
@@ -210,45 +225,6 @@ enum S {
     Failed(String),
 }
 
-/// A lifecycle journal that refuses terminal records when told to, as a full disk would.
-struct Lifecycles {
-    inner: MemoryJournal<LifecycleRecord>,
-    refuse_terminal: bool,
-}
-
-impl Journal<LifecycleRecord> for Lifecycles {
-    fn append(&self, record: LifecycleRecord) -> Result<u64, JournalError> {
-        if self.refuse_terminal && record.lifecycle.is_terminal() {
-            return Err(std::io::Error::other("no space left on device").into());
-        }
-        self.inner.append(record)
-    }
-    fn read_from(&self, position: u64) -> Result<Vec<LifecycleRecord>, JournalError> {
-        self.inner.read_from(position)
-    }
-    fn len(&self) -> u64 {
-        self.inner.len()
-    }
-    fn subscribe(&self) -> watch::Receiver<u64> {
-        self.inner.subscribe()
-    }
-}
-
-/// What a cell expects.
-enum Expected {
-    /// A Failed record whose error contains this, escalated or not.
-    Failed {
-        contains: String,
-        escalated: bool,
-    },
-    Cancelled {
-        contains: &'static str,
-    },
-    Completed,
-    /// The run ended Completed, but the journal refused the record: the outcome is an escalation holding it.
-    NotJournaled,
-}
-
 fn expected(fault: Fault, state: &str) -> (Expected, u32) {
     let failed = |contains: String| (Expected::Failed { contains, escalated: false }, 1);
     match fault {
@@ -269,6 +245,7 @@ fn expected(fault: Fault, state: &str) -> (Expected, u32) {
         Fault::LifecycleJournalErr => (Expected::NotJournaled, 0),
         Fault::ExitHookPanic => failed(format!("exit hook of {state} panicked")),
         Fault::EntryHookPanic => failed(format!("entry hook of {state} panicked")),
+        Fault::CompletionErr => failed("write_completion_event failed: completion refused".into()),
     }
 }
 
@@ -317,68 +294,15 @@ async fn cell(fault: Fault, state: &'static str) -> Result<(), String> {
     drop(control);
 
     let records = journal.read_from(0).map_err(|e| e.to_string())?;
-    let mut wrong = Vec::new();
     let (expected, failure_actions) = expected(fault, state);
-    let started = records.iter().filter(|r| r.lifecycle == Lifecycle::Started).count();
-    let terminal: Vec<&LifecycleRecord> = records.iter().filter(|r| r.lifecycle.is_terminal()).collect();
-    if records.first().map(|r| &r.lifecycle) != Some(&Lifecycle::Started) || started != 1 {
-        wrong.push(format!("not exactly one Started, first: {records:?}"));
-    }
-    let journaled_terminal = if matches!(expected, Expected::NotJournaled) { 0 } else { 1 };
-    if terminal.len() != journaled_terminal || records.len() != 1 + journaled_terminal {
-        wrong.push(format!("expected {journaled_terminal} terminal record(s) after Started: {records:?}"));
-    }
-    // The outcome: what the run returned (an aborted run returns nothing; its record is the outcome, as a handle says).
-    let outcome: Result<LifecycleRecord, stagewise::Escalation> = match joined {
-        Ok(result) => result,
-        Err(e) if e.is_cancelled() && fault == Fault::Abort => match terminal.first() {
-            Some(record) => Ok((*record).clone()),
-            None => return Err(format!("aborted, and no terminal record: {records:?}")),
-        },
+    let outcome = match joined {
+        Ok(result) => Some(result),
+        // An aborted run returns nothing: its record is the outcome, as a handle says.
+        Err(e) if e.is_cancelled() && fault == Fault::Abort => None,
         Err(e) => return Err(format!("the task died: {e}")),
     };
-    let record = match (&outcome, &expected) {
-        (Err(escalation), Expected::NotJournaled) => {
-            if escalation.record().lifecycle != Lifecycle::Completed || !escalation.second().contains("refused") {
-                wrong.push(format!("not reported as a refused Completed record: {escalation}"));
-            }
-            None
-        }
-        (Err(escalation), Expected::Failed { escalated: true, .. }) => Some(escalation.record().clone()),
-        (Ok(record), Expected::Failed { escalated: false, .. } | Expected::Cancelled { .. } | Expected::Completed) => {
-            Some(record.clone())
-        }
-        (outcome, _) => {
-            wrong.push(format!("wrong kind of outcome: {outcome:?}"));
-            None
-        }
-    };
-    if let Some(record) = record {
-        if terminal.first().copied() != Some(&record) {
-            wrong.push(format!("the outcome {record} is not the journaled terminal record {terminal:?}"));
-        }
-        let right = match (&expected, &record.lifecycle) {
-            (Expected::Failed { contains, escalated }, Lifecycle::Failed { error, escalation }) => {
-                let text = format!("{error} {}", escalation.as_deref().unwrap_or(""));
-                text.contains(contains.as_str()) && escalation.is_some() == *escalated
-            }
-            (Expected::Cancelled { contains }, Lifecycle::Cancelled { reason }) => reason.contains(contains),
-            (Expected::Completed, Lifecycle::Completed) => true,
-            _ => false,
-        };
-        if !right {
-            wrong.push(format!("wrong record: {record}"));
-        }
-    }
     let ran = FAILURE_ACTIONS.load(Ordering::SeqCst);
-    if ran != failure_actions {
-        wrong.push(format!("failure actions ran {ran} times, expected {failure_actions}"));
-    }
-    if wrong.is_empty() {
-        Ok(())
-    } else {
-        Err(wrong.join("; "))
-    }
+    fault_matrix_support::judge(&records, outcome, &expected, (ran, failure_actions))
 }
 
 #[test]
@@ -388,7 +312,9 @@ fn every_fault_in_every_active_state_ends_with_one_started_and_one_right_termina
     let mut failing = Vec::new();
     let mut cells = 0;
     for fault in FAULTS {
-        for state in ACTIVE {
+        let states: &[&'static str] =
+            if fault == Fault::CompletionErr { &["A", "B", "C", "D", "Done"] } else { &ACTIVE };
+        for &state in states {
             cells += 1;
             let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
             if let Err(wrong) = rt.block_on(cell(fault, state)) {
@@ -397,6 +323,6 @@ fn every_fault_in_every_active_state_ends_with_one_started_and_one_right_termina
         }
     }
     let _ = std::panic::take_hook();
-    assert_eq!(cells, FAULTS.len() * ACTIVE.len());
+    assert_eq!(cells, FAULTS.len() * ACTIVE.len() + 1, "65 cells");
     assert!(failing.is_empty(), "{} of {cells} cells failed:\n{}", failing.len(), failing.join("\n"));
 }

@@ -96,8 +96,13 @@ async fn run(s: Schedule) -> Result<(), String> {
             _ => Verdict::Payload(p),
         },
     );
-    let mut sink = RelaySpec::new(2, "sink", errors.clone())
-        .work(move |p| if Some(p) == sink_fails { Verdict::FailStage("poison in sink") } else { Verdict::Payload(p) });
+    let mut sink = RelaySpec::new(2, "sink", errors.clone()).work(move |p| {
+        if Some(p) == sink_fails {
+            Verdict::FailStage("poison in sink")
+        } else {
+            Verdict::Payload(p)
+        }
+    });
     if s.sink_ms > 0 {
         sink = sink.delay(Duration::from_millis(s.sink_ms));
     }
@@ -148,7 +153,11 @@ async fn run(s: Schedule) -> Result<(), String> {
     for stage in &outcome.stages {
         if let Some(lifecycle) = stage.lifecycle() {
             if terminal_of(stage.name).as_ref() != Some(lifecycle) {
-                return Err(format!("{}: the outcome says {lifecycle:?}, the journal {:?}", stage.name, terminal_of(stage.name)));
+                return Err(format!(
+                    "{}: the outcome says {lifecycle:?}, the journal {:?}",
+                    stage.name,
+                    terminal_of(stage.name)
+                ));
             }
         }
     }
