@@ -1,4 +1,6 @@
-//! Handles: spawn a supervisor on tokio and control, watch and await it from outside.
+//! Handles: spawn a supervisor on tokio and control, watch and await it from outside. A single stage spawned with a
+//! restart policy is [`spawn_restartable`](crate::spawn_restartable) (it needs a factory, so it lives with the
+//! restartable pipeline stages).
 
 use std::sync::{Arc, OnceLock};
 
@@ -26,8 +28,8 @@ use crate::supervisor::{HandlerSupervised, SelfSupervised};
 /// ```
 #[derive(Clone)]
 pub struct SpawnOptions {
-    control_capacity: usize,
-    journal: Arc<dyn Journal<LifecycleRecord>>,
+    pub(crate) control_capacity: usize,
+    pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
 }
 
 impl SpawnOptions {
@@ -119,7 +121,8 @@ pub struct StageHandle {
     last_record: Arc<OnceLock<LifecycleRecord>>,
 }
 
-/// Spawns a handler-supervised stage on the current tokio runtime.
+/// Spawns a handler-supervised stage on the current tokio runtime. It runs once; to have it restarted when it ends,
+/// spawn it with [`spawn_restartable`](crate::spawn_restartable) and a factory instead.
 pub fn spawn_handler_supervised<S: HandlerSupervised>(
     stage: S,
     initial: S::State,

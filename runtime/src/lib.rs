@@ -47,6 +47,7 @@ pub use machine::{
     Actions, Decision, Ending, EventVariant, Machine, StateMachine, StateTimeout, StateVariant, Unhandled,
     INLINE_ACTIONS,
 };
+pub use pipeline::spawn_restartable;
 pub use pipeline::{
     ErrorJournal, ErrorRecord, FailurePolicy, Inlet, Message, Outlet, Pipeline, PipelineHandle, PipelineOutcome,
     PipelineStage, StageOutcome,

@@ -5,6 +5,7 @@
 //! transform) or asks its inlet for the next message (a sink, or a transform that sent nothing). Only stages wired
 //! with a restart policy keep this ledger; it costs one uncontended lock and a copy of the ids per batch.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::event::{ChainEvent, ErrorKind, EventId, StageContext};
@@ -15,6 +16,8 @@ use super::error_journal::ErrorRecord;
 #[derive(Debug, Default)]
 pub(crate) struct Held {
     events: Mutex<Vec<(EventId, StageContext)>>,
+    /// End of stream came through the stage's inlet: its input is over, for every instance to come.
+    input_ended: AtomicBool,
 }
 
 impl Held {
@@ -28,6 +31,16 @@ impl Held {
         let mut events = lock(&self.events);
         events.clear();
         events.extend(batch.iter().map(|event| (event.id, event.context.clone())));
+    }
+
+    /// End of stream came through the stage's inlet.
+    pub(crate) fn end_input(&self) {
+        self.input_ended.store(true, Ordering::Release);
+    }
+
+    /// True once end of stream came through the stage's inlet: a fresh instance would have nothing to read.
+    pub(crate) fn input_ended(&self) -> bool {
+        self.input_ended.load(Ordering::Acquire)
     }
 
     /// The stage passed on (or finished) what it held.

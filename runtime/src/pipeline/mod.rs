@@ -44,4 +44,5 @@ pub use metrics::PipelineMetrics;
 pub use orchestrator::{Orchestrator, OrchestratorAction, OrchestratorContext, OrchestratorEvent, OrchestratorState};
 pub use outcome::{PipelineOutcome, StageOutcome};
 pub use policy::FailurePolicy;
+pub use restartable::spawn_restartable;
 pub use stage::PipelineStage;

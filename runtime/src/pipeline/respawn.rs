@@ -18,6 +18,9 @@ pub(crate) trait Respawn: Send {
     /// it) or was closed for good.
     fn build(&mut self) -> Result<PipelineStage, String>;
 
+    /// True once end of stream came through the stage's inlet: a fresh instance would have nothing to read.
+    fn input_ended(&self) -> bool;
+
     /// The events the last instance held when it ended, as error records saying `why`.
     fn take_held(&self, why: &str) -> Vec<ErrorRecord>;
 
@@ -96,6 +99,10 @@ where
         let input = self.input.lend(&self.held).ok_or("its inlet is still held by its last instance")?;
         let output = self.output.lend(&self.held).ok_or("its outlet was closed")?;
         Ok((self.make)(input, output))
+    }
+
+    fn input_ended(&self) -> bool {
+        self.held.input_ended()
     }
 
     fn take_held(&self, why: &str) -> Vec<ErrorRecord> {

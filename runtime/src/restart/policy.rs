@@ -10,7 +10,10 @@ use super::intensity::Intensity;
 /// Whether a stage comes back after its run ends.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum RestartType {
-    /// Always restarted, whatever the ending: Completed, Failed or Cancelled (OTP `permanent`).
+    /// Restarted after any ending: Completed, Failed or Cancelled (OTP `permanent`), with one exception: a completion
+    /// that ended the stage's work is final. A stage that completed after end of stream came through its inlet, or
+    /// while its pipeline drains, has nothing left to read: a fresh instance would fail at once and loop until the
+    /// intensity gave up, so it ends for good instead.
     Permanent,
     /// Restarted only after Failed; a stage that completed or was cancelled stays ended (OTP `transient`).
     #[default]

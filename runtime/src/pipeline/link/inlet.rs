@@ -43,7 +43,11 @@ impl<P: Send + 'static> Inlet<P> {
         if let Some(held) = &self.held {
             match &message {
                 Some(Message::Events(events)) => held.hold(events),
-                _ => held.release(),
+                Some(Message::EndOfStream) => {
+                    held.release();
+                    held.end_input();
+                }
+                None => held.release(),
             }
         }
         message

@@ -54,7 +54,13 @@ impl OrchestratorContext {
             }
             return Ok(Seen::Ended(self.finish(index, outcome)));
         }
-        let Some(restarter) = slot.restart.as_mut().filter(|r| restarting && r.policy.kind.restarts_after(&ending))
+        // A completion that ended the stage's work (end of stream came through its inlet, or the pipeline drains) is
+        // final whatever the restart type: a fresh instance would find nothing to read, fail, and loop until the
+        // intensity gives up.
+        let work_over = ending == Lifecycle::Completed
+            && (self.draining || slot.restart.as_ref().is_some_and(|r| r.respawn.input_ended()));
+        let Some(restarter) =
+            slot.restart.as_mut().filter(|r| restarting && !work_over && r.policy.kind.restarts_after(&ending))
         else {
             return Ok(Seen::Ended(self.finish(index, outcome)));
         };

@@ -1,0 +1,103 @@
+//! Restart wiring and endings under paused time: a single stage spawned with a restart policy (no pipeline to write),
+//! and a Permanent stage whose work is over (its input ended, or its pipeline drains) ending for good instead of
+//! restarting until its intensity gives up.
+
+mod pipeline_support;
+mod restart_support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pipeline_support::{CountSource, RelaySpec};
+use restart_support::{restart_decisions, restart_delays, script, scripted_parts, starts, End, Plan, ScriptState};
+use stagewise::pipeline::{link, ErrorRecord, Pipeline};
+use stagewise::restart::{Backoff, Restart};
+use stagewise::{spawn_restartable, Control, Lifecycle, LifecycleRecord, MemoryJournal, SpawnOptions, StageId};
+use tokio::time::Instant;
+
+const MS: Duration = Duration::from_millis(1);
+
+#[tokio::test(start_paused = true)]
+async fn a_single_stage_spawned_with_a_restart_policy_comes_back_after_each_failure() {
+    let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let plans = [
+        Plan { emit: vec![1], end: End::Fail },
+        Plan { emit: vec![2], end: End::Fail },
+        Plan { emit: vec![3], end: End::Finish },
+    ];
+    let script = script(plans);
+    let inlets = Arc::new(Mutex::new(Vec::new()));
+    let kept = inlets.clone();
+    let restart = Restart::transient().backoff(Backoff::exponential(MS * 10, MS * 10));
+    let t0 = Instant::now();
+    // A macro-written stage, unchanged: the factory returns the stage, its initial state and its context.
+    let mut handle = spawn_restartable(
+        restart,
+        move || {
+            let (out, inlet) = link(4);
+            kept.lock().unwrap().push(inlet);
+            let (stage, ctx) = scripted_parts(0, script.clone(), out);
+            (stage, ScriptState::INITIAL, ctx)
+        },
+        SpawnOptions::default().journal(journal.clone()),
+    );
+    let outcome = handle.outcome().await.unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(outcome.restarts(), [("scripted", 2)]);
+    assert_eq!(Instant::now() - t0, MS * 20, "two backoffs of 10 ms, nothing else waited");
+    assert_eq!(starts(&journal, "scripted"), 3, "each instance is a run with its own Started");
+    assert_eq!(restart_delays(&journal, "scripted"), [MS * 10, MS * 10], "one Restarting record per decision");
+    let supervisor: Vec<_> =
+        journal.records().into_iter().filter(|r| r.supervisor == "restarter").map(|r| r.lifecycle).collect();
+    assert_eq!(supervisor, [Lifecycle::Started, Lifecycle::Completed], "the supervisor of one has its own records");
+    assert_eq!(inlets.lock().unwrap().len(), 3, "three instances, each from the factory");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_transform_whose_input_ended_completes_for_good_instead_of_restarting() {
+    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let out = sink.collected();
+    let restart = Restart::permanent().intensity(3, Duration::from_secs(5)).backoff(Backoff::none());
+    let errors_for = errors.clone();
+    let outcome = Pipeline::builder("finite")
+        .journal(lifecycle.clone())
+        .errors(errors.clone())
+        .source(|out| CountSource::stage(StageId(0), 20, 5, out))
+        .restartable_transform(restart, move |inlet, outlet| {
+            RelaySpec::new(1, "relay", errors_for.clone()).build(inlet, Some(outlet))
+        })
+        .sink(|inlet| sink.build(inlet, None))
+        .run()
+        .await
+        .unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(outcome.restarts(), [("count", 0), ("relay", 0), ("sink", 0)]);
+    assert_eq!(restart_decisions(&lifecycle), [], "end of stream ended its work: no restart to decide");
+    assert_eq!(starts(&lifecycle, "relay"), 1);
+    assert_eq!(out.lock().unwrap().payloads, (0..20).collect::<Vec<u64>>(), "in = out + errors, errors none");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_source_that_completes_because_the_pipeline_drains_is_not_restarted() {
+    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(1, "sink", errors.clone()).delay(MS);
+    let out = sink.collected();
+    let restart = Restart::permanent().intensity(3, Duration::from_secs(5)).backoff(Backoff::none());
+    let mut handle = Pipeline::builder("drained")
+        .journal(lifecycle.clone())
+        .errors(errors.clone())
+        .restartable_source(restart, |out| CountSource::stage(StageId(0), u64::MAX, 4, out))
+        .sink(|inlet| sink.build(inlet, None))
+        .spawn();
+    tokio::time::sleep(MS * 10).await;
+    handle.send(Control::Drain).await.unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), handle.outcome()).await.unwrap().unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(outcome.restarts(), [("count", 0), ("sink", 0)]);
+    assert_eq!(restart_decisions(&lifecycle), []);
+    let sent = handle.links()[0].sent;
+    assert_eq!(out.lock().unwrap().payloads.len() as u64 + errors.records().len() as u64, sent, "in = out + errors");
+}
