@@ -108,7 +108,29 @@ impl std::error::Error for HandleError {
     }
 }
 
-/// A running (or ended) supervisor, seen from outside.
+/// A running (or ended) supervisor, seen from outside: send it control messages, read its state and counters, abort
+/// it, and await how it ended.
+///
+/// ```
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::handle::{spawn_handler_supervised, HandleError, SpawnOptions};
+/// use stagewise_runtime::lifecycle::Lifecycle;
+/// use stagewise_runtime::Control;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), HandleError> {
+/// // A countdown that would run for a long time, stopped from outside.
+/// let mut handle = spawn_handler_supervised(Countdown::new(u32::MAX), CountdownState::Counting, 0, SpawnOptions::default());
+/// assert_eq!(handle.state().name, "Counting");
+/// handle.send(Control::Stop).await?;
+/// let record = handle.outcome().await?;
+/// assert!(matches!(record.lifecycle, Lifecycle::Cancelled { .. }));
+/// assert_eq!(handle.state().name, "Stopped");
+/// // Once it has ended, control messages are refused with a reason.
+/// assert!(matches!(handle.send(Control::Stop).await, Err(HandleError::Ended { .. })));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct StageHandle {
     supervisor: &'static str,
@@ -121,8 +143,28 @@ pub struct StageHandle {
     last_record: Arc<OnceLock<LifecycleRecord>>,
 }
 
-/// Spawns a handler-supervised stage on the current tokio runtime. It runs once; to have it restarted when it ends,
-/// spawn it with [`spawn_restartable`](crate::spawn_restartable) and a factory instead.
+/// Spawns a handler-supervised stage on the current tokio runtime, in `initial` with context `ctx`. It runs once; to
+/// have it restarted when it ends, spawn it with [`spawn_restartable`](crate::spawn_restartable) and a factory instead.
+///
+/// ```
+/// use std::sync::Arc;
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::handle::{spawn_handler_supervised, SpawnOptions};
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+/// use stagewise_runtime::lifecycle::LifecycleRecord;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let records = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+/// let options = SpawnOptions::default().journal(records.clone()).control_capacity(4);
+/// let mut handle = spawn_handler_supervised(Countdown::new(3), CountdownState::Counting, 0, options);
+/// handle.outcome().await.unwrap();
+/// assert_eq!(records.len(), 2); // its Started and Completed records went to the journal we gave
+/// # }
+/// ```
+///
+/// # Panics
+/// Outside a tokio runtime, as [`tokio::spawn`] does.
 pub fn spawn_handler_supervised<S: HandlerSupervised>(
     stage: S,
     initial: S::State,
@@ -136,7 +178,11 @@ pub fn spawn_handler_supervised<S: HandlerSupervised>(
     })
 }
 
-/// Spawns a self-supervised orchestrator on the current tokio runtime.
+/// Spawns a self-supervised orchestrator on the current tokio runtime (an example is on
+/// [`SelfSupervised`](crate::SelfSupervised)).
+///
+/// # Panics
+/// Outside a tokio runtime, as [`tokio::spawn`] does.
 pub fn spawn_self_supervised<S: SelfSupervised>(
     orchestrator: S,
     initial: S::State,

@@ -7,6 +7,7 @@
 //! - [`event`]: stage and writer ids, events with a processing status; [`lifecycle`]: how runs start and end;
 //!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
 //! - [`restart`]: restart types, strategies, intensity and backoff, declared where stages are wired.
+//! - [`countdown`]: a ready-made stage to spawn, control and wire in examples and tests.
 //! - [`testing`]: a deterministic test kit: move a stage one turn at a time, inject events, control messages,
 //!   failures and panics, read its state and what each turn ran.
 //! - [`pipeline`]: stages connected by bounded links under a self-supervised orchestrator, with drain, failure policy
@@ -16,6 +17,7 @@
 
 mod action;
 mod control;
+pub mod countdown;
 mod counters;
 mod directive;
 mod error;

@@ -33,7 +33,27 @@ pub use supervision::{StateSnapshot, Supervision};
 /// What a run returns: its final lifecycle record, or the escalation that stopped it.
 pub type RunResult = Result<LifecycleRecord, Escalation>;
 
-/// Runs a handler-supervised stage from `initial` until it terminates.
+/// Runs a handler-supervised stage from `initial` until it terminates: the one supervised run loop, as a future to
+/// await or spawn. [`spawn_handler_supervised`](crate::handle::spawn_handler_supervised) wraps it in a task with a
+/// handle; call it directly to run a stage inside a task of your own, with the [`Supervision`] you choose.
+///
+/// ```
+/// use std::sync::Arc;
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+/// use stagewise_runtime::lifecycle::{Lifecycle, LifecycleRecord};
+/// use stagewise_runtime::{run_handler_supervised, Supervision};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let journal = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+/// let record = run_handler_supervised(Countdown::new(5), CountdownState::Counting, 0, Supervision::new(journal.clone()))
+///     .await
+///     .expect("no escalation");
+/// assert!(matches!(record.lifecycle, Lifecycle::Completed { .. }));
+/// assert_eq!(journal.len(), 2); // Started, then Completed
+/// # }
+/// ```
 pub fn run_handler_supervised<S: HandlerSupervised>(
     stage: S,
     initial: S::State,
