@@ -179,7 +179,7 @@ pub fn spawn_handler_supervised<S: HandlerSupervised>(
 }
 
 /// Spawns a self-supervised orchestrator on the current tokio runtime (an example is on
-/// [`SelfSupervised`](crate::SelfSupervised)).
+/// [`SelfSupervised`]).
 ///
 /// # Panics
 /// Outside a tokio runtime, as [`tokio::spawn`] does.
