@@ -47,6 +47,7 @@ use super::view::StageView;
 /// println!("{outcome}"); // the pipeline's lifecycle record, then each stage's
 /// # }
 /// ```
+/// The guide on the `stagewise` crate's front page runs a whole one, with macro-written stages;
 /// `examples/access_log` builds a real one; `tests/pipeline_support` has small stages to copy from.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -126,6 +127,9 @@ impl Pipeline {
     }
 
     /// Spawns every stage and the orchestrator on the current tokio runtime; the orchestrator starts the stages.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as [`tokio::spawn`] does.
     pub fn spawn(self) -> PipelineHandle {
         let Pipeline { config, stages, links } = self;
         let options = SpawnOptions::default().control_capacity(config.control_capacity).journal(config.journal.clone());
@@ -163,6 +167,12 @@ impl Pipeline {
     }
 
     /// Spawns the pipeline and waits for its outcome.
+    ///
+    /// # Errors
+    /// As [`PipelineHandle::outcome`]: when the orchestrator itself escalates or its task ends without a record.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime, as [`tokio::spawn`] does.
     pub async fn run(self) -> Result<PipelineOutcome, HandleError> {
         self.spawn().outcome().await
     }
@@ -344,6 +354,10 @@ impl PipelineHandle {
     }
 
     /// Waits for the pipeline to end and returns its outcome. Cancel-safe, and can be called again.
+    ///
+    /// # Errors
+    /// [`HandleError::Escalated`] when the orchestrator's own failure path failed; the other [`HandleError`]s when
+    /// its task ended without a record (aborted before it wrote one, or panicked outside the loop).
     pub async fn outcome(&mut self) -> Result<PipelineOutcome, HandleError> {
         let pipeline = self.orchestrator.outcome().await?;
         let report = lock(&self.report);
