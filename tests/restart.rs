@@ -361,3 +361,21 @@ async fn a_single_stage_wired_restartable_is_supervised_on_its_own() {
     assert_eq!(inlets.lock().unwrap().len(), 3, "three instances, each from the factory");
     assert_eq!(starts(&journals.lifecycle, "scripted"), 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn each_restart_type_decides_on_the_real_record_of_each_ending_driven_by_the_test_kit() {
+    use stagewise::testing::StageProbe;
+    for end in [End::Complete, End::Fail, End::Cancel] {
+        let (out, _inlet) = stagewise::pipeline::link(4);
+        let (stage, ctx) = restart_support::scripted_parts(0, restart_support::script([Plan { emit: vec![], end }]), out);
+        let mut probe = StageProbe::new(stage, restart_support::ScriptState::INITIAL, ctx);
+        probe.control(Control::Start).await;
+        while !probe.step().await.ended {}
+        let ending = probe.records().pop().unwrap().lifecycle;
+        let restarted: Vec<bool> = [RestartType::Permanent, RestartType::Transient, RestartType::Temporary]
+            .iter()
+            .map(|kind| kind.restarts_after(&ending))
+            .collect();
+        assert_eq!(restarted, [true, end == End::Fail, false], "{end:?} ended as {ending:?}");
+    }
+}

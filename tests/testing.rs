@@ -1,8 +1,11 @@
-//! The test kit's own tests: a probe moves a macro-written stage one turn at a time, takes injected events, control
-//! messages, dispatch and action failures and panics down the paths the run loop would, and `run_recorded` returns
-//! the records of a real run.
+//! The test kit's own tests: a probe runs a macro-written stage in the real run loop one turn at a time, takes
+//! injected events, control messages, dispatch, action and completion failures and panics down the paths the loop
+//! takes (with the loop's own words), lets time pass for state timeouts, and reads the state, the context and the
+//! records; `run_recorded` returns the records of a whole run.
 
 mod restart_support;
+
+use std::time::Duration;
 
 use restart_support::{script, End, Plan, ScriptEvent, ScriptState, Scripted};
 use stagewise::pipeline::{link, Message};
@@ -15,10 +18,16 @@ fn probe_of(plans: Vec<Plan>) -> (StageProbe<Scripted>, stagewise::pipeline::Inl
     (StageProbe::new(stage, ScriptState::INITIAL, ctx), inlet)
 }
 
+fn lifecycles(probe: &StageProbe<Scripted>) -> Vec<Lifecycle> {
+    probe.records().into_iter().map(|r| r.lifecycle).collect()
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_probe_moves_one_turn_per_call_and_reports_what_the_turn_ran() {
     let (mut probe, mut inlet) = probe_of(vec![Plan { emit: vec![7, 8], end: End::Finish }]);
-    assert_eq!(*probe.state(), ScriptState::Idle);
+    let entered = probe.enter().await;
+    assert_eq!((entered.events.len(), entered.state), (0, "Idle"));
+    assert_eq!(lifecycles(&probe), [Lifecycle::Started], "the run started in the real loop");
     let turn = probe.control(Control::Start).await;
     assert_eq!((turn.events, turn.state), (vec!["Start"], "Emitting"));
     let turn = probe.step().await;
@@ -28,19 +37,26 @@ async fn a_probe_moves_one_turn_per_call_and_reports_what_the_turn_ran() {
     let turn = probe.step().await;
     assert_eq!((turn.events, turn.actions, turn.state), (vec!["Finish"], vec!["EndOfStream"], "Done"));
     assert!(matches!(inlet.recv().await, Some(Message::EndOfStream)));
-    assert!(probe.step().await.terminated, "a terminal state's dispatch terminates");
+    assert!(!turn.ended, "the terminal state has yet to dispatch");
+    let turn = probe.step().await;
+    assert!(turn.ended, "a terminal state's dispatch terminates the run");
+    assert_eq!(lifecycles(&probe), [Lifecycle::Started, Lifecycle::Completed]);
+    assert_eq!(probe.outcome().unwrap().as_ref().unwrap().lifecycle, Lifecycle::Completed);
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_injected_action_failure_takes_the_failure_path() {
+async fn an_injected_action_failure_takes_the_failure_path_and_the_failed_record_holds_it() {
     let (mut probe, _inlet) = probe_of(vec![Plan { emit: vec![1], end: End::Finish }]);
     probe.control(Control::Start).await;
     probe.fail_action(0, "disk full");
     let turn = probe.step().await;
     assert_eq!(turn.events, ["Emit", "Failure"]);
     assert_eq!(turn.failure.as_deref(), Some("action Send failed: disk full"));
-    assert_eq!(*probe.state(), ScriptState::Failed("action Send failed: disk full".into()));
+    assert_eq!(probe.state(), ScriptState::Failed("action Send failed: disk full".into()));
     assert_eq!(turn.escalation, None);
+    assert!(probe.step().await.ended);
+    let failed = Lifecycle::Failed { error: "action Send failed: disk full".into(), escalation: None };
+    assert_eq!(lifecycles(&probe), [Lifecycle::Started, failed]);
 }
 
 #[tokio::test(start_paused = true)]
@@ -69,12 +85,70 @@ async fn an_injected_action_panic_is_caught_and_takes_the_failure_path() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_event_the_state_rejects_is_a_failure_and_control_maps_through_the_machine() {
+async fn an_injected_event_the_state_rejects_fails_in_the_loops_own_words() {
     let (mut probe, _inlet) = probe_of(vec![]);
-    let turn = probe.inject(ScriptEvent::Complete).await;
-    assert_eq!(turn.failure.as_deref(), Some("event Complete rejected in state Idle"));
+    probe.control(Control::Start).await;
+    let turn = probe.inject(ScriptEvent::Failure("not from the failure path".into())).await;
+    assert_eq!(turn.state, "Failed", "the failure event is handled like any event: {turn:?}");
+    let (mut probe, _inlet) = probe_of(vec![]);
+    probe.control(Control::Start).await;
+    assert_eq!(probe.step().await.state, "Done", "no plan: the instance finishes at once");
+    let turn = probe.inject(ScriptEvent::Start).await;
+    assert_eq!(turn.failure.as_deref(), Some("event Start is not handled in state Done"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn control_maps_through_the_machine_and_a_blocking_state_refuses_step() {
     let (mut probe, _inlet) = probe_of(vec![]);
     assert_eq!(probe.control(Control::Stop).await.state, "Cancelled");
+    assert!(probe.step().await.ended);
+    assert!(
+        matches!(&lifecycles(&probe)[1], Lifecycle::Cancelled { reason } if reason.contains("Stop control message")),
+        "{:?}",
+        probe.records()
+    );
+    let (mut probe, _inlet) = probe_of(vec![]);
+    let refused = tokio::spawn(async move { probe.step().await }).await.unwrap_err().into_panic();
+    let message = refused.downcast_ref::<String>().unwrap();
+    assert!(message.contains("state Idle, which blocks on the control channel"), "{message}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_completion_takes_the_failure_path_once() {
+    let (mut probe, _inlet) = probe_of(vec![Plan { emit: vec![], end: End::Complete }]);
+    probe.control(Control::Start).await;
+    probe.step().await; // the empty batch
+    assert_eq!(probe.step().await.state, "Done");
+    probe.inject_fault(Fault::CompletionError("flush refused".into()));
+    let turn = probe.step().await;
+    assert_eq!(turn.failure.as_deref(), Some("write_completion_event failed: flush refused"));
+    assert_eq!((turn.events, turn.state), (vec!["Failure"], "Failed"));
+    let turn = probe.step().await;
+    assert!(turn.ended && turn.failure.is_none(), "the failed state ends without writing the completion again");
+    assert!(matches!(&lifecycles(&probe)[..], [Lifecycle::Started, Lifecycle::Failed { .. }]));
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_context_reads_the_context_between_turns() {
+    let (mut probe, _inlet) = probe_of(vec![Plan { emit: vec![1], end: End::Finish }]);
+    assert_eq!(probe.with_context(restart_support::has_sent).await, None, "Idle waits for control, not at a dispatch");
+    probe.control(Control::Start).await;
+    assert_eq!(probe.with_context(restart_support::has_sent).await, Some(false));
+    probe.step().await;
+    assert_eq!(probe.with_context(restart_support::has_sent).await, Some(true));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_lets_a_state_timeout_fire_exactly_when_it_is_due() {
+    let (mut probe, _inlet) = probe_of(vec![]);
+    let t0 = tokio::time::Instant::now();
+    // Idle times out after 60 s into Cancelled (nobody started the stage).
+    let turn = probe.wait(Duration::from_secs(59)).await;
+    assert_eq!((turn.events.len(), turn.state), (0, "Idle"));
+    let turn = probe.wait(Duration::from_secs(2)).await;
+    assert_eq!((turn.events, turn.state), (vec!["Stop"], "Cancelled"));
+    assert_eq!(tokio::time::Instant::now() - t0, Duration::from_secs(61), "wait lets exactly its duration pass");
+    assert!(probe.step().await.ended);
 }
 
 #[tokio::test(start_paused = true)]

@@ -48,6 +48,7 @@ pub fn script(plans: impl IntoIterator<Item = Plan>) -> Script {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ScriptState {
     #[initial]
+    #[timeout(secs = 60, event = ScriptEvent::Stop)]
     #[on(ScriptEvent::Start => Emitting)]
     #[on(ScriptEvent::Drain => Done, actions = [ScriptAction::EndOfStream])]
     #[on(ScriptEvent::Stop => Cancelled)]
@@ -139,6 +140,11 @@ pub fn scripted(
         let (stage, ctx) = parts(id, &script, out, ids.clone());
         stagewise::pipeline::PipelineStage::new(stage, ScriptState::INITIAL, ctx)
     }
+}
+
+/// True once the instance sent its batch (what the test kit's `with_context` reads).
+pub fn has_sent(ctx: &mut ScriptCtx) -> bool {
+    ctx.sent
 }
 
 /// One scripted source and its context, taking the next plan of `script`.

@@ -1,0 +1,276 @@
+//! The stage a probe runs: the user's stage wrapped so that the real run loop drives it, while a gate in dispatch
+//! holds the loop between turns, hands it injected events and faults, and a log records what each turn fed and ran.
+//! Everything else (the machine's decisions, hooks, timeouts, control mapping) is the user's, passed through.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::Poll;
+
+use crate::action::Action;
+use crate::control::Control;
+use crate::directive::Directive;
+use crate::error::BoxError;
+use crate::event::{StageId, WriterId};
+use crate::machine::{Actions, Decision, EventVariant, Machine, StateTimeout, Unhandled};
+use crate::supervisor::{HandlerSupervised, Supervisor};
+
+use super::{Fault, Turn};
+
+/// A closure run on the state and context while the loop waits at the gate.
+type Inspect<S> =
+    Box<dyn FnOnce(&<S as Machine>::State, &mut <S as Machine>::Context) + Send>;
+
+/// What the probe and the wrapped stage share: the gate between turns and the log of the current turn.
+pub(super) struct Gate<S: HandlerSupervised> {
+    /// The next turn may begin: the loop passes the gate once.
+    pub(super) open: bool,
+    /// The loop waits at the gate now.
+    pub(super) parked: bool,
+    /// How many times the loop came to the gate.
+    pub(super) arrivals: u64,
+    /// User code is running (the stage's dispatch, an action, the completion): the loop is not at rest.
+    pub(super) busy: u32,
+    /// Events dispatch returns instead of asking the stage, in order.
+    pub(super) injected: VecDeque<S::Event>,
+    /// Faults waiting for a turn that can take them.
+    pub(super) faults: VecDeque<Fault>,
+    /// What the current turn did so far.
+    pub(super) turn: Turn,
+    /// The index of the current turn's next action.
+    pub(super) action: usize,
+    /// The state as last decided or dispatched in.
+    pub(super) state: S::State,
+    /// Run on the state and context at the gate.
+    pub(super) inspect: Option<Inspect<S>>,
+}
+
+pub(super) type Shared<S> = Arc<Mutex<Gate<S>>>;
+
+/// Locks the gate, taking the data of a poisoned one: a panic in user code never happens while it is held.
+pub(super) fn lock<S: HandlerSupervised>(shared: &Shared<S>) -> MutexGuard<'_, Gate<S>> {
+    shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Marks user code running while it lives; dropped on return, panic or cancellation.
+struct Busy<'a, S: HandlerSupervised>(&'a Shared<S>);
+
+impl<'a, S: HandlerSupervised> Busy<'a, S> {
+    fn new(shared: &'a Shared<S>) -> Self {
+        lock(shared).busy += 1;
+        Self(shared)
+    }
+}
+
+impl<S: HandlerSupervised> Drop for Busy<'_, S> {
+    fn drop(&mut self) {
+        lock(self.0).busy -= 1;
+    }
+}
+
+/// The loop waiting at the gate; no longer parked once dropped (passed, or dispatch dropped for a control message).
+struct Parked<'a, S: HandlerSupervised> {
+    shared: &'a Shared<S>,
+    arrived: bool,
+}
+
+impl<S: HandlerSupervised> Parked<'_, S> {
+    fn poll(&mut self, state: &S::State, ctx: &mut S::Context) -> Poll<()> {
+        let inspect = lock(self.shared).inspect.take();
+        if let Some(inspect) = inspect {
+            inspect(state, ctx);
+        }
+        let mut gate = lock(self.shared);
+        if gate.open {
+            gate.open = false;
+            gate.parked = false;
+            return Poll::Ready(());
+        }
+        if !self.arrived {
+            self.arrived = true;
+            gate.arrivals += 1;
+        }
+        gate.parked = true;
+        Poll::Pending
+    }
+}
+
+impl<S: HandlerSupervised> Drop for Parked<'_, S> {
+    fn drop(&mut self) {
+        lock(self.shared).parked = false;
+    }
+}
+
+/// The user's stage, driven by the real run loop under a probe.
+pub(super) struct Probed<S: HandlerSupervised> {
+    pub(super) inner: S,
+    pub(super) shared: Shared<S>,
+}
+
+/// The user's context, with the gate for the actions.
+pub(super) struct ProbedContext<S: HandlerSupervised> {
+    pub(super) inner: S::Context,
+    pub(super) shared: Shared<S>,
+}
+
+/// One of the user's actions, logged and open to an injected fault.
+pub(super) struct ProbedAction<S: HandlerSupervised>(S::Action);
+
+fn wrap<S: HandlerSupervised>(actions: Actions<S::Action>) -> Actions<ProbedAction<S>> {
+    actions.into_iter().map(ProbedAction).collect()
+}
+
+impl<S: HandlerSupervised> Action<ProbedContext<S>> for ProbedAction<S> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    async fn execute(self, ctx: &mut ProbedContext<S>) -> Result<(), BoxError> {
+        let fault = {
+            let mut gate = lock(&ctx.shared);
+            let index = gate.action;
+            gate.action += 1;
+            gate.turn.actions.push(self.0.name());
+            match gate.faults.front() {
+                Some(Fault::ActionError(at, _) | Fault::ActionPanic(at, _)) if *at == index => gate.faults.pop_front(),
+                _ => None,
+            }
+        };
+        match fault {
+            Some(Fault::ActionError(_, message)) => return Err(message.into()),
+            Some(Fault::ActionPanic(_, message)) => std::panic::panic_any(message),
+            _ => {}
+        }
+        let _busy = Busy::new(&ctx.shared);
+        self.0.execute(&mut ctx.inner).await
+    }
+}
+
+impl<S: HandlerSupervised> Machine for Probed<S>
+where
+    S::State: Clone,
+{
+    type State = S::State;
+    type Event = S::Event;
+    type Context = ProbedContext<S>;
+    type Action = ProbedAction<S>;
+
+    fn transition(state: &S::State, event: S::Event, ctx: &mut ProbedContext<S>) -> Decision<S::State, Self::Action> {
+        lock(&ctx.shared).turn.events.push(event.name());
+        match S::transition(state, event, &mut ctx.inner) {
+            Decision::Goto { next, actions } => {
+                lock(&ctx.shared).state = next.clone();
+                Decision::Goto { next, actions: wrap::<S>(actions) }
+            }
+            Decision::Stay { actions } => Decision::Stay { actions: wrap::<S>(actions) },
+            Decision::Unhandled => Decision::Unhandled,
+        }
+    }
+
+    fn on_entry(state: &S::State, actions: &mut Actions<Self::Action>) {
+        let mut inner = Actions::new();
+        S::on_entry(state, &mut inner);
+        actions.extend(wrap::<S>(inner));
+    }
+
+    fn on_exit(state: &S::State, actions: &mut Actions<Self::Action>) {
+        let mut inner = Actions::new();
+        S::on_exit(state, &mut inner);
+        actions.extend(wrap::<S>(inner));
+    }
+
+    fn timeout(state: &S::State) -> Option<StateTimeout<S::Event>> {
+        S::timeout(state)
+    }
+
+    fn unhandled(state: &S::State, event: &S::Event) -> Unhandled {
+        S::unhandled(state, event)
+    }
+
+    fn control_event(control: Control) -> Option<S::Event> {
+        S::control_event(control)
+    }
+
+    fn control_closed(state: &S::State) -> Option<S::Event> {
+        S::control_closed(state)
+    }
+}
+
+/// What dispatch does once the gate lets the turn begin.
+enum Next<E> {
+    Injected(E),
+    Fault(Fault),
+    Dispatch,
+}
+
+impl<S: HandlerSupervised> Supervisor for Probed<S>
+where
+    S::State: Clone,
+{
+    fn name(&self) -> &'static str {
+        self.inner.name()
+    }
+
+    async fn dispatch_state(
+        &mut self,
+        state: &S::State,
+        ctx: &mut ProbedContext<S>,
+    ) -> Result<Directive<S::Event>, BoxError> {
+        let shared = self.shared.clone();
+        lock(&shared).state = state.clone();
+        let mut parked = Parked { shared: &shared, arrived: false };
+        std::future::poll_fn(|_| parked.poll(state, &mut ctx.inner)).await;
+        drop(parked);
+        let next = {
+            let mut gate = lock(&shared);
+            match gate.injected.pop_front() {
+                Some(event) => Next::Injected(event),
+                None => match gate.faults.front() {
+                    Some(Fault::DispatchError(_) | Fault::DispatchPanic(_)) => Next::Fault(gate.faults.pop_front().unwrap()),
+                    _ => Next::Dispatch,
+                },
+            }
+        };
+        match next {
+            Next::Injected(event) => Ok(Directive::Transition(event)),
+            Next::Fault(Fault::DispatchPanic(message)) => std::panic::panic_any(message),
+            Next::Fault(Fault::DispatchError(message)) => Err(message.into()),
+            Next::Fault(_) | Next::Dispatch => {
+                let _busy = Busy::new(&shared);
+                self.inner.dispatch_state(state, &mut ctx.inner).await
+            }
+        }
+    }
+
+    fn event_for_action_error(&self, message: String) -> S::Event {
+        lock(&self.shared).turn.failure.get_or_insert_with(|| message.clone());
+        self.inner.event_for_action_error(message)
+    }
+
+    async fn write_completion_event(&mut self, ctx: &mut ProbedContext<S>) -> Result<(), BoxError> {
+        let fault = {
+            let mut gate = lock(&self.shared);
+            match gate.faults.front() {
+                Some(Fault::CompletionError(_)) => gate.faults.pop_front(),
+                _ => None,
+            }
+        };
+        if let Some(Fault::CompletionError(message)) = fault {
+            return Err(message.into());
+        }
+        let _busy = Busy::new(&self.shared);
+        self.inner.write_completion_event(&mut ctx.inner).await
+    }
+}
+
+impl<S: HandlerSupervised> HandlerSupervised for Probed<S>
+where
+    S::State: Clone,
+{
+    fn stage_id(&self) -> StageId {
+        self.inner.stage_id()
+    }
+
+    fn writer_id(&self) -> WriterId {
+        self.inner.writer_id()
+    }
+}
