@@ -367,7 +367,8 @@ async fn each_restart_type_decides_on_the_real_record_of_each_ending_driven_by_t
     use stagewise::testing::StageProbe;
     for end in [End::Complete, End::Fail, End::Cancel] {
         let (out, _inlet) = stagewise::pipeline::link(4);
-        let (stage, ctx) = restart_support::scripted_parts(0, restart_support::script([Plan { emit: vec![], end }]), out);
+        let (stage, ctx) =
+            restart_support::scripted_parts(0, restart_support::script([Plan { emit: vec![], end }]), out);
         let mut probe = StageProbe::new(stage, restart_support::ScriptState::INITIAL, ctx);
         probe.control(Control::Start).await;
         while !probe.step().await.ended {}

@@ -17,8 +17,7 @@ use crate::supervisor::{HandlerSupervised, Supervisor};
 use super::{Fault, Turn};
 
 /// A closure run on the state and context while the loop waits at the gate.
-type Inspect<S> =
-    Box<dyn FnOnce(&<S as Machine>::State, &mut <S as Machine>::Context) + Send>;
+type Inspect<S> = Box<dyn FnOnce(&<S as Machine>::State, &mut <S as Machine>::Context) + Send>;
 
 /// What the probe and the wrapped stage share: the gate between turns and the log of the current turn.
 pub(super) struct Gate<S: HandlerSupervised> {
@@ -225,7 +224,9 @@ where
             match gate.injected.pop_front() {
                 Some(event) => Next::Injected(event),
                 None => match gate.faults.front() {
-                    Some(Fault::DispatchError(_) | Fault::DispatchPanic(_)) => Next::Fault(gate.faults.pop_front().unwrap()),
+                    Some(Fault::DispatchError(_) | Fault::DispatchPanic(_)) => {
+                        Next::Fault(gate.faults.pop_front().unwrap())
+                    }
                     _ => Next::Dispatch,
                 },
             }
