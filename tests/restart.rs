@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use pipeline_support::{Collected, CountSource, RelaySpec, Verdict};
 use restart_support::{restart_decisions, restart_delays, scripted, starts, End, Plan};
-use stagewise::pipeline::{ErrorJournal, ErrorRecord, Pipeline, PipelineHandle};
+use stagewise::pipeline::{ErrorJournal, ErrorRecord, OrchestratorState, Pipeline, PipelineHandle};
 use stagewise::restart::{Backoff, BackoffClock, Restart, RestartStrategy, RestartType};
+use stagewise::testing::PipelineProbe;
 use stagewise::{Control, ErrorKind, Journal, Lifecycle, LifecycleRecord, MemoryJournal, StageId};
 use tokio::time::Instant;
 
@@ -231,33 +232,34 @@ async fn backoff_starts_over_after_the_stage_ran_stably_for_reset_after() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn stop_during_a_backoff_ends_it_at_once_and_the_pipeline_is_cancelled() {
+async fn stop_during_a_backoff_ends_it_within_one_turn_and_the_pipeline_is_cancelled() {
     let journals = Journals::new();
     let mut transform = relay(1, "parse", journals.errors(), Arc::default(), &[3], None);
     let out = Arc::new(Mutex::new(Collected::default()));
     let mut sink = relay(2, "sink", journals.errors(), out.clone(), &[], None);
     let restart = Restart::transient().backoff(Backoff::exponential(Duration::from_secs(10), Duration::from_secs(10)));
-    let mut handle = journals
+    let pipeline = journals
         .builder("stopped")
         .source(count_source(100, 1))
         .restartable_transform(restart, move |inlet, outlet| transform(inlet, Some(outlet)))
-        .sink(move |inlet| sink(inlet, None))
-        .spawn();
-    let mut journaled = journals.lifecycle.subscribe();
+        .sink(move |inlet| sink(inlet, None));
+    // The test kit moves the orchestrator one turn at a time: up to the restart decision, then the Stop.
+    let mut probe = PipelineProbe::new(pipeline);
     while restart_delays(&journals.lifecycle, "parse").is_empty() {
-        journaled.changed().await.unwrap();
+        assert!(!probe.step().await.ended, "the pipeline ended before parse failed");
     }
     let stopped_at = Instant::now();
-    handle.send(Control::Stop).await.unwrap();
-    let outcome = handle.outcome().await.unwrap();
+    let turn = probe.control(Control::Stop).await;
+    assert_eq!((turn.events, turn.actions), (vec!["Stop"], vec!["CancelRestarts", "StopAll"]), "in the Stop's turn");
+    assert_eq!(probe.state(), OrchestratorState::Stopping);
+    while !probe.step().await.ended {}
     assert_eq!(Instant::now(), stopped_at, "no time passed: the backoff timer was not waited out");
+    let outcome = probe.outcome().unwrap();
     assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "{outcome}");
     assert_eq!(starts(&journals.lifecycle, "parse"), 1, "the restart was given up");
-    let pipeline_turns = journals.lifecycle.records().last().unwrap().counters.loop_turns;
-    assert!(pipeline_turns > 0);
     // Nothing is lost: what the stopped stages held or had queued is in the error journal.
-    let links = handle.links();
-    assert_eq!(links[0].sent, out.lock().unwrap().payloads.len() as u64 + journals.errors.len(), "in = out + errors");
+    let sent = probe.links()[0].sent;
+    assert_eq!(sent, out.lock().unwrap().payloads.len() as u64 + journals.errors.len(), "in = out + errors");
 }
 
 /// A pipeline of a plain source and three restartable stages, the second of which fails once; returns the restart
@@ -364,12 +366,11 @@ async fn a_single_stage_wired_restartable_is_supervised_on_its_own() {
 
 #[tokio::test(start_paused = true)]
 async fn each_restart_type_decides_on_the_real_record_of_each_ending_driven_by_the_test_kit() {
-    use stagewise::testing::StageProbe;
     for end in [End::Complete, End::Fail, End::Cancel] {
         let (out, _inlet) = stagewise::pipeline::link(4);
         let (stage, ctx) =
             restart_support::scripted_parts(0, restart_support::script([Plan { emit: vec![], end }]), out);
-        let mut probe = StageProbe::new(stage, restart_support::ScriptState::INITIAL, ctx);
+        let mut probe = stagewise::testing::StageProbe::new(stage, restart_support::ScriptState::INITIAL, ctx);
         probe.control(Control::Start).await;
         while !probe.step().await.ended {}
         let ending = probe.records().pop().unwrap().lifecycle;

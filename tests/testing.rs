@@ -3,14 +3,17 @@
 //! takes (with the loop's own words), lets time pass for state timeouts, and reads the state, the context and the
 //! records; `run_recorded` returns the records of a whole run.
 
+mod pipeline_support;
 mod restart_support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use pipeline_support::{CountSource, RelaySpec};
 use restart_support::{script, End, Plan, ScriptEvent, ScriptState, Scripted};
-use stagewise::pipeline::{link, Message};
-use stagewise::testing::{run_recorded, Fault, StageProbe};
-use stagewise::{Control, Lifecycle};
+use stagewise::pipeline::{link, ErrorRecord, Message, OrchestratorState, Pipeline};
+use stagewise::testing::{run_recorded, Fault, PipelineProbe, StageProbe};
+use stagewise::{Control, Lifecycle, MemoryJournal, StageId};
 
 fn probe_of(plans: Vec<Plan>) -> (StageProbe<Scripted>, stagewise::pipeline::Inlet<u64>) {
     let (out, inlet) = link(4);
@@ -162,4 +165,35 @@ async fn run_recorded_returns_the_records_of_a_real_run() {
     assert_eq!(lifecycles[0], Lifecycle::Started);
     assert!(matches!(&lifecycles[1], Lifecycle::Failed { error, .. } if error.contains("scripted failure")));
     assert_eq!(result.unwrap().lifecycle, lifecycles[1]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_pipeline_probe_moves_the_orchestrator_one_turn_per_call_while_the_stages_run() {
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(1, "sink", errors.clone()).delay(Duration::from_millis(1));
+    let out = sink.collected();
+    let pipeline = Pipeline::builder("probed")
+        .errors(errors)
+        .source(|out| CountSource::stage(StageId(0), u64::MAX, 4, out))
+        .sink(|inlet| sink.build(inlet, None));
+    let mut probe = PipelineProbe::new(pipeline);
+    assert_eq!(probe.enter().await.actions, ["StartAll"]);
+    tokio::time::sleep(Duration::from_millis(10)).await; // the stages run on their own tasks meanwhile
+    let turn = probe.control(Control::Drain).await;
+    assert_eq!((turn.events, turn.actions, turn.state), (vec!["Drain"], vec!["DrainAll"], "Draining"));
+    let mut events = Vec::new();
+    loop {
+        let turn = probe.step().await;
+        events.extend(turn.events);
+        if turn.ended {
+            break;
+        }
+    }
+    assert_eq!(events.last(), Some(&"AllEnded"), "{events:?}");
+    assert_eq!(probe.state(), OrchestratorState::Completed);
+    let outcome = probe.outcome().unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(probe.links()[0].sent, out.lock().unwrap().payloads.len() as u64, "in = out, nothing lost on drain");
+    let mine: Vec<_> = probe.records().into_iter().filter(|r| r.supervisor == "probed").map(|r| r.lifecycle).collect();
+    assert_eq!(mine, [Lifecycle::Started, Lifecycle::Completed]);
 }

@@ -8,8 +8,8 @@
 //!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
 //! - [`restart`]: restart types, strategies, intensity and backoff, declared where stages are wired.
 //! - [`countdown`]: a ready-made stage to spawn, control and wire in examples and tests.
-//! - [`testing`]: a deterministic test kit: move a stage one turn at a time, inject events, control messages,
-//!   failures and panics, read its state and what each turn ran.
+//! - [`testing`]: a deterministic test kit: run a stage (or a pipeline's orchestrator) in the real loop one turn at a
+//!   time, inject events, control messages, failures and panics, read its state, what each turn ran and its records.
 //! - [`pipeline`]: stages connected by bounded links under a self-supervised orchestrator, with drain, failure policy
 //!   and an error journal.
 #![forbid(unsafe_code)]

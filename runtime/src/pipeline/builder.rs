@@ -7,21 +7,21 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::control::Control;
-use crate::event::StageId;
 use crate::handle::{spawn_self_supervised, HandleError, SpawnOptions, StageHandle};
 use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
 use crate::restart::RestartStrategy;
 use crate::run_loop::StateSnapshot;
 
+use super::assembled::StageStatus;
+pub(crate) use super::assembled::{Assembled, PipelineParts};
 use super::error_journal::ErrorJournal;
-use super::held::lock;
 use super::link::{link, Inlet, LinkSnapshot, LinkStats, Outlet};
 use super::metrics::PipelineMetrics;
 use super::orchestrator::{
     Orchestrator, OrchestratorConfig, OrchestratorContext, OrchestratorState, Restarter, StageSlot,
 };
-use super::outcome::{PipelineOutcome, StageOutcome};
+use super::outcome::PipelineOutcome;
 use super::policy::FailurePolicy;
 use super::stage::PipelineStage;
 use super::view::StageView;
@@ -131,6 +131,13 @@ impl Pipeline {
     /// # Panics
     /// Outside a tokio runtime, as [`tokio::spawn`] does.
     pub fn spawn(self) -> PipelineHandle {
+        let Assembled { orchestrator, ctx, options, parts } = self.assemble();
+        let orchestrator = spawn_self_supervised(orchestrator, OrchestratorState::Running, ctx, options);
+        PipelineHandle { orchestrator, parts }
+    }
+
+    /// Spawns every stage and builds the orchestrator that will start them, without running it.
+    pub(crate) fn assemble(self) -> Assembled {
         let Pipeline { config, stages, links } = self;
         let options = SpawnOptions::default().control_capacity(config.control_capacity).journal(config.journal.clone());
         let journal_start = config.journal.len();
@@ -161,9 +168,8 @@ impl Pipeline {
                 views: views.clone(),
             },
         );
-        let orchestrator =
-            spawn_self_supervised(Orchestrator::new(config.name), OrchestratorState::Running, ctx, options);
-        PipelineHandle { orchestrator, names, views, links, report, journal: config.journal, errors: config.errors }
+        let parts = PipelineParts { names, views, links, report, journal: config.journal, errors: config.errors };
+        Assembled { orchestrator: Orchestrator::new(config.name), ctx, options, parts }
     }
 
     /// Spawns the pipeline and waits for its outcome.
@@ -266,35 +272,17 @@ impl<P> Chain<P> {
     }
 }
 
-/// One stage of a running pipeline at one moment, as [`PipelineHandle::stage_states`] reports it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StageStatus {
-    /// The stage's name.
-    pub name: &'static str,
-    /// The stage's id.
-    pub id: StageId,
-    /// The state it is in.
-    pub state: StateSnapshot,
-}
-
 /// A running (or ended) pipeline, seen from outside: control it, watch it, wait for its outcome.
 pub struct PipelineHandle {
     orchestrator: StageHandle,
-    names: Vec<(&'static str, StageId)>,
-    /// Each stage's state, replaced by the orchestrator when it restarts the stage.
-    views: Arc<Mutex<Vec<StageView>>>,
-    links: Vec<Arc<LinkStats>>,
-    report: Arc<Mutex<Vec<Option<StageOutcome>>>>,
-    journal: Arc<dyn Journal<LifecycleRecord>>,
-    errors: ErrorJournal,
+    parts: PipelineParts,
 }
 
 impl std::fmt::Debug for PipelineHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PipelineHandle")
             .field("orchestrator", &self.orchestrator)
-            .field("stages", &self.names)
+            .field("stages", &self.parts.names)
             .finish_non_exhaustive()
     }
 }
@@ -323,29 +311,28 @@ impl PipelineHandle {
 
     /// Each stage's name, id and state now, source first.
     pub fn stage_states(&self) -> Vec<StageStatus> {
-        let views = lock(&self.views);
-        let states = self.names.iter().zip(views.iter());
-        states.map(|(&(name, id), view)| StageStatus { name, id, state: *view.state.borrow() }).collect()
+        self.parts.stage_states()
     }
 
     /// Each link's counts now, the source's outlet first.
     pub fn links(&self) -> Vec<LinkSnapshot> {
-        self.links.iter().map(|l| l.snapshot()).collect()
+        self.parts.links()
     }
 
     /// The pipeline's per-stage counts, for a `metrics` exporter: see [`PipelineMetrics`].
     pub fn metrics(&self) -> PipelineMetrics {
-        PipelineMetrics::new(self.orchestrator.supervisor(), self.names.clone(), self.views.clone(), self.links.clone())
+        let PipelineParts { names, views, links, .. } = &self.parts;
+        PipelineMetrics::new(self.orchestrator.supervisor(), names.clone(), views.clone(), links.clone())
     }
 
     /// The journal every lifecycle record of this pipeline goes to.
     pub fn journal(&self) -> &Arc<dyn Journal<LifecycleRecord>> {
-        &self.journal
+        &self.parts.journal
     }
 
     /// The journal the events of failed restartable stages go to; see [`PipelineBuilder::errors`].
     pub fn errors(&self) -> &ErrorJournal {
-        &self.errors
+        &self.parts.errors
     }
 
     /// Aborts the orchestrator, which aborts every stage still running; each records Cancelled.
@@ -360,16 +347,6 @@ impl PipelineHandle {
     /// its task ended without a record (aborted before it wrote one, or panicked outside the loop).
     pub async fn outcome(&mut self) -> Result<PipelineOutcome, HandleError> {
         let pipeline = self.orchestrator.outcome().await?;
-        let report = lock(&self.report);
-        let stages = self
-            .names
-            .iter()
-            .zip(report.iter())
-            .map(|(&(name, id), outcome)| match outcome {
-                Some(outcome) => outcome.clone(),
-                None => StageOutcome { name, id, restarts: 0, outcome: Err(HandleError::Ended { supervisor: name }) },
-            })
-            .collect();
-        Ok(PipelineOutcome { pipeline, stages })
+        Ok(self.parts.outcome(pipeline))
     }
 }

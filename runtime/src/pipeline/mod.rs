@@ -22,6 +22,7 @@
 //!   while the stage is not draining means the stage before failed: take the failure path.
 //! - A stage never forwards end of stream after failing, so the failure is never mistaken for a complete stream.
 
+pub(crate) mod assembled;
 mod builder;
 pub mod durable;
 mod error_journal;
@@ -37,7 +38,8 @@ mod restartable;
 mod stage;
 mod view;
 
-pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle, StageStatus};
+pub use assembled::StageStatus;
+pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle};
 pub use error_journal::{journal_if_error, ErrorJournal, ErrorRecord};
 pub use link::{link, Batch, Inlet, LinkClosed, LinkError, LinkSnapshot, LinkStats, Message, Outlet};
 pub use metrics::PipelineMetrics;

@@ -2,7 +2,8 @@
 //! real run loop and holds the loop between turns, so a test moves it one turn per call — a dispatch, an injected
 //! event or control message, time passing — injects a dispatch, action or completion failure or a panic at a chosen
 //! point, and reads the state, what each turn fed and ran, and the lifecycle records. Use it under tokio's paused
-//! clock (`#[tokio::test(start_paused = true)]`) so timers resolve at once and in order.
+//! clock (`#[tokio::test(start_paused = true)]`) so timers resolve at once and in order. A [`PipelineProbe`] does the
+//! same for a pipeline's orchestrator while its stages run on their own tasks.
 //!
 //! There is one implementation of the contract: the probe wraps the stage (its decisions, hooks and actions pass
 //! through unchanged) and the run loop drives it, so what a turn does under a probe is what it does in production —
@@ -45,6 +46,7 @@
 //! # }
 //! ```
 
+mod pipeline;
 mod probe;
 mod probed;
 
@@ -56,6 +58,7 @@ use crate::lifecycle::LifecycleRecord;
 use crate::run_loop::{run_handler_supervised, Supervision};
 use crate::supervisor::HandlerSupervised;
 
+pub use pipeline::PipelineProbe;
 pub use probe::StageProbe;
 
 /// A fault to inject into a coming turn. Faults wait in order; each is taken by the first turn that reaches its

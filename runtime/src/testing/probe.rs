@@ -12,30 +12,31 @@ use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
 use crate::machine::StateVariant;
 use crate::run_loop::{run_handler_supervised, RunResult, Supervision};
-use crate::supervisor::HandlerSupervised;
+use crate::supervisor::{HandlerSupervised, Supervisor};
 
 use super::probed::{lock, Gate, Probed, ProbedContext, Shared};
 use super::{Fault, Turn};
 
-/// A stage running in the real run loop, moved one turn at a time by the test.
+/// A stage running in the real run loop, moved one turn at a time by the test. (A pipeline's orchestrator runs in
+/// one too, inside a [`PipelineProbe`](super::PipelineProbe).)
 ///
 /// The loop runs inside the probe's own calls (the test's task polls it; nothing is spawned), and each call returns
 /// once the loop is at rest again: waiting at the start of its next dispatch, waiting for a control message or its
 /// state's timeout, or ended. The probe keeps a copy of the state, so the stage's state type must be `Clone`.
-pub struct StageProbe<S: HandlerSupervised>
+pub struct StageProbe<S: Supervisor>
 where
     S::State: Clone,
 {
-    run: Pin<Box<dyn Future<Output = RunResult> + Send>>,
+    run: ProbedRun,
     outcome: Option<RunResult>,
     shared: Shared<S>,
     control: ControlSender,
-    journal: Arc<MemoryJournal<LifecycleRecord>>,
+    journal: Arc<dyn Journal<LifecycleRecord>>,
     started: bool,
     name: &'static str,
 }
 
-impl<S: HandlerSupervised> std::fmt::Debug for StageProbe<S>
+impl<S: Supervisor> std::fmt::Debug for StageProbe<S>
 where
     S::State: Clone,
 {
@@ -53,7 +54,30 @@ where
     /// `stage` in `initial` with `ctx`, in the run loop with a control channel and its lifecycle records kept in
     /// memory; nothing runs until a turn is asked for.
     pub fn new(stage: S, initial: S::State, ctx: S::Context) -> Self {
-        let name = stage.name();
+        let journal: Arc<dyn Journal<LifecycleRecord>> = Arc::new(MemoryJournal::new());
+        Self::with_run(stage, initial, ctx, journal, |probed, initial, ctx, supervision| {
+            Box::pin(run_handler_supervised(probed, initial, ctx, supervision))
+        })
+    }
+}
+
+/// The future of a probed run.
+pub(crate) type ProbedRun = Pin<Box<dyn Future<Output = RunResult> + Send>>;
+
+impl<S: Supervisor> StageProbe<S>
+where
+    S::State: Clone,
+    S::Context: 'static,
+{
+    /// `supervisor` in `initial` with `ctx`, wrapped and handed to `run` with a control channel and `journal`.
+    pub(crate) fn with_run(
+        supervisor: S,
+        initial: S::State,
+        ctx: S::Context,
+        journal: Arc<dyn Journal<LifecycleRecord>>,
+        run: impl FnOnce(Probed<S>, S::State, ProbedContext<S>, Supervision) -> ProbedRun,
+    ) -> Self {
+        let name = supervisor.name();
         let shared: Shared<S> = Arc::new(Mutex::new(Gate {
             open: false,
             parked: false,
@@ -66,13 +90,11 @@ where
             state: initial.clone(),
             inspect: None,
         }));
-        let journal = Arc::new(MemoryJournal::new());
-        let records: Arc<dyn Journal<LifecycleRecord>> = journal.clone();
         let (control, control_rx) = control::channel(16);
-        let probed = Probed { inner: stage, shared: shared.clone() };
+        let probed = Probed { inner: supervisor, shared: shared.clone() };
         let ctx = ProbedContext { inner: ctx, shared: shared.clone() };
-        let run = run_handler_supervised(probed, initial, ctx, Supervision::new(records).with_control(control_rx));
-        Self { run: Box::pin(run), outcome: None, shared, control, journal, started: false, name }
+        let run = run(probed, initial, ctx, Supervision::new(journal.clone()).with_control(control_rx));
+        Self { run, outcome: None, shared, control, journal, started: false, name }
     }
 
     /// Starts the run: Started, the initial state's entry actions, up to its first dispatch (or its wait for a
@@ -188,7 +210,7 @@ where
 
     /// Every lifecycle record the run wrote so far: Started first, the terminal record last once it ended.
     pub fn records(&self) -> Vec<LifecycleRecord> {
-        self.journal.records()
+        self.journal.read_from(0).unwrap_or_default()
     }
 
     /// How the run ended, once it has: its terminal record, or the escalation that stopped it.

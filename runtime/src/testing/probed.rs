@@ -1,4 +1,4 @@
-//! The stage a probe runs: the user's stage wrapped so that the real run loop drives it, while a gate in dispatch
+//! The supervisor a probe runs: the user's stage (or a pipeline's orchestrator) wrapped so that the real run loop drives it, while a gate in dispatch
 //! holds the loop between turns, hands it injected events and faults, and a log records what each turn fed and ran.
 //! Everything else (the machine's decisions, hooks, timeouts, control mapping) is the user's, passed through.
 
@@ -12,7 +12,7 @@ use crate::directive::Directive;
 use crate::error::BoxError;
 use crate::event::{StageId, WriterId};
 use crate::machine::{Actions, Decision, EventVariant, Machine, StateTimeout, Unhandled};
-use crate::supervisor::{HandlerSupervised, Supervisor};
+use crate::supervisor::{HandlerSupervised, SelfSupervised, Supervisor};
 
 use super::{Fault, Turn};
 
@@ -20,7 +20,7 @@ use super::{Fault, Turn};
 type Inspect<S> = Box<dyn FnOnce(&<S as Machine>::State, &mut <S as Machine>::Context) + Send>;
 
 /// What the probe and the wrapped stage share: the gate between turns and the log of the current turn.
-pub(super) struct Gate<S: HandlerSupervised> {
+pub(crate) struct Gate<S: Supervisor> {
     /// The next turn may begin: the loop passes the gate once.
     pub(super) open: bool,
     /// The loop waits at the gate now.
@@ -43,36 +43,36 @@ pub(super) struct Gate<S: HandlerSupervised> {
     pub(super) inspect: Option<Inspect<S>>,
 }
 
-pub(super) type Shared<S> = Arc<Mutex<Gate<S>>>;
+pub(crate) type Shared<S> = Arc<Mutex<Gate<S>>>;
 
 /// Locks the gate, taking the data of a poisoned one: a panic in user code never happens while it is held.
-pub(super) fn lock<S: HandlerSupervised>(shared: &Shared<S>) -> MutexGuard<'_, Gate<S>> {
+pub(super) fn lock<S: Supervisor>(shared: &Shared<S>) -> MutexGuard<'_, Gate<S>> {
     shared.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Marks user code running while it lives; dropped on return, panic or cancellation.
-struct Busy<'a, S: HandlerSupervised>(&'a Shared<S>);
+struct Busy<'a, S: Supervisor>(&'a Shared<S>);
 
-impl<'a, S: HandlerSupervised> Busy<'a, S> {
+impl<'a, S: Supervisor> Busy<'a, S> {
     fn new(shared: &'a Shared<S>) -> Self {
         lock(shared).busy += 1;
         Self(shared)
     }
 }
 
-impl<S: HandlerSupervised> Drop for Busy<'_, S> {
+impl<S: Supervisor> Drop for Busy<'_, S> {
     fn drop(&mut self) {
         lock(self.0).busy -= 1;
     }
 }
 
 /// The loop waiting at the gate; no longer parked once dropped (passed, or dispatch dropped for a control message).
-struct Parked<'a, S: HandlerSupervised> {
+struct Parked<'a, S: Supervisor> {
     shared: &'a Shared<S>,
     arrived: bool,
 }
 
-impl<S: HandlerSupervised> Parked<'_, S> {
+impl<S: Supervisor> Parked<'_, S> {
     fn poll(&mut self, state: &S::State, ctx: &mut S::Context) -> Poll<()> {
         let inspect = lock(self.shared).inspect.take();
         if let Some(inspect) = inspect {
@@ -93,32 +93,32 @@ impl<S: HandlerSupervised> Parked<'_, S> {
     }
 }
 
-impl<S: HandlerSupervised> Drop for Parked<'_, S> {
+impl<S: Supervisor> Drop for Parked<'_, S> {
     fn drop(&mut self) {
         lock(self.shared).parked = false;
     }
 }
 
 /// The user's stage, driven by the real run loop under a probe.
-pub(super) struct Probed<S: HandlerSupervised> {
+pub(crate) struct Probed<S: Supervisor> {
     pub(super) inner: S,
     pub(super) shared: Shared<S>,
 }
 
 /// The user's context, with the gate for the actions.
-pub(super) struct ProbedContext<S: HandlerSupervised> {
+pub(crate) struct ProbedContext<S: Supervisor> {
     pub(super) inner: S::Context,
     pub(super) shared: Shared<S>,
 }
 
 /// One of the user's actions, logged and open to an injected fault.
-pub(super) struct ProbedAction<S: HandlerSupervised>(S::Action);
+pub(crate) struct ProbedAction<S: Supervisor>(S::Action);
 
-fn wrap<S: HandlerSupervised>(actions: Actions<S::Action>) -> Actions<ProbedAction<S>> {
+fn wrap<S: Supervisor>(actions: Actions<S::Action>) -> Actions<ProbedAction<S>> {
     actions.into_iter().map(ProbedAction).collect()
 }
 
-impl<S: HandlerSupervised> Action<ProbedContext<S>> for ProbedAction<S> {
+impl<S: Supervisor> Action<ProbedContext<S>> for ProbedAction<S> {
     fn name(&self) -> &'static str {
         self.0.name()
     }
@@ -144,7 +144,7 @@ impl<S: HandlerSupervised> Action<ProbedContext<S>> for ProbedAction<S> {
     }
 }
 
-impl<S: HandlerSupervised> Machine for Probed<S>
+impl<S: Supervisor> Machine for Probed<S>
 where
     S::State: Clone,
 {
@@ -201,7 +201,7 @@ enum Next<E> {
     Dispatch,
 }
 
-impl<S: HandlerSupervised> Supervisor for Probed<S>
+impl<S: Supervisor> Supervisor for Probed<S>
 where
     S::State: Clone,
 {
@@ -273,5 +273,14 @@ where
 
     fn writer_id(&self) -> WriterId {
         self.inner.writer_id()
+    }
+}
+
+impl<S: SelfSupervised> SelfSupervised for Probed<S>
+where
+    S::State: Clone,
+{
+    fn writer_id(&self) -> WriterId {
+        SelfSupervised::writer_id(&self.inner)
     }
 }
