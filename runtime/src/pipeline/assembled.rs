@@ -16,7 +16,7 @@ use super::outcome::{PipelineOutcome, StageOutcome};
 use super::view::StageView;
 use crate::run_loop::StateSnapshot;
 
-/// One stage of a running pipeline at one moment, as [`PipelineHandle::stage_states`] reports it.
+/// One stage of a running pipeline at one moment, as [`PipelineHandle::stage_states`](super::PipelineHandle::stage_states) reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct StageStatus {
