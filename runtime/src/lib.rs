@@ -27,6 +27,8 @@ pub mod journal;
 pub mod lifecycle;
 pub mod machine;
 mod macro_support;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod pipeline;
 pub mod restart;
 mod run_loop;

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::inlet::Start;
-use super::links::{DurableLinks, Payload};
+use super::links::{DurableLink, DurableLinks, Payload};
 use crate::pipeline::builder::{Chain, PipelineBuilder};
 use crate::pipeline::link::{Inlet, Outlet};
 use crate::pipeline::stage::PipelineStage;
@@ -34,7 +34,16 @@ impl PipelineBuilder {
         links: &DurableLinks,
         make: impl FnOnce(Outlet<P>) -> PipelineStage,
     ) -> Chain<P> {
-        let link = links.open_or_failing::<P>(0);
+        self.durable_source_on(&links.open_or_failing::<P>(0), make)
+    }
+
+    /// The first stage, writing to `link` (a link on any [`LinkLog`](super::LinkLog), such as one on a broker's
+    /// stream): as [`durable_source`](Self::durable_source) otherwise.
+    pub fn durable_source_on<P: Payload>(
+        self,
+        link: &DurableLink<P>,
+        make: impl FnOnce(Outlet<P>) -> PipelineStage,
+    ) -> Chain<P> {
         let outlet = link.outlet();
         let stats = outlet.stats().clone();
         let inlet = link.inlet_from(0, stats.clone());
@@ -47,11 +56,21 @@ impl<P: Send + 'static> Chain<P> {
     /// durable too, the inlet starts just past the input stamped on the stage's last output record, and commits
     /// upstream records once their output is stored: the stage resumes without losing or repeating a record.
     pub fn durable_transform<Q: Payload>(
-        mut self,
+        self,
         links: &DurableLinks,
         make: impl FnOnce(Inlet<P>, Outlet<Q>) -> PipelineStage,
     ) -> Chain<Q> {
         let link = links.open_or_failing::<Q>(self.stages.len());
+        self.durable_transform_on(&link, make)
+    }
+
+    /// A middle stage writing to `link` (a link on any [`LinkLog`](super::LinkLog)): as
+    /// [`durable_transform`](Self::durable_transform) otherwise.
+    pub fn durable_transform_on<Q: Payload>(
+        mut self,
+        link: &DurableLink<Q>,
+        make: impl FnOnce(Inlet<P>, Outlet<Q>) -> PipelineStage,
+    ) -> Chain<Q> {
         let mut core = link.outlet_core();
         let outlet = match self.inlet.as_durable_mut() {
             Some(inlet) => {

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use tokio::sync::watch;
 
 use super::record::LinkRecord;
 use super::retention::Retention;
@@ -43,6 +44,13 @@ pub trait LinkLog<P>: Send + Sync + 'static {
     /// Deletes what `retention` allows, given that every consumer has committed up to `committed`; returns how many
     /// segments (or other units of storage) it deleted.
     fn retain(&self, committed: u64, retention: Retention) -> LogFuture<'_, usize>;
+
+    /// For a log another process appends to: the count of records stored, moved by the log as it learns of them,
+    /// which the link's readers then follow. `None` (the default) when only this process appends, through the
+    /// link's outlet.
+    fn appended(&self) -> Option<watch::Sender<u64>> {
+        None
+    }
 }
 
 /// A [`LinkLog`] on a [`FileJournal`]: the embedded, durable default.

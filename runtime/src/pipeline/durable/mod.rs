@@ -35,6 +35,7 @@ mod replayed;
 mod retention;
 mod run;
 mod shared;
+mod split;
 
 #[cfg(test)]
 mod tests;

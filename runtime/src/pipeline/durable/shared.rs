@@ -59,7 +59,7 @@ impl<P> std::fmt::Debug for LinkShared<P> {
 
 impl<P: 'static> LinkShared<P> {
     pub(crate) fn new(log: Arc<dyn LinkLog<P>>, policy: LinkPolicy) -> Arc<Self> {
-        let appended = watch::Sender::new(log.len());
+        let appended = log.appended().unwrap_or_else(|| watch::Sender::new(log.len()));
         Arc::new(Self {
             log,
             policy,

@@ -1,0 +1,74 @@
+//! What can go wrong between a stage and the JetStream server, as one error type that journals and links wrap in
+//! [`JournalError::Io`](crate::journal::JournalError::Io), so it stays reachable through `source()`.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::journal::JournalError;
+
+/// Why a JetStream journal or link could not connect, set up its stream, or store a record.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum NatsError {
+    /// No server answered at `url` within `deadline`.
+    Unreachable {
+        /// Where it tried.
+        url: String,
+        /// How long it tried.
+        deadline: Duration,
+        /// What the client said.
+        why: String,
+    },
+    /// The stream exists with another configuration than the one asked for; it is left as it is.
+    Mismatch {
+        /// The stream's name.
+        stream: String,
+        /// Which setting differs, as found and as wanted.
+        difference: String,
+    },
+    /// The server refused or did not acknowledge a request in time (after retries, for appends).
+    Request {
+        /// What was asked (creating a stream, publishing to a subject, ...).
+        what: String,
+        /// What the client or the server said.
+        why: String,
+    },
+    /// A second writer appended to a subject this journal or link writes alone.
+    NotSoleWriter {
+        /// The subject.
+        subject: String,
+    },
+}
+
+impl fmt::Display for NatsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NatsError::Unreachable { url, deadline, why } => {
+                write!(f, "no NATS server reachable at {url} within {deadline:?}: {why}")
+            }
+            NatsError::Mismatch { stream, difference } => write!(
+                f,
+                "the JetStream stream {stream} exists with another configuration ({difference}); delete it or \
+                 use another name"
+            ),
+            NatsError::Request { what, why } => write!(f, "JetStream request failed: {what}: {why}"),
+            NatsError::NotSoleWriter { subject } => {
+                write!(f, "another writer appended to {subject}, which one journal or link writes alone")
+            }
+        }
+    }
+}
+
+impl std::error::Error for NatsError {}
+
+impl NatsError {
+    pub(crate) fn request(what: impl Into<String>, why: impl fmt::Display) -> Self {
+        NatsError::Request { what: what.into(), why: why.to_string() }
+    }
+}
+
+impl From<NatsError> for JournalError {
+    fn from(e: NatsError) -> Self {
+        JournalError::Io(std::io::Error::other(e))
+    }
+}

@@ -1,0 +1,209 @@
+//! A [`Journal`] on one subject of a JetStream stream (one subject per writer, so many writers share a stream and
+//! a reader can follow one writer or, with a wildcard, all of them). The journal keeps a local copy of its subject,
+//! filled by an ordered consumer that follows the tail: reads and the record count come from it, and it sees what
+//! other processes append as well as its own appends.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_nats::jetstream;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::error::NatsError;
+use super::publish::{store, Outgoing};
+use super::reader::Follower;
+use super::stream::StreamSpec;
+use crate::journal::{Journal, JournalError};
+
+/// Messages the follower holds before the copy takes them.
+const FOLLOW_BUFFER: usize = 1024;
+
+/// A [`Journal`] stored in JetStream: append returns once the server has acknowledged the record (stored in its
+/// file store), each record carries a message id (`{subject}:{n}`) so an append retried after a lost
+/// acknowledgement is stored once, and [`subscribe`](Journal::subscribe) follows the subject's tail, whoever appends.
+///
+/// A subject with a wildcard (`lifecycle.>`) opens a read-only journal over every writer's subject, in the order the
+/// stream stored them: how an orchestrator in one process follows the stages of others.
+///
+/// Appends issued in one order are stored in that order while the connection holds; an append retried after a
+/// lost connection may land after records appended later.
+pub struct NatsJournal<R> {
+    inner: Arc<Inner>,
+    _record: PhantomData<fn(R) -> R>,
+}
+
+struct Inner {
+    js: jetstream::Context,
+    subject: String,
+    /// False for a wildcard subject.
+    writable: bool,
+    /// Every record of the subject so far: stream sequence and payload, in order.
+    copy: Mutex<Vec<(u64, Bytes)>>,
+    len: watch::Sender<u64>,
+    /// Numbers the message ids of this writer's appends.
+    next_id: AtomicU64,
+    follow: JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.follow.abort();
+    }
+}
+
+impl<R> std::fmt::Debug for NatsJournal<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsJournal")
+            .field("subject", &self.inner.subject)
+            .field("len", &*self.inner.len.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R> NatsJournal<R> {
+    /// Opens the journal on `subject` of the stream `spec` (created if missing) and reads what it holds already;
+    /// it follows the tail from then on.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use stagewise_runtime::journal::Journal;
+    /// use stagewise_runtime::nats::{connect, NatsJournal, StreamSpec};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let js = connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
+    /// let spec = StreamSpec::new("LIFECYCLE", ["lifecycle.>"]);
+    /// let journal = NatsJournal::<String>::open(&js, &spec, "lifecycle.parse").await?;
+    /// let position = journal.append_acked("started".to_owned()).await?;
+    /// assert_eq!(journal.read_from(position)?, ["started"]);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// When the stream cannot be created or read, exists with another configuration ([`NatsError::Mismatch`]),
+    /// or the subject cannot be followed.
+    pub async fn open(js: &jetstream::Context, spec: &StreamSpec, subject: &str) -> Result<Self, NatsError> {
+        let stream = spec.ensure(js).await?;
+        let what = || format!("counting {subject} in stream {}", spec.name);
+        let mut counts = stream.info_with_subjects(subject).await.map_err(|e| NatsError::request(what(), e))?;
+        let mut held = 0u64;
+        while let Some(count) = counts.next().await {
+            held += count.map_err(|e| NatsError::request(what(), e))?.1 as u64;
+        }
+        let mut follower = Follower::start(&stream, subject, 1, FOLLOW_BUFFER, None).await?;
+        let len = watch::Sender::new(0);
+        let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
+            let weak = weak.clone();
+            let follow = tokio::spawn(async move {
+                while let Some(message) = follower.next().await {
+                    let Some(inner) = weak.upgrade() else { return };
+                    inner.keep(message.sequence, message.payload);
+                }
+            });
+            Inner {
+                js: js.clone(),
+                subject: subject.to_owned(),
+                writable: !subject.contains(['*', '>']),
+                copy: Mutex::new(Vec::new()),
+                len,
+                next_id: AtomicU64::new(held),
+                follow,
+            }
+        });
+        let mut caught_up = inner.len.subscribe();
+        caught_up.wait_for(|&n| n >= held).await.map_err(|e| NatsError::request(what(), e))?;
+        Ok(Self { inner, _record: PhantomData })
+    }
+
+    /// The subject it reads (and writes, without a wildcard).
+    pub fn subject(&self) -> &str {
+        &self.inner.subject
+    }
+}
+
+impl Inner {
+    fn keep(&self, sequence: u64, payload: Bytes) {
+        let mut copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
+        copy.push((sequence, payload));
+        let n = copy.len() as u64;
+        drop(copy);
+        self.len.send_replace(n);
+    }
+
+    /// The position of the record the stream stored at `sequence`, once the copy holds it.
+    async fn position_of(&self, sequence: u64) -> Result<u64, JournalError> {
+        let mut len = self.len.subscribe();
+        loop {
+            let found = {
+                let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
+                copy.binary_search_by_key(&sequence, |(s, _)| *s).ok()
+            };
+            if let Some(position) = found {
+                return Ok(position as u64);
+            }
+            len.changed().await.map_err(|_| JournalError::Unusable("the journal is closing".to_owned()))?;
+        }
+    }
+}
+
+impl<R: Serialize> NatsJournal<R> {
+    /// Appends `record` and returns its position once the server has stored it and this journal's copy holds it.
+    /// Does not block the thread: the form to use from async code.
+    ///
+    /// # Errors
+    /// [`JournalError::Codec`] when the record cannot be encoded; [`JournalError::Unusable`] on a read-only
+    /// (wildcard) journal; [`JournalError::Io`] wrapping a [`NatsError`] when the server did not store it after
+    /// retrying for a minute.
+    pub async fn append_acked(&self, record: R) -> Result<u64, JournalError> {
+        let inner = &self.inner;
+        if !inner.writable {
+            return Err(JournalError::Unusable(format!("{} names several subjects: read-only", inner.subject)));
+        }
+        let payload = super::encode(&record)?;
+        let id = inner.next_id.fetch_add(1, Ordering::AcqRel);
+        let outgoing =
+            Outgoing { subject: inner.subject.clone(), id: format!("{}:{id}", inner.subject), after: None, payload };
+        let ack = store(&inner.js, &outgoing).await?;
+        inner.position_of(ack.sequence).await
+    }
+}
+
+impl<R: Serialize + DeserializeOwned + Send + 'static> Journal<R> for NatsJournal<R> {
+    /// Blocks the calling thread until the server acknowledges; from async code use
+    /// [`append_acked`](NatsJournal::append_acked). On a multi-threaded tokio runtime's worker it hands the
+    /// worker's other tasks away while it waits; on a current-thread runtime it refuses.
+    fn append(&self, record: R) -> Result<u64, JournalError> {
+        let journal = Self { inner: self.inner.clone(), _record: PhantomData };
+        let append = async move { journal.append_acked(record).await };
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread => {
+                Err(JournalError::Unusable(
+                    "a JetStream journal's append would block a current-thread runtime: use append_acked".to_owned(),
+                ))
+            }
+            Ok(handle) => tokio::task::block_in_place(|| handle.block_on(append)),
+            Err(_) => Err(JournalError::Unusable(
+                "a JetStream journal appends from inside the tokio runtime it was opened on".to_owned(),
+            )),
+        }
+    }
+
+    fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError> {
+        let copy = self.inner.copy.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = usize::try_from(position).unwrap_or(usize::MAX).min(copy.len());
+        copy[from..].iter().map(|(_, payload)| super::decode(payload)).collect()
+    }
+
+    fn len(&self) -> u64 {
+        *self.inner.len.borrow()
+    }
+
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.inner.len.subscribe()
+    }
+}

@@ -1,0 +1,213 @@
+//! A durable link's log on a JetStream stream of its own: record `n` of the link is the stream's message `n + 1`,
+//! so a position is a sequence and reading from one needs no index. The producer publishes each record with the
+//! stream's last sequence as a precondition and a message id made from its position: a retried append is stored
+//! once, and a second producer is refused instead of interleaving. A reader follows the stream through an ordered
+//! consumer, in this process or another.
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_nats::jetstream::{self, stream::Stream};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tokio::sync::{watch, Mutex};
+
+use super::error::NatsError;
+use super::publish::{store, Outgoing};
+use super::reader::Follower;
+use super::stream::StreamSpec;
+use crate::journal::JournalError;
+use crate::pipeline::durable::{LinkLog, LinkRecord, LogFuture, Retention};
+
+/// Messages a reader holds ahead of the stage reading them.
+const READ_BUFFER: usize = 256;
+
+/// A [`LinkLog`] on a JetStream stream: the two ends of a durable link can run in different processes.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use stagewise_runtime::nats::{connect, NatsLog};
+/// use stagewise_runtime::pipeline::durable::{DurableLink, LinkPolicy};
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let js = connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
+/// // In the producing process:
+/// let log = NatsLog::<String>::open(&js, "access_log", "lines").await?;
+/// let link = DurableLink::new(Arc::new(log), LinkPolicy::default());
+/// // In the consuming process, the same names, following what the producer appends:
+/// let log = NatsLog::<String>::open_following(&js, "access_log", "lines").await?;
+/// # Ok(()) }
+/// ```
+pub struct NatsLog<P> {
+    js: jetstream::Context,
+    stream: Stream,
+    subject: String,
+    /// Records stored, as far as this process knows: moved by its own appends and by its reader.
+    appended: watch::Sender<u64>,
+    /// Position of the first record still held.
+    first: AtomicU64,
+    /// Position of the next record this process appends; held across an append so appends go one at a time.
+    next: Mutex<u64>,
+    reader: Mutex<Option<Reader>>,
+    _payload: PhantomData<fn(P) -> P>,
+}
+
+/// A follower, and the position of the next record it delivers.
+struct Reader {
+    next: u64,
+    follower: Follower,
+}
+
+impl<P> std::fmt::Debug for NatsLog<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsLog")
+            .field("subject", &self.subject)
+            .field("appended", &*self.appended.borrow())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<P> NatsLog<P> {
+    /// The log of the link called `link` of the pipeline called `pipeline`: stream `{pipeline}_{link}` (created if
+    /// missing), subject `{pipeline}.{link}`. For the producer's process, and a consumer in the same process.
+    ///
+    /// # Errors
+    /// When the stream cannot be created or read, or exists with another configuration ([`NatsError::Mismatch`]).
+    pub async fn open(js: &jetstream::Context, pipeline: &str, link: &str) -> Result<Self, NatsError> {
+        let subject = format!("{pipeline}.{link}");
+        let spec = StreamSpec::new(format!("{pipeline}_{link}").replace(['.', '-'], "_"), [subject.clone()]);
+        let mut stream = spec.ensure(js).await?;
+        let state =
+            stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?.state.clone();
+        let len = state.last_sequence;
+        let first = if state.messages == 0 { len } else { state.first_sequence.saturating_sub(1) };
+        Ok(Self {
+            js: js.clone(),
+            stream,
+            subject,
+            appended: watch::Sender::new(len),
+            first: AtomicU64::new(first),
+            next: Mutex::new(len),
+            reader: Mutex::new(None),
+            _payload: PhantomData,
+        })
+    }
+
+    /// As [`open`](Self::open), for a process that reads the link while another writes it: it follows the stream's
+    /// tail from now on, so its readers see records as the other process appends them.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub async fn open_following(js: &jetstream::Context, pipeline: &str, link: &str) -> Result<Self, NatsError> {
+        let log = Self::open(js, pipeline, link).await?;
+        let len = log.len_now();
+        let follower =
+            Follower::start(&log.stream, &log.subject, len + 1, READ_BUFFER, Some(log.appended.clone())).await?;
+        *log.reader.lock().await = Some(Reader { next: len, follower });
+        Ok(log)
+    }
+
+    fn len_now(&self) -> u64 {
+        *self.appended.borrow()
+    }
+
+    /// The subject its records are published to.
+    pub fn subject(&self) -> &str {
+        &self.subject
+    }
+}
+
+impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
+    async fn append_record(&self, record: LinkRecord<P>) -> Result<u64, JournalError> {
+        let payload = super::encode(&record)?;
+        let mut next = self.next.lock().await;
+        let position = *next;
+        let outgoing = Outgoing {
+            subject: self.subject.clone(),
+            id: format!("{}:{position}", self.subject),
+            after: Some(position),
+            payload,
+        };
+        let ack = store(&self.js, &outgoing).await?;
+        if ack.sequence != position + 1 {
+            return Err(NatsError::NotSoleWriter { subject: self.subject.clone() }.into());
+        }
+        *next = position + 1;
+        self.appended.send_if_modified(|n| std::mem::replace(n, (*n).max(position + 1)) < position + 1);
+        Ok(position)
+    }
+
+    async fn read_records(&self, position: u64, max: usize) -> Result<Vec<LinkRecord<P>>, JournalError> {
+        if position >= self.len_now() {
+            return Ok(Vec::new());
+        }
+        let mut reader = self.reader.lock().await;
+        if reader.as_ref().is_none_or(|r| r.next != position) {
+            let follower =
+                Follower::start(&self.stream, &self.subject, position + 1, READ_BUFFER, Some(self.appended.clone()))
+                    .await?;
+            *reader = Some(Reader { next: position, follower });
+        }
+        let Some(reader) = reader.as_mut() else { return Ok(Vec::new()) };
+        let mut records = Vec::with_capacity(max.min(READ_BUFFER));
+        let mut delivered = reader.follower.next().await;
+        while let Some(message) = delivered {
+            if message.sequence != reader.next + 1 {
+                return Err(JournalError::Unusable(format!(
+                    "{}: record {} expected, the stream delivered sequence {}",
+                    self.subject, reader.next, message.sequence
+                )));
+            }
+            records.push(super::decode(&message.payload)?);
+            reader.next += 1;
+            if records.len() >= max {
+                break;
+            }
+            delivered = reader.follower.try_next();
+        }
+        Ok(records)
+    }
+
+    async fn purge(&self, committed: u64, retention: Retention) -> Result<usize, JournalError> {
+        // The last record stays: a resumed producer reads its stamp.
+        let below = committed.min(self.len_now().saturating_sub(1));
+        if retention != Retention::Consumed || below <= self.first.load(Ordering::Acquire) {
+            return Ok(0);
+        }
+        let purged = self
+            .stream
+            .purge()
+            .sequence(below + 1)
+            .await
+            .map_err(|e| NatsError::request(format!("purging {} below record {below}", self.subject), e))?;
+        self.first.fetch_max(below, Ordering::AcqRel);
+        Ok(usize::from(purged.purged > 0))
+    }
+}
+
+impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> LinkLog<P> for NatsLog<P> {
+    fn append(&self, record: LinkRecord<P>) -> LogFuture<'_, u64> {
+        Box::pin(self.append_record(record))
+    }
+
+    fn read(&self, position: u64, max: usize) -> LogFuture<'_, Vec<LinkRecord<P>>> {
+        Box::pin(self.read_records(position, max))
+    }
+
+    fn len(&self) -> u64 {
+        self.len_now()
+    }
+
+    fn first(&self) -> u64 {
+        self.first.load(Ordering::Acquire)
+    }
+
+    fn retain(&self, committed: u64, retention: Retention) -> LogFuture<'_, usize> {
+        Box::pin(self.purge(committed, retention))
+    }
+
+    fn appended(&self) -> Option<watch::Sender<u64>> {
+        Some(self.appended.clone())
+    }
+}

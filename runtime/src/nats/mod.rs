@@ -1,0 +1,66 @@
+//! Journals and durable links on NATS JetStream (feature `nats`), so a pipeline's stages can run in several
+//! processes and on several machines, connected through a JetStream server instead of in-process channels.
+//!
+//! - [`connect`]: a JetStream context, or a clear error within a deadline when the server cannot be reached.
+//! - [`NatsJournal`]: a [`Journal`](crate::journal::Journal) on one subject of a stream (one subject per writer):
+//!   append publishes and awaits the server's acknowledgement, with a message id so a retried append is stored
+//!   once; reads come from a local copy that follows the subject's tail, so another process can follow it too.
+//! - [`NatsLog`]: a [`LinkLog`](crate::pipeline::durable::LinkLog) on a stream of its own, so a durable link's
+//!   producer and consumer can live in different processes. The durable link's guarantees carry over: each record
+//!   stamps the producer's input position, a restarted stage resumes just past the stamp on its own last output.
+//! - [`StreamSpec`]: the stream a journal or link needs; an existing stream with another configuration is an error
+//!   that names it ([`NatsError::Mismatch`]), never silently reused.
+//!
+//! Records are encoded with postcard, as in the file journal.
+
+mod error;
+mod journal;
+mod log;
+mod publish;
+mod reader;
+mod stream;
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+
+pub use error::NatsError;
+pub use journal::NatsJournal;
+pub use log::NatsLog;
+pub use stream::StreamSpec;
+
+/// Connects to the NATS server at `url` (`nats://127.0.0.1:4222`, or a list separated by commas) and returns its
+/// JetStream context. The client reconnects on its own after a connection is lost; appends then wait and retry.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), stagewise_runtime::nats::NatsError> {
+/// use std::time::Duration;
+/// let js = stagewise_runtime::nats::connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
+/// # Ok(()) }
+/// ```
+///
+/// # Errors
+/// [`NatsError::Unreachable`] when no server answered within `deadline`.
+pub async fn connect(url: &str, deadline: Duration) -> Result<jetstream::Context, NatsError> {
+    let options = async_nats::ConnectOptions::new().connection_timeout(deadline).name("stagewise");
+    let unreachable = |why: String| NatsError::Unreachable { url: url.to_owned(), deadline, why };
+    let client = tokio::time::timeout(deadline, options.connect(url))
+        .await
+        .map_err(|_| unreachable("no answer".to_owned()))?
+        .map_err(|e| unreachable(e.to_string()))?;
+    Ok(jetstream::new(client))
+}
+
+/// Encodes a record as the journal and link messages carry it.
+pub(crate) fn encode<R: serde::Serialize>(record: &R) -> Result<bytes::Bytes, crate::journal::JournalError> {
+    postcard::to_stdvec(record).map(bytes::Bytes::from).map_err(|e| crate::journal::JournalError::Codec(e.to_string()))
+}
+
+/// Decodes a record from a message's payload.
+pub(crate) fn decode<R: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<R, crate::journal::JournalError> {
+    postcard::from_bytes(payload).map_err(|e| crate::journal::JournalError::Codec(e.to_string()))
+}
+
+/// The client types a caller needs beside these: the JetStream context [`connect`] returns, and messages to
+/// publish with it.
+pub use async_nats::jetstream::{message::PublishMessage, Context};

@@ -1,0 +1,129 @@
+//! The JetStream journal against a real `nats-server` (feature `nats`): append with acknowledgement, read from a
+//! position, follow the tail across writers, a retried id stored once; and the connection faults: a server
+//! restarted mid-run, a server that is not there, a stream that exists with another configuration.
+
+mod nats_support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nats_support::{unreachable_url, NatsServer};
+use stagewise::journal::{Journal, JournalError};
+use stagewise::nats::{connect, NatsError, NatsJournal, StreamSpec};
+
+const DEADLINE: Duration = Duration::from_secs(5);
+
+fn spec() -> StreamSpec {
+    StreamSpec::new("LIFECYCLE", ["lifecycle.>"])
+}
+
+async fn journal(server: &NatsServer, subject: &str) -> NatsJournal<String> {
+    let js = connect(&server.url(), DEADLINE).await.expect("the test server is up");
+    NatsJournal::open(&js, &spec(), subject).await.expect("the journal opens")
+}
+
+#[tokio::test]
+async fn appends_are_acknowledged_and_read_back_from_a_position() {
+    let server = NatsServer::start();
+    let writer = journal(&server, "lifecycle.parse").await;
+    for (i, word) in ["started", "running", "completed"].into_iter().enumerate() {
+        assert_eq!(writer.append_acked(word.to_owned()).await.unwrap(), i as u64);
+    }
+    assert_eq!(writer.read_from(1).unwrap(), ["running", "completed"]);
+    assert_eq!(writer.len(), 3);
+    assert!(writer.read_from(7).unwrap().is_empty());
+
+    // Another connection, as another process would: it reads what is stored and appends after it.
+    let again = journal(&server, "lifecycle.parse").await;
+    assert_eq!(again.read_from(0).unwrap(), ["started", "running", "completed"]);
+    assert_eq!(again.append_acked("restarted".to_owned()).await.unwrap(), 3);
+}
+
+#[tokio::test]
+async fn a_wildcard_reader_follows_every_writer_as_it_appends() {
+    let server = NatsServer::start();
+    let orchestrator = journal(&server, "lifecycle.>").await;
+    let mut tail = orchestrator.subscribe();
+    let (read, parse) = (journal(&server, "lifecycle.read").await, journal(&server, "lifecycle.parse").await);
+    read.append_acked("read started".to_owned()).await.unwrap();
+    parse.append_acked("parse started".to_owned()).await.unwrap();
+    tokio::time::timeout(DEADLINE, tail.wait_for(|&n| n == 2)).await.expect("the reader follows").unwrap();
+    assert_eq!(orchestrator.read_from(0).unwrap(), ["read started", "parse started"]);
+    assert!(matches!(orchestrator.append_acked("x".to_owned()).await, Err(JournalError::Unusable(_))));
+}
+
+#[tokio::test]
+async fn a_retried_append_with_the_same_id_is_stored_once() {
+    let server = NatsServer::start();
+    let writer = journal(&server, "lifecycle.read").await;
+    assert_eq!(writer.append_acked("once".to_owned()).await.unwrap(), 0);
+    // What a retry after a lost acknowledgement sends: the same record with the same message id.
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let payload = postcard::to_stdvec(&"once".to_owned()).unwrap();
+    let retry = async_nats_publish(&js, "lifecycle.read", "lifecycle.read:0", payload).await;
+    assert!(retry, "the server reports the retry as a duplicate");
+    assert_eq!(writer.append_acked("twice".to_owned()).await.unwrap(), 1);
+    assert_eq!(writer.read_from(0).unwrap(), ["once", "twice"]);
+}
+
+/// Publishes with a message id; true when the server says it already had it.
+async fn async_nats_publish(js: &stagewise::nats::Context, subject: &str, id: &str, payload: Vec<u8>) -> bool {
+    let message = stagewise::nats::PublishMessage::build().payload(payload.into()).message_id(id);
+    js.send_publish(subject.to_owned(), message).await.unwrap().await.unwrap().duplicate
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_blocking_append_waits_for_the_acknowledgement() {
+    let server = NatsServer::start();
+    let writer: Arc<dyn Journal<String>> = Arc::new(journal(&server, "lifecycle.sink").await);
+    assert_eq!(writer.append("blocking".to_owned()).unwrap(), 0);
+    assert_eq!(writer.read_from(0).unwrap(), ["blocking"]);
+}
+
+#[tokio::test]
+async fn appends_survive_a_server_restart_mid_run_each_stored_once() {
+    let mut server = NatsServer::start();
+    let writer = Arc::new(journal(&server, "lifecycle.read").await);
+    let appending = {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            let mut positions = Vec::new();
+            for i in 0..40 {
+                positions.push(writer.append_acked(format!("record {i}")).await.expect("stored after the restart"));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            positions
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(60)).await;
+    // Same port, same store: the client reconnects on its own, appends wait and retry meanwhile.
+    let _server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    let positions = tokio::time::timeout(Duration::from_secs(30), appending).await.expect("no hang").unwrap();
+    assert_eq!(positions, (0..40).collect::<Vec<u64>>(), "each record stored once, in order");
+    let expected: Vec<String> = (0..40).map(|i| format!("record {i}")).collect();
+    assert_eq!(writer.read_from(0).unwrap(), expected);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_a_clear_error_within_the_deadline() {
+    let started = Instant::now();
+    let error = connect(&unreachable_url(), Duration::from_secs(2)).await.expect_err("nothing listens");
+    assert!(started.elapsed() < Duration::from_secs(4), "took {:?}", started.elapsed());
+    assert!(matches!(error, NatsError::Unreachable { .. }));
+    assert!(error.to_string().starts_with("no NATS server reachable at nats://127.0.0.1:"), "{error}");
+}
+
+#[tokio::test]
+async fn a_stream_with_another_configuration_is_reported_by_name() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    StreamSpec::new("LIFECYCLE", ["something.else"]).ensure(&js).await.unwrap();
+    let error = NatsJournal::<String>::open(&js, &spec(), "lifecycle.read").await.expect_err("the stream differs");
+    assert!(matches!(&error, NatsError::Mismatch { stream, .. } if stream == "LIFECYCLE"), "{error}");
+    assert!(error.to_string().contains("LIFECYCLE exists with another configuration (subjects"), "{error}");
+}
