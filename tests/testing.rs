@@ -197,3 +197,13 @@ async fn a_pipeline_probe_moves_the_orchestrator_one_turn_per_call_while_the_sta
     let mine: Vec<_> = probe.records().into_iter().filter(|r| r.supervisor == "probed").map(|r| r.lifecycle).collect();
     assert_eq!(mine, [Lifecycle::Started, Lifecycle::Completed]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_fault_waiting_for_another_point_does_not_hold_back_the_next_one() {
+    use stagewise::countdown::{Countdown, CountdownState};
+    let mut probe = StageProbe::new(Countdown::new(3), CountdownState::Counting, 0);
+    probe.inject_fault(Fault::ActionError(7, "no turn has an eighth action".into()));
+    probe.inject_fault(Fault::DispatchError("queued behind it".into()));
+    let turn = probe.step().await;
+    assert_eq!(turn.failure.as_deref(), Some("dispatch failed in state Counting: queued behind it"));
+}

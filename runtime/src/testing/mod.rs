@@ -62,7 +62,7 @@ pub use pipeline::PipelineProbe;
 pub use probe::StageProbe;
 
 /// A fault to inject into a coming turn. Faults wait in order; each is taken by the first turn that reaches its
-/// point (a dispatch, the action at its index, the completion).
+/// point (a dispatch, the action at its index, the completion), whatever waits before it for another point.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {

@@ -43,6 +43,14 @@ pub(crate) struct Gate<S: Supervisor> {
     pub(super) inspect: Option<Inspect<S>>,
 }
 
+impl<S: Supervisor> Gate<S> {
+    /// Takes the first waiting fault for the point a turn reached (`here`), leaving the others waiting in order.
+    fn take_fault(&mut self, here: impl Fn(&Fault) -> bool) -> Option<Fault> {
+        let at = self.faults.iter().position(here)?;
+        self.faults.remove(at)
+    }
+}
+
 pub(crate) type Shared<S> = Arc<Mutex<Gate<S>>>;
 
 /// Locks the gate, taking the data of a poisoned one: a panic in user code never happens while it is held.
@@ -129,10 +137,9 @@ impl<S: Supervisor> Action<ProbedContext<S>> for ProbedAction<S> {
             let index = gate.action;
             gate.action += 1;
             gate.turn.actions.push(self.0.name());
-            match gate.faults.front() {
-                Some(Fault::ActionError(at, _) | Fault::ActionPanic(at, _)) if *at == index => gate.faults.pop_front(),
-                _ => None,
-            }
+            gate.take_fault(
+                |fault| matches!(fault, Fault::ActionError(at, _) | Fault::ActionPanic(at, _) if *at == index),
+            )
         };
         match fault {
             Some(Fault::ActionError(_, message)) => return Err(message.into()),
@@ -223,12 +230,12 @@ where
             let mut gate = lock(&shared);
             match gate.injected.pop_front() {
                 Some(event) => Next::Injected(event),
-                None => match gate.faults.front() {
-                    Some(Fault::DispatchError(_) | Fault::DispatchPanic(_)) => {
-                        Next::Fault(gate.faults.pop_front().unwrap())
+                None => {
+                    match gate.take_fault(|fault| matches!(fault, Fault::DispatchError(_) | Fault::DispatchPanic(_))) {
+                        Some(fault) => Next::Fault(fault),
+                        None => Next::Dispatch,
                     }
-                    _ => Next::Dispatch,
-                },
+                }
             }
         };
         match next {
@@ -250,10 +257,7 @@ where
     async fn write_completion_event(&mut self, ctx: &mut ProbedContext<S>) -> Result<(), BoxError> {
         let fault = {
             let mut gate = lock(&self.shared);
-            match gate.faults.front() {
-                Some(Fault::CompletionError(_)) => gate.faults.pop_front(),
-                _ => None,
-            }
+            gate.take_fault(|fault| matches!(fault, Fault::CompletionError(_)))
         };
         if let Some(Fault::CompletionError(message)) = fault {
             return Err(message.into());
