@@ -64,6 +64,13 @@ async fn a_retried_append_with_the_same_id_is_stored_once() {
     assert!(retry, "the server reports the retry as a duplicate");
     assert_eq!(writer.append_acked("twice".to_owned()).await.unwrap(), 1);
     assert_eq!(writer.read_from(0).unwrap(), ["once", "twice"]);
+
+    // A second writer on the subject numbers its ids from what it found, so they meet the first writer's: refused,
+    // not silently dropped as a duplicate.
+    let second = journal(&server, "lifecycle.read").await;
+    writer.append_acked("third".to_owned()).await.unwrap();
+    let refused = second.append_acked("clash".to_owned()).await.expect_err("the id is the first writer's");
+    assert!(refused.to_string().contains("another writer appended to lifecycle.read"), "{refused}");
 }
 
 /// Publishes with a message id; true when the server says it already had it.

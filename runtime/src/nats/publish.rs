@@ -44,9 +44,14 @@ impl Outgoing {
 /// server refused the message or never acknowledged it.
 pub(crate) async fn store(js: &jetstream::Context, outgoing: &Outgoing) -> Result<PublishAck, NatsError> {
     let deadline = Instant::now() + RETRY_FOR;
-    loop {
-        let attempt = async { js.send_publish(outgoing.subject.clone(), outgoing.message()).await?.await };
-        let error = match attempt.await {
+    for attempt in 0.. {
+        let publish = async { js.send_publish(outgoing.subject.clone(), outgoing.message()).await?.await };
+        let error = match publish.await {
+            // A duplicate is expected only when an earlier attempt was stored but its acknowledgement lost: on the
+            // first attempt, another writer stored this id.
+            Ok(ack) if ack.duplicate && attempt == 0 => {
+                return Err(NatsError::NotSoleWriter { subject: outgoing.subject.clone() })
+            }
             Ok(ack) => return Ok(ack),
             Err(e) => e,
         };
@@ -66,4 +71,5 @@ pub(crate) async fn store(js: &jetstream::Context, outgoing: &Outgoing) -> Resul
         tracing::debug!(subject = %outgoing.subject, id = %outgoing.id, error = %error, "publish not acknowledged; retrying");
         tokio::time::sleep(RETRY_PAUSE).await;
     }
+    unreachable!("the attempts end by returning")
 }

@@ -1,0 +1,106 @@
+//! A durable link on JetStream against a real `nats-server` (feature `nats`): the producer and the consumer use
+//! separate connections, as separate processes would; each append returns once the server acknowledged it; the
+//! consumer follows the producer's tail; a consumer killed mid-stream and started again from its durable position
+//! gets the same records again; a second producer on the same link is refused.
+
+mod nats_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nats_support::NatsServer;
+use stagewise::nats::{connect, NatsLog};
+use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, LinkRecord};
+use stagewise::pipeline::{Batch, Inlet, Message};
+use stagewise::{ChainEvent, EventIds, StageContext, StageId, WriterId};
+
+const DEADLINE: Duration = Duration::from_secs(5);
+
+async fn link(server: &NatsServer, following: bool) -> (DurableLink<u64>, Arc<NatsLog<u64>>) {
+    let js = connect(&server.url(), DEADLINE).await.expect("the test server is up");
+    let log = match following {
+        false => NatsLog::open(&js, "test", "numbers").await,
+        true => NatsLog::open_following(&js, "test", "numbers").await,
+    };
+    let log = Arc::new(log.expect("the link's stream opens"));
+    (DurableLink::new(log.clone(), LinkPolicy::default()), log)
+}
+
+fn batch(ids: &mut EventIds, values: std::ops::Range<u64>) -> Batch<u64> {
+    values.map(|v| ChainEvent::new(ids.next_id(), StageContext::new(StageId(0), "source"), v)).collect()
+}
+
+/// Sends `batches` batches of 10 values from 0 on, then end of stream.
+async fn produce(link: &DurableLink<u64>, batches: u64) {
+    let out = link.outlet();
+    let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
+    for b in 0..batches {
+        out.mark_input(b + 1);
+        out.send(batch(&mut ids, b * 10..b * 10 + 10)).await.expect("acknowledged");
+    }
+    out.end_of_stream().await.expect("acknowledged");
+}
+
+/// The values of the next `records` messages (all of them up to end of stream with `None`).
+async fn consume(inlet: &mut Inlet<u64>, records: Option<usize>) -> (Vec<u64>, bool) {
+    let mut values = Vec::new();
+    for _ in 0..records.unwrap_or(usize::MAX) {
+        match tokio::time::timeout(DEADLINE, inlet.recv()).await.expect("the consumer follows the producer") {
+            Some(Message::Events(events)) => values.extend(events.iter().map(|e| e.payload)),
+            Some(Message::EndOfStream) => return (values, true),
+            None => panic!("the link ended without end of stream: {:?}", inlet.failure()),
+        }
+    }
+    (values, false)
+}
+
+#[tokio::test]
+async fn batches_reach_a_consumer_on_another_connection_in_order_each_acknowledged() {
+    let server = NatsServer::start();
+    let (consumer_link, _) = link(&server, true).await;
+    let mut inlet = consumer_link.inlet_from(0, Arc::default());
+    let (producer_link, producer_log) = link(&server, false).await;
+    let producing = tokio::spawn(async move {
+        produce(&producer_link, 30).await;
+        producer_log.len()
+    });
+    let (values, ended) = consume(&mut inlet, None).await;
+    assert!(ended);
+    assert_eq!(values, (0..300).collect::<Vec<u64>>());
+    assert_eq!(producing.await.unwrap(), 31, "30 batches and the end of stream, each stored when send returned");
+}
+
+#[tokio::test]
+async fn a_consumer_killed_mid_stream_gets_the_records_after_its_durable_position_again() {
+    let server = NatsServer::start();
+    let (producer_link, _) = link(&server, false).await;
+    produce(&producer_link, 20).await;
+
+    // The first consumer reads 12 records, has made the first 8 durable downstream, and is killed.
+    let (first, _) = link(&server, true).await;
+    let mut inlet = first.inlet_from(0, Arc::default());
+    let (seen, _) = consume(&mut inlet, Some(12)).await;
+    drop((inlet, first));
+
+    // Started again from its durable position: records 8.. again, the same ones, then the rest.
+    let (again, log) = link(&server, true).await;
+    let mut inlet = again.inlet_from(8, Arc::default());
+    let (values, ended) = consume(&mut inlet, None).await;
+    assert!(ended);
+    assert_eq!(values[..40], seen[80..], "records 8 to 11 delivered again, identical");
+    assert_eq!(values, (80..200).collect::<Vec<u64>>());
+    let stored: Vec<LinkRecord<u64>> = log.read(0, 100).await.unwrap();
+    assert_eq!(stored.len(), 21, "nothing stored twice");
+}
+
+#[tokio::test]
+async fn a_second_producer_on_the_same_link_is_refused() {
+    let server = NatsServer::start();
+    let (first, _) = link(&server, false).await;
+    let (second, _) = link(&server, false).await;
+    let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
+    first.outlet().send(batch(&mut ids, 0..10)).await.expect("the first producer appends");
+    let refused = second.outlet().send(batch(&mut ids, 10..20)).await.expect_err("the second is refused");
+    let chain = format!("{refused}: {:?}", std::error::Error::source(&refused).map(ToString::to_string));
+    assert!(chain.contains("another writer appended to test.numbers"), "{chain}");
+}
