@@ -14,7 +14,7 @@ use super::io::Faults;
 use super::io::SegmentIo;
 use super::policy::JournalOptions;
 use super::segment::{self, BadHeader, Header, SegmentFile, SEGMENT_HEADER};
-use super::writer::{sync_dir, Indexed, Writer, MARK_EVERY};
+use super::writer::{sync_dir, wants_mark, Indexed, Writer};
 use super::Damage;
 use crate::journal::JournalError;
 
@@ -203,7 +203,7 @@ struct Scan<'a> {
     end: usize,
     /// What stopped the scan before the end of the file.
     problem: Option<Frame<'a>>,
-    /// Where the records at multiples of `MARK_EVERY` start.
+    /// Where the marked records start (see `wants_mark`).
     marks: Vec<(u64, u64)>,
 }
 
@@ -214,7 +214,7 @@ fn scan(bytes: &[u8], base: u64) -> Scan<'_> {
     while offset < bytes.len() {
         match frame::read_frame(&bytes[offset..]) {
             Frame::Record(payload) => {
-                if (base + records) % MARK_EVERY == 0 {
+                if wants_mark(base + records, offset as u64, &marks) {
                     marks.push((base + records, offset as u64));
                 }
                 records += 1;

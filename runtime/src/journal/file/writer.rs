@@ -26,6 +26,17 @@ use crate::journal::JournalError;
 /// many records of its segment instead of the whole segment (a tail follower reads from near the end, often).
 pub(crate) const MARK_EVERY: u64 = 64;
 
+/// A record also gets a mark when this many bytes of its segment lie between it and the last mark, so a read scans
+/// few bytes of large records too (a durable link's record holds a whole batch: 64 of them are megabytes).
+pub(crate) const MARK_BYTES: u64 = 32 * 1024;
+
+/// True when the record at `position`, starting at byte `offset` of a segment whose marks so far are `marks`, gets
+/// a mark. The writer and recovery agree on it.
+pub(crate) fn wants_mark(position: u64, offset: u64, marks: &[(u64, u64)]) -> bool {
+    let since = marks.last().map_or(SEGMENT_HEADER as u64, |&(_, at)| at);
+    position % MARK_EVERY == 0 || offset.saturating_sub(since) >= MARK_BYTES
+}
+
 /// One segment as far as readers may read it.
 #[derive(Clone, Debug)]
 pub(crate) struct Indexed {
@@ -34,7 +45,7 @@ pub(crate) struct Indexed {
     pub(crate) len: u64,
     /// The damage found at `len`, where reading must stop with an error.
     pub(crate) damage: Option<Damage>,
-    /// `(position, offset)` of every record whose position is a multiple of [`MARK_EVERY`], in order.
+    /// `(position, offset)` of every marked record (see [`wants_mark`]), in order.
     pub(crate) marks: Vec<(u64, u64)>,
 }
 
@@ -211,10 +222,8 @@ impl Writer {
         }
         let position = self.next;
         self.next += 1;
-        if position % MARK_EVERY == 0 {
-            if let Some(tail) = self.segments.last_mut() {
-                tail.marks.push((position, offset));
-            }
+        if let Some(tail) = self.segments.last_mut().filter(|tail| wants_mark(position, offset, &tail.marks)) {
+            tail.marks.push((position, offset));
         }
         Ok(position)
     }
