@@ -10,18 +10,18 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use stagewise::journal::{Durability, FileJournal, JournalOptions};
 use stagewise::pipeline::durable::{
     Checkpoint, Checkpoints, DurableLinks, InputProgress, LinkPolicy, ReplayedErrors, Retention, RunFolder, RunStatus,
 };
-use stagewise::pipeline::ErrorRecord;
-use stagewise::BoxError;
+use stagewise::pipeline::{ErrorRecord, Pipeline, PipelineBuilder};
+use stagewise::{BoxError, StageId};
 
-use crate::stages::Checkpointer;
-use crate::work::{Aggregator, Tally};
+use crate::stages::{self, Checkpointer, Input};
+use crate::work::{AggregateSummary, Aggregator, Tally, BATCH};
 
 /// What the aggregate stage's checkpoint holds besides its input position.
 #[derive(Clone, Serialize, Deserialize)]
@@ -103,6 +103,36 @@ impl DurableRun {
     pub fn input(&self) -> u64 {
         self.resumed.as_ref().map_or(0, |c| c.input)
     }
+
+    /// The access-log pipeline on this run's links: read and parse write durable links, aggregate reads from its
+    /// checkpoint and saves one after every batch, writing rows through `aggregator` (its file counted in
+    /// `csv_bytes`) and error records to `errors`.
+    pub fn pipeline(
+        &self,
+        builder: PipelineBuilder,
+        input: Input,
+        (aggregator, csv_bytes): (Aggregator, Arc<AtomicU64>),
+        errors: Arc<FileJournal<ErrorRecord>>,
+        summary: Arc<Mutex<Option<AggregateSummary>>>,
+    ) -> Result<Pipeline, String> {
+        let replayed = self.errors(errors.clone())?;
+        Ok(builder
+            .durable_source(&self.links, |out| stages::read(StageId(0), input, BATCH, out))
+            .durable_transform(&self.links, |inlet, out| stages::parse(StageId(1), inlet, out))
+            .sink(|mut inlet| {
+                inlet.seek(self.input());
+                let checkpoints = SinkCheckpoints {
+                    checkpoints: self.checkpoints.clone(),
+                    progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
+                    csv_bytes,
+                    errors: replayed.clone(),
+                    error_file: errors,
+                    crash: crash_point(),
+                    saves: 0,
+                };
+                stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary, checkpoints)
+            }))
+    }
 }
 
 /// A file that counts the bytes written to it.
@@ -123,18 +153,18 @@ impl Write for Counted {
 }
 
 /// The aggregate stage's checkpoints in durable mode.
-pub struct SinkCheckpoints {
-    pub checkpoints: Checkpoints<AggregateState>,
-    pub progress: InputProgress,
-    pub csv_bytes: Arc<AtomicU64>,
-    pub errors: Arc<ReplayedErrors>,
-    pub error_file: Arc<FileJournal<ErrorRecord>>,
-    pub crash: Option<(String, u64)>,
-    pub saves: u64,
+struct SinkCheckpoints {
+    checkpoints: Checkpoints<AggregateState>,
+    progress: InputProgress,
+    csv_bytes: Arc<AtomicU64>,
+    errors: Arc<ReplayedErrors>,
+    error_file: Arc<FileJournal<ErrorRecord>>,
+    crash: Option<(String, u64)>,
+    saves: u64,
 }
 
 /// `ACCESS_LOG_CRASH_AT=phase:N`, if set.
-pub fn crash_point() -> Option<(String, u64)> {
+fn crash_point() -> Option<(String, u64)> {
     let spec = std::env::var("ACCESS_LOG_CRASH_AT").ok()?;
     let (phase, n) = spec.split_once(':')?;
     Some((phase.to_owned(), n.parse().ok()?))

@@ -45,7 +45,7 @@ use stagewise::pipeline::durable::{Retention, RunStatus};
 use stagewise::pipeline::{ErrorJournal, ErrorRecord, FailurePolicy, Pipeline};
 use stagewise::{Control, Journal, Lifecycle, LifecycleRecord, StageId};
 
-use durable::{DurableRun, SinkCheckpoints};
+use durable::DurableRun;
 use endpoint::MetricsEndpoint;
 use stages::Input;
 use work::{Aggregator, BATCH, LINK_CAPACITY, MALFORMED_PERCENT};
@@ -237,30 +237,13 @@ async fn main() -> ExitCode {
         .journal(lifecycle.clone());
     let mut pipeline = match (&durable, csv_bytes) {
         (Some(run), Some(csv_bytes)) => {
-            let replayed = match run.errors(errors.clone()) {
-                Ok(replayed) => replayed,
+            match run.pipeline(builder, input, (aggregator, csv_bytes), errors.clone(), summary.clone()) {
+                Ok(pipeline) => pipeline.spawn(),
                 Err(why) => {
                     eprintln!("access_log: {why}");
                     return ExitCode::FAILURE;
                 }
-            };
-            builder
-                .durable_source(&run.links, |out| stages::read(StageId(0), input, BATCH, out))
-                .durable_transform(&run.links, |inlet, out| stages::parse(StageId(1), inlet, out))
-                .sink(|mut inlet| {
-                    inlet.seek(run.input());
-                    let checkpoints = SinkCheckpoints {
-                        checkpoints: run.checkpoints.clone(),
-                        progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
-                        csv_bytes,
-                        errors: replayed.clone(),
-                        error_file: errors.clone(),
-                        crash: durable::crash_point(),
-                        saves: 0,
-                    };
-                    stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary.clone(), checkpoints)
-                })
-                .spawn()
+            }
         }
         _ => {
             // In memory, parse is restartable: a failed batch goes to the error journal, a fresh parse reads on.

@@ -149,8 +149,12 @@ impl<P: Send + 'static> DurableInlet<P> {
             }
             self.appended.borrow_and_update();
             let readable = self.link.len();
+            let ahead = self.link.policy.read_ahead.max(1);
+            if readable > self.position && self.link.take_recent(self.position, ahead, &mut self.buffer) > 0 {
+                continue;
+            }
             if readable > self.position {
-                let records = self.link.log.read(self.position, self.link.policy.read_ahead.max(1)).await?;
+                let records = self.link.log.read(self.position, ahead).await?;
                 if records.is_empty() {
                     return Err(JournalError::Unusable(format!(
                         "the durable link holds {readable} records but none could be read at {}",

@@ -14,7 +14,7 @@ use super::outlet::DurableOutlet;
 use super::record::LinkRecord;
 use super::retention::Retention;
 use super::shared::{LinkPolicy, LinkShared};
-use crate::journal::{FileJournal, JournalError, JournalOptions};
+use crate::journal::{JournalError, JournalOptions};
 use crate::pipeline::link::{Inlet, LinkStats, Outlet};
 
 /// What a durable link can carry: payloads serde can store.
@@ -68,8 +68,8 @@ impl DurableLinks {
                 JournalError::Unusable(format!("the link of stage {index} was opened for another payload type"))
             });
         }
-        let journal = FileJournal::open(self.folder(index), self.inner.journal)?;
-        let link = DurableLink::new(Arc::new(FileLog::new(journal)), self.inner.policy);
+        let log = FileLog::open(self.folder(index), self.inner.journal)?;
+        let link = DurableLink::new(Arc::new(log), self.inner.policy);
         opened.push((index, Box::new(link.clone())));
         Ok(link)
     }

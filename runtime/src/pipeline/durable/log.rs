@@ -7,16 +7,17 @@
 //! API instead.
 
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::record::LinkRecord;
 use super::retention::Retention;
-use crate::journal::{FileJournal, Journal, JournalError};
+use crate::journal::{FileJournal, Journal, JournalError, JournalOptions};
 
 /// What the calls of a [`LinkLog`] return.
 pub type LogFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, JournalError>> + Send + 'a>>;
@@ -26,6 +27,14 @@ pub trait LinkLog<P>: Send + Sync + 'static {
     /// Appends `record` and returns its position, once the record survives a crash of this process (and more if the
     /// log's durability policy promises more) and readers can read it.
     fn append(&self, record: LinkRecord<P>) -> LogFuture<'_, u64>;
+
+    /// As [`append`](Self::append), and hands `record` back when the log can do so without copying it (it only
+    /// encoded it), so readers in this process take it from memory instead of reading and decoding it again. The
+    /// default hands nothing back.
+    fn append_keeping(&self, record: LinkRecord<P>) -> LogFuture<'_, (u64, Option<LinkRecord<P>>)> {
+        let appended = self.append(record);
+        Box::pin(async move { Ok((appended.await?, None)) })
+    }
 
     /// Up to `max` records from `position` on (fewer at the end of the log).
     fn read(&self, position: u64, max: usize) -> LogFuture<'_, Vec<LinkRecord<P>>>;
@@ -56,25 +65,47 @@ pub trait LinkLog<P>: Send + Sync + 'static {
 /// A [`LinkLog`] on a [`FileJournal`]: the embedded, durable default.
 #[derive(Debug)]
 pub struct FileLog<P> {
-    journal: Arc<FileJournal<LinkRecord<P>>>,
+    journal: Arc<FileJournal<Stored<P>>>,
 }
 
-impl<P> FileLog<P> {
-    /// The log on `journal`.
-    pub fn new(journal: FileJournal<LinkRecord<P>>) -> Self {
-        Self { journal: Arc::new(journal) }
+impl<P: Serialize + DeserializeOwned + Send> FileLog<P> {
+    /// Opens (recovers) the log in `dir`.
+    ///
+    /// # Errors
+    /// When the journal cannot be opened (see [`FileJournal::open`]).
+    pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
+        Ok(Self { journal: Arc::new(FileJournal::open(dir, options)?) })
     }
+}
 
-    /// The journal underneath.
-    pub fn journal(&self) -> &Arc<FileJournal<LinkRecord<P>>> {
-        &self.journal
+/// A record as the file journal holds it: shared, so that once the journal has encoded it (and dropped its share)
+/// the log hands it back to be read from memory. Stored exactly as the [`LinkRecord`] inside.
+#[derive(Debug)]
+struct Stored<P>(Arc<LinkRecord<P>>);
+
+impl<P: Serialize> Serialize for Stored<P> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, P: DeserializeOwned> Deserialize<'de> for Stored<P> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        LinkRecord::deserialize(deserializer).map(|record| Stored(Arc::new(record)))
+    }
+}
+
+impl<P> Stored<P> {
+    /// The record, once nothing else shares it.
+    fn into_record(self) -> Option<LinkRecord<P>> {
+        Arc::into_inner(self.0)
     }
 }
 
 /// Runs `work` on the journal on tokio's blocking pool.
 async fn blocking<P, T>(
-    journal: &Arc<FileJournal<LinkRecord<P>>>,
-    work: impl FnOnce(&FileJournal<LinkRecord<P>>) -> Result<T, JournalError> + Send + 'static,
+    journal: &Arc<FileJournal<Stored<P>>>,
+    work: impl FnOnce(&FileJournal<Stored<P>>) -> Result<T, JournalError> + Send + 'static,
 ) -> Result<T, JournalError>
 where
     P: Send + 'static,
@@ -91,16 +122,33 @@ where
     P: Serialize + DeserializeOwned + Send + Sync + 'static,
 {
     fn append(&self, record: LinkRecord<P>) -> LogFuture<'_, u64> {
-        Box::pin(blocking(&self.journal, move |journal| {
-            let position = journal.append(record)?;
-            // Handed to the OS: the record survives a crash of this process under every policy, and readers see it.
-            journal.flush()?;
-            Ok(position)
-        }))
+        let appended = self.append_keeping(record);
+        Box::pin(async move { Ok(appended.await?.0) })
+    }
+
+    fn append_keeping(&self, record: LinkRecord<P>) -> LogFuture<'_, (u64, Option<LinkRecord<P>>)> {
+        let record = Arc::new(record);
+        let stored = Stored(record.clone());
+        Box::pin(async move {
+            let position = blocking(&self.journal, move |journal| {
+                let position = journal.append(stored)?;
+                // Handed to the OS: the record survives a crash of this process under every policy, and readers see it.
+                journal.flush()?;
+                Ok(position)
+            })
+            .await?;
+            Ok((position, Stored(record).into_record()))
+        })
     }
 
     fn read(&self, position: u64, max: usize) -> LogFuture<'_, Vec<LinkRecord<P>>> {
-        Box::pin(blocking(&self.journal, move |journal| journal.iter_from(position)?.take(max).collect()))
+        Box::pin(blocking(&self.journal, move |journal| {
+            journal
+                .iter_from(position)?
+                .take(max)
+                .map(|stored| stored.map(|s| s.into_record().expect("a record just read is not shared")))
+                .collect()
+        }))
     }
 
     fn len(&self) -> u64 {

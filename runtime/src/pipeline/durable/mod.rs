@@ -39,6 +39,8 @@ mod split;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod torn_tests;
 
 pub use checkpoint::{Checkpoint, Checkpoints};
 pub(crate) use inlet::{DurableInlet, Start};

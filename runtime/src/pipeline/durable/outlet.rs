@@ -191,7 +191,10 @@ impl<P: Send + 'static> DurableOutlet<P> {
     async fn append(&self, record: LinkRecord<P>) -> Result<(), OutletError> {
         self.link.room().await;
         let stamp = record.input;
-        let position = self.link.log.append(record).await?;
+        let (position, kept) = self.link.log.append_keeping(record).await?;
+        if let Some(record) = kept {
+            self.link.remember(position, record);
+        }
         self.last.store(stamp, Ordering::Release);
         self.link.published(position + 1);
         if let Some(upstream) = &self.upstream {

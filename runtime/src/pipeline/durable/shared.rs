@@ -1,13 +1,19 @@
 //! What the two ends of a durable link share in this process: how many records are readable, whether the producer
 //! is still there, and each consumer's read and committed positions (for backpressure and retention).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::{watch, Notify};
 
 use super::log::LinkLog;
+use super::record::LinkRecord;
 use super::retention::Retention;
+
+/// At most this many records appended lately are kept in memory for readers at the tail (fewer when
+/// [`LinkPolicy::max_unconsumed`] is lower: no reader is further behind than that while the producer waits).
+const RECENT: u64 = 64;
 
 /// How a durable link behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +55,9 @@ pub(crate) struct LinkShared<P> {
     consumers: Mutex<Vec<Arc<Consumer>>>,
     /// Woken when a consumer reads: the producer may be waiting for room.
     moved: Notify,
+    /// Records appended lately in this process, by position, oldest first: a reader at the tail takes them from
+    /// here instead of reading and decoding them from the log.
+    recent: Mutex<VecDeque<(u64, LinkRecord<P>)>>,
 }
 
 impl<P> std::fmt::Debug for LinkShared<P> {
@@ -68,6 +77,7 @@ impl<P: 'static> LinkShared<P> {
             paused: AtomicBool::new(false),
             consumers: Mutex::new(Vec::new()),
             moved: Notify::new(),
+            recent: Mutex::new(VecDeque::new()),
         })
     }
 }
@@ -88,6 +98,37 @@ impl<P> LinkShared<P> {
             *n = (*n).max(len);
             moved
         });
+    }
+
+    fn recent(&self) -> MutexGuard<'_, VecDeque<(u64, LinkRecord<P>)>> {
+        // Nothing under this lock can panic half-way through a change.
+        self.recent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Keeps `record`, just appended at `position`, for a reader at the tail; forgets the oldest beyond the bound.
+    pub(crate) fn remember(&self, position: u64, record: LinkRecord<P>) {
+        let bound = self.policy.max_unconsumed.clamp(1, RECENT) as usize;
+        let mut recent = self.recent();
+        recent.push_back((position, record));
+        while recent.len() > bound {
+            recent.pop_front();
+        }
+    }
+
+    /// Moves the records kept in memory from `position` on (consecutive, at most `max`) to `into`; forgets those
+    /// before `position` (a reader that wants them reads the log). Returns how many it moved.
+    pub(crate) fn take_recent(&self, position: u64, max: usize, into: &mut VecDeque<LinkRecord<P>>) -> usize {
+        let mut recent = self.recent();
+        while recent.front().is_some_and(|(p, _)| *p < position) {
+            recent.pop_front();
+        }
+        let mut moved = 0;
+        while moved < max && recent.front().is_some_and(|(p, _)| *p == position + moved as u64) {
+            let (_, record) = recent.pop_front().expect("checked");
+            into.push_back(record);
+            moved += 1;
+        }
+        moved
     }
 
     /// The producer has ended: readers waiting at the end are told.

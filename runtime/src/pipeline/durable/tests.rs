@@ -8,11 +8,11 @@ use crate::event::{ChainEvent, EventIds, StageContext, StageId, WriterId};
 use crate::journal::{Durability, JournalOptions};
 use crate::pipeline::link::{Batch, Inlet, Message, Outlet};
 
-fn options(segment_bytes: u64) -> JournalOptions {
+pub(super) fn options(segment_bytes: u64) -> JournalOptions {
     JournalOptions { segment_bytes, ..JournalOptions::with_durability(Durability::Os) }
 }
 
-fn links(dir: &Path, policy: LinkPolicy) -> DurableLinks {
+pub(super) fn links(dir: &Path, policy: LinkPolicy) -> DurableLinks {
     DurableLinks::new(dir, options(4096), policy)
 }
 
@@ -21,7 +21,7 @@ fn batch(ids: &mut EventIds, stage: u32, values: impl IntoIterator<Item = u64>) 
 }
 
 /// A source of `total` values in batches of 10, resuming where its outlet says; stops after `crash_after` batches.
-async fn source(out: &Outlet<u64>, total: u64, crash_after: usize) -> bool {
+pub(super) async fn source(out: &Outlet<u64>, total: u64, crash_after: usize) -> bool {
     let resume = out.resume().await.unwrap();
     if resume.ended {
         return true;
@@ -43,7 +43,7 @@ async fn source(out: &Outlet<u64>, total: u64, crash_after: usize) -> bool {
 }
 
 /// A transform doubling values; crashes (returns) after `crash_after` turns, before sending when `before_send`.
-async fn double(inlet: &mut Inlet<u64>, out: &Outlet<u64>, crash_after: usize, before_send: bool) -> bool {
+pub(super) async fn double(inlet: &mut Inlet<u64>, out: &Outlet<u64>, crash_after: usize, before_send: bool) -> bool {
     let mut ids = out.resume_ids(WriterId::Stage(StageId(1))).await.unwrap();
     for turn in 0.. {
         let message = inlet.recv().await.expect("the source's records are there");
@@ -66,10 +66,36 @@ async fn double(inlet: &mut Inlet<u64>, out: &Outlet<u64>, crash_after: usize, b
     unreachable!()
 }
 
-fn read_all(dir: &Path, index: usize) -> Vec<LinkRecord<u64>> {
+/// One run of the doubling transform on the links in `dir`, resumed where its output says; see [`double`].
+pub(super) async fn resumed_double(dir: &Path, crash_after: usize, before_send: bool) -> bool {
+    let links = links(dir, LinkPolicy::default());
+    let upstream = links.open::<u64>(0).unwrap();
+    let mut core = links.open::<u64>(1).unwrap().outlet_core();
+    let mut inlet = upstream.inlet_from(0, Default::default());
+    let durable = inlet.as_durable_mut().unwrap();
+    core.bind_upstream(durable.consumer().clone(), durable.input().clone());
+    let core = std::sync::Arc::new(core);
+    durable.seek(Start::Resume(core.clone()));
+    double(&mut inlet, &Outlet::durable(core), crash_after, before_send).await
+}
+
+pub(super) fn read_all(dir: &Path, index: usize) -> Vec<LinkRecord<u64>> {
     let journal =
         crate::journal::FileJournal::<LinkRecord<u64>>::open(stage_folder(dir, index), options(4096)).unwrap();
     crate::journal::Journal::read_from(&journal, 0).unwrap()
+}
+
+/// The links in `dir` hold 0..total once each, doubled once each, ids continuing, one end of stream at the end.
+pub(super) fn assert_doubled(dir: &Path, total: u64, case: &str) {
+    let records = read_all(dir, 1);
+    let values: Vec<u64> = records.iter().flat_map(LinkRecord::events).map(|e| e.payload).collect();
+    assert_eq!(values, (0..total).map(|v| v * 2).collect::<Vec<_>>(), "{case}");
+    let ids: Vec<u64> = records.iter().flat_map(LinkRecord::events).map(|e| e.id.seq).collect();
+    assert_eq!(ids, (0..total).collect::<Vec<_>>(), "ids continue across resumes: {case}");
+    assert_eq!(records.iter().filter(|r| r.is_end()).count(), 1, "{case}");
+    assert!(records.last().unwrap().is_end(), "{case}");
+    let source: Vec<u64> = read_all(dir, 0).iter().flat_map(LinkRecord::events).map(|e| e.payload).collect();
+    assert_eq!(source, (0..total).collect::<Vec<_>>(), "{case}");
 }
 
 #[tokio::test]
@@ -93,31 +119,14 @@ async fn a_stage_resumed_at_each_boundary_loses_and_repeats_nothing() {
         while !done {
             runs += 1;
             assert!(runs < 200, "the pipeline never finished");
-            let links = links(dir.path(), LinkPolicy::default());
-            let upstream = links.open::<u64>(0).unwrap();
-            let mut core = links.open::<u64>(1).unwrap().outlet_core();
-            let mut inlet = upstream.inlet_from(0, Default::default());
-            let durable = inlet.as_durable_mut().unwrap();
-            core.bind_upstream(durable.consumer().clone(), durable.input().clone());
-            let core = std::sync::Arc::new(core);
-            durable.seek(Start::Resume(core.clone()));
-            let out = Outlet::durable(core);
             // The first run crashes where the case says; later ones after every third record's output.
             done = if runs == first {
-                double(&mut inlet, &out, crash_after, before_send).await
+                resumed_double(dir.path(), crash_after, before_send).await
             } else {
-                double(&mut inlet, &out, 2, false).await
+                resumed_double(dir.path(), 2, false).await
             };
         }
-        let records = read_all(dir.path(), 1);
-        let values: Vec<u64> = records.iter().flat_map(LinkRecord::events).map(|e| e.payload).collect();
-        assert_eq!(values, (0..total).map(|v| v * 2).collect::<Vec<_>>(), "crash after {crash_after}");
-        let ids: Vec<u64> = records.iter().flat_map(LinkRecord::events).map(|e| e.id.seq).collect();
-        assert_eq!(ids, (0..total).collect::<Vec<_>>(), "ids continue across resumes");
-        assert_eq!(records.iter().filter(|r| r.is_end()).count(), 1);
-        assert!(records.last().unwrap().is_end());
-        let source_records = read_all(dir.path(), 0);
-        assert_eq!(source_records.iter().map(|r| r.events().len()).sum::<usize>() as u64, total);
+        assert_doubled(dir.path(), total, &format!("crash after {crash_after}"));
     }
 }
 
