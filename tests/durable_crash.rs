@@ -6,8 +6,11 @@
 //! Kills: most are SIGKILL after a random delay, landing while the run reads its folder and resumes, in the middle
 //! of batches, while a segment rolls (segments of 64 KiB hold about one batch, so nearly every append starts a new
 //! one) and while checkpoints are saved (one per batch); every fifth run instead aborts itself at an exact point
-//! (`ACCESS_LOG_CRASH_AT`): after a batch's rows and errors are written but before they are flushed, or after they
-//! are flushed but before the checkpoint that accounts for them is saved.
+//! (`ACCESS_LOG_CRASH_AT`): after a batch's rows and errors are written but before they are flushed, after they are
+//! flushed but before the checkpoint that accounts for them is saved, or after it is saved.
+//!
+//! The same boundaries one at a time, on 20,000 lines: a crash before the rows of a batch are flushed, after they are
+//! flushed but before the checkpoint that accounts for them, and after that checkpoint is saved.
 //!
 //! CI size: 200,000 lines and at least 50 kills. The full size:
 //! `DURABLE_CRASH_LINES=1000000 DURABLE_CRASH_KILLS=60 cargo test --release --test durable_crash -- --nocapture`.
@@ -109,6 +112,75 @@ fn error_records(dir: &Path) -> Vec<ErrorRecord> {
     FileJournal::<ErrorRecord>::open(dir, JournalOptions::default()).unwrap().read_from(0).unwrap()
 }
 
+/// The reference: one uninterrupted run with in-memory links, into `reference.csv` and `reference/`.
+fn reference_run(example: &Path, dir: &Path, lines: u64) {
+    let reference = Command::new(example)
+        .args(["--lines", &lines.to_string(), "--out"])
+        .arg(dir.join("reference.csv"))
+        .arg("--journal")
+        .arg(dir.join("reference"))
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(reference.status.success(), "{}", String::from_utf8_lossy(&reference.stdout));
+}
+
+/// The durable run's CSV is byte-identical to the reference's, its error journal holds the same records (each
+/// malformed line once, ids included), and in = out + errors. Returns the reference's CSV and error records.
+fn assert_same_as_reference(dir: &Path, lines: u64) -> (Vec<u8>, Vec<ErrorRecord>) {
+    let expected = std::fs::read(dir.join("reference.csv")).unwrap();
+    let actual = std::fs::read(dir.join("durable.csv")).unwrap();
+    assert!(
+        expected == actual,
+        "the CSV differs from the uninterrupted run's ({} vs {} bytes)",
+        actual.len(),
+        expected.len()
+    );
+    let expected_errors = error_records(&dir.join("reference").join("errors"));
+    let actual_errors = error_records(&dir.join("run").join("errors"));
+    assert_eq!(actual_errors.len(), expected_errors.len(), "each malformed line once");
+    assert!(actual_errors == expected_errors, "the same error records, ids included, in the same order");
+    let hits: u64 = String::from_utf8_lossy(&actual)
+        .lines()
+        .skip(1)
+        .map(|row| row.split(',').nth(3).unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(hits + actual_errors.len() as u64, lines, "in = out + errors");
+    (expected, expected_errors)
+}
+
+/// The run aborts itself at `phase` of the aggregate stage's 5th checkpoint; the next run must resume from the
+/// checkpoint `resumes_at` (the aggregate's input position it records) and finish with the reference's output.
+fn crash_at_a_checkpoint_boundary(phase: &str, resumes_at: u64) {
+    let lines = 20_000;
+    let example = build_example("access_log");
+    let dir = tempfile::tempdir().unwrap();
+    reference_run(&example, dir.path(), lines);
+    let crashed = finish(durable_run(&example, dir.path(), lines, Some(format!("{phase}:5"))));
+    assert_eq!(crashed.status.code(), None, "the run aborted itself at {phase}:5");
+    let resumed = finish(durable_run(&example, dir.path(), lines, None));
+    let stdout = String::from_utf8_lossy(&resumed.stdout);
+    assert!(resumed.status.success(), "{stdout}");
+    assert_eq!(resumed_from(&stdout), Some(resumes_at), "{stdout}");
+    assert!(stdout.contains("in = out + errors: yes"), "{stdout}");
+    assert_same_as_reference(dir.path(), lines);
+}
+
+#[test]
+fn the_aggregate_crashed_before_its_rows_are_durable_resumes_from_the_checkpoint_before() {
+    crash_at_a_checkpoint_boundary("batch", 4);
+}
+
+#[test]
+fn the_aggregate_crashed_after_its_rows_but_before_its_checkpoint_writes_them_once() {
+    crash_at_a_checkpoint_boundary("checkpoint", 4);
+}
+
+#[test]
+fn the_aggregate_crashed_after_its_checkpoint_resumes_just_past_it() {
+    crash_at_a_checkpoint_boundary("saved", 5);
+}
+
 #[test]
 fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run() {
     let lines = env_or("DURABLE_CRASH_LINES", 200_000);
@@ -117,16 +189,7 @@ fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run()
     let example = build_example("access_log");
     let dir = tempfile::tempdir().unwrap();
 
-    // The reference: one uninterrupted run with in-memory links.
-    let reference = Command::new(&example)
-        .args(["--lines", &lines.to_string(), "--out"])
-        .arg(dir.path().join("reference.csv"))
-        .arg("--journal")
-        .arg(dir.path().join("reference"))
-        .stderr(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(reference.status.success(), "{}", String::from_utf8_lossy(&reference.stdout));
+    reference_run(&example, dir.path(), lines);
     let reference_secs = started.elapsed().as_secs_f64();
 
     let mut rng = Rng(0x5eed_d00a_b1e5_0001);
@@ -152,8 +215,11 @@ fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run()
         runs += 1;
         assert!(runs < kills * 4, "runs keep finishing before they are killed");
         if runs % 5 == 0 {
-            let point =
-                format!("{}:{}", ["batch", "checkpoint"][(runs / 5 % 2) as usize], 1 + rng.next() % share.max(2));
+            let point = format!(
+                "{}:{}",
+                ["batch", "checkpoint", "saved"][(runs / 5 % 3) as usize],
+                1 + rng.next() % share.max(2)
+            );
             let output = finish(durable_run(&example, dir.path(), lines, Some(point)));
             if output.status.success() {
                 finished_early += 1;
@@ -220,26 +286,7 @@ fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run()
     assert!(resumed_at.last().is_some_and(|&r| r > records / 4), "the kills spread over the run, not only its start");
     assert!(sigkills + aborts >= kills.min(50), "at least 50 kills landed");
 
-    let expected = std::fs::read(dir.path().join("reference.csv")).unwrap();
-    let actual = std::fs::read(dir.path().join("durable.csv")).unwrap();
-    assert!(
-        expected == actual,
-        "the CSV differs from the uninterrupted run's ({} vs {} bytes)",
-        actual.len(),
-        expected.len()
-    );
-
-    let expected_errors = error_records(&dir.path().join("reference").join("errors"));
-    let actual_errors = error_records(&dir.path().join("run").join("errors"));
-    assert_eq!(actual_errors.len(), expected_errors.len(), "each malformed line once");
-    assert!(actual_errors == expected_errors, "the same error records, ids included, in the same order");
-
-    let hits: u64 = String::from_utf8_lossy(&actual)
-        .lines()
-        .skip(1)
-        .map(|row| row.split(',').nth(3).unwrap().parse::<u64>().unwrap())
-        .sum();
-    assert_eq!(hits + actual_errors.len() as u64, lines, "in = out + errors");
+    let (expected, expected_errors) = assert_same_as_reference(dir.path(), lines);
     assert!(stdout.contains("in = out + errors: yes"), "{stdout}");
 
     // The lifecycle journal shows every run that got as far as starting the pipeline, and one that completed.

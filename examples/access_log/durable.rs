@@ -2,9 +2,9 @@
 //! output file and the aggregate table resumed from the last checkpoint, the error journal that recognises the
 //! records a resumed run writes again, and the aggregate stage's checkpoints.
 //!
-//! For the crash test, `ACCESS_LOG_CRASH_AT=batch:N` or `checkpoint:N` aborts the process (no destructor runs, as
-//! under SIGKILL) at the N-th aggregate checkpoint: after the batch's rows and errors are written, or after they
-//! are flushed and just before the checkpoint is saved.
+//! For the crash test, `ACCESS_LOG_CRASH_AT=batch:N`, `checkpoint:N` or `saved:N` aborts the process (no destructor
+//! runs, as under SIGKILL) at the N-th aggregate checkpoint: after the batch's rows and errors are written, after they
+//! are flushed and just before the checkpoint is saved, or just after it is saved.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -200,6 +200,7 @@ impl Checkpointer for SinkCheckpoints {
             errors: self.errors.accounted(),
         };
         self.checkpoints.save(Checkpoint { input, finished, state }).await?;
+        self.crash_if("saved");
         self.progress.commit(input);
         Ok(())
     }
