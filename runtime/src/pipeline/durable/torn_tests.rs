@@ -73,14 +73,18 @@ async fn links_cut_mid_segment_roll_or_mid_record_resume_without_loss_or_repeat(
     }
 }
 
+/// Saves checkpoints 1..=`last` (input n, state n eight times) in `dir`, in small segments, and closes them.
+async fn save_checkpoints(dir: &Path, last: u64) {
+    let checkpoints = Checkpoints::<Vec<u32>>::open(dir, options(512)).unwrap();
+    for input in 1..=last {
+        checkpoints.save(Checkpoint { input, finished: false, state: vec![input as u32; 8] }).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_checkpoint_torn_while_it_was_saved_leaves_the_one_before() {
     let dir = tempfile::tempdir().unwrap();
-    let checkpoints = Checkpoints::<Vec<u32>>::open(dir.path(), options(512)).unwrap();
-    for input in 1..=40u64 {
-        checkpoints.save(Checkpoint { input, finished: false, state: vec![input as u32; 8] }).await.unwrap();
-    }
-    drop(checkpoints);
+    save_checkpoints(dir.path(), 40).await;
     // The 40th checkpoint's frame loses its last bytes: the crash came while it was written.
     tear_the_tail(dir.path(), 3);
     let reopened = Checkpoints::<Vec<u32>>::open(dir.path(), options(512)).unwrap();
@@ -94,11 +98,7 @@ async fn a_checkpoint_torn_while_it_was_saved_leaves_the_one_before() {
 #[tokio::test]
 async fn a_checkpoint_saved_across_a_segment_roll_cut_short_is_still_found() {
     let dir = tempfile::tempdir().unwrap();
-    let checkpoints = Checkpoints::<Vec<u32>>::open(dir.path(), options(512)).unwrap();
-    for input in 1..=30u64 {
-        checkpoints.save(Checkpoint { input, finished: false, state: vec![input as u32; 8] }).await.unwrap();
-    }
-    drop(checkpoints);
+    save_checkpoints(dir.path(), 30).await;
     cut_a_roll_short(dir.path());
     let reopened = Checkpoints::<Vec<u32>>::open(dir.path(), options(512)).unwrap();
     assert_eq!(reopened.latest().unwrap().map(|c| c.input), Some(30), "the last whole checkpoint");
