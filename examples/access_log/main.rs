@@ -26,6 +26,8 @@
 //! `--metrics ADDR` serves every stage's metrics (loop turns, transitions, failures, restarts, events in and out, link
 //! depth, error records) in Prometheus' text format at `http://ADDR/metrics` while the pipeline runs.
 
+#[cfg(feature = "nats")]
+mod across;
 mod calendar;
 mod chaos;
 mod durable;
@@ -63,6 +65,8 @@ struct Args {
     segment_bytes: u64,
     keep_links: bool,
     metrics: Option<std::net::SocketAddr>,
+    /// `--nats URL --role NAME`: one stage of the pipeline, in this process (feature `nats`).
+    nats: Option<(String, String)>,
 }
 
 fn args() -> Result<Args, String> {
@@ -79,7 +83,9 @@ fn args() -> Result<Args, String> {
         segment_bytes: 64 * 1024 * 1024,
         keep_links: false,
         metrics: None,
+        nats: None,
     };
+    let mut role = None;
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -109,10 +115,18 @@ fn args() -> Result<Args, String> {
                 let n = it.next().ok_or("--segment-bytes needs a number")?;
                 args.segment_bytes = n.replace('_', "").parse().map_err(|_| format!("--segment-bytes: {n}"))?;
             }
+            "--nats" => args.nats = Some((it.next().ok_or("--nats needs a URL")?, String::new())),
+            "--role" => role = Some(it.next().ok_or("--role needs read, parse or aggregate")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             path => args.path = Some(path.to_owned()),
         }
+    }
+    match (&mut args.nats, role) {
+        (Some((_, name)), Some(role)) => *name = role,
+        (None, None) => {}
+        (Some(_), None) => return Err("--nats needs --role read|parse|aggregate".to_owned()),
+        (None, Some(_)) => return Err("--role needs --nats URL".to_owned()),
     }
     Ok(args)
 }
@@ -141,17 +155,21 @@ async fn main() -> ExitCode {
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
-                 [--chaos P [--seed N]] [--metrics ADDR]"
+                 [--chaos P [--seed N]] [--metrics ADDR] [--nats URL --role read|parse|aggregate]"
             );
             return ExitCode::from(2);
         }
     };
+    // In a process running parse or aggregate only, the input is not read here.
+    let reads_input = args.nats.as_ref().is_none_or(|(_, role)| role == "read");
     let input = match &args.path {
         None => {
-            println!(
-                "input:   a generated access log, {} lines ({MALFORMED_PERCENT}% malformed), the same on every run",
-                thousands(args.lines)
-            );
+            if reads_input {
+                println!(
+                    "input:   a generated access log, {} lines ({MALFORMED_PERCENT}% malformed), the same on every run",
+                    thousands(args.lines)
+                );
+            }
             Input::Generated { next: 0, total: args.lines }
         }
         Some(path) => match File::open(path) {
@@ -165,6 +183,9 @@ async fn main() -> ExitCode {
             }
         },
     };
+    if let Some((url, role)) = &args.nats {
+        return across_processes(url, role, input, &args).await;
+    }
     if args.chaos > 0.0 && args.durable.is_some() {
         eprintln!(
             "access_log: --chaos works with in-memory links only (a durable parse resumes instead of restarting)"
@@ -385,4 +406,22 @@ async fn main() -> ExitCode {
         Lifecycle::Cancelled { .. } => ExitCode::from(130),
         _ => ExitCode::FAILURE,
     }
+}
+
+/// `--nats URL --role NAME`: this process runs one stage; the others run in other processes.
+#[cfg(feature = "nats")]
+async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> ExitCode {
+    match across::Role::parse(role) {
+        Ok(role) => across::run(url, role, input, &args.out, args.durable.clone()).await,
+        Err(why) => {
+            eprintln!("access_log: {why}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(not(feature = "nats"))]
+async fn across_processes(_: &str, _: &str, _: Input, _: &Args) -> ExitCode {
+    eprintln!("access_log: --nats needs the nats feature: cargo run --release --features nats --example access_log");
+    ExitCode::from(2)
 }

@@ -1,0 +1,180 @@
+//! The access-log pipeline across processes (`--nats URL --role read|parse|aggregate`, feature `nats`): each stage
+//! runs in its own OS process, the links between them are JetStream streams (`access_log_stage_0`: lines,
+//! `access_log_stage_1`: parsed hits), and each process's lifecycle records go to one stream
+//! (`access_log.lifecycle.<role>` in `ACCESS_LOG_LIFECYCLE`).
+//!
+//! Killed at any moment and started again, a role resumes as a durable stage does: read and parse just past the
+//! input stamped on their own last record in their output stream, aggregate from its last checkpoint in `--durable
+//! DIR` (its table, CSV and error journal are local files). So the final CSV is the single-process run's.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use stagewise::journal::{Durability, FileJournal, JournalOptions};
+use stagewise::nats::{connect, Context, NatsJournal, NatsLog, StreamSpec};
+use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, Retention, RunStatus};
+use stagewise::pipeline::{ErrorRecord, FailurePolicy, Pipeline, PipelineBuilder};
+use stagewise::{Lifecycle, LifecycleRecord, StageId};
+
+use crate::durable::{DurableRun, SinkCheckpoints};
+use crate::parse::Hit;
+use crate::stages::{self, Input};
+use crate::work::{BATCH, LINK_CAPACITY};
+
+/// Which stage this process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Read,
+    Parse,
+    Aggregate,
+}
+
+impl Role {
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "read" => Ok(Role::Read),
+            "parse" => Ok(Role::Parse),
+            "aggregate" => Ok(Role::Aggregate),
+            other => Err(format!("--role: read, parse or aggregate, not {other}")),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Role::Read => "read",
+            Role::Parse => "parse",
+            Role::Aggregate => "aggregate",
+        }
+    }
+}
+
+/// How long connecting may take before the process says the server is unreachable.
+const CONNECT_DEADLINE: Duration = Duration::from_secs(5);
+
+async fn link<P: stagewise::pipeline::durable::Payload>(
+    js: &Context,
+    name: &str,
+    following: bool,
+) -> Result<DurableLink<P>, String> {
+    let log = match following {
+        true => NatsLog::open_following(js, "access_log", name).await,
+        false => NatsLog::open(js, "access_log", name).await,
+    };
+    let log = log.map_err(|e| format!("the link {name}: {e}"))?;
+    Ok(DurableLink::new(Arc::new(log), LinkPolicy { retention: Retention::KeepAll, ..LinkPolicy::default() }))
+}
+
+/// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV.
+pub async fn run(url: &str, role: Role, input: Input, out: &Path, state: Option<PathBuf>) -> ExitCode {
+    match run_role(url, role, input, out, state).await {
+        Ok(code) => code,
+        Err(why) => {
+            eprintln!("access_log --role {}: {why}", role.name());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_role(url: &str, role: Role, input: Input, out: &Path, state: Option<PathBuf>) -> Result<ExitCode, String> {
+    let js = connect(url, CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
+    let spec = StreamSpec::new("ACCESS_LOG_LIFECYCLE", ["access_log.lifecycle.>"]);
+    let subject = format!("access_log.lifecycle.{}", role.name());
+    let lifecycle: Arc<NatsJournal<LifecycleRecord>> =
+        Arc::new(NatsJournal::open(&js, &spec, &subject).await.map_err(|e| e.to_string())?);
+    println!("role:    {} on {url}; lifecycle records to {subject}", role.name());
+    let builder = Pipeline::builder("access_log")
+        .capacity(LINK_CAPACITY)
+        .policy(FailurePolicy::FailPipeline)
+        .journal(lifecycle.clone());
+    let started = Instant::now();
+    let outcome = match role {
+        Role::Read => {
+            let lines = link::<String>(&js, "stage-0", false).await?;
+            builder
+                .durable_source_on(&lines, |out| stages::read(StageId(0), input, BATCH, out))
+                .durable_output()
+                .run()
+                .await
+        }
+        Role::Parse => {
+            let lines = link::<String>(&js, "stage-0", true).await?;
+            let hits = link::<Hit>(&js, "stage-1", false).await?;
+            builder
+                .durable_input(&lines)
+                .durable_transform_on(&hits, |inlet, out| stages::parse(StageId(1), inlet, out))
+                .durable_output()
+                .run()
+                .await
+        }
+        Role::Aggregate => {
+            let state = state.ok_or("the aggregate role keeps its checkpoints in --durable DIR")?;
+            return aggregate(&js, builder, &state, out).await;
+        }
+    };
+    let outcome = outcome.map_err(|e| format!("the pipeline escalated: {e}"))?;
+    println!("{} in {:.3} s", outcome.pipeline, started.elapsed().as_secs_f64());
+    Ok(match outcome.lifecycle() {
+        Lifecycle::Completed => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    })
+}
+
+async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &Path) -> Result<ExitCode, String> {
+    let run = DurableRun::open(state, false, Durability::Os, 64 << 20, Retention::KeepAll)?;
+    if run.status == RunStatus::Finished {
+        println!("run:     {} holds a finished run; nothing to do", state.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let (aggregator, csv_bytes) = run.output(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let errors =
+        FileJournal::<ErrorRecord>::open(state.join("errors"), JournalOptions::with_durability(Durability::Os))
+            .map(Arc::new)
+            .map_err(|e| format!("cannot open the error journal in {}: {e}", state.display()))?;
+    let replayed = run.errors(errors.clone())?;
+    let hits = link::<Hit>(js, "stage-1", true).await?;
+    let summary = Arc::new(Mutex::new(None));
+    let started = Instant::now();
+    let outcome = builder
+        .durable_input(&hits)
+        .sink(|mut inlet| {
+            inlet.seek(run.input());
+            let checkpoints = SinkCheckpoints {
+                checkpoints: run.checkpoints.clone(),
+                progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
+                csv_bytes,
+                errors: replayed.clone(),
+                error_file: errors.clone(),
+                crash: None,
+                saves: 0,
+            };
+            stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary.clone(), checkpoints)
+        })
+        .run()
+        .await
+        .map_err(|e| format!("the pipeline escalated: {e}"))?;
+    let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default();
+    let lines = lines_in(js).await?;
+    let balanced = lines == summary.hits + stagewise::Journal::len(&*errors);
+    println!("{} in {:.3} s", outcome.pipeline, started.elapsed().as_secs_f64());
+    println!(
+        "records:  {lines} lines in, {} hits, {} errors; in = out + errors: {}",
+        summary.hits,
+        stagewise::Journal::len(&*errors),
+        if balanced { "yes" } else { "NO" }
+    );
+    if *outcome.lifecycle() == Lifecycle::Completed && balanced {
+        run.run.finish().map_err(|e| format!("cannot mark the run finished: {e}"))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+/// The lines the read stage consumed: the input stamped on the last record of its stream.
+async fn lines_in(js: &Context) -> Result<u64, String> {
+    let log = NatsLog::<String>::open(js, "access_log", "stage-0").await.map_err(|e| e.to_string())?;
+    let Some(last) = log.len().checked_sub(1) else { return Ok(0) };
+    let records = log.read(last, 1).await.map_err(|e| e.to_string())?;
+    Ok(records.first().map_or(0, |r| r.input))
+}

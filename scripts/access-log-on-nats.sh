@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main example across three OS processes on a local NATS JetStream server: starts nats-server on 127.0.0.1 with
+# a temporary store, runs `access_log --nats URL --role read|parse|aggregate` each in its own process, compares the
+# CSV with a single-process run's, and stops the server (by its process id) at the end.
+#
+#   bash scripts/access-log-on-nats.sh [LINES]        # default 1,000,000 lines; needs nats-server (apt-get install nats-server)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+lines=${1:-1000000}
+port=${NATS_PORT:-4222}
+command -v nats-server >/dev/null || { echo "nats-server is missing: apt-get install nats-server"; exit 1; }
+cargo build --quiet --release --features nats --example access_log
+example=target/release/examples/access_log
+work=$(mktemp -d)
+nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/store" >"$work/nats-server.log" 2>&1 &
+server=$!
+trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.05; done
+url="nats://127.0.0.1:$port"
+echo "nats-server on $url, store and logs in $work"
+
+started=$(date +%s.%N)
+"$example" --nats "$url" --role aggregate --durable "$work/aggregate" --out "$work/nats.csv" >"$work/aggregate.log" 2>&1 &
+aggregate=$!
+"$example" --nats "$url" --role parse >"$work/parse.log" 2>&1 &
+parse=$!
+"$example" --nats "$url" --role read --lines "$lines" >"$work/read.log" 2>&1
+wait "$parse" "$aggregate"
+ended=$(date +%s.%N)
+cat "$work/aggregate.log"
+echo "three processes: $(echo "$ended - $started" | bc) s for $lines lines"
+
+"$example" --lines "$lines" --out "$work/single.csv" --journal "$work/single" | grep "wall time"
+cmp "$work/nats.csv" "$work/single.csv" && echo "the CSV is the single-process run's"

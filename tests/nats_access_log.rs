@@ -1,0 +1,131 @@
+//! The main example across three OS processes on a real `nats-server` (feature `nats`): `access_log --nats URL
+//! --role read|parse|aggregate`. Each role in turn is killed with SIGKILL in the middle of its run and started
+//! again; the final CSV must be byte-identical to a single-process run's, and the aggregate must count every line
+//! once (in = out + errors).
+//!
+//! CI size: 100,000 lines per run. More: `NATS_ACCESS_LOG_LINES=1000000 cargo test --release --features nats --test
+//! nats_access_log`.
+
+mod nats_support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nats_support::NatsServer;
+
+/// The example `name` of the profile this test was built with, built now (with the `nats` feature) if needed.
+fn build_example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--quiet", "--features", "nats", "--example", name]);
+    // The variables cargo sets for this test (package name, manifest folder...) would reach the build scripts of
+    // the client's crypto crate, which reruns when they change: the nested build would rebuild the runtime, and the
+    // next outer build rebuild it back.
+    for (key, _) in std::env::vars() {
+        let kept = ["CARGO_HOME", "CARGO_BUILD_JOBS", "CARGO_TARGET_DIR", "CARGO_TERM_COLOR"];
+        if key.starts_with("CARGO_") && !kept.contains(&key.as_str()) {
+            build.env_remove(key);
+        }
+    }
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    assert!(build.status().expect("run cargo build").success(), "the {name} example builds");
+    profile_dir.join("examples").join(name)
+}
+
+/// A role's process, killed when dropped, so a failing assertion never leaves one running.
+struct Role(Child);
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(example: &Path, url: &str, role: &str, lines: u64, dir: &Path) -> Role {
+    let mut command = Command::new(example);
+    command.args(["--nats", url, "--role", role, "--lines", &lines.to_string(), "--out"]);
+    command.arg(dir.join("nats.csv")).arg("--durable").arg(dir.join("aggregate"));
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{role}.log"))).unwrap();
+    command.stdout(log.try_clone().unwrap()).stderr(log);
+    Role(command.spawn().expect("start access_log"))
+}
+
+/// Records in the stream of the link `stage` (0: lines, 1: hits); 0 before it exists.
+async fn records(js: &stagewise::nats::Context, stage: u32) -> u64 {
+    match js.get_stream(format!("access_log_stage_{stage}")).await {
+        Ok(mut stream) => stream.info().await.map_or(0, |info| info.state.last_sequence),
+        Err(_) => 0,
+    }
+}
+
+fn wait_success(role: &mut Role, name: &str, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = role.0.try_wait().unwrap() {
+            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
+            assert!(status.success(), "{name} failed ({status}):\n{log}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "{name} did not finish within 60 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
+    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let example = build_example("access_log");
+    let reference_dir = tempfile::tempdir().unwrap();
+    let reference = reference_dir.path().join("reference.csv");
+    let single = Command::new(&example)
+        .args(["--lines", &lines.to_string(), "--out"])
+        .arg(&reference)
+        .arg("--journal")
+        .arg(reference_dir.path().join("journal"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(single.success());
+    let reference = std::fs::read(reference).unwrap();
+    let batches = lines.div_ceil(512);
+
+    for victim in ["read", "parse", "aggregate"] {
+        let server = NatsServer::start();
+        let url = server.url();
+        let dir = tempfile::tempdir().unwrap();
+        let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+        let mut roles: Vec<(&str, Role)> =
+            ["aggregate", "parse", "read"].map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
+
+        // Killed once its own output (or, for aggregate, its input) holds about a fifth of the run.
+        let watched = if victim == "read" { 0 } else { 1 };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while records(&js, watched).await < batches / 5 {
+            assert!(Instant::now() < deadline, "no progress before killing {victim}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let index = roles.iter().position(|(name, _)| *name == victim).unwrap();
+        let killed = &mut roles[index].1;
+        assert!(killed.0.try_wait().unwrap().is_none(), "{victim} had already finished: the kill would prove nothing");
+        killed.0.kill().unwrap(); // SIGKILL
+        killed.0.wait().unwrap();
+        roles[index].1 = start(&example, &url, victim, lines, dir.path());
+
+        let restarted = Instant::now();
+        for (name, role) in &mut roles {
+            wait_success(role, name, dir.path());
+            eprintln!("killing {victim}: {name} done {:?} after the restart", restarted.elapsed());
+        }
+        let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
+        assert!(csv == reference, "killing {victim}: the CSV differs from the single-process run's");
+        let aggregate_log = std::fs::read_to_string(dir.path().join("aggregate.log")).unwrap();
+        assert!(aggregate_log.contains("in = out + errors: yes"), "{aggregate_log}");
+        drop(server);
+    }
+}
