@@ -18,7 +18,7 @@ use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, Retention, 
 use stagewise::pipeline::{ErrorRecord, FailurePolicy, Pipeline, PipelineBuilder};
 use stagewise::{Lifecycle, LifecycleRecord, StageId};
 
-use crate::durable::{DurableRun, SinkCheckpoints};
+use crate::durable::DurableRun;
 use crate::parse::Hit;
 use crate::stages::{self, Input};
 use crate::work::{BATCH, LINK_CAPACITY};
@@ -127,7 +127,7 @@ async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &P
         println!("run:     {} holds a finished run; nothing to do", state.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let (aggregator, csv_bytes) = run.output(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let output = run.output(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     let errors =
         FileJournal::<ErrorRecord>::open(state.join("errors"), JournalOptions::with_durability(Durability::Os))
             .map(Arc::new)
@@ -138,19 +138,7 @@ async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &P
     let started = Instant::now();
     let outcome = builder
         .durable_input(&hits)
-        .sink(|mut inlet| {
-            inlet.seek(run.input());
-            let checkpoints = SinkCheckpoints {
-                checkpoints: run.checkpoints.clone(),
-                progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
-                csv_bytes,
-                errors: replayed.clone(),
-                error_file: errors.clone(),
-                crash: None,
-                saves: 0,
-            };
-            stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary.clone(), checkpoints)
-        })
+        .sink(|inlet| run.aggregate(inlet, output, errors.clone(), replayed, summary.clone()))
         .run()
         .await
         .map_err(|e| format!("the pipeline escalated: {e}"))?;

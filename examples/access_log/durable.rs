@@ -17,9 +17,10 @@ use stagewise::journal::{Durability, FileJournal, JournalOptions};
 use stagewise::pipeline::durable::{
     Checkpoint, Checkpoints, DurableLinks, InputProgress, LinkPolicy, ReplayedErrors, Retention, RunFolder, RunStatus,
 };
-use stagewise::pipeline::{ErrorRecord, Pipeline, PipelineBuilder};
+use stagewise::pipeline::{ErrorRecord, Inlet, Pipeline, PipelineBuilder, PipelineStage};
 use stagewise::{BoxError, StageId};
 
+use crate::parse::Hit;
 use crate::stages::{self, Checkpointer, Input};
 use crate::work::{AggregateSummary, Aggregator, Tally, BATCH};
 
@@ -119,19 +120,30 @@ impl DurableRun {
         Ok(builder
             .durable_source(&self.links, |out| stages::read(StageId(0), input, BATCH, out))
             .durable_transform(&self.links, |inlet, out| stages::parse(StageId(1), inlet, out))
-            .sink(|mut inlet| {
-                inlet.seek(self.input());
-                let checkpoints = SinkCheckpoints {
-                    checkpoints: self.checkpoints.clone(),
-                    progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
-                    csv_bytes,
-                    errors: replayed.clone(),
-                    error_file: errors,
-                    crash: crash_point(),
-                    saves: 0,
-                };
-                stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary, checkpoints)
-            }))
+            .sink(|inlet| self.aggregate(inlet, (aggregator, csv_bytes), errors, replayed, summary)))
+    }
+
+    /// The aggregate stage on `inlet`, read from this run's last checkpoint, saving one after every batch; error
+    /// records go to `errors` through `replayed` (see [`errors`](Self::errors)).
+    pub fn aggregate(
+        &self,
+        mut inlet: Inlet<Hit>,
+        (aggregator, csv_bytes): (Aggregator, Arc<AtomicU64>),
+        errors: Arc<FileJournal<ErrorRecord>>,
+        replayed: Arc<ReplayedErrors>,
+        summary: Arc<Mutex<Option<AggregateSummary>>>,
+    ) -> PipelineStage {
+        inlet.seek(self.input());
+        let checkpoints = SinkCheckpoints {
+            checkpoints: self.checkpoints.clone(),
+            progress: inlet.progress().expect("the aggregate stage's inlet is durable"),
+            csv_bytes,
+            errors: replayed.clone(),
+            error_file: errors,
+            crash: crash_point(),
+            saves: 0,
+        };
+        stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary, checkpoints)
     }
 }
 
