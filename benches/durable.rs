@@ -84,7 +84,8 @@ async fn run(links: Option<Durability>, lines: u64) -> Elapsed {
                 .await
         }
         Some(durability) => {
-            let run = DurableRun::open(&dir.join("run"), true, durability, 64 << 20, Retention::Consumed).unwrap();
+            let run =
+                DurableRun::open(&dir.join("run"), true, "bench", durability, 64 << 20, Retention::Consumed).unwrap();
             let output = run.output(&csv).unwrap();
             run.pipeline(builder, input, output, errors.clone(), summary.clone()).unwrap().run().await
         }

@@ -182,6 +182,23 @@ fn the_aggregate_crashed_after_its_checkpoint_resumes_just_past_it() {
 }
 
 #[test]
+fn an_interrupted_run_resumed_on_another_input_is_refused_and_left_to_resume() {
+    let lines = 20_000;
+    let example = build_example("access_log");
+    let dir = tempfile::tempdir().unwrap();
+    reference_run(&example, dir.path(), lines);
+    let crashed = finish(durable_run(&example, dir.path(), lines, Some("checkpoint:3".to_owned())));
+    assert_eq!(crashed.status.code(), None, "the run aborted itself");
+    let other = finish(durable_run(&example, dir.path(), lines / 2, None));
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.log")).unwrap();
+    assert!(!other.status.success(), "a run on half the lines is refused");
+    assert!(stderr.contains("was started on a generated log of 20000 lines, not on"), "{stderr}");
+    let resumed = finish(durable_run(&example, dir.path(), lines, None));
+    assert!(resumed.status.success(), "{}", String::from_utf8_lossy(&resumed.stdout));
+    assert_same_as_reference(dir.path(), lines);
+}
+
+#[test]
 fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run() {
     let lines = env_or("DURABLE_CRASH_LINES", 200_000);
     let kills = env_or("DURABLE_CRASH_KILLS", 50);

@@ -122,7 +122,14 @@ async fn run_role(url: &str, role: Role, input: Input, out: &Path, state: Option
 }
 
 async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &Path) -> Result<ExitCode, String> {
-    let run = DurableRun::open(state, false, Durability::Os, 64 << 20, Retention::KeepAll)?;
+    let run = DurableRun::open(
+        state,
+        false,
+        "the parse stage's JetStream link",
+        Durability::Os,
+        64 << 20,
+        Retention::KeepAll,
+    )?;
     if run.status == RunStatus::Finished {
         println!("run:     {} holds a finished run; nothing to do", state.display());
         return Ok(ExitCode::SUCCESS);

@@ -54,16 +54,17 @@ pub fn durability(name: &str) -> Result<Durability, String> {
 }
 
 impl DurableRun {
-    /// Opens the run in `dir` (deleting it first with `fresh`).
+    /// Opens the run over `input` in `dir` (deleting it first with `fresh`).
     pub fn open(
         dir: &Path,
         fresh: bool,
+        input: &str,
         durability: Durability,
         segment_bytes: u64,
         retention: Retention,
     ) -> Result<Self, String> {
         let (run, status) =
-            RunFolder::open(dir, fresh).map_err(|e| format!("cannot open the run folder {}: {e}", dir.display()))?;
+            RunFolder::open_on(dir, fresh, input).map_err(|e| format!("cannot open the run folder: {e} (--fresh)"))?;
         let options = JournalOptions { segment_bytes, ..JournalOptions::with_durability(durability) };
         let links = DurableLinks::new(dir, options, LinkPolicy { retention, ..LinkPolicy::default() });
         let checkpoints = Checkpoints::open(dir.join("checkpoints").join("aggregate"), options)

@@ -162,6 +162,11 @@ async fn main() -> ExitCode {
     };
     // In a process running parse or aggregate only, the input is not read here.
     let reads_input = args.nats.as_ref().is_none_or(|(_, role)| role == "read");
+    // What a durable run is over: resuming it on another input would mix two inputs' output.
+    let input_name = match &args.path {
+        None => format!("a generated log of {} lines", args.lines),
+        Some(path) => format!("the file {path}"),
+    };
     let input = match &args.path {
         None => {
             if reads_input {
@@ -196,7 +201,7 @@ async fn main() -> ExitCode {
     let retention = if args.keep_links { Retention::KeepAll } else { Retention::Consumed };
     let durable = match &args.durable {
         None => None,
-        Some(dir) => match DurableRun::open(dir, args.fresh, args.policy, args.segment_bytes, retention) {
+        Some(dir) => match DurableRun::open(dir, args.fresh, &input_name, args.policy, args.segment_bytes, retention) {
             Ok(run) => Some(run),
             Err(why) => {
                 eprintln!("access_log: {why}");
@@ -400,6 +405,13 @@ async fn main() -> ExitCode {
             eprintln!("access_log: cannot mark the run finished: {e}");
             return ExitCode::FAILURE;
         }
+    }
+    if let (Some(run), Lifecycle::Failed { .. }) = (&durable, outcome.lifecycle()) {
+        let dir = run.run.dir().display();
+        eprintln!(
+            "access_log: the durable run in {dir} failed; `journal_inspect {dir}` shows each damaged record with its \
+             folder, segment and byte; run again to resume once the cause is gone, or add --fresh to start over"
+        );
     }
     match outcome.lifecycle() {
         Lifecycle::Completed if balanced => ExitCode::SUCCESS,

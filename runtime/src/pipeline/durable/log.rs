@@ -112,9 +112,19 @@ where
     T: Send + 'static,
 {
     let journal = journal.clone();
-    tokio::task::spawn_blocking(move || work(&journal))
+    tokio::task::spawn_blocking(move || work(&journal).map_err(|e| in_folder(e, journal.dir())))
         .await
         .map_err(|e| JournalError::Io(std::io::Error::other(format!("a journal task did not finish: {e}"))))?
+}
+
+/// `e` naming the link's folder with the damaged segment: every link's first segment has the same file name.
+fn in_folder(e: JournalError, dir: &Path) -> JournalError {
+    match e {
+        JournalError::Corrupt { segment, offset, reason } => {
+            JournalError::Corrupt { segment: dir.join(segment).display().to_string(), offset, reason }
+        }
+        other => other,
+    }
 }
 
 impl<P> LinkLog<P> for FileLog<P>

@@ -44,6 +44,27 @@ impl RunFolder {
     /// # Errors
     /// When the folder cannot be read, cleared or written.
     pub fn open(dir: impl AsRef<Path>, fresh: bool) -> io::Result<(Self, RunStatus)> {
+        Self::open_on(dir, fresh, "")
+    }
+
+    /// As [`open`](Self::open), for a run over `input` (a description of what the pipeline reads: a file's name, a
+    /// generator's size): a new run records it, and a run found in the folder must have been started on the same
+    /// input, since resuming it on another would mix two inputs' output.
+    ///
+    /// ```
+    /// use stagewise_runtime::pipeline::durable::RunFolder;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// RunFolder::open_on(dir.path(), false, "access.log").unwrap();
+    /// assert!(RunFolder::open_on(dir.path(), false, "access.log").is_ok(), "resumes");
+    /// let other = RunFolder::open_on(dir.path(), false, "other.log").unwrap_err();
+    /// assert!(other.to_string().contains("was started on access.log"));
+    /// ```
+    ///
+    /// # Errors
+    /// When the folder cannot be read, cleared or written; [`io::ErrorKind::InvalidInput`] when it holds a run
+    /// started on another input.
+    pub fn open_on(dir: impl AsRef<Path>, fresh: bool, input: &str) -> io::Result<(Self, RunStatus)> {
         let dir = dir.as_ref().to_owned();
         if fresh && dir.exists() {
             fs::remove_dir_all(&dir)?;
@@ -57,8 +78,21 @@ impl RunFolder {
             RunStatus::New
         };
         if status == RunStatus::New {
-            fs::write(dir.join(STARTED), b"")?;
+            fs::write(dir.join(STARTED), input)?;
             fs::File::open(&dir)?.sync_all()?;
+        } else {
+            // A run started before runs recorded their input (an empty mark) resumes on any.
+            let started = fs::read_to_string(dir.join(STARTED)).unwrap_or_default();
+            if !started.is_empty() && started != input {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "the run in {} was started on {started}, not on {input}: give it the same input to resume, \
+                         or start over",
+                        dir.display()
+                    ),
+                ));
+            }
         }
         Ok((Self { dir }, status))
     }
