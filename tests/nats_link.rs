@@ -1,7 +1,8 @@
 //! A durable link on JetStream against a real `nats-server` (feature `nats`): the producer and the consumer use
 //! separate connections, as separate processes would; each append returns once the server acknowledged it; the
 //! consumer follows the producer's tail; a consumer killed mid-stream and started again from its durable position
-//! gets the same records again; a second producer on the same link is refused.
+//! gets the same records again; a second producer on the same link is refused; a server restarted mid-stream loses
+//! and doubles nothing.
 
 mod nats_support;
 
@@ -103,4 +104,49 @@ async fn a_second_producer_on_the_same_link_is_refused() {
     let refused = second.outlet().send(batch(&mut ids, 10..20)).await.expect_err("the second is refused");
     let chain = format!("{refused}: {:?}", std::error::Error::source(&refused).map(ToString::to_string));
     assert!(chain.contains("another writer appended to test.numbers"), "{chain}");
+}
+
+#[tokio::test]
+async fn a_server_restarted_mid_stream_loses_and_doubles_nothing() {
+    let mut server = NatsServer::start();
+    let (consumer_link, _) = link(&server, true).await;
+    let mut inlet = consumer_link.inlet_from(0, Arc::default());
+    let (producer_link, producer_log) = link(&server, false).await;
+    let producing = tokio::spawn(async move {
+        let out = producer_link.outlet();
+        let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
+        for b in 0..30 {
+            out.mark_input(b + 1);
+            out.send(batch(&mut ids, b * 10..b * 10 + 10)).await.expect("stored across the restart");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        out.end_of_stream().await.expect("stored");
+        producer_log.len()
+    });
+    let (before, _) = consume(&mut inlet, Some(5)).await;
+    // Same port, same store: both connections come back on their own.
+    let _server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    let mut values = before;
+    let deadline = Duration::from_secs(30);
+    let (after, ended) = tokio::time::timeout(deadline, async {
+        let mut after = Vec::new();
+        loop {
+            match inlet.recv().await {
+                Some(Message::Events(events)) => after.extend(events.iter().map(|e| e.payload)),
+                Some(Message::EndOfStream) => return (after, true),
+                None => return (after, false),
+            }
+        }
+    })
+    .await
+    .expect("the consumer follows again after the restart");
+    assert!(ended, "{:?}", inlet.failure());
+    values.extend(after);
+    assert_eq!(values, (0..300).collect::<Vec<u64>>(), "every value once, in order");
+    assert_eq!(producing.await.unwrap(), 31, "30 batches and the end of stream, none stored twice");
 }
