@@ -26,8 +26,8 @@ pub struct RunFolder {
 }
 
 impl RunFolder {
-    /// Opens `dir` and says what it holds; with `fresh`, first deletes whatever it holds so a new run starts.
-    /// Marks the run started.
+    /// Opens `dir` and says what it holds; with `fresh`, first deletes the run it holds so a new run starts (a run
+    /// only: a folder holding other files is refused, fresh or not). Marks the run started.
     ///
     /// ```
     /// use stagewise_runtime::pipeline::durable::{RunFolder, RunStatus};
@@ -39,6 +39,11 @@ impl RunFolder {
     /// run.finish().unwrap();
     /// assert_eq!(RunFolder::open(dir.path(), false).unwrap().1, RunStatus::Finished);
     /// assert_eq!(RunFolder::open(dir.path(), true).unwrap().1, RunStatus::New);
+    ///
+    /// let elsewhere = tempfile::tempdir().unwrap();
+    /// std::fs::write(elsewhere.path().join("notes.txt"), "mine").unwrap();
+    /// assert!(RunFolder::open(elsewhere.path(), true).is_err(), "not a run: nothing is deleted");
+    /// assert!(elsewhere.path().join("notes.txt").exists());
     /// ```
     ///
     /// # Errors
@@ -63,13 +68,20 @@ impl RunFolder {
     ///
     /// # Errors
     /// When the folder cannot be read, cleared or written; [`io::ErrorKind::InvalidInput`] when it holds a run
-    /// started on another input.
+    /// started on another input, or files but no run (`fresh` deletes a run, never anything else).
     pub fn open_on(dir: impl AsRef<Path>, fresh: bool, input: &str) -> io::Result<(Self, RunStatus)> {
         let dir = dir.as_ref().to_owned();
-        if fresh && dir.exists() {
-            fs::remove_dir_all(&dir)?;
-        }
         fs::create_dir_all(&dir)?;
+        let is_run = dir.join(STARTED).exists();
+        if !is_run && fs::read_dir(&dir)?.next().is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{} holds files but no run: choose an empty folder or a run's", dir.display()),
+            ));
+        }
+        if fresh && is_run {
+            clear(&dir)?;
+        }
         let status = if dir.join(FINISHED).exists() {
             RunStatus::Finished
         } else if dir.join(STARTED).exists() {
@@ -110,4 +122,21 @@ impl RunFolder {
         fs::write(self.dir.join(FINISHED), b"")?;
         fs::File::open(&self.dir)?.sync_all()
     }
+}
+
+/// Deletes the run in `dir`, leaving it empty. The folder is first renamed away in one step, so a crash in the middle
+/// leaves either the whole run or an empty folder (and a `*.deleting` folder beside it), never half a run.
+fn clear(dir: &Path) -> io::Result<()> {
+    let mut trash = dir.as_os_str().to_owned();
+    trash.push(".deleting");
+    let trash = PathBuf::from(trash);
+    if trash.exists() {
+        fs::remove_dir_all(&trash)?;
+    }
+    fs::rename(dir, &trash)?;
+    fs::create_dir_all(dir)?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::File::open(parent)?.sync_all()?;
+    }
+    fs::remove_dir_all(&trash)
 }
