@@ -1,56 +1,50 @@
 //! The macro's run-time cost: the counting stage written with `#[handler_supervised]` against its hand-written twin
-//! (same states, events, actions, context), run interleaved in one process (A, B, A, B, ..), the first round
-//! discarded. Prints the median and range of the per-round ratio macro / hand. Run: `cargo bench --bench macro_cost`.
-
-use std::time::{Duration, Instant};
+//! (same states, events, actions, context; `tests/support/counting_twins.rs`), run interleaved by the harness
+//! (`benches/harness/`, rotated, first round discarded) on the thread's CPU clock. Target: macro / hand within 3%.
+//! Run: `cargo bench --bench macro_cost`.
+//!
+//! Under load, time ratios of two near-equal loops still spread by a few percent; instruction counts do not. One side
+//! alone, for `valgrind --tool=callgrind` (per-transition instructions = the difference of two lengths over their
+//! difference, which cancels set-up):
+//! `STAGEWISE_MACRO_COST_ONLY=macro STAGEWISE_MACRO_COST_N=200000 valgrind --tool=callgrind <bench binary> --bench`.
 
 #[path = "../tests/support/counting_twins.rs"]
 mod counting_twins;
+#[path = "harness/mod.rs"]
+mod harness;
 
-const TRANSITIONS: u64 = 100_000;
-const ROUNDS: usize = 21;
-const RUNS_PER_SIDE: u32 = 5;
-
-fn time(run: impl Fn() -> u64) -> Duration {
-    let start = Instant::now();
-    for _ in 0..RUNS_PER_SIDE {
-        std::hint::black_box(run());
-    }
-    start.elapsed()
-}
+use harness::{ratio, variant, Bench, Clock, Target};
 
 fn main() {
-    // `cargo test --benches` runs this with `--bench` absent: one quick round proves it works.
-    let quick = !std::env::args().any(|a| a == "--bench");
+    // Every variant runs on this thread (a current-thread runtime), so its CPU time is the work's.
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("runtime");
-    let limit = if quick { 1_000 } else { TRANSITIONS };
-    let with_macro = || rt.block_on(counting_twins::count_with_macro(std::hint::black_box(limit)));
-    let by_hand = || rt.block_on(counting_twins::count_by_hand(std::hint::black_box(limit)));
-    assert_eq!(with_macro(), by_hand(), "the twins make the same transitions");
-    let rounds = if quick { 2 } else { ROUNDS };
-    let mut ratios = Vec::with_capacity(rounds);
-    let mut ns = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for round in 0..rounds {
-        let hand = time(by_hand);
-        let mac = time(with_macro);
-        if round == 0 {
-            continue; // warm-up
-        }
-        let per = |d: Duration| d.as_secs_f64() * 1e9 / f64::from(RUNS_PER_SIDE) / limit as f64;
-        ns.0.push(per(hand));
-        ns.1.push(per(mac));
-        ratios.push(mac.as_secs_f64() / hand.as_secs_f64());
+    if let Ok(side) = std::env::var("STAGEWISE_MACRO_COST_ONLY") {
+        let n = std::env::var("STAGEWISE_MACRO_COST_N").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
+        let made = match side.as_str() {
+            "macro" => rt.block_on(counting_twins::count_with_macro(n)),
+            "hand" => rt.block_on(counting_twins::count_by_hand(n)),
+            other => panic!("STAGEWISE_MACRO_COST_ONLY is `macro` or `hand`, not {other:?}"),
+        };
+        println!("{side}: {made} transitions");
+        return;
     }
-    let median = |v: &mut Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        (v[v.len() / 2], v[0], v[v.len() - 1])
-    };
-    let (r, r_lo, r_hi) = median(&mut ratios);
-    let (h, _, _) = median(&mut ns.0);
-    let (m, _, _) = median(&mut ns.1);
-    println!(
-        "macro_cost: {} rounds of {limit} transitions x {RUNS_PER_SIDE} runs a side: by hand {h:.2} ns/transition, \
-         with the macro {m:.2} ns/transition; ratio macro/hand median {r:.3} (range {r_lo:.3} .. {r_hi:.3})",
-        ratios.len()
+    assert_eq!(
+        rt.block_on(counting_twins::count_with_macro(1000)),
+        rt.block_on(counting_twins::count_by_hand(1000)),
+        "the twins make the same transitions"
+    );
+    let bench = Bench::from_env("macro_cost").clock(Clock::ThreadCpu);
+    bench.compare(
+        "twins",
+        "transition",
+        vec![
+            variant("by hand", |n| {
+                std::hint::black_box(rt.block_on(counting_twins::count_by_hand(std::hint::black_box(n))));
+            }),
+            variant("with the macro", |n| {
+                std::hint::black_box(rt.block_on(counting_twins::count_with_macro(std::hint::black_box(n))));
+            }),
+        ],
+        &[ratio("macro / hand", "with the macro", "by hand").target(Target::AtMost(1.03))],
     );
 }

@@ -204,6 +204,7 @@ fn the_diagram_shows_declared_function_and_failure_edges() {
     assert!(d.contains("Running --> Running: Tick (stay)"));
     assert!(d.contains("Waiting --> Failed: Error (failure)"));
     assert!(d.contains("Done --> [*]"));
+    assert!(!d.contains("Done --> Failed"), "a terminal state ends the run: no failure edge leaves it\n{d}");
 }
 
 #[tokio::test]

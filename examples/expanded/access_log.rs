@@ -97,8 +97,6 @@ flowchart TD
     s_Reading --&gt;|"Stop"| s_Cancelled
     s_Idle -.-&gt;|"Failure (failure)"| s_Failed
     s_Reading -.-&gt;|"Failure (failure)"| s_Failed
-    s_Done -.-&gt;|"Failure (failure)"| s_Failed
-    s_Cancelled -.-&gt;|"Failure (failure)"| s_Failed
     s_Done --&gt; stop_((" "))
     s_Failed --&gt; stop_((" "))
     s_Cancelled --&gt; stop_((" "))
@@ -177,7 +175,7 @@ impl ReadState {
     pub const INITIAL: Self = ReadState::Idle;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Idle\n    Idle --> Reading: Start\n    Idle --> Done: Drain\n    Idle --> Cancelled: Stop\n    Reading --> Reading: Read (stay)\n    Reading --> Done: Exhausted, Drain\n    Reading --> Reading: Start (stay)\n    Reading --> Cancelled: Stop\n    Done --> [*]\n    Failed --> [*]\n    Cancelled --> [*]\n    %% generated: the failure transition from every state\n    Idle --> Failed: Failure (failure)\n    Reading --> Failed: Failure (failure)\n    Done --> Failed: Failure (failure)\n    Cancelled --> Failed: Failure (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Idle\n    Idle --> Reading: Start\n    Idle --> Done: Drain\n    Idle --> Cancelled: Stop\n    Reading --> Reading: Read (stay)\n    Reading --> Done: Exhausted, Drain\n    Reading --> Reading: Start (stay)\n    Reading --> Cancelled: Stop\n    Done --> [*]\n    Failed --> [*]\n    Cancelled --> [*]\n    %% generated: the failure transition from every state that is not terminal\n    Idle --> Failed: Failure (failure)\n    Reading --> Failed: Failure (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(
@@ -560,8 +558,6 @@ flowchart TD
     s_Idle -.-&gt;|"Failure (failure)"| s_Failed
     s_Running -.-&gt;|"Failure (failure)"| s_Failed
     s_Draining -.-&gt;|"Failure (failure)"| s_Failed
-    s_Done -.-&gt;|"Failure (failure)"| s_Failed
-    s_Cancelled -.-&gt;|"Failure (failure)"| s_Failed
     s_Done --&gt; stop_((" "))
     s_Failed --&gt; stop_((" "))
     s_Cancelled --&gt; stop_((" "))
@@ -646,7 +642,7 @@ impl ConsumeState {
     pub const INITIAL: Self = ConsumeState::Idle;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Idle\n    Idle --> Running: Start\n    Idle --> Draining: Drain\n    Idle --> Cancelled: Stop\n    Running --> Running: Batch (stay)\n    Running --> Done: EndOfStream\n    Running --> Draining: Drain\n    Running --> Running: Start (stay)\n    Running --> Cancelled: Stop\n    Draining --> Draining: Batch (stay)\n    Draining --> Done: EndOfStream, UpstreamClosed\n    Draining --> Draining: Start, Drain (stay)\n    Draining --> Cancelled: Stop\n    Done --> [*]\n    Failed --> [*]\n    Cancelled --> [*]\n    %% generated: the failure transition from every state\n    Idle --> Failed: Failure (failure)\n    Running --> Failed: Failure (failure)\n    Draining --> Failed: Failure (failure)\n    Done --> Failed: Failure (failure)\n    Cancelled --> Failed: Failure (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Idle\n    Idle --> Running: Start\n    Idle --> Draining: Drain\n    Idle --> Cancelled: Stop\n    Running --> Running: Batch (stay)\n    Running --> Done: EndOfStream\n    Running --> Draining: Drain\n    Running --> Running: Start (stay)\n    Running --> Cancelled: Stop\n    Draining --> Draining: Batch (stay)\n    Draining --> Done: EndOfStream, UpstreamClosed\n    Draining --> Draining: Start, Drain (stay)\n    Draining --> Cancelled: Stop\n    Done --> [*]\n    Failed --> [*]\n    Cancelled --> [*]\n    %% generated: the failure transition from every state that is not terminal\n    Idle --> Failed: Failure (failure)\n    Running --> Failed: Failure (failure)\n    Draining --> Failed: Failure (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(

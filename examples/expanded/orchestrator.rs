@@ -36,8 +36,6 @@ flowchart TD
     s_Running -.-&gt;|"Failed (failure)"| s_Failed
     s_Draining -.-&gt;|"Failed (failure)"| s_Failed
     s_Aborting -.-&gt;|"Failed (failure)"| s_Failed
-    s_Stopped -.-&gt;|"Failed (failure)"| s_Failed
-    s_Aborted -.-&gt;|"Failed (failure)"| s_Failed
     s_Stopped --&gt; stop_((" "))
     s_Aborted --&gt; stop_((" "))
     s_Failed --&gt; stop_((" "))
@@ -138,7 +136,7 @@ impl OrchestratorState {
     pub const INITIAL: Self = OrchestratorState::Starting;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Starting\n    Starting --> Running: Start\n    Running --> Draining: Stop\n    Running --> Aborting: Stop\n    Running --> Running: StageFailed (stay)\n    Draining --> Stopped: Drained\n    Draining --> Aborting: Deadline / Orchestrator::escalate()\n    Draining --> Failed: Deadline / Orchestrator::escalate()\n    Aborting --> Aborted: Drained, Deadline\n    Stopped --> [*]\n    Aborted --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Starting --> Failed: Failed (failure)\n    Running --> Failed: Failed (failure)\n    Draining --> Failed: Failed (failure)\n    Aborting --> Failed: Failed (failure)\n    Stopped --> Failed: Failed (failure)\n    Aborted --> Failed: Failed (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Starting\n    Starting --> Running: Start\n    Running --> Draining: Stop\n    Running --> Aborting: Stop\n    Running --> Running: StageFailed (stay)\n    Draining --> Stopped: Drained\n    Draining --> Aborting: Deadline / Orchestrator::escalate()\n    Draining --> Failed: Deadline / Orchestrator::escalate()\n    Aborting --> Aborted: Drained, Deadline\n    Stopped --> [*]\n    Aborted --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state that is not terminal\n    Starting --> Failed: Failed (failure)\n    Running --> Failed: Failed (failure)\n    Draining --> Failed: Failed (failure)\n    Aborting --> Failed: Failed (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(

@@ -25,7 +25,6 @@ flowchart TD
     s_Committing --&gt;|"Committed"| s_Done
     s_Receiving -.-&gt;|"Error (failure)"| s_Failed
     s_Committing -.-&gt;|"Error (failure)"| s_Failed
-    s_Done -.-&gt;|"Error (failure)"| s_Failed
     s_Done --&gt; stop_((" "))
     s_Failed --&gt; stop_((" "))
     classDef failure fill:#fde2e2,stroke:#c0392b
@@ -97,7 +96,7 @@ impl StoreState {
     pub const INITIAL: Self = StoreState::Receiving;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Receiving\n    Receiving --> Receiving: Record (stay)\n    Receiving --> Committing: EndOfStream\n    Committing --> Done: Committed\n    Done --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Receiving --> Failed: Error (failure)\n    Committing --> Failed: Error (failure)\n    Done --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Receiving\n    Receiving --> Receiving: Record (stay)\n    Receiving --> Committing: EndOfStream\n    Committing --> Done: Committed\n    Done --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state that is not terminal\n    Receiving --> Failed: Error (failure)\n    Committing --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(

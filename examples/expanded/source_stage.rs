@@ -28,8 +28,6 @@ flowchart TD
     s_Reading --&gt;|"Stop"| s_Stopped
     s_Created -.-&gt;|"Error (failure)"| s_Failed
     s_Reading -.-&gt;|"Error (failure)"| s_Failed
-    s_Done -.-&gt;|"Error (failure)"| s_Failed
-    s_Stopped -.-&gt;|"Error (failure)"| s_Failed
     s_Done --&gt; stop_((" "))
     s_Stopped --&gt; stop_((" "))
     s_Failed --&gt; stop_((" "))
@@ -108,7 +106,7 @@ impl LinesState {
     pub const INITIAL: Self = LinesState::Created;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Reading: Start\n    Created --> Stopped: Stop\n    Reading --> Reading: Read (stay)\n    Reading --> Done: Exhausted\n    Reading --> Stopped: Stop\n    Done --> [*]\n    Stopped --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Created --> Failed: Error (failure)\n    Reading --> Failed: Error (failure)\n    Done --> Failed: Error (failure)\n    Stopped --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Reading: Start\n    Created --> Stopped: Stop\n    Reading --> Reading: Read (stay)\n    Reading --> Done: Exhausted\n    Reading --> Stopped: Stop\n    Done --> [*]\n    Stopped --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state that is not terminal\n    Created --> Failed: Error (failure)\n    Reading --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(

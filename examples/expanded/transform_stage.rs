@@ -35,7 +35,6 @@ flowchart TD
     s_Initialized -.-&gt;|"Error (failure)"| s_Failed
     s_Running -.-&gt;|"Error (failure)"| s_Failed
     s_Draining -.-&gt;|"Error (failure)"| s_Failed
-    s_Drained -.-&gt;|"Error (failure)"| s_Failed
     s_Drained --&gt; stop_((" "))
     s_Failed --&gt; stop_((" "))
     classDef failure fill:#fde2e2,stroke:#c0392b
@@ -125,7 +124,7 @@ impl UppercaseState {
     pub const INITIAL: Self = UppercaseState::Created;
     /// This machine as a Mermaid `stateDiagram-v2`: declared transitions, the states function transitions
     /// may choose, and the generated failure edges, labelled `(failure)`.
-    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Initialized: Start\n    Initialized --> Running: Ready\n    Running --> Running: Processed (stay)\n    Running --> Draining: Eof, Drain\n    Draining --> Drained: Flushed\n    Drained --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state\n    Created --> Failed: Error (failure)\n    Initialized --> Failed: Error (failure)\n    Running --> Failed: Error (failure)\n    Draining --> Failed: Error (failure)\n    Drained --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
+    pub const MERMAID: &'static str = "stateDiagram-v2\n    [*] --> Created\n    Created --> Initialized: Start\n    Initialized --> Running: Ready\n    Running --> Running: Processed (stay)\n    Running --> Draining: Eof, Drain\n    Draining --> Drained: Flushed\n    Drained --> [*]\n    Failed --> [*]\n    %% generated: the failure transition from every state that is not terminal\n    Created --> Failed: Error (failure)\n    Initialized --> Failed: Error (failure)\n    Running --> Failed: Error (failure)\n    Draining --> Failed: Error (failure)\n    classDef failure fill:#fde2e2,stroke:#c0392b\n    class Failed failure\n";
 }
 #[automatically_derived]
 #[allow(

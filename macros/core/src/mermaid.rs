@@ -44,7 +44,10 @@ fn edges(model: &Model) -> Vec<Edge> {
     }
     if let (Some(failed), Some(failure)) = (model.failed(), &model.args.failure) {
         let event = last_ident(&failure.path);
-        for state in model.states.iter().filter(|s| !s.is_failed()) {
+        // A terminal state ends the run: no failure edge leaves it. (A failure of the actions on the way into one is
+        // fed in that state and still reaches the failed state, but it is the failure of the transition that led
+        // there, which the source state's failure edge already draws.)
+        for state in model.states.iter().filter(|s| !s.is_terminal()) {
             out.push(Edge {
                 from: state.ident.to_string(),
                 to: failed.ident.to_string(),
@@ -73,7 +76,7 @@ pub fn diagram(model: &Model) -> String {
     }
     if let Some(failed) = model.failed() {
         if edges.iter().any(|e| e.failure) {
-            out.push_str("    %% generated: the failure transition from every state\n");
+            out.push_str("    %% generated: the failure transition from every state that is not terminal\n");
         }
         for e in edges.iter().filter(|e| e.failure) {
             let _ = writeln!(out, "    {} --> {}: {}", e.from, e.to, e.label);

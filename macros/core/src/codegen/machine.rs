@@ -124,6 +124,17 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
         arms.push(failure_arm(model, &quote!(_), &pat, &model.args.on_failure));
     }
     let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
+    // `unhandled = Stage::hook`: every event no transition of the state takes goes to the hook, which may log or count
+    // it, map it to another event (by calling `transition` again) or return `Decision::Unhandled`, which leaves it to
+    // the ignore lists and then the failure path.
+    let rest = match &model.args.unhandled {
+        Some(path) => {
+            let method = method_path(path);
+            let call = quote_spanned!(path.span()=> #method(#state, #event, #ctx));
+            quote!((#state, #event) => #call)
+        }
+        None => quote!(_ => #p::Decision::Unhandled),
+    };
     quote! {
         fn transition(
             #state: &Self::State,
@@ -132,7 +143,7 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
         ) -> #p::Decision<Self::State, Self::Action> {
             match (#state, #event) {
                 #(#arms,)*
-                _ => #p::Decision::Unhandled,
+                #rest,
             }
         }
     }

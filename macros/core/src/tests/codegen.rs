@@ -119,10 +119,9 @@ fn mermaid_draws_declared_to_list_failure_initial_and_terminal_edges() {
     Running --> Drained: Eof
     Drained --> [*]
     Failed --> [*]
-    %% generated: the failure transition from every state
+    %% generated: the failure transition from every state that is not terminal
     Created --> Failed: Error (failure)
     Running --> Failed: Error (failure)
-    Drained --> Failed: Error (failure)
     classDef failure fill:#fde2e2,stroke:#c0392b
     class Failed failure
 ";
@@ -158,9 +157,26 @@ fn state_enum_rustdoc_draws_the_machine_with_dashed_failure_edges() {
     assert!(doc.starts_with("\n<pre class=\"mermaid\">\nflowchart TD\n"), "{doc}");
     assert!(doc.contains("s_Created --&gt;|\"Start\"| s_Running"), "declared edge solid: {doc}");
     assert!(doc.contains("s_Running -.-&gt;|\"Error (failure)\"| s_Failed"), "failure edge dashed: {doc}");
+    assert!(!doc.contains("s_Drained -.-&gt;"), "no failure edge leaves a terminal state: {doc}");
     assert!(doc.contains("start_((\" \")) --&gt; s_Created"), "{doc}");
     assert!(!doc.contains('<') || doc.matches('<').count() == 2, "only the pre tags are HTML: {doc}");
     assert!(doc.contains("</pre>"));
+}
+
+#[test]
+fn unhandled_key_hands_every_event_no_transition_takes_to_the_stage_hook() {
+    let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, unhandled = Up::stray);
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    // The last arm of the transition, after the generated failure edge: the hook decides, with the event and context.
+    assert!(out.contains("(__state , __event) => Up :: stray (__state , __event , __ctx) ,"), "{out}");
+    assert!(!out.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "no second catch-all: {out}");
+    let failure_edge = out.find("__event @ Ev :: Error").expect("failure edge");
+    assert!(failure_edge < out.find("Up :: stray").unwrap(), "the failure event never reaches the hook: {out}");
+    let default = expand(Mode::Handler, keys(), uppercase()).to_string();
+    assert!(default.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "default kept: {default}");
+    let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, unhandled = stray);
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    assert!(out.contains("Self :: stray (__state , __event , __ctx)"), "a bare name is the stage's own: {out}");
 }
 
 #[test]
