@@ -1,7 +1,8 @@
 //! A pipeline-level orchestrator written with `#[self_supervised]`: it starts its stages, watches them, and stops
 //! on request. A stop request carries a mode and a reason; heartbeats are ignored in every state; the teardown
 //! actions are one named list shared by several states, each with its own failure actions; the failed state
-//! carries the reason and the state it failed in; the run's summary is written on completion.
+//! carries the reason and the state it failed in; every event no transition takes is logged by a hook before the
+//! ignore lists decide; the run's summary is written on completion.
 //!
 //! Run with `cargo run --example orchestrator`.
 
@@ -16,6 +17,8 @@ use tokio::sync::{mpsc, oneshot};
     on_failure = [Act::Log(message), teardown],
     // Every state drops these: liveness only, never a transition.
     ignore = [Ev::Heartbeat],
+    // Sees every event no transition takes (logs it here), then leaves it to the ignore lists.
+    unhandled = Orchestrator::stray,
     completion = Orchestrator::write_summary,
 )]
 #[derive(Debug, PartialEq)]
@@ -127,6 +130,13 @@ impl Orchestrator {
         } else {
             Decision::goto_with(OrchestratorState::Aborting, [Act::Log("drain deadline passed".into())])
         }
+    }
+
+    /// An event no transition of `state` takes: logged, then left to the ignore lists (and the failure path).
+    fn stray(state: &OrchestratorState, event: Ev, ctx: &mut Ctx) -> Decision<OrchestratorState, Act> {
+        use stagewise::StateVariant;
+        ctx.log.push(format!("stray: {} in {}", event.name(), state.name()));
+        Decision::Unhandled
     }
 
     /// The failed state, from what the macro knows (the state that failed, the message) and what it does not.

@@ -198,7 +198,13 @@ impl ::stagewise::__private::Machine for Orchestrator {
                 let __decision: ::stagewise::__private::Decision<
                     Self::State,
                     Self::Action,
-                > = Orchestrator::escalate(__state, __event, __ctx);
+                > = ::stagewise::__private::decide::<
+                    Self::State,
+                    Self::Event,
+                    Self::Context,
+                    Self::Action,
+                    _,
+                >(Orchestrator::escalate, __state, __event, __ctx);
                 #[cfg(debug_assertions)]
                 ::stagewise::__private::check_target(
                     &__decision,
@@ -235,7 +241,12 @@ impl ::stagewise::__private::Machine for Orchestrator {
                         },
                     )
                     .take(__event);
-                let next = Orchestrator::failed_state(
+                let next = ::stagewise::__private::build_failed::<
+                    Self::State,
+                    Self::Context,
+                    _,
+                >(
+                    Orchestrator::failed_state,
                     __state,
                     ::core::clone::Clone::clone(&message),
                     __ctx,
@@ -259,7 +270,12 @@ impl ::stagewise::__private::Machine for Orchestrator {
                         },
                     )
                     .take(__event);
-                let next = Orchestrator::failed_state(
+                let next = ::stagewise::__private::build_failed::<
+                    Self::State,
+                    Self::Context,
+                    _,
+                >(
+                    Orchestrator::failed_state,
                     __state,
                     ::core::clone::Clone::clone(&message),
                     __ctx,
@@ -405,12 +421,11 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<(), ::stagewise::__private::BoxError>,
     > + ::core::marker::Send {
-        async move {
-            ::core::result::Result::map_err(
-                Orchestrator::write_summary(self, __ctx).await,
-                ::core::convert::Into::<::stagewise::__private::BoxError>::into,
-            )
-        }
+        ::stagewise::__private::complete::<
+            Self,
+            Self::Context,
+            _,
+        >(Orchestrator::write_summary, self, __ctx)
     }
 }
 #[automatically_derived]

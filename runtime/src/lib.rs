@@ -77,7 +77,10 @@ pub mod __private {
     };
     pub use std::string::String;
 
-    pub use crate::macro_support::{dispatch, failure_codec, DispatchFn, FailureCodec, FailureMessage, Unknown};
+    pub use crate::macro_support::{
+        build_failed, complete, decide, dispatch, failure_codec, CompletionFn, DecisionFn, DispatchFn, FailedStateFn,
+        FailureCodec, FailureMessage, Unknown,
+    };
 
     /// The ids a stage struct carries, implemented by `#[derive(Stage)]` from its `#[stage_id]` (and optional
     /// `#[writer_id]`) field; the generated `HandlerSupervised` impl reads them from here.

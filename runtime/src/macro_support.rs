@@ -7,7 +7,7 @@ use std::future::Future;
 use crate::action::Action;
 use crate::directive::Directive;
 use crate::error::BoxError;
-use crate::machine::EventVariant;
+use crate::machine::{Decision, EventVariant};
 
 /// A stage's dispatch method: `async fn name(&mut self, ctx: &mut Context) -> Result<Directive<Event>, E>` with
 /// `E: Into<BoxError>`. Generated dispatch calls the method through this trait so a method of another shape is one
@@ -17,43 +17,145 @@ use crate::machine::EventVariant;
     label = "not `async fn(&mut self, ctx: &mut {C}) -> Result<Directive<{E}>, impl Into<BoxError>>`",
     note = "write the method as `async fn next(&mut self, ctx: &mut {C}) -> Result<stagewise::Directive<{E}>, stagewise::BoxError>`"
 )]
-pub trait DispatchFn<'a, S: 'a, C: 'a, E> {
+pub trait DispatchFn<'s, 'c, S: 's, C: 'c, E> {
     /// The method's error type.
     type Error: Into<BoxError>;
-    /// The method's future.
-    type Future: Future<Output = Result<Directive<E>, Self::Error>> + 'a;
+    /// The method's future: it borrows the stage for `'s` and the context for `'c`, each on its own, so the future
+    /// generated dispatch returns names no lifetime but those of its own parameters.
+    type Future: Future<Output = Result<Directive<E>, Self::Error>>;
     /// Calls the method.
-    fn call(self, stage: &'a mut S, ctx: &'a mut C) -> Self::Future;
+    fn call(self, stage: &'s mut S, ctx: &'c mut C) -> Self::Future;
 }
 
 // Not recommended, so a method of another shape is reported as "not a dispatch method" (the message above) rather
 // than as whichever of these bounds it misses.
 #[diagnostic::do_not_recommend]
-impl<'a, S: 'a, C: 'a, E, Err, Fut, F> DispatchFn<'a, S, C, E> for F
+impl<'s, 'c, S: 's, C: 'c, E, Err, Fut, F> DispatchFn<'s, 'c, S, C, E> for F
 where
-    F: FnOnce(&'a mut S, &'a mut C) -> Fut,
-    Fut: Future<Output = Result<Directive<E>, Err>> + 'a,
+    F: FnOnce(&'s mut S, &'c mut C) -> Fut,
+    Fut: Future<Output = Result<Directive<E>, Err>>,
     Err: Into<BoxError>,
 {
     type Error = Err;
     type Future = Fut;
 
     #[inline]
-    fn call(self, stage: &'a mut S, ctx: &'a mut C) -> Fut {
+    fn call(self, stage: &'s mut S, ctx: &'c mut C) -> Fut {
         self(stage, ctx)
     }
 }
 
-/// Calls a dispatch method. Generated dispatch awaits this (an opaque future whatever `F` is), so a method of the
-/// wrong shape is the one error of the `F: DispatchFn` bound, and nothing more.
+/// Calls a dispatch method. Generated dispatch returns this (an opaque future whatever `F` is), so a method of the
+/// wrong shape is the one error of the `F: DispatchFn` bound, and nothing more. The method's own future is wrapped in
+/// `ErrInto`, a plain mapping of its output, not in an `async` block of its own: this is every turn's hot path, and
+/// another state machine around the method's costs more than the 3% the macro may add (`benches/macro_cost.rs`).
 #[inline]
-pub fn dispatch<'a, S: 'a, C: 'a, E, F: DispatchFn<'a, S, C, E>>(
+pub fn dispatch<'s, 'c, S: 's, C: 'c, E, F: DispatchFn<'s, 'c, S, C, E>>(
     method: F,
-    stage: &'a mut S,
-    ctx: &'a mut C,
-) -> impl Future<Output = Result<Directive<E>, BoxError>> + 'a {
-    let call = method.call(stage, ctx);
-    async move { call.await.map_err(Into::into) }
+    stage: &'s mut S,
+    ctx: &'c mut C,
+) -> impl Future<Output = Result<Directive<E>, BoxError>> + use<'s, 'c, S, C, E, F> {
+    futures_util::TryFutureExt::err_into(method.call(stage, ctx))
+}
+
+/// A function transition's decider (`#[on(Ev::X => Stage::decide, to = [..])]`) or the `unhandled = Stage::hook`:
+/// `fn(state: &State, event: Event, ctx: &mut Context) -> Decision<State, Action>`. Generated code calls it through
+/// [`decide`], so a function of another shape is one error on its path, saying the signature to write.
+#[diagnostic::on_unimplemented(
+    message = "a function transition or `unhandled` hook must be a function of the state, the event and the context returning a `Decision`",
+    label = "not `fn(&{S}, {E}, &mut {C}) -> Decision<{S}, {A}>`",
+    note = "write it as `fn decide(state: &{S}, event: {E}, ctx: &mut {C}) -> stagewise::Decision<{S}, {A}>`"
+)]
+pub trait DecisionFn<S, E, C, A> {
+    /// Calls the function.
+    fn call(self, state: &S, event: E, ctx: &mut C) -> Decision<S, A>;
+}
+
+// Not recommended, so a function of another shape is reported with the message above rather than as a mismatch of
+// the closure bound.
+#[diagnostic::do_not_recommend]
+impl<S, E, C, A, F> DecisionFn<S, E, C, A> for F
+where
+    F: FnOnce(&S, E, &mut C) -> Decision<S, A>,
+{
+    #[inline]
+    fn call(self, state: &S, event: E, ctx: &mut C) -> Decision<S, A> {
+        self(state, event, ctx)
+    }
+}
+
+/// Calls a decider: the one bound generated code checks, so a decider of the wrong shape is one error.
+#[inline]
+pub fn decide<S, E, C, A, F: DecisionFn<S, E, C, A>>(decider: F, state: &S, event: E, ctx: &mut C) -> Decision<S, A> {
+    decider.call(state, event, ctx)
+}
+
+/// `completion = Stage::method`: `async fn method(&mut self, ctx: &mut Context) -> Result<(), E>` with
+/// `E: Into<BoxError>`, called through [`complete`] so a method of another shape is one error on its path.
+#[diagnostic::on_unimplemented(
+    message = "`completion = ..` needs an async method of the stage taking the context and returning a `Result<(), _>`",
+    label = "not `async fn(&mut self, ctx: &mut {C}) -> Result<(), impl Into<BoxError>>`",
+    note = "write the method as `async fn finish(&mut self, ctx: &mut {C}) -> Result<(), stagewise::BoxError>`"
+)]
+pub trait CompletionFn<'s, 'c, S: 's, C: 'c> {
+    /// The method's future.
+    type Future: Future<Output = Result<(), BoxError>>;
+    /// Calls the method.
+    fn call(self, stage: &'s mut S, ctx: &'c mut C) -> Self::Future;
+}
+
+#[diagnostic::do_not_recommend]
+impl<'s, 'c, S: 's, C: 'c, Err, Fut, F> CompletionFn<'s, 'c, S, C> for F
+where
+    F: FnOnce(&'s mut S, &'c mut C) -> Fut,
+    Fut: Future<Output = Result<(), Err>>,
+    Err: Into<BoxError>,
+{
+    type Future = futures_util::future::ErrInto<Fut, BoxError>;
+
+    #[inline]
+    fn call(self, stage: &'s mut S, ctx: &'c mut C) -> Self::Future {
+        futures_util::TryFutureExt::err_into(self(stage, ctx))
+    }
+}
+
+/// Calls a completion method: the one bound generated code checks.
+#[inline]
+pub fn complete<'s, 'c, S: 's, C: 'c, F: CompletionFn<'s, 'c, S, C>>(
+    method: F,
+    stage: &'s mut S,
+    ctx: &'c mut C,
+) -> impl Future<Output = Result<(), BoxError>> + use<'s, 'c, S, C, F> {
+    method.call(stage, ctx)
+}
+
+/// `#[failed(Stage::build)]`: `fn build(from: &State, message: String, ctx: &mut Context) -> State`, called through
+/// [`build_failed`] so a builder of another shape is one error on its path.
+#[diagnostic::on_unimplemented(
+    message = "`#[failed(..)]` needs a function building the failed state from the state that failed, the message and the context",
+    label = "not `fn(&{S}, String, &mut {C}) -> {S}`",
+    note = "write it as `fn failed(from: &{S}, message: String, ctx: &mut {C}) -> {S}`"
+)]
+pub trait FailedStateFn<S, C> {
+    /// Calls the builder.
+    fn call(self, from: &S, message: String, ctx: &mut C) -> S;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S, C, F> FailedStateFn<S, C> for F
+where
+    F: FnOnce(&S, String, &mut C) -> S,
+{
+    #[inline]
+    fn call(self, from: &S, message: String, ctx: &mut C) -> S {
+        self(from, message, ctx)
+    }
+}
+
+/// Builds the failed state: the one bound generated code checks.
+#[inline]
+pub fn build_failed<S, C, F: FailedStateFn<S, C>>(builder: F, from: &S, message: String, ctx: &mut C) -> S {
+    builder.call(from, message, ctx)
 }
 
 /// What the failure event carries: the failure's description, a `String`. Generated code builds the failure event

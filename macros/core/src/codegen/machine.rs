@@ -6,7 +6,9 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
 
-use super::{actions_list, events_pat, failure_codec, internal, method_path, private, state_pat, transition_pat};
+use super::{
+    actions_list, events_pat, failure_codec, internal, method_path, private, respan, state_pat, transition_pat,
+};
 use crate::model::{Model, Shape, State, Target};
 
 /// True when `tokens` contain the identifier `name` anywhere.
@@ -25,9 +27,11 @@ fn failed_next(model: &Model, message: &TokenStream) -> TokenStream {
     let Some(failed) = model.failed() else { return TokenStream::new() };
     let failed_ident = &failed.ident;
     if let Some(build) = &failed.failed_with {
-        let (state, ctx) = (internal("state"), internal("ctx"));
-        let build = method_path(build);
-        return quote!(#build(#state, #message, #ctx));
+        // Through `FailedStateFn`, so a builder of the wrong shape is one error on its path.
+        let (state, ctx, p) = (internal("state"), internal("ctx"), private(model));
+        let method = method_path(build);
+        let call = quote!(#p::build_failed::<Self::State, Self::Context, _>(#method, #state, #message, #ctx));
+        return respan(call, build.span());
     }
     match &failed.fields {
         None => quote!(#enum_ident::#failed_ident),
@@ -37,6 +41,16 @@ fn failed_next(model: &Model, message: &TokenStream) -> TokenStream {
         }
         Some(_) => quote!(#enum_ident::#failed_ident(#message)),
     }
+}
+
+/// A call of the decider `path` (a function transition or the `unhandled` hook) on the internal state, event and
+/// context, through `__private::decide`, spanned on the path: a function of the wrong shape is one error there.
+fn decider_call(model: &Model, path: &syn::Path) -> TokenStream {
+    let p = private(model);
+    let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
+    let method = method_path(path);
+    let call = quote!(#p::decide::<Self::State, Self::Event, Self::Context, Self::Action, _>(#method, #state, #event, #ctx));
+    respan(call, path.span())
 }
 
 /// The pattern of the failure event binding it whole to the internal `event`, and the same without the binding.
@@ -93,10 +107,9 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
                     quote!((#spat, #epat) => #p::Decision::stay_with(#actions))
                 }
                 Target::Call(path) => {
-                    let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
+                    let event = internal("event");
                     let bind = if t.events.len() > 1 { quote!(#event @ (#epat)) } else { quote!(#event @ #epat) };
-                    let method = method_path(path);
-                    let call = quote_spanned!(path.span()=> #method(#state, #event, #ctx));
+                    let call = decider_call(model, path);
                     let allowed = t.to.iter().flatten().map(|to| quote!(#enum_ident::#to { .. }));
                     let function = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
                     let (decision, next) = (internal("decision"), internal("next"));
@@ -129,8 +142,7 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
     // the ignore lists and then the failure path.
     let rest = match &model.args.unhandled {
         Some(path) => {
-            let method = method_path(path);
-            let call = quote_spanned!(path.span()=> #method(#state, #event, #ctx));
+            let call = decider_call(model, path);
             quote!((#state, #event) => #call)
         }
         None => quote!(_ => #p::Decision::Unhandled),

@@ -2,6 +2,7 @@
 //! ([`state_enum`]), the `Machine` ([`machine`]) and the supervisor traits ([`supervised`]); this module holds the
 //! patterns and paths they share.
 
+mod dispatch;
 mod machine;
 mod state_enum;
 mod supervised;

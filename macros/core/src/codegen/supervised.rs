@@ -5,46 +5,10 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::dispatch::dispatch_fn;
 use super::machine::{control_fns, entry_exit_fn, timeout_fn, transition_fn, unhandled_fn};
-use super::{allows, failure_codec, internal, method_path, private, respan, state_pat};
-use crate::model::{Dispatch, Mode, Model, Policy};
-
-fn dispatch_fn(model: &Model) -> TokenStream {
-    let p = private(model);
-    let (state, ctx) = (internal("state"), internal("ctx"));
-    let arms = model.states.iter().map(|s| {
-        let pat = state_pat(model, s);
-        let dispatch = s.dispatch.as_ref().map(|(d, _)| d);
-        let body = match (s.is_terminal(), dispatch) {
-            (true, _) | (false, Some(Dispatch::Terminate)) => {
-                quote!(::core::result::Result::Ok(#p::Directive::Terminate))
-            }
-            (false, Some(Dispatch::Call(path))) if s.policy() != Policy::Block => {
-                // Through `DispatchFn`, so a method of the wrong shape is one error on its path.
-                let method = method_path(path);
-                let call = quote!(#p::dispatch::<Self, Self::Context, Self::Event, _>(#method, self, #ctx).await);
-                respan(call, path.span())
-            }
-            (false, Some(Dispatch::Emit(event))) => {
-                quote!(::core::result::Result::Ok(#p::Directive::Transition(#event)))
-            }
-            (false, Some(Dispatch::Wait | Dispatch::Call(_)) | None) => quote!(::core::future::pending().await),
-        };
-        quote!(#pat => #body)
-    });
-    let body = if model.states.is_empty() { quote!(match *#state {}) } else { quote!(match #state { #(#arms,)* }) };
-    quote! {
-        fn dispatch_state(
-            &mut self,
-            #state: &Self::State,
-            #ctx: &mut Self::Context,
-        ) -> impl ::core::future::Future<
-            Output = ::core::result::Result<#p::Directive<Self::Event>, #p::BoxError>,
-        > + ::core::marker::Send {
-            async move { #body }
-        }
-    }
-}
+use super::{allows, failure_codec, internal, method_path, private, respan};
+use crate::model::{Mode, Model};
 
 fn failure_event_fn(model: &Model) -> TokenStream {
     let p = private(model);
@@ -65,13 +29,15 @@ fn completion_fn(model: &Model) -> Option<TokenStream> {
     let path = model.args.completion.as_ref()?;
     let ctx = internal("ctx");
     let method = method_path(path);
-    let call = quote_spanned!(path.span()=> #method(self, #ctx));
+    // Through `CompletionFn`, so a method of the wrong shape is one error on its path; awaited inside an `async` block
+    // (as dispatch is), so the `Send` check of the returned future does not judge that bound a second time.
+    let call = respan(quote!(#p::complete::<Self, Self::Context, _>(#method, self, #ctx).await), path.span());
     Some(quote! {
         fn write_completion_event(
             &mut self,
             #ctx: &mut Self::Context,
         ) -> impl ::core::future::Future<Output = ::core::result::Result<(), #p::BoxError>> + ::core::marker::Send {
-            async move { ::core::result::Result::map_err(#call.await, ::core::convert::Into::<#p::BoxError>::into) }
+            async move { #call }
         }
     })
 }

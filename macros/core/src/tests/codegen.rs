@@ -168,7 +168,8 @@ fn unhandled_key_hands_every_event_no_transition_takes_to_the_stage_hook() {
     let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, unhandled = Up::stray);
     let out = expand(Mode::Handler, args, uppercase()).to_string();
     // The last arm of the transition, after the generated failure edge: the hook decides, with the event and context.
-    assert!(out.contains("(__state , __event) => Up :: stray (__state , __event , __ctx) ,"), "{out}");
+    let decide = ":: stagewise :: __private :: decide :: < Self :: State , Self :: Event , Self :: Context , Self :: Action , _ >";
+    assert!(out.contains(&format!("(__state , __event) => {decide} (Up :: stray , __state , __event , __ctx) ,")), "{out}");
     assert!(!out.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "no second catch-all: {out}");
     let failure_edge = out.find("__event @ Ev :: Error").expect("failure edge");
     assert!(failure_edge < out.find("Up :: stray").unwrap(), "the failure event never reaches the hook: {out}");
@@ -176,7 +177,7 @@ fn unhandled_key_hands_every_event_no_transition_takes_to_the_stage_hook() {
     assert!(default.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "default kept: {default}");
     let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, unhandled = stray);
     let out = expand(Mode::Handler, args, uppercase()).to_string();
-    assert!(out.contains("Self :: stray (__state , __event , __ctx)"), "a bare name is the stage's own: {out}");
+    assert!(out.contains("(Self :: stray , __state , __event , __ctx)"), "a bare name is the stage's own: {out}");
 }
 
 #[test]
@@ -185,7 +186,8 @@ fn completion_key_writes_the_completion_through_the_stage_method() {
         quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, completion = Up::finish);
     let out = expand(Mode::Handler, args, uppercase()).to_string();
     assert!(out.contains("fn write_completion_event (& mut self , __ctx : & mut Self :: Context ,)"), "{out}");
-    assert!(out.contains("map_err (Up :: finish (self , __ctx) . await , :: core :: convert :: Into :: < :: stagewise :: __private :: BoxError > :: into)"), "{out}");
+    let complete = ":: stagewise :: __private :: complete :: < Self , Self :: Context , _ >";
+    assert!(out.contains(&format!("async move {{ {complete} (Up :: finish , self , __ctx) . await }}")), "{out}");
     assert!(!expand(Mode::Handler, keys(), uppercase()).to_string().contains("write_completion_event"), "default kept");
     let out = expand(
         Mode::SelfSupervised,
@@ -193,7 +195,7 @@ fn completion_key_writes_the_completion_through_the_stage_method() {
         uppercase(),
     )
     .to_string();
-    assert!(out.contains("map_err (Self :: finish (self , __ctx) . await"), "a bare name is the stage's own: {out}");
+    assert!(out.contains("(Self :: finish , self , __ctx)"), "a bare name is the stage's own: {out}");
 }
 
 #[test]
@@ -262,5 +264,6 @@ fn a_failed_state_carrying_more_is_built_by_the_users_function() {
     let out = expand(Mode::Handler, keys(), item);
     assert_eq!(messages(&out), Vec::<String>::new(), "any shape, with a builder");
     let out = out.to_string();
-    assert!(out.contains("let next = Up :: failed_state (__state , message , __ctx) ;"), "{out}");
+    let build = ":: stagewise :: __private :: build_failed :: < Self :: State , Self :: Context , _ >";
+    assert!(out.contains(&format!("let next = {build} (Up :: failed_state , __state , message , __ctx) ;")), "{out}");
 }
