@@ -49,7 +49,8 @@ fn decider_call(model: &Model, path: &syn::Path) -> TokenStream {
     let p = private(model);
     let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
     let method = method_path(path);
-    let call = quote!(#p::decide::<Self::State, Self::Event, Self::Context, Self::Action, _>(#method, #state, #event, #ctx));
+    let call =
+        quote!(#p::decide::<Self::State, Self::Event, Self::Context, Self::Action, _>(#method, #state, #event, #ctx));
     respan(call, path.span())
 }
 

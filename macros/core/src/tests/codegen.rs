@@ -169,7 +169,10 @@ fn unhandled_key_hands_every_event_no_transition_takes_to_the_stage_hook() {
     let out = expand(Mode::Handler, args, uppercase()).to_string();
     // The last arm of the transition, after the generated failure edge: the hook decides, with the event and context.
     let decide = ":: stagewise :: __private :: decide :: < Self :: State , Self :: Event , Self :: Context , Self :: Action , _ >";
-    assert!(out.contains(&format!("(__state , __event) => {decide} (Up :: stray , __state , __event , __ctx) ,")), "{out}");
+    assert!(
+        out.contains(&format!("(__state , __event) => {decide} (Up :: stray , __state , __event , __ctx) ,")),
+        "{out}"
+    );
     assert!(!out.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "no second catch-all: {out}");
     let failure_edge = out.find("__event @ Ev :: Error").expect("failure edge");
     assert!(failure_edge < out.find("Up :: stray").unwrap(), "the failure event never reaches the hook: {out}");
