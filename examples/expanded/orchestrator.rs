@@ -4,7 +4,8 @@
 //! A pipeline-level orchestrator written with `#[self_supervised]`: it starts its stages, watches them, and stops
 //! on request. A stop request carries a mode and a reason; heartbeats are ignored in every state; the teardown
 //! actions are one named list shared by several states, each with its own failure actions; the failed state
-//! carries the reason and the state it failed in; the run's summary is written on completion.
+//! carries the reason and the state it failed in; every event no transition takes is logged by a hook before the
+//! ignore lists decide; the run's summary is written on completion.
 //!
 //! Run with `cargo run --example orchestrator`.
 use stagewise::{
@@ -285,7 +286,15 @@ impl ::stagewise::__private::Machine for Orchestrator {
                     [Act::Log(message), Act::StopStages, Act::CloseJournal],
                 )
             }
-            _ => ::stagewise::__private::Decision::Unhandled,
+            (__state, __event) => {
+                ::stagewise::__private::decide::<
+                    Self::State,
+                    Self::Event,
+                    Self::Context,
+                    Self::Action,
+                    _,
+                >(Orchestrator::stray, __state, __event, __ctx)
+            }
         }
     }
     fn timeout(
@@ -421,11 +430,14 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<(), ::stagewise::__private::BoxError>,
     > + ::core::marker::Send {
-        ::stagewise::__private::complete::<
-            Self,
-            Self::Context,
-            _,
-        >(Orchestrator::write_summary, self, __ctx)
+        async move {
+            ::stagewise::__private::complete::<
+                Self,
+                Self::Context,
+                _,
+            >(Orchestrator::write_summary, self, __ctx)
+                .await
+        }
     }
 }
 #[automatically_derived]
@@ -546,6 +558,16 @@ impl Orchestrator {
                 [Act::Log("drain deadline passed".into())],
             )
         }
+    }
+    /// An event no transition of `state` takes: logged, then left to the ignore lists (and the failure path).
+    fn stray(
+        state: &OrchestratorState,
+        event: Ev,
+        ctx: &mut Ctx,
+    ) -> Decision<OrchestratorState, Act> {
+        use stagewise::StateVariant;
+        ctx.log.push(format!("stray: {} in {}", event.name(), state.name()));
+        Decision::Unhandled
     }
     /// The failed state, from what the macro knows (the state that failed, the message) and what it does not.
     fn failed_state(
