@@ -84,7 +84,12 @@ async fn the_blocking_append_waits_for_the_acknowledgement() {
     let server = NatsServer::start();
     let writer: Arc<dyn Journal<String>> = Arc::new(journal(&server, "lifecycle.sink").await);
     assert_eq!(writer.append("blocking".to_owned()).unwrap(), 0);
-    assert_eq!(writer.read_from(0).unwrap(), ["blocking"]);
+    let own_thread = writer.clone();
+    // A thread outside the runtime: the append waits on the runtime the journal was opened on.
+    let thread = std::thread::spawn(move || own_thread.append("from a thread".to_owned()));
+    let position = tokio::task::spawn_blocking(move || thread.join().unwrap()).await.unwrap();
+    assert_eq!(position.unwrap(), 1);
+    assert_eq!(writer.read_from(0).unwrap(), ["blocking", "from a thread"]);
 }
 
 #[tokio::test]

@@ -48,6 +48,8 @@ struct Inner {
     len: watch::Sender<u64>,
     /// Numbers the message ids of this writer's appends.
     next_id: AtomicU64,
+    /// The runtime it was opened on: a thread outside it appends through it.
+    runtime: tokio::runtime::Handle,
     follow: JoinHandle<()>,
 }
 
@@ -112,6 +114,7 @@ impl<R> NatsJournal<R> {
                 copy: Mutex::new(Vec::new()),
                 len,
                 next_id: AtomicU64::new(held),
+                runtime: tokio::runtime::Handle::current(),
                 follow,
             }
         });
@@ -175,8 +178,9 @@ impl<R: Serialize> NatsJournal<R> {
 
 impl<R: Serialize + DeserializeOwned + Send + 'static> Journal<R> for NatsJournal<R> {
     /// Blocks the calling thread until the server acknowledges; from async code use
-    /// [`append_acked`](NatsJournal::append_acked). On a multi-threaded tokio runtime's worker it hands the
-    /// worker's other tasks away while it waits; on a current-thread runtime it refuses.
+    /// [`append_acked`](NatsJournal::append_acked). On a thread of your own it waits on the runtime the journal
+    /// was opened on; on a multi-threaded runtime's worker it hands the worker's other tasks away while it waits;
+    /// on a current-thread runtime it refuses.
     fn append(&self, record: R) -> Result<u64, JournalError> {
         let journal = Self { inner: self.inner.clone(), _record: PhantomData };
         let append = async move { journal.append_acked(record).await };
@@ -187,9 +191,7 @@ impl<R: Serialize + DeserializeOwned + Send + 'static> Journal<R> for NatsJourna
                 ))
             }
             Ok(handle) => tokio::task::block_in_place(|| handle.block_on(append)),
-            Err(_) => Err(JournalError::Unusable(
-                "a JetStream journal appends from inside the tokio runtime it was opened on".to_owned(),
-            )),
+            Err(_) => self.inner.runtime.block_on(append),
         }
     }
 
