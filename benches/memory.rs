@@ -7,6 +7,8 @@
 //! The stages share one lifecycle journal that counts records and keeps none: what a journal stores is the journal's
 //! cost (a file journal keeps nothing in memory), not the stage's.
 
+#[path = "alloc_trace/mod.rs"]
+mod alloc_trace;
 #[path = "harness/mod.rs"]
 mod harness;
 
@@ -20,6 +22,9 @@ use stagewise::{
     SpawnOptions, StageId, StateVariant, Supervision, Supervisor,
 };
 use tokio::sync::mpsc;
+
+#[global_allocator]
+static ALLOCATOR: alloc_trace::Traced = alloc_trace::Traced;
 
 const STAGES: usize = 100_000;
 /// The target per idle stage, handle included.
@@ -159,13 +164,21 @@ fn child(kind: &str, count: usize) {
         // One lifecycle journal for all, as a pipeline has, keeping no records.
         let journal: Arc<dyn Journal<LifecycleRecord>> =
             Arc::new(Counting { appended: 0.into(), len: tokio::sync::watch::channel(0).0 });
+        let trace_one = count == 0;
+        let count = if trace_one { 101 } else { count };
         let mut senders = Vec::with_capacity(count);
         let mut handles = Vec::with_capacity(count);
         let mut tasks = Vec::with_capacity(count);
+        let mut runs = Vec::with_capacity(if kind == "loop" { count } else { 0 });
         let before = resident_bytes();
         let start = Instant::now();
         let cpu = cpu_time::ProcessTime::now();
-        for _ in 0..count {
+        for i in 0..count {
+            if trace_one && i == count - 1 {
+                // Warm: the runtime's own first-time allocations are behind; trace the last spawn alone.
+                tokio::task::yield_now().await;
+                alloc_trace::start();
+            }
             let (tx, rx) = mpsc::channel::<u8>(1);
             senders.push(tx);
             match kind {
@@ -183,9 +196,8 @@ fn child(kind: &str, count: usize) {
                     let supervision = Supervision::new(journal.clone());
                     let run =
                         stagewise::run_handler_supervised(Idle { input: rx }, IdleState::Waiting, (), supervision);
-                    tasks.push(tokio::spawn(async move {
-                        let _ = run.await;
-                    }));
+                    // Spawned as it is: an `async move { run.await }` around it would hold the future twice.
+                    runs.push(tokio::spawn(run));
                 }
                 _ => tasks.push(tokio::spawn(async move {
                     let mut rx = rx;
@@ -197,6 +209,13 @@ fn child(kind: &str, count: usize) {
         for _ in 0..3 {
             tokio::task::yield_now().await;
         }
+        if trace_one {
+            let sizes = alloc_trace::stop();
+            let total: usize = sizes.iter().map(|(size, _)| size).sum();
+            let list: Vec<String> = sizes.iter().map(|(size, align)| format!("{size}@{align}")).collect();
+            println!("{} allocations, {total} B requested: {}", sizes.len(), list.join(" "));
+            std::process::exit(0);
+        }
         let seconds = start.elapsed().as_secs_f64();
         let cpu_seconds = cpu.elapsed().as_secs_f64();
         let after = resident_bytes();
@@ -204,7 +223,7 @@ fn child(kind: &str, count: usize) {
             assert!(handles.iter().all(|h| !h.is_finished() && h.state().name == "Waiting"), "stages are idle");
         }
         println!("{} {seconds} {cpu_seconds}", (after - before) as f64 / count as f64);
-        std::hint::black_box((&senders, &handles, &tasks));
+        std::hint::black_box((&senders, &handles, &tasks, &runs));
         std::process::exit(0); // Dropping 100,000 tasks is not measured.
     });
 }
@@ -228,6 +247,11 @@ fn main() {
     println!("memory/idle: StageHandle: {} bytes", std::mem::size_of::<stagewise::StageHandle>());
     drop(future);
     let exe = std::env::current_exe().expect("this benchmark's path");
+    for kind in ["stage", "plain"] {
+        let out = Command::new(&exe).args(["--child", kind, "0"]).output().expect("child");
+        assert!(out.status.success(), "child failed: {}", String::from_utf8_lossy(&out.stderr));
+        print!("memory/idle: one {kind} spawned: {}", String::from_utf8_lossy(&out.stdout));
+    }
     let kinds = ["stage", "plain", "loop"];
     let mut bytes = [Vec::new(), Vec::new(), Vec::new()];
     let mut seconds = [Vec::new(), Vec::new(), Vec::new()];

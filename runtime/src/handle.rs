@@ -2,7 +2,9 @@
 //! restart policy is [`spawn_restartable`](crate::spawn_restartable) (it needs a factory, so it lives with the
 //! restartable pipeline stages).
 
-use std::sync::{Arc, OnceLock};
+mod shared;
+
+use std::sync::Arc;
 
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -14,6 +16,8 @@ use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
 use crate::machine::StateVariant;
 use crate::run_loop::{run_handler_supervised, run_self_supervised, RunResult, StateSnapshot, Supervision};
+
+use shared::StageShared;
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
 
 /// How to spawn a supervisor: built from its default with one method per setting, so settings can be added.
@@ -135,12 +139,12 @@ impl std::error::Error for HandleError {
 pub struct StageHandle {
     supervisor: &'static str,
     control: ControlSender,
-    state: watch::Receiver<StateSnapshot>,
+    /// The state, and the terminal record kept for an abort: shared with the run in one allocation.
+    shared: Arc<StageShared>,
     counters: Arc<Counters>,
     task: Option<JoinHandle<RunResult>>,
     /// Boxed: it is read once a run has ended, and kept inline it would triple the size of every live handle.
     outcome: Option<Box<Result<LifecycleRecord, HandleError>>>,
-    last_record: Arc<OnceLock<LifecycleRecord>>,
 }
 
 /// Spawns a handler-supervised stage on the current tokio runtime, in `initial` with context `ctx`. It runs once; to
@@ -207,25 +211,14 @@ impl StageHandle {
         F: std::future::Future<Output = RunResult> + Send + 'static,
     {
         let (control_tx, control_rx) = control::channel(options.control_capacity);
-        let (state_tx, state_rx) = watch::channel(first);
         let counters = Arc::new(Counters::default());
-        let last_record = Arc::new(OnceLock::new());
-        let journal: Arc<dyn Journal<LifecycleRecord>> =
-            Arc::new(TerminalRecordKeeper { inner: options.journal, last: last_record.clone() });
-        let supervision = Supervision::new(journal)
+        let shared = Arc::new(StageShared::new(options.journal, first));
+        let supervision = Supervision::new(shared.clone())
             .with_control(control_rx)
-            .with_state_watch(state_tx)
+            .with_state_cell(shared.clone())
             .with_counters(counters.clone());
         let task = tokio::spawn(run(supervision));
-        Self {
-            supervisor,
-            control: control_tx,
-            state: state_rx,
-            counters,
-            task: Some(task),
-            outcome: None,
-            last_record,
-        }
+        Self { supervisor, control: control_tx, shared, counters, task: Some(task), outcome: None }
     }
 
     /// The supervisor's name.
@@ -255,12 +248,13 @@ impl StageHandle {
 
     /// The state the supervisor is in now.
     pub fn state(&self) -> StateSnapshot {
-        *self.state.borrow()
+        self.shared.snapshot()
     }
 
-    /// A receiver that sees every change of state.
+    /// A receiver that sees every change of state. The first call makes the watch: a stage nobody watches keeps none.
+    /// Once the run has ended, the receiver holds the last state and its `changed` returns an error.
     pub fn subscribe(&self) -> watch::Receiver<StateSnapshot> {
-        self.state.clone()
+        self.shared.subscribe()
     }
 
     /// The counters now.
@@ -297,7 +291,7 @@ impl StageHandle {
             let outcome = match joined {
                 Ok(Ok(record)) => Ok(record),
                 Ok(Err(escalation)) => Err(HandleError::Escalated(Box::new(escalation))),
-                Err(e) if e.is_cancelled() => match self.last_record.get() {
+                Err(e) if e.is_cancelled() => match self.shared.terminal_record() {
                     Some(record) => Ok(record.clone()),
                     None => Err(HandleError::Ended { supervisor: self.supervisor }),
                 },
@@ -309,32 +303,5 @@ impl StageHandle {
             self.outcome = Some(Box::new(outcome));
         }
         self.outcome.as_deref().cloned().unwrap_or(Err(HandleError::Ended { supervisor: self.supervisor }))
-    }
-}
-
-/// Passes records to the caller's journal and keeps the terminal one for the handle.
-struct TerminalRecordKeeper {
-    inner: Arc<dyn Journal<LifecycleRecord>>,
-    last: Arc<OnceLock<LifecycleRecord>>,
-}
-
-impl Journal<LifecycleRecord> for TerminalRecordKeeper {
-    fn append(&self, record: LifecycleRecord) -> Result<u64, crate::journal::JournalError> {
-        if record.lifecycle.is_terminal() {
-            let _ = self.last.set(record.clone());
-        }
-        self.inner.append(record)
-    }
-
-    fn read_from(&self, position: u64) -> Result<Vec<LifecycleRecord>, crate::journal::JournalError> {
-        self.inner.read_from(position)
-    }
-
-    fn len(&self) -> u64 {
-        self.inner.len()
-    }
-
-    fn subscribe(&self) -> watch::Receiver<u64> {
-        self.inner.subscribe()
     }
 }

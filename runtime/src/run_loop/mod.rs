@@ -4,6 +4,7 @@
 //! One concern per file:
 //! - this file: the public entry points (`run_handler_supervised`, `run_self_supervised`, the `run` extensions);
 //! - [`supervision`]: what a run is connected to (control channel, state watch, lifecycle journal, counters);
+//! - [`outlet`]: where the run publishes its state;
 //! - [`recorder`]: the lifecycle records, and the drop guard that writes one when a run is aborted;
 //! - [`timer`]: the current state's timeout;
 //! - [`wake`]: what can interrupt dispatch (control, the timeout) and how the loop races them;
@@ -15,6 +16,7 @@
 mod ending;
 mod failure;
 mod interruption;
+mod outlet;
 mod phase;
 mod recorder;
 mod run;
@@ -28,6 +30,7 @@ use crate::error::Escalation;
 use crate::lifecycle::LifecycleRecord;
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
 
+pub(crate) use outlet::StateCell;
 pub use supervision::{StateSnapshot, Supervision};
 
 /// What a run returns: its final lifecycle record, or the escalation that stopped it.

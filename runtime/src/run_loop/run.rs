@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::task::Poll;
 
 use futures_util::FutureExt;
-use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::action::Action;
@@ -18,6 +17,7 @@ use crate::event::{StageId, WriterId};
 use crate::lifecycle::Lifecycle;
 use crate::machine::{Actions, EventVariant, StateMachine, StateVariant, Step};
 
+use super::outlet::StateOutlet;
 use super::phase::Phase;
 use super::recorder::Recorder;
 use super::supervision::{StateSnapshot, Supervision};
@@ -68,7 +68,7 @@ pub(super) struct Run<S: Supervisor> {
     pub(super) ctx: S::Context,
     pub(super) timer: StateTimer<S::Event>,
     pub(super) control: Option<ControlReceiver>,
-    pub(super) watch: Option<watch::Sender<StateSnapshot>>,
+    pub(super) watch: StateOutlet,
     pub(super) counters: Arc<Counters>,
     pub(super) tally: CounterSnapshot,
     pub(super) recorder: Recorder,
@@ -275,12 +275,6 @@ impl<S: Supervisor> Run<S> {
         let state = self.machine.state();
         let snapshot = StateSnapshot { name: state.name(), ending: state.ending() };
         self.recorder.state = snapshot.name;
-        if let Some(watch) = &self.watch {
-            watch.send_if_modified(|current| {
-                let changed = *current != snapshot;
-                *current = snapshot;
-                changed
-            });
-        }
+        self.watch.publish(snapshot);
     }
 }

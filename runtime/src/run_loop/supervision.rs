@@ -10,6 +10,8 @@ use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
 use crate::machine::Ending;
 
+use super::outlet::{StateCell, StateOutlet};
+
 /// The state a supervisor is in, as published to watchers right after each transition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StateSnapshot {
@@ -22,7 +24,7 @@ pub struct StateSnapshot {
 /// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
 pub struct Supervision {
     pub(crate) control: Option<ControlReceiver>,
-    pub(crate) state: Option<watch::Sender<StateSnapshot>>,
+    pub(crate) state: StateOutlet,
     pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
     pub(crate) counters: Arc<Counters>,
 }
@@ -31,6 +33,7 @@ impl std::fmt::Debug for Supervision {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Supervision")
             .field("control", &self.control.is_some())
+            .field("state", &self.state.is_connected())
             .field("journal_len", &self.journal.len())
             .finish_non_exhaustive()
     }
@@ -45,7 +48,7 @@ impl Default for Supervision {
 impl Supervision {
     /// No control channel, no watchers, lifecycle records written to `journal`.
     pub fn new(journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
-        Self { control: None, state: None, journal, counters: Arc::default() }
+        Self { control: None, state: StateOutlet::default(), journal, counters: Arc::default() }
     }
 
     /// Reads control messages from `control`.
@@ -58,7 +61,14 @@ impl Supervision {
     /// Publishes the state to `state` right after each transition.
     #[must_use]
     pub fn with_state_watch(mut self, state: watch::Sender<StateSnapshot>) -> Self {
-        self.state = Some(state);
+        self.state = StateOutlet::new(Arc::new(state));
+        self
+    }
+
+    /// Publishes the state to `cell` (a handle's, which makes a watch only for its first subscriber).
+    #[must_use]
+    pub(crate) fn with_state_cell(mut self, cell: Arc<dyn StateCell>) -> Self {
+        self.state = StateOutlet::new(cell);
         self
     }
 

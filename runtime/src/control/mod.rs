@@ -1,10 +1,13 @@
 //! The control plane: messages a handle sends to a running stage, the channel they travel on, and how each state
 //! treats them.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+mod queue;
+
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+pub(crate) use queue::Peek;
+use queue::Queue;
 
 /// A message from outside the stage: a handle, a pipeline, Ctrl-C.
 ///
@@ -51,33 +54,26 @@ pub enum ControlPolicy {
 /// assert!(tx.is_closed());
 /// ```
 pub fn channel(capacity: usize) -> (ControlSender, ControlReceiver) {
-    let (tx, rx) = mpsc::channel(capacity.max(1));
-    let signal = Arc::new(AtomicU64::new(0));
-    (ControlSender { tx, signal: Signal(signal.clone()) }, ControlReceiver { rx, signal, seen: 0 })
+    let queue = Arc::new(Queue::new(capacity));
+    (ControlSender { queue: queue.clone() }, ControlReceiver { queue, seen: 0 })
 }
 
 /// The sending half of a control channel. Cloning it adds a sender; the channel closes when the last one is dropped.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ControlSender {
-    // Declared before `signal`, so it is dropped first: the channel closes before the drop is signalled, and a peek
-    // that sees the signal also sees the close.
-    tx: mpsc::Sender<Control>,
-    signal: Signal,
+    queue: Arc<Queue>,
 }
 
-/// The send signal's sending side: bumped after every send, and when dropped.
-#[derive(Debug, Clone)]
-struct Signal(Arc<AtomicU64>);
-
-impl Signal {
-    fn bump(&self) {
-        self.0.fetch_add(1, Ordering::Release);
+impl Clone for ControlSender {
+    fn clone(&self) -> Self {
+        self.queue.add_sender();
+        Self { queue: self.queue.clone() }
     }
 }
 
-impl Drop for Signal {
+impl Drop for ControlSender {
     fn drop(&mut self) {
-        self.bump();
+        self.queue.drop_sender();
     }
 }
 
@@ -137,9 +133,7 @@ impl ControlSender {
     /// # Errors
     /// [`ControlClosed`] once the receiving half is gone (the run has ended).
     pub async fn send(&self, control: Control) -> Result<(), ControlClosed> {
-        self.tx.send(control).await.map_err(|e| ControlClosed(e.0))?;
-        self.signal.bump();
-        Ok(())
+        self.queue.push(control).await
     }
 
     /// Sends `control` if there is room now.
@@ -148,37 +142,27 @@ impl ControlSender {
     /// [`ControlTrySendError::Full`] when the channel holds as many unread messages as it can;
     /// [`ControlTrySendError::Closed`] once the receiving half is gone.
     pub fn try_send(&self, control: Control) -> Result<(), ControlTrySendError> {
-        self.tx.try_send(control).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(control) => ControlTrySendError::Full(control),
-            mpsc::error::TrySendError::Closed(control) => ControlTrySendError::Closed(ControlClosed(control)),
-        })?;
-        self.signal.bump();
-        Ok(())
+        self.queue.try_push(control)
     }
 
     /// True once the receiving half is gone.
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.queue.is_closed()
     }
 }
 
 /// The receiving half of a control channel, read by the run loop.
 #[derive(Debug)]
 pub struct ControlReceiver {
-    rx: mpsc::Receiver<Control>,
-    signal: Arc<AtomicU64>,
+    queue: Arc<Queue>,
+    /// The send signal at the last look that found the queue empty.
     seen: u64,
 }
 
-/// What a look into the control channel found.
-#[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Peek {
-    /// Nothing waits.
-    Empty,
-    /// A message.
-    Message(Control),
-    /// Every sender is gone.
-    Closed,
+impl Drop for ControlReceiver {
+    fn drop(&mut self) {
+        self.queue.drop_reader();
+    }
 }
 
 impl ControlReceiver {
@@ -186,25 +170,26 @@ impl ControlReceiver {
     /// last look: one atomic load.
     #[inline]
     pub(crate) fn peek(&mut self) -> Peek {
-        let signal = self.signal.load(Ordering::Acquire);
+        let signal = self.queue.signal.load(Ordering::Acquire);
         if signal == self.seen {
             return Peek::Empty;
         }
-        match self.rx.try_recv() {
-            Ok(message) => Peek::Message(message),
-            Err(mpsc::error::TryRecvError::Disconnected) => Peek::Closed,
-            Err(mpsc::error::TryRecvError::Empty) => {
-                // Caught up: only a later send or drop can put something here.
-                self.seen = signal;
-                Peek::Empty
-            }
+        let peek = self.queue.take(None);
+        if peek == Peek::Empty {
+            // Caught up: only a later send or drop can put something here.
+            self.seen = signal;
         }
+        peek
     }
 
     /// Polls for the next message, registering the task to be woken by one; `None` once every sender is gone.
     #[inline]
     pub(crate) fn poll_recv(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Control>> {
-        self.rx.poll_recv(cx)
+        match self.queue.take(Some(cx)) {
+            Peek::Message(message) => std::task::Poll::Ready(Some(message)),
+            Peek::Closed => std::task::Poll::Ready(None),
+            Peek::Empty => std::task::Poll::Pending,
+        }
     }
 }
 
@@ -265,5 +250,44 @@ mod tests {
         assert_eq!(full.to_string(), "the control channel is full: Drain was not delivered");
         assert_eq!(rx.peek(), Peek::Message(Control::Start));
         tx.try_send(Control::Drain).expect("room again once the message was read");
+    }
+
+    #[tokio::test]
+    async fn a_send_on_a_full_channel_waits_for_room_and_learns_of_a_gone_reader() {
+        let (tx, mut rx) = channel(1);
+        tx.send(Control::Start).await.unwrap();
+        let waiting = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(Control::Drain).await }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "no room: the send waits");
+        assert_eq!(rx.peek(), Peek::Message(Control::Start));
+        waiting.await.unwrap().expect("room was made");
+        assert_eq!(std::future::poll_fn(|cx| rx.poll_recv(cx)).await, Some(Control::Drain));
+
+        tx.send(Control::Stop).await.unwrap();
+        let blocked = tokio::spawn({
+            let tx = tx.clone();
+            async move { tx.send(Control::Drain).await }
+        });
+        tokio::task::yield_now().await;
+        drop(rx);
+        assert_eq!(blocked.await.unwrap(), Err(ControlClosed(Control::Drain)), "the reader is gone: no room ever comes");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_reader_is_woken_by_a_message_and_by_the_last_sender_leaving() {
+        let (tx, mut rx) = channel(2);
+        let reader = tokio::spawn(async move {
+            let first = std::future::poll_fn(|cx| rx.poll_recv(cx)).await;
+            let second = std::future::poll_fn(|cx| rx.poll_recv(cx)).await;
+            (first, second)
+        });
+        tokio::task::yield_now().await;
+        tx.try_send(Control::Stop).unwrap();
+        tokio::task::yield_now().await;
+        drop(tx);
+        assert_eq!(reader.await.unwrap(), (Some(Control::Stop), None));
     }
 }
