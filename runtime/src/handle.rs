@@ -17,8 +17,8 @@ use crate::lifecycle::LifecycleRecord;
 use crate::machine::StateVariant;
 use crate::run_loop::{run_handler_supervised, run_self_supervised, RunResult, StateSnapshot, Supervision};
 
-use shared::StageShared;
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
+use shared::StageShared;
 
 /// How to spawn a supervisor: built from its default with one method per setting, so settings can be added.
 ///

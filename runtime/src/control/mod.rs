@@ -273,7 +273,11 @@ mod tests {
         });
         tokio::task::yield_now().await;
         drop(rx);
-        assert_eq!(blocked.await.unwrap(), Err(ControlClosed(Control::Drain)), "the reader is gone: no room ever comes");
+        assert_eq!(
+            blocked.await.unwrap(),
+            Err(ControlClosed(Control::Drain)),
+            "the reader is gone: no room ever comes"
+        );
     }
 
     #[tokio::test]

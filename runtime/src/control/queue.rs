@@ -52,8 +52,13 @@ pub(crate) enum Peek {
 impl Queue {
     /// A queue for `capacity` unread messages (at least 1), with one sender and its reader.
     pub(super) fn new(capacity: usize) -> Self {
-        let state =
-            State { messages: VecDeque::new(), capacity: capacity.max(1), senders: 1, reader_alive: true, reader: None };
+        let state = State {
+            messages: VecDeque::new(),
+            capacity: capacity.max(1),
+            senders: 1,
+            reader_alive: true,
+            reader: None,
+        };
         Self { signal: AtomicU64::new(0), state: Mutex::new(state), room: Notify::new() }
     }
 
