@@ -5,6 +5,8 @@ pub mod file;
 mod memory;
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use tokio::sync::watch;
 
@@ -74,10 +76,19 @@ impl From<std::io::Error> for JournalError {
     }
 }
 
+/// What [`Journal::append_async`] returns: the record's position, once the journal's durability promise holds.
+pub type AppendFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, JournalError>> + Send + 'a>>;
+
 /// An append-only log of records of type `R`, numbered from 0 in the order they were appended.
 ///
 /// Two journals come with the runtime: [`MemoryJournal`] and the durable [`FileJournal`]. Code that writes records
-/// takes an `Arc<dyn Journal<R>>`, so tests and production choose differently:
+/// takes an `Arc<dyn Journal<R>>`, so tests and production choose differently.
+///
+/// Appending comes in two forms that keep the same promise. [`append`](Journal::append) returns when the promise
+/// holds and blocks the calling thread until then (a durable journal waits for an `fdatasync`): for threads of your
+/// own and for synchronous code. [`append_async`](Journal::append_async) returns a future that resolves when the
+/// promise holds and leaves the thread free meanwhile: async code uses it, so that no tokio worker waits on a disk or
+/// a broker.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -109,6 +120,47 @@ pub trait Journal<R>: Send + Sync {
     /// journal whose sync failed, or that holds a damaged record, refuses every later append
     /// ([`JournalError::Unusable`], [`JournalError::Corrupt`]) rather than write after an unknown state.
     fn append(&self, record: R) -> Result<u64, JournalError>;
+
+    /// Appends `record` and resolves to its position once the journal's durability promise holds, without blocking
+    /// the calling thread while it waits: the form to use from async code. The position is known only when the
+    /// future resolves (a broker may assign it on acknowledgement).
+    ///
+    /// Records are ordered by call, not by poll: a journal takes the record when this is called, so two
+    /// `append_async` calls made one after the other from one task are appended in that order whichever future is
+    /// awaited first. A future dropped before it resolves leaves the record appended (or failed), just not waited
+    /// for.
+    ///
+    /// The default calls [`append`](Journal::append), which is right for a journal whose `append` never waits (in
+    /// memory, a wrapper adding nothing that waits); a journal that waits for storage or a network overrides it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use stagewise_runtime::journal::{Durability, FileJournal, Journal, JournalOptions};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), stagewise_runtime::journal::JournalError> {
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let options = JournalOptions::with_durability(Durability::EveryAppend);
+    /// let journal: Arc<dyn Journal<String>> = Arc::new(FileJournal::open(dir.path(), options)?);
+    ///
+    /// // Synced when it resolves; the worker ran other tasks while the disk worked.
+    /// assert_eq!(journal.append_async("first".to_owned()).await?, 0);
+    ///
+    /// // Taken in call order; both wait for the same sync.
+    /// let second = journal.append_async("second".to_owned());
+    /// let third = journal.append_async("third".to_owned());
+    /// assert_eq!((third.await?, second.await?), (2, 1));
+    /// assert_eq!(journal.read_from(0)?, ["first", "second", "third"]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`append`](Journal::append).
+    fn append_async(&self, record: R) -> AppendFuture<'_> {
+        Box::pin(std::future::ready(self.append(record)))
+    }
 
     /// The records from `position` on, in order; none when `position` is at or past the end.
     ///

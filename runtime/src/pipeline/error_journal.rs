@@ -83,3 +83,39 @@ pub fn journal_if_error<P>(
         Err(event) => Ok(Some(event)),
     }
 }
+
+/// [`journal_if_error`] for async code: waits for the journal's durability promise without blocking the worker
+/// ([`Journal::append_async`]). The form a stage's action uses.
+///
+/// # Errors
+///
+/// When the journal refuses the record (see [`Journal::append_async`]); the event is lost to the caller then, and
+/// the stage should take its failure path.
+///
+/// ```
+/// use stagewise_runtime::event::{ChainEvent, ErrorKind, EventIds, StageContext, StageId};
+/// use stagewise_runtime::journal::{FileJournal, Journal};
+/// use stagewise_runtime::pipeline::journal_if_error_async;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), stagewise_runtime::journal::JournalError> {
+/// let dir = tempfile::tempdir().unwrap();
+/// let journal = FileJournal::open_default(dir.path())?; // synced on every append
+/// let mut ids = EventIds::new(StageId(2).into());
+/// let context = StageContext::new(StageId(2), "aggregate");
+/// let bad = ChainEvent::new(ids.next_id(), context, 0_u16).into_error(ErrorKind::Validation, "status 0");
+///
+/// assert!(journal_if_error_async(&journal, bad).await?.is_none(), "recorded, and synced");
+/// assert_eq!(journal.len(), 1);
+/// # Ok(())
+/// # }
+/// ```
+pub async fn journal_if_error_async<P>(
+    journal: &dyn Journal<ErrorRecord>,
+    event: ChainEvent<P>,
+) -> Result<Option<ChainEvent<P>>, JournalError> {
+    match ErrorRecord::from_event(event) {
+        Ok(record) => journal.append_async(record).await.map(|_| None),
+        Err(event) => Ok(Some(event)),
+    }
+}

@@ -40,7 +40,7 @@ mod view;
 
 pub use assembled::StageStatus;
 pub use builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle};
-pub use error_journal::{journal_if_error, ErrorJournal, ErrorRecord};
+pub use error_journal::{journal_if_error, journal_if_error_async, ErrorJournal, ErrorRecord};
 pub use link::{link, Batch, Inlet, LinkClosed, LinkError, LinkSnapshot, LinkStats, Message, Outlet};
 pub use metrics::PipelineMetrics;
 pub use orchestrator::{Orchestrator, OrchestratorAction, OrchestratorContext, OrchestratorEvent, OrchestratorState};

@@ -29,7 +29,7 @@ impl<S: Supervisor> Run<S> {
         self.counters.publish(&self.tally);
         if let Err(message) = completion {
             if let Some(first) = self.failure.take() {
-                return self.escalate(first, message);
+                return self.escalate(first, message).await;
             }
             self.completion_failed = true;
             return self.fail(message).await;
@@ -53,7 +53,7 @@ impl<S: Supervisor> Run<S> {
             Some(Ending::Completed) | None => Lifecycle::Completed,
         };
         tracing::debug!(state = state.name(), "terminating");
-        let record = self.recorder.write(lifecycle);
+        let record = self.recorder.write(lifecycle).await;
         Progress::Ended(match self.recorder.refused.take() {
             None => Ok(record),
             // Not a silent success: the run ended, but its journal does not say so.

@@ -28,10 +28,10 @@ impl<S: Supervisor> Run<S> {
         );
         if let Some(first) = &self.failure {
             let first = first.clone();
-            return self.escalate(first, message);
+            return self.escalate(first, message).await;
         }
         if state.ending() == Some(Ending::Failed) {
-            return self.escalate(format!("the run had already failed in state {}", state.name()), message);
+            return self.escalate(format!("the run had already failed in state {}", state.name()), message).await;
         }
         let turned = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let event = self.supervisor.event_for_action_error(message.clone());
@@ -39,19 +39,19 @@ impl<S: Supervisor> Run<S> {
         }));
         let actions = match turned {
             Ok(Ok(actions)) => actions,
-            Ok(Err(rejected)) => return self.escalate(message, rejected),
+            Ok(Err(rejected)) => return self.escalate(message, rejected).await,
             Err(panic) => {
                 let second = self.panicked(&*panic);
-                return self.escalate(message, second);
+                return self.escalate(message, second).await;
             }
         };
         if let Err(second) = self.execute_caught(actions).await {
-            return self.escalate(message, second);
+            return self.escalate(message, second).await;
         }
         let state = self.machine.state();
         if state.ending() != Some(Ending::Failed) {
             let second = format!("the failure event led to state {}, which is not a failed state", state.name());
-            return self.escalate(message, second);
+            return self.escalate(message, second).await;
         }
         self.failure = Some(message);
         Progress::Running
@@ -66,7 +66,7 @@ impl<S: Supervisor> Run<S> {
     }
 
     /// Stops the run at once: one Failed record holding both failures.
-    pub(super) fn escalate(&mut self, first: String, second: String) -> Progress {
+    pub(super) async fn escalate(&mut self, first: String, second: String) -> Progress {
         tracing::error!(
             supervisor = self.recorder.supervisor,
             stage = self.recorder.stage_number(),
@@ -75,7 +75,8 @@ impl<S: Supervisor> Run<S> {
             "failure while handling a failure; stopping"
         );
         self.counters.publish(&self.tally);
-        let record = self.recorder.write(Lifecycle::Failed { error: first.clone(), escalation: Some(second.clone()) });
+        let record =
+            self.recorder.write(Lifecycle::Failed { error: first.clone(), escalation: Some(second.clone()) }).await;
         let second = match self.recorder.refused.take() {
             Some(refused) => format!("{second}; {refused}"),
             None => second,

@@ -1,12 +1,18 @@
 //! The run's lifecycle recorder: writes Started and the one terminal record, and is the drop guard that still writes
 //! a terminal record when the run is dropped (an aborted task) or unwinds before it ended.
+//!
+//! The run awaits each record's durability ([`Journal::append_async`]), so a journal that syncs never blocks the
+//! worker the run is on. The drop guard cannot await: it hands its record to the journal (which takes it at once and
+//! starts its sync) and does not wait for the sync. An aborted run has nobody waiting for its end, so nothing is
+//! acknowledged early; a crash right after an abort may lose that Cancelled record, as it would lose an abort that had
+//! not happened yet.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::counters::Counters;
 use crate::event::{StageId, WriterId};
-use crate::journal::Journal;
+use crate::journal::{Journal, JournalError};
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 
 /// Writes the run's lifecycle records. If the run is dropped before it ends (an aborted task), it writes Cancelled.
@@ -27,8 +33,25 @@ pub(super) struct Recorder {
 }
 
 impl Recorder {
-    /// Builds the record for `lifecycle` with the current counters and appends it to the journal.
-    pub(super) fn write(&mut self, lifecycle: Lifecycle) -> LifecycleRecord {
+    /// Builds the record for `lifecycle` with the current counters and appends it to the journal; returns once the
+    /// journal's durability promise holds for it, without blocking the worker meanwhile.
+    pub(super) async fn write(&mut self, lifecycle: Lifecycle) -> LifecycleRecord {
+        let record = self.record(lifecycle);
+        let appended = self.journal.append_async(record.clone()).await;
+        self.note(&record, appended.err());
+        record
+    }
+
+    /// Appends the record for `lifecycle` without waiting for its durability: for the drop guard, which cannot await.
+    fn write_on_drop(&mut self, lifecycle: Lifecycle) {
+        let record = self.record(lifecycle);
+        // The journal takes the record (and starts its sync) when called; dropping the future only stops waiting.
+        let refused = futures_util::FutureExt::now_or_never(self.journal.append_async(record.clone())).and_then(Result::err);
+        self.note(&record, refused);
+    }
+
+    /// The record for `lifecycle` with the current counters, noted as written and logged.
+    fn record(&mut self, lifecycle: Lifecycle) -> LifecycleRecord {
         let record = LifecycleRecord {
             supervisor: Cow::Borrowed(self.supervisor),
             writer: self.writer,
@@ -43,17 +66,19 @@ impl Recorder {
             self.started = true;
         }
         self.log(&record.lifecycle);
-        if let Err(e) = self.journal.append(record.clone()) {
-            self.refused
-                .get_or_insert_with(|| format!("the lifecycle journal refused the {} record: {e}", kind(&record)));
-            tracing::error!(
-                supervisor = self.supervisor,
-                stage = self.stage_number(),
-                error = %e,
-                "lifecycle record could not be journaled"
-            );
-        }
         record
+    }
+
+    /// Keeps the first refusal of the journal for the run's result, and logs every one.
+    fn note(&mut self, record: &LifecycleRecord, refused: Option<JournalError>) {
+        let Some(e) = refused else { return };
+        self.refused.get_or_insert_with(|| format!("the lifecycle journal refused the {} record: {e}", kind(record)));
+        tracing::error!(
+            supervisor = self.supervisor,
+            stage = self.stage_number(),
+            error = %e,
+            "lifecycle record could not be journaled"
+        );
     }
 }
 
@@ -102,7 +127,7 @@ impl Drop for Recorder {
         // A run aborted before its task was first polled has not written Started yet; every run that writes a
         // terminal record writes Started before it.
         if !self.started {
-            self.write(Lifecycle::Started);
+            self.write_on_drop(Lifecycle::Started);
         }
         if std::thread::panicking() {
             // The loop guards all user code; this is a last resort, so even a bug of ours leaves a record.
@@ -113,7 +138,7 @@ impl Drop for Recorder {
                 "run unwound past the loop's guards; recording Failed"
             );
             let error = "the run panicked outside the loop's guards".to_owned();
-            self.write(Lifecycle::Failed { error, escalation: None });
+            self.write_on_drop(Lifecycle::Failed { error, escalation: None });
         } else {
             tracing::warn!(
                 supervisor = self.supervisor,
@@ -121,7 +146,7 @@ impl Drop for Recorder {
                 state = self.state,
                 "run dropped before it ended; recording Cancelled"
             );
-            self.write(Lifecycle::Cancelled { reason: "task aborted".to_owned() });
+            self.write_on_drop(Lifecycle::Cancelled { reason: "task aborted".to_owned() });
         }
     }
 }

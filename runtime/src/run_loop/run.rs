@@ -124,7 +124,7 @@ pub(super) fn drive<S: Supervisor>(
 
 impl<S: Supervisor> Run<S> {
     async fn run(mut self) -> RunResult {
-        self.recorder.write(Lifecycle::Started);
+        self.recorder.write(Lifecycle::Started).await;
         self.publish();
         let failure = match AssertUnwindSafe(self.start()).catch_unwind().await {
             Ok(Ok(())) => None,

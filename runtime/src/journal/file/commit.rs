@@ -1,38 +1,134 @@
-//! Group commit for [`Durability::EveryAppend`](super::Durability::EveryAppend): an appender writes its record under
-//! the journal's lock, then waits outside it until a sync covers the record. One waiter at a time (the leader) runs
-//! that sync for everything written so far, so appenders that arrive while a sync is running share the next one
-//! instead of each paying for its own, and the lock is never held across an `fdatasync`.
+//! Group commit for the syncing policies: an appender writes its record under the journal's lock and then waits,
+//! outside it, until a sync covers the record. The syncs (`fdatasync`) run on one committer thread per journal, for
+//! everything written so far: appenders that arrive while a sync runs share the next one, no appender's thread ever
+//! runs a sync, and an async appender waits as a future woken by the committer instead of blocking a tokio worker.
+//!
+//! The committer knows the journal only through [`Source`], so this module does not depend on the writer.
 
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
+use std::thread;
+use std::time::{Duration, Instant};
 
-use super::writer::Writer;
+use tokio::sync::watch;
+
+use super::io::SyncHandle;
 use crate::journal::JournalError;
 
-/// Who is syncing and how far the journal is synced.
+/// What one sync covers: every record before `upto` is written, to closed segments (synced when they were closed) or
+/// to the tail, which `tail` syncs.
+#[derive(Debug)]
+pub(crate) struct SyncPoint {
+    pub(crate) upto: u64,
+    pub(crate) tail: Option<SyncHandle>,
+}
+
+/// The journal as its committer sees it.
+pub(crate) trait Source: Send + Sync {
+    /// Hands buffered records to the OS and says what a sync must cover now. Takes the writer's lock briefly.
+    ///
+    /// # Errors
+    /// When buffered records cannot be written.
+    fn sync_point(&self) -> Result<SyncPoint, JournalError>;
+
+    /// Every record before `upto` is on stable storage: tell the journal's followers.
+    fn synced(&self, upto: u64);
+
+    /// A sync failed: the journal refuses appends from now on, for the reason `why`.
+    fn broken(&self, why: &str);
+}
+
+/// How far the journal is synced, and who waits for more.
 #[derive(Debug)]
 pub(crate) struct GroupCommit {
     state: Mutex<State>,
+    /// The committer waits here for work.
+    work: Condvar,
+    /// Blocking appenders wait here.
     done: Condvar,
+    /// Async appenders wait on this: the same progress as `state`, published after every sync.
+    progress: watch::Sender<Progress>,
+    /// For [`Durability::Every`](super::Durability::Every): sync records that waited this long even when no
+    /// appender asks.
+    interval: Option<Duration>,
 }
 
 #[derive(Debug)]
 struct State {
     /// Every record before this position is on stable storage.
     synced: u64,
-    /// A leader is syncing now.
-    syncing: bool,
+    /// An appender waits for records before this position.
+    wanted: u64,
     /// A sync failed; the journal refuses appends until reopened.
-    failed: Option<String>,
+    failed: Option<Failure>,
+    /// The journal is closing: the committer ends.
+    closed: bool,
+}
+
+/// What async waiters see.
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    synced: u64,
+    failed: Option<Arc<Failure>>,
+}
+
+/// A failed sync, as every appender it did not cover reports it: an I/O error of that kind and message.
+#[derive(Clone, Debug)]
+struct Failure {
+    kind: std::io::ErrorKind,
+    message: String,
+}
+
+impl Failure {
+    fn of(e: &JournalError) -> Self {
+        let kind = match e {
+            JournalError::Io(e) => e.kind(),
+            _ => std::io::ErrorKind::Other,
+        };
+        Self { kind, message: e.to_string() }
+    }
+
+    fn error(&self) -> JournalError {
+        JournalError::Io(std::io::Error::new(self.kind, self.message.clone()))
+    }
 }
 
 impl GroupCommit {
     /// Records before `synced` are already on stable storage.
-    pub(crate) fn new(synced: u64) -> Self {
-        Self { state: Mutex::new(State { synced, syncing: false, failed: None }), done: Condvar::new() }
+    pub(crate) fn new(synced: u64, interval: Option<Duration>) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(State { synced, wanted: synced, failed: None, closed: false }),
+            work: Condvar::new(),
+            done: Condvar::new(),
+            progress: watch::Sender::new(Progress { synced, failed: None }),
+            interval,
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
+        // Nothing under this lock can panic half-way through a change.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Starts the committer thread for `source`. It ends when the journal closes or is gone.
+    pub(crate) fn start(self: &Arc<Self>, source: Weak<dyn Source>) -> std::io::Result<()> {
+        let commit = self.clone();
+        // A small stack: the thread only syncs files and logs.
+        thread::Builder::new()
+            .name("stagewise-journal-commit".to_owned())
+            .stack_size(256 * 1024)
+            .spawn(move || commit.run(&source))?;
+        Ok(())
+    }
+
+    /// Ends the committer once it has finished the sync it is running, if any.
+    pub(crate) fn close(&self) {
+        self.lock().closed = true;
+        self.work.notify_all();
+    }
+
+    /// Every record before the returned position is on stable storage.
+    pub(crate) fn synced(&self) -> u64 {
+        self.lock().synced
     }
 
     /// Notes that the writer synced every record before `upto` itself (on a segment roll, `sync`, close). Called
@@ -41,47 +137,121 @@ impl GroupCommit {
         let mut state = self.lock();
         if upto > state.synced {
             state.synced = upto;
+            self.publish(&state);
             self.done.notify_all();
         }
     }
 
-    /// Returns once the record at `position`, already written, is on stable storage: leads a sync if none is
-    /// running, else waits for the running one and checks again.
-    pub(crate) fn wait_synced(&self, position: u64, writer: &Mutex<Writer>) -> Result<(), JournalError> {
+    /// Asks the committer to sync up to the record at `position`, already written, without waiting for it.
+    pub(crate) fn request(&self, position: u64) {
+        let mut state = self.lock();
+        if position >= state.wanted {
+            state.wanted = position + 1;
+            if state.wanted > state.synced {
+                self.work.notify_one();
+            }
+        }
+    }
+
+    /// Blocks the calling thread until the record at `position`, already written, is on stable storage.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when a sync failed before it covered the record.
+    pub(crate) fn wait(&self, position: u64) -> Result<(), JournalError> {
+        self.request(position);
         let mut state = self.lock();
         loop {
             if state.synced > position {
                 return Ok(());
             }
-            if let Some(why) = &state.failed {
-                return Err(JournalError::Unusable(why.clone()));
+            if let Some(failure) = &state.failed {
+                return Err(failure.error());
             }
-            if state.syncing {
-                state = self.done.wait(state).unwrap_or_else(PoisonError::into_inner);
-                continue;
+            state = self.done.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Resolves once the record at `position`, already written, is on stable storage; the caller's thread is free
+    /// meanwhile.
+    ///
+    /// # Errors
+    /// [`JournalError::Io`] when a sync failed before it covered the record.
+    pub(crate) async fn wait_async(&self, position: u64) -> Result<(), JournalError> {
+        let mut progress = self.progress.subscribe();
+        self.request(position);
+        let seen = progress.wait_for(|p| p.synced > position || p.failed.is_some()).await;
+        // The sender lives as long as `self`, so the channel cannot close while this borrows it.
+        match seen.map(|p| (p.synced > position, p.failed.clone())) {
+            Ok((true, _)) => Ok(()),
+            Ok((false, Some(failure))) => Err(failure.error()),
+            _ => Err(JournalError::Unusable("the journal's committer is gone; this is a bug".to_owned())),
+        }
+    }
+
+    fn publish(&self, state: &State) {
+        let failed = state.failed.clone().map(Arc::new);
+        self.progress.send_replace(Progress { synced: state.synced, failed });
+    }
+
+    /// The committer: waits for an appender to want a sync (or, under an interval policy, for records to have
+    /// waited the interval), then syncs everything written so far and wakes every appender it covers.
+    fn run(&self, source: &Weak<dyn Source>) {
+        let mut last_sync = Instant::now();
+        loop {
+            if !self.wait_for_work(last_sync) {
+                return;
             }
-            state.syncing = true;
-            drop(state);
-            // Lock order: the writer's lock is never taken while this one is held.
-            let (upto, handle) = writer.lock().unwrap_or_else(PoisonError::into_inner).sync_point();
-            let synced = handle.map_or(Ok(()), |h| h.sync_data());
-            if let Err(e) = &synced {
-                writer
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .break_with(format!("a sync failed ({e}); reopen the journal to recover"));
-            }
-            state = self.lock();
-            state.syncing = false;
+            let Some(journal) = source.upgrade() else { return };
+            let synced_before = self.synced();
+            let synced = journal.sync_point().and_then(|point| {
+                if point.upto > synced_before {
+                    if let Some(tail) = &point.tail {
+                        tail.sync_data()?;
+                    }
+                }
+                Ok(point.upto)
+            });
+            last_sync = Instant::now();
+            let mut state = self.lock();
             match synced {
-                Ok(()) => state.synced = state.synced.max(upto),
+                // An appender asks only for records it wrote, so what is still wanted gets the next round.
+                Ok(upto) => state.synced = state.synced.max(upto),
                 Err(e) => {
-                    state.failed = Some(format!("a sync failed ({e}); reopen the journal to recover"));
-                    self.done.notify_all();
-                    return Err(JournalError::Io(e));
+                    drop(state);
+                    journal.broken(&format!("a sync failed ({e}); reopen the journal to recover"));
+                    state = self.lock();
+                    state.failed = Some(Failure::of(&e));
                 }
             }
+            self.publish(&state);
             self.done.notify_all();
+            let upto = state.synced;
+            drop(state);
+            journal.synced(upto);
+        }
+    }
+
+    /// Waits until a sync is wanted (true) or the committer should end (false).
+    fn wait_for_work(&self, last_sync: Instant) -> bool {
+        let mut state = self.lock();
+        loop {
+            if state.closed {
+                return false;
+            }
+            if state.failed.is_none() && state.wanted > state.synced {
+                return true;
+            }
+            match self.interval {
+                Some(interval) => {
+                    // Wake a little more often than the interval, so a record never waits much longer than it.
+                    let tick = (interval / 2).max(Duration::from_millis(1));
+                    state = self.work.wait_timeout(state, tick).unwrap_or_else(PoisonError::into_inner).0;
+                    if state.failed.is_none() && !state.closed && last_sync.elapsed() >= interval {
+                        return true;
+                    }
+                }
+                None => state = self.work.wait(state).unwrap_or_else(PoisonError::into_inner),
+            }
         }
     }
 }

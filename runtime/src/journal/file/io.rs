@@ -29,6 +29,7 @@ impl SyncHandle {
         #[cfg(any(test, feature = "fault-injection"))]
         if let Some(faults) = &self.faults {
             faults.count_sync();
+            faults.wait_while_held();
             if let Some(error) = faults.sync_error() {
                 return Err(error);
             }
@@ -96,6 +97,8 @@ impl SegmentIo {
 #[derive(Debug, Default)]
 pub struct Faults {
     plan: Mutex<Plan>,
+    /// Wakes syncs waiting on [`Faults::hold_syncs`].
+    released: std::sync::Condvar,
 }
 
 #[cfg(any(test, feature = "fault-injection"))]
@@ -107,6 +110,8 @@ struct Plan {
     write_budget: Option<u64>,
     write_error: Option<io::ErrorKind>,
     fail_syncs: bool,
+    /// Syncs wait until released, like a disk that takes its time.
+    hold_syncs: bool,
 }
 
 #[cfg(any(test, feature = "fault-injection"))]
@@ -131,10 +136,16 @@ impl Faults {
         self.lock().fail_syncs = true;
     }
 
-    /// Removes every fault: writes and syncs succeed again.
+    /// Every `fdatasync` waits until [`heal`](Self::heal), as on a disk that takes its time: shows who waits for it.
+    pub fn hold_syncs(&self) {
+        self.lock().hold_syncs = true;
+    }
+
+    /// Removes every fault: writes and syncs succeed again, held syncs go on.
     pub fn heal(&self) {
         let mut plan = self.lock();
         *plan = Plan { syncs: plan.syncs, ..Plan::default() };
+        self.released.notify_all();
     }
 
     /// How many `fdatasync`s the journal has asked for.
@@ -144,6 +155,11 @@ impl Faults {
 
     fn count_sync(&self) {
         self.lock().syncs += 1;
+    }
+
+    fn wait_while_held(&self) {
+        let plan = self.lock();
+        drop(self.released.wait_while(plan, |plan| plan.hold_syncs).unwrap_or_else(std::sync::PoisonError::into_inner));
     }
 
     fn set_write_fault(&self, bytes: u64, kind: io::ErrorKind) {

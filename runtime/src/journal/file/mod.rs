@@ -3,12 +3,12 @@
 //!
 //! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
 //! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `io` (the
-//! file seam and test faults), `commit` (group commit of syncs), `flusher` (the interval sync thread), `lock` (one writer per folder). The on-disk format and the benchmark numbers are
-//! in `README.md` beside this file.
+//! file seam and test faults), `commit` (group commit: the thread that runs the syncs and wakes waiting appenders),
+//! `lock` (one writer per folder), `retain` and `scan`. The on-disk format and the benchmark numbers are in
+//! `README.md` beside this file.
 
 mod codec;
 mod commit;
-mod flusher;
 mod frame;
 mod io;
 mod lock;
@@ -25,7 +25,7 @@ mod tests;
 
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -41,9 +41,9 @@ pub use retain::SegmentInfo;
 pub use scan::{scan, ScanProblem, SegmentScan};
 pub use segment::FORMAT_VERSION;
 
-use super::{Journal, JournalError};
+use super::{AppendFuture, Journal, JournalError};
 use segment::SegmentFile;
-use writer::Writer;
+use writer::{Appended, Writer};
 
 /// The environment variable that overrides [`default_folder`].
 pub const JOURNAL_DIR_ENV: &str = "STAGEWISE_JOURNAL_DIR";
@@ -91,7 +91,7 @@ impl Damage {
     }
 }
 
-/// What the journal and its interval-sync thread share.
+/// What the journal and its committer thread share.
 #[derive(Debug)]
 struct Shared {
     writer: Mutex<Writer>,
@@ -105,6 +105,30 @@ impl Shared {
         // Every mutation of the writer leaves it consistent before anything that can panic (encoding runs on a
         // record of the caller's, but the buffer is cut back on its error), so a poisoned lock is still usable.
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Tells followers that the records before `upto` are there. Publishing wakes every waiter slot of the channel
+    /// (a few hundred ns), so it is skipped while nobody follows; `subscribe` catches the count up under the lock, so
+    /// no append is missed. Concurrent appenders may publish out of order: the count only ever moves forward.
+    #[inline]
+    fn publish(&self, upto: u64) {
+        if self.appended.receiver_count() > 0 {
+            self.appended.send_if_modified(|count| advance(count, upto));
+        }
+    }
+}
+
+impl commit::Source for Shared {
+    fn sync_point(&self) -> Result<commit::SyncPoint, JournalError> {
+        self.lock().sync_point()
+    }
+
+    fn synced(&self, upto: u64) {
+        self.publish(upto);
+    }
+
+    fn broken(&self, why: &str) {
+        self.lock().break_with(why.to_owned());
     }
 }
 
@@ -128,7 +152,6 @@ pub struct FileJournal<R> {
     dir: PathBuf,
     options: JournalOptions,
     recovery: Recovery,
-    _flusher: Option<flusher::Flusher>,
     _lock: lock::FolderLock,
     _record: PhantomData<fn(R) -> R>,
 }
@@ -187,16 +210,15 @@ impl<R> FileJournal<R> {
         let appended = watch::Sender::new(writer.next());
         let commit = writer.group_commit();
         let shared = Arc::new(Shared { writer: Mutex::new(writer), appended, commit });
-        let flusher = match options.durability {
-            Durability::Every { interval, .. } => Some(flusher::Flusher::start(Arc::downgrade(&shared), interval)?),
-            _ => None,
-        };
+        if options.durability != Durability::Os {
+            let source: Weak<dyn commit::Source> = Arc::downgrade(&shared) as Weak<Shared>;
+            shared.commit.start(source)?;
+        }
         Ok(Self {
             shared,
             dir: dir.to_owned(),
             options,
             recovery,
-            _flusher: flusher,
             _lock: lock,
             _record: PhantomData,
         })
@@ -234,11 +256,21 @@ impl<R> FileJournal<R> {
     }
 
     /// Hands buffered records to the OS (they then survive a crash of this process, not a power cut).
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Io`] when they cannot be written; they stay buffered.
     pub fn flush(&self) -> Result<(), JournalError> {
         self.shared.lock().flush()
     }
 
-    /// Forces every appended record to stable storage, whatever the policy.
+    /// Forces every appended record to stable storage, whatever the policy. Blocks the calling thread for an
+    /// `fdatasync`: from async code, await [`Journal::append_async`] under a syncing policy instead.
+    ///
+    /// # Errors
+    ///
+    /// [`JournalError::Io`] when the records cannot be written or synced; the journal refuses appends after a
+    /// failed sync.
     pub fn sync(&self) -> Result<(), JournalError> {
         self.shared.lock().sync()
     }
@@ -283,6 +315,7 @@ impl<R: DeserializeOwned> FileJournal<R> {
 impl<R> Drop for FileJournal<R> {
     fn drop(&mut self) {
         self.shared.lock().close();
+        self.shared.commit.close();
     }
 }
 
@@ -295,17 +328,30 @@ fn advance(count: &mut u64, to: u64) -> bool {
 
 impl<R: Serialize + DeserializeOwned + Send> Journal<R> for FileJournal<R> {
     fn append(&self, record: R) -> Result<u64, JournalError> {
-        let position = self.shared.lock().append(&record)?;
-        if self.options.durability == Durability::EveryAppend {
-            self.shared.commit.wait_synced(position, &self.shared.writer)?;
+        let Appended { position, wait } = self.shared.lock().append(&record)?;
+        if wait {
+            self.shared.commit.wait(position)?;
         }
-        // Publishing wakes every waiter slot of the channel (a few hundred ns), so it is skipped while nobody
-        // follows; `subscribe` catches the count up under the lock, so no append is missed. Outside the lock,
-        // concurrent appenders may publish out of order: only ever move the count forward.
-        if self.shared.appended.receiver_count() > 0 {
-            self.shared.appended.send_if_modified(|count| advance(count, position + 1));
-        }
+        self.shared.publish(position + 1);
         Ok(position)
+    }
+
+    /// Encodes and writes `record` under the journal's lock at once (no sync under it), asks the committer thread
+    /// for a sync if the policy wants one, and returns a future that waits for that sync without blocking the
+    /// calling thread. The record is written, and its sync started, even if the future is dropped unpolled.
+    fn append_async(&self, record: R) -> AppendFuture<'_> {
+        let appended = self.shared.lock().append(&record);
+        if let Ok(Appended { position, wait: true }) = appended {
+            self.shared.commit.request(position);
+        }
+        Box::pin(async move {
+            let Appended { position, wait } = appended?;
+            if wait {
+                self.shared.commit.wait_async(position).await?;
+            }
+            self.shared.publish(position + 1);
+            Ok(position)
+        })
     }
 
     fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError> {

@@ -13,10 +13,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::commit::GroupCommit;
+use super::commit::{GroupCommit, SyncPoint};
 #[cfg(any(test, feature = "fault-injection"))]
 use super::io::Faults;
-use super::io::{SegmentIo, SyncHandle};
+use super::io::SegmentIo;
 use super::policy::{Durability, JournalOptions};
 use super::segment::{self, SegmentFile, SEGMENT_HEADER};
 use super::{frame, Damage};
@@ -94,14 +94,13 @@ pub(crate) struct Writer {
     tail: Option<SegmentIo>,
     /// Frames encoded but not yet written to the tail file.
     buf: Vec<u8>,
-    /// Appends since the last sync.
+    /// Appends since the last one that waited for a sync (under [`Durability::Every`]).
     unsynced: u64,
+    /// When an append last waited for a sync (under [`Durability::Every`]).
     last_sync: Instant,
     /// Position of the next record.
     next: u64,
     refusal: Option<Refusal>,
-    /// An error of a background sync, reported by the next append.
-    deferred: Option<io::Error>,
     /// How far the journal is synced, shared with appenders waiting outside the lock.
     commit: Arc<GroupCommit>,
     #[cfg(any(test, feature = "fault-injection"))]
@@ -129,8 +128,7 @@ impl Writer {
             last_sync: Instant::now(),
             next,
             refusal: damage.map(Refusal::Damaged),
-            deferred: None,
-            commit: Arc::new(GroupCommit::new(next)),
+            commit: GroupCommit::new(next, interval_of(options.durability)),
             #[cfg(any(test, feature = "fault-injection"))]
             faults,
         }
@@ -164,10 +162,11 @@ impl Writer {
         self.commit.clone()
     }
 
-    /// What a group commit leader syncs: every record before the returned position is written, to older segments
-    /// (synced when they were closed) or to the tail, which the handle syncs.
-    pub(crate) fn sync_point(&self) -> (u64, Option<SyncHandle>) {
-        (self.next, self.tail.as_ref().map(SegmentIo::sync_handle))
+    /// What the committer syncs: hands buffered records to the OS, then every record before the point's position is
+    /// written, to older segments (synced when they were closed) or to the tail, which the point's handle syncs.
+    pub(crate) fn sync_point(&mut self) -> Result<SyncPoint, JournalError> {
+        self.flush()?;
+        Ok(SyncPoint { upto: self.next, tail: self.tail.as_ref().map(SegmentIo::sync_handle) })
     }
 
     /// The damage that stops reading and appending, if any.
@@ -178,9 +177,10 @@ impl Writer {
         }
     }
 
-    /// Appends `record` under the durability policy; returns its position.
-    pub(crate) fn append<R: Serialize>(&mut self, record: &R) -> Result<u64, JournalError> {
-        if self.refusal.is_some() || self.deferred.is_some() {
+    /// Appends `record` under the durability policy: encodes it, and writes it when the policy says so. The caller
+    /// waits for the sync outside the lock when the returned [`Appended`] says so.
+    pub(crate) fn append<R: Serialize>(&mut self, record: &R) -> Result<Appended, JournalError> {
+        if self.refusal.is_some() {
             return Err(self.refused());
         }
         let mut mark = self.buf.len();
@@ -202,40 +202,40 @@ impl Writer {
             self.buf.extend_from_slice(&framed);
         }
         let offset = self.segments.last().map_or(0, |s| s.len) + mark as u64;
-        self.unsynced += 1;
-        let kept = match self.options.durability {
-            // Written now; the caller waits for the sync outside the lock (see `commit`).
-            Durability::EveryAppend => self.flush(),
+        // Written now when a sync must cover it; the caller waits for that sync outside the lock (see `commit`).
+        let wait = match self.options.durability {
+            Durability::EveryAppend => true,
             Durability::Every { records, interval } => {
-                if self.unsynced >= u64::from(records.max(1)) || self.last_sync.elapsed() >= interval {
-                    self.sync()
-                } else {
-                    self.flush_if_full()
-                }
+                self.unsynced + 1 >= u64::from(records.max(1)) || self.last_sync.elapsed() >= interval
             }
-            Durability::Os => self.flush_if_full(),
+            Durability::Os => false,
         };
+        let kept = if wait { self.flush() } else { self.flush_if_full() };
         if let Err(e) = kept {
-            self.unsynced -= 1;
             self.buf.truncate(mark);
             return Err(e);
+        }
+        if wait {
+            self.unsynced = 0;
+            self.last_sync = Instant::now();
+        } else {
+            self.unsynced += 1;
         }
         let position = self.next;
         self.next += 1;
         if let Some(tail) = self.segments.last_mut().filter(|tail| wants_mark(position, offset, &tail.marks)) {
             tail.marks.push((position, offset));
         }
-        Ok(position)
+        Ok(Appended { position, wait })
     }
 
     /// The error of an append that is refused before it starts. Out of line: the append path stays small.
     #[cold]
     fn refused(&mut self) -> JournalError {
-        match (&self.refusal, self.deferred.take()) {
-            (Some(Refusal::Damaged(d)), _) => d.error(),
-            (Some(Refusal::Broken(why)), _) => JournalError::Unusable(why.clone()),
-            (None, Some(e)) => JournalError::Io(e),
-            (None, None) => JournalError::Unusable("append refused for no reason; this is a bug".to_owned()),
+        match &self.refusal {
+            Some(Refusal::Damaged(d)) => d.error(),
+            Some(Refusal::Broken(why)) => JournalError::Unusable(why.clone()),
+            None => JournalError::Unusable("append refused for no reason; this is a bug".to_owned()),
         }
     }
 
@@ -273,7 +273,7 @@ impl Writer {
         }
     }
 
-    /// Hands buffered records to the OS and forces them to stable storage.
+    /// Hands buffered records to the OS and forces them to stable storage, on the calling thread.
     pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
         self.flush()?;
         if let Some(tail) = self.tail.as_mut() {
@@ -288,25 +288,11 @@ impl Writer {
         Ok(())
     }
 
-    /// Syncs if records have waited for `interval`; for the background thread of [`Durability::Every`].
-    pub(crate) fn sync_if_due(&mut self) {
-        let Durability::Every { interval, .. } = self.options.durability else { return };
-        if self.unsynced == 0 || self.last_sync.elapsed() < interval || self.refusal.is_some() {
-            return;
-        }
-        if let Err(e) = self.sync() {
-            tracing::error!(error = %e, dir = %self.dir.display(), "background journal sync failed");
-            if let JournalError::Io(e) = e {
-                self.deferred = Some(e);
-            }
-        }
-    }
-
     /// Keeps the policy's promise on close: flushes, and syncs unless the policy leaves that to the OS.
     pub(crate) fn close(&mut self) {
         let kept = match self.options.durability {
             Durability::Os => self.flush(),
-            _ if self.unsynced > 0 => self.sync(),
+            _ if self.refusal.is_none() && (!self.buf.is_empty() || self.commit.synced() < self.next) => self.sync(),
             _ => Ok(()),
         };
         if let Err(e) = kept {
@@ -381,6 +367,23 @@ impl Writer {
         spans.push(span);
         spans.extend(rest.iter().map(|s| s.span_from(s.file.base).0));
         Ok((spans, skip))
+    }
+}
+
+/// What [`Writer::append`] did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Appended {
+    /// The record's position.
+    pub(crate) position: u64,
+    /// The record is written and the policy wants it synced before the append returns.
+    pub(crate) wait: bool,
+}
+
+/// How long records may wait for a sync when no appender asks for one.
+fn interval_of(durability: Durability) -> Option<std::time::Duration> {
+    match durability {
+        Durability::Every { interval, .. } => Some(interval),
+        _ => None,
     }
 }
 

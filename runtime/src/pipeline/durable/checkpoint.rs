@@ -53,22 +53,23 @@ impl<S: Payload> Checkpoints<S> {
         self.journal.iter_from(last)?.next().transpose()
     }
 
-    /// Saves `checkpoint` (on tokio's blocking pool: the caller's worker never waits on the disk); returns once it
-    /// survives a crash of this process (and a power cut, under a syncing durability policy).
+    /// Saves `checkpoint`; returns once it survives a crash of this process (and a power cut, under a syncing
+    /// durability policy). The caller's worker never waits on the disk: the sync is awaited
+    /// ([`Journal::append_async`]), and deleting older segments runs on tokio's blocking pool.
     ///
     /// # Errors
     /// When it cannot be stored; the previous checkpoint stays the last.
     pub async fn save(&self, checkpoint: Checkpoint<S>) -> Result<(), JournalError> {
-        let journal = self.journal.clone();
-        tokio::task::spawn_blocking(move || {
-            journal.append(checkpoint)?;
-            journal.flush()?;
-            if let Some(newest) = journal.segments().last() {
-                journal.delete_before(newest.base)?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| JournalError::Io(std::io::Error::other(format!("a checkpoint task did not finish: {e}"))))?
+        self.journal.append_async(checkpoint).await?;
+        self.journal.flush()?;
+        let segments = self.journal.segments();
+        let (Some(oldest), Some(newest)) = (segments.first(), segments.last()) else { return Ok(()) };
+        if oldest.base == newest.base {
+            return Ok(());
+        }
+        let (journal, newest) = (self.journal.clone(), newest.base);
+        tokio::task::spawn_blocking(move || journal.delete_before(newest).map(drop))
+            .await
+            .map_err(|e| JournalError::Io(std::io::Error::other(format!("a checkpoint task did not finish: {e}"))))?
     }
 }

@@ -2,9 +2,10 @@
 //! journal. Another engine (a stream of a message broker, to span machines) implements [`LinkLog`] to carry the same
 //! links; nothing else in the durable links knows about files.
 //!
-//! The file journal's calls block (they write, read and sometimes sync files), so [`FileLog`] runs each on tokio's
-//! blocking pool: a stage's worker never waits on the disk. This is the one place to change to use an async journal
-//! API instead.
+//! [`FileLog`] appends through the journal's async append ([`Journal::append_async`]): the record is encoded and
+//! written under the journal's lock, and the wait for its sync (under a syncing policy) is a future, so a stage's
+//! worker never waits on an `fdatasync`. Reads and retention read and delete files, so they run on tokio's blocking
+//! pool.
 
 use std::future::Future;
 use std::path::Path;
@@ -138,15 +139,12 @@ where
 
     fn append_keeping(&self, record: LinkRecord<P>) -> LogFuture<'_, (u64, Option<LinkRecord<P>>)> {
         let record = Arc::new(record);
-        let stored = Stored(record.clone());
+        let appended = self.journal.append_async(Stored(record.clone()));
         Box::pin(async move {
-            let position = blocking(&self.journal, move |journal| {
-                let position = journal.append(stored)?;
-                // Handed to the OS: the record survives a crash of this process under every policy, and readers see it.
-                journal.flush()?;
-                Ok(position)
-            })
-            .await?;
+            let position = appended.await.map_err(|e| in_folder(e, self.journal.dir()))?;
+            // Handed to the OS (one write of what the buffering policies buffered): the record survives a crash of
+            // this process under every policy, and readers see it.
+            self.journal.flush().map_err(|e| in_folder(e, self.journal.dir()))?;
             Ok((position, Stored(record).into_record()))
         })
     }

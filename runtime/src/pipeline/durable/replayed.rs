@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
 use crate::event::EventId;
-use crate::journal::{Journal, JournalError};
+use crate::journal::{AppendFuture, Journal, JournalError};
 use crate::pipeline::error_journal::ErrorRecord;
 
 /// An error journal that drops the records a resumed stage writes again.
@@ -38,6 +38,24 @@ impl ReplayedErrors {
         self.again.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The position of `record` if it is the next of the records written again (not to be appended); `None` once
+    /// every record written after the checkpoint has come again.
+    fn replayed(&self, record: &ErrorRecord) -> Result<Option<u64>, JournalError> {
+        let mut again = self.lock();
+        match again.front() {
+            None => Ok(None),
+            Some(id) if *id == record.id => {
+                again.pop_front();
+                Ok(Some(self.inner.len() - again.len() as u64 - 1))
+            }
+            Some(id) => Err(JournalError::Unusable(format!(
+                "the replay wrote the error of event {:?} where the first run wrote {id:?}: the stage is not \
+                 deterministic",
+                record.id
+            ))),
+        }
+    }
+
     /// Records the stage's state accounts for: what a checkpoint taken now records.
     pub fn accounted(&self) -> u64 {
         let again = self.lock();
@@ -52,21 +70,18 @@ impl Journal<ErrorRecord> for ReplayedErrors {
     /// As the inner journal; and [`JournalError::Unusable`] when the replay writes another record than the one
     /// written before (the stage is not deterministic, and exactly-once cannot hold).
     fn append(&self, record: ErrorRecord) -> Result<u64, JournalError> {
-        let mut again = self.lock();
-        match again.front() {
-            None => {
-                drop(again);
-                self.inner.append(record)
-            }
-            Some(id) if *id == record.id => {
-                again.pop_front();
-                Ok(self.inner.len() - again.len() as u64 - 1)
-            }
-            Some(id) => Err(JournalError::Unusable(format!(
-                "the replay wrote the error of event {:?} where the first run wrote {id:?}: the stage is not \
-                 deterministic",
-                record.id
-            ))),
+        match self.replayed(&record)? {
+            Some(position) => Ok(position),
+            None => self.inner.append(record),
+        }
+    }
+
+    /// As [`append`](Self::append), waiting for the inner journal without blocking the thread.
+    fn append_async(&self, record: ErrorRecord) -> AppendFuture<'_> {
+        match self.replayed(&record) {
+            Ok(None) => self.inner.append_async(record),
+            Ok(Some(position)) => Box::pin(std::future::ready(Ok(position))),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     }
 

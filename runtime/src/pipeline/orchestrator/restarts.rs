@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
+use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use crate::control::Control;
@@ -182,10 +183,12 @@ impl OrchestratorContext {
         }
     }
 
-    /// Writes `records` to the pipeline's error journal; a journal that refuses them fails the pipeline.
+    /// Writes `records` to the pipeline's error journal; a journal that refuses them fails the pipeline. Runs on the
+    /// orchestrator's worker, in a synchronous step: the records are written, their sync started and not waited for
+    /// (the next awaited append to the journal, or its close, covers them).
     fn record_errors(&mut self, records: Vec<ErrorRecord>) {
         for record in records {
-            if let Err(e) = self.config.errors.append(record) {
+            if let Some(Err(e)) = self.config.errors.append_async(record).now_or_never() {
                 tracing::error!(error = %e, "the error journal refused the events of a failed stage");
                 self.errors_failed.get_or_insert_with(|| format!("the error journal refused a record: {e}"));
             }
@@ -212,7 +215,10 @@ impl OrchestratorContext {
             lifecycle: Lifecycle::Restarting { attempt, delay, cause },
             counters,
         };
-        self.config.journal.append(record)?;
+        // Written and its sync started, not waited for: this step is synchronous and runs on a worker.
+        if let Some(Err(e)) = self.config.journal.append_async(record).now_or_never() {
+            return Err(e.into());
+        }
         Ok(())
     }
 }

@@ -1,0 +1,88 @@
+//! A failing disk: full, permission withdrawn, syncs that fail. Every error is reported and nothing acknowledged is lost.
+
+use super::*;
+
+#[test]
+fn disk_full_on_append_is_an_io_error_and_the_journal_stays_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let journal = FileJournal::open_with_faults(dir.path(), JournalOptions::default(), faults.clone()).unwrap();
+    fill(&journal, 3);
+    faults.disk_full_after(10); // the next frame is written part-way, then the disk is full
+    let err = journal.append(line(3)).unwrap_err();
+    assert!(
+        matches!(&err, JournalError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull),
+        "expected disk full, got {err}"
+    );
+    assert_eq!(journal.len(), 3, "the failed append is not counted");
+    assert!(journal.append(line(3)).is_err(), "still full");
+    faults.heal();
+    assert_eq!(journal.append(line(3)).unwrap(), 3, "space freed: appends work again");
+    drop(journal);
+    let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+    assert!(journal.recovery().truncated.is_none(), "the part-written frame was undone at once");
+    assert_eq!(journal.read_from(0).unwrap(), expected(0..4));
+}
+
+#[test]
+fn permission_denied_on_append_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let journal = FileJournal::open_with_faults(dir.path(), JournalOptions::default(), faults.clone()).unwrap();
+    faults.permission_denied_after(0);
+    let err = journal.append(line(0)).unwrap_err();
+    assert!(matches!(&err, JournalError::Io(e) if e.kind() == std::io::ErrorKind::PermissionDenied), "{err}");
+    assert_eq!(journal.len(), 0);
+}
+
+#[test]
+fn disk_full_while_starting_a_segment_leaves_no_half_made_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let journal = FileJournal::open_with_faults(dir.path(), small_segments(), faults.clone()).unwrap();
+    fill(&journal, 2);
+    let before = segments(dir.path());
+    let mut n = journal.len();
+    faults.disk_full_after(0);
+    while segments(dir.path()) == before && n < 50 {
+        // Each attempt fails; the one that would start a segment must not leave it behind.
+        assert!(journal.append(line(n)).is_err());
+        n += 1;
+    }
+    assert_eq!(segments(dir.path()), before);
+    faults.heal();
+    fill(&journal, 10);
+    assert_eq!(journal.read_from(0).unwrap(), expected(0..12));
+}
+
+#[test]
+fn buffered_records_survive_a_full_disk_and_are_written_once_space_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let opts = JournalOptions { durability: Durability::Os, buffer_bytes: 300, ..JournalOptions::default() };
+    let journal = FileJournal::open_with_faults(dir.path(), opts, faults.clone()).unwrap();
+    faults.disk_full_after(0);
+    let mut acknowledged = 0;
+    while journal.append(line(acknowledged)).is_ok() {
+        acknowledged += 1;
+    }
+    assert!(acknowledged >= 2, "the buffer took {acknowledged} records before it had to be written");
+    assert_eq!(journal.len(), acknowledged);
+    faults.heal();
+    assert_eq!(journal.read_from(0).unwrap(), expected(0..acknowledged), "nothing acknowledged was lost");
+}
+
+#[test]
+fn a_failed_sync_refuses_further_appends_until_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let journal = FileJournal::open_with_faults(dir.path(), JournalOptions::default(), faults.clone()).unwrap();
+    fill(&journal, 2);
+    faults.fail_syncs();
+    assert!(matches!(journal.append(line(2)), Err(JournalError::Io(_))));
+    faults.heal();
+    assert!(matches!(journal.append(line(2)), Err(JournalError::Unusable(m)) if m.contains("reopen")));
+    drop(journal);
+    let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
+    assert_eq!(journal.read_from(0).unwrap()[..2], expected(0..2));
+}
