@@ -107,11 +107,8 @@ fn main() {
     let bench = Bench::from_env("worker_blocking");
     let rounds = if bench.settings.smoke { 1 } else { bench.settings.rounds.min(11) };
     let length = if bench.settings.smoke { Duration::from_millis(50) } else { Duration::from_millis(400) };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(WORKERS)
-        .enable_time()
-        .build()
-        .expect("runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(WORKERS).enable_time().build().expect("runtime");
     let variants = [Variant::Blocking, Variant::Async];
     let mut p99 = [Vec::new(), Vec::new()];
     let mut rate = [Vec::new(), Vec::new()];

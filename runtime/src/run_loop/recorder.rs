@@ -46,7 +46,8 @@ impl Recorder {
     fn write_on_drop(&mut self, lifecycle: Lifecycle) {
         let record = self.record(lifecycle);
         // The journal takes the record (and starts its sync) when called; dropping the future only stops waiting.
-        let refused = futures_util::FutureExt::now_or_never(self.journal.append_async(record.clone())).and_then(Result::err);
+        let refused =
+            futures_util::FutureExt::now_or_never(self.journal.append_async(record.clone())).and_then(Result::err);
         self.note(&record, refused);
     }
 

@@ -214,14 +214,7 @@ impl<R> FileJournal<R> {
             let source: Weak<dyn commit::Source> = Arc::downgrade(&shared) as Weak<Shared>;
             shared.commit.start(source)?;
         }
-        Ok(Self {
-            shared,
-            dir: dir.to_owned(),
-            options,
-            recovery,
-            _lock: lock,
-            _record: PhantomData,
-        })
+        Ok(Self { shared, dir: dir.to_owned(), options, recovery, _lock: lock, _record: PhantomData })
     }
 
     /// What opening found and repaired.

@@ -113,7 +113,6 @@ fn a_corrupt_record_in_an_earlier_segment_stops_reading_before_later_segments() 
 }
 
 /// Rewrites the header of `seg` as a newer build would: a higher version under a valid checksum.
-
 fn write_version(seg: &Path, version: u16) -> Vec<u8> {
     let mut bytes = fs::read(seg).unwrap();
     bytes[8..10].copy_from_slice(&version.to_le_bytes());
