@@ -101,6 +101,13 @@ impl Journal<LifecycleRecord> for StageShared {
         self.journal.append(record)
     }
 
+    fn append_async(&self, record: LifecycleRecord) -> crate::journal::AppendFuture<'_> {
+        if record.lifecycle.is_terminal() {
+            let _ = self.last.set(Box::new(record.clone()));
+        }
+        self.journal.append_async(record)
+    }
+
     fn read_from(&self, position: u64) -> Result<Vec<LifecycleRecord>, JournalError> {
         self.journal.read_from(position)
     }
