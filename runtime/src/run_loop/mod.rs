@@ -31,7 +31,8 @@ use crate::lifecycle::LifecycleRecord;
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
 
 pub(crate) use outlet::StateCell;
-pub use supervision::{StateSnapshot, Supervision};
+pub use outlet::StateSnapshot;
+pub use supervision::Supervision;
 
 /// What a run returns: its final lifecycle record, or the escalation that stopped it.
 pub type RunResult = Result<LifecycleRecord, Escalation>;

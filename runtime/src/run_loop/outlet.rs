@@ -4,7 +4,16 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
-use super::supervision::StateSnapshot;
+use crate::machine::Ending;
+
+/// The state a supervisor is in, as published to watchers right after each transition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StateSnapshot {
+    /// The state's name.
+    pub name: &'static str,
+    /// `Some` once the machine is in a terminal state.
+    pub ending: Option<Ending>,
+}
 
 /// Something that shows a run's state to others: the run writes each state it enters, and closes it when it ends.
 pub(crate) trait StateCell: Send + Sync {

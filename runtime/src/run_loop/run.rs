@@ -18,9 +18,10 @@ use crate::lifecycle::Lifecycle;
 use crate::machine::{Actions, EventVariant, StateMachine, StateVariant, Step};
 
 use super::outlet::StateOutlet;
+use super::outlet::StateSnapshot;
 use super::phase::Phase;
 use super::recorder::Recorder;
-use super::supervision::{StateSnapshot, Supervision};
+use super::supervision::Supervision;
 use super::timer::StateTimer;
 use super::wake::{poll_wake, ready_wake, Interruption, Wake};
 use super::RunResult;

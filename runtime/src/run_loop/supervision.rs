@@ -8,18 +8,8 @@ use crate::control::ControlReceiver;
 use crate::counters::Counters;
 use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
-use crate::machine::Ending;
 
-use super::outlet::{StateCell, StateOutlet};
-
-/// The state a supervisor is in, as published to watchers right after each transition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct StateSnapshot {
-    /// The state's name.
-    pub name: &'static str,
-    /// `Some` once the machine is in a terminal state.
-    pub ending: Option<Ending>,
-}
+use super::outlet::{StateCell, StateOutlet, StateSnapshot};
 
 /// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
 pub struct Supervision {
