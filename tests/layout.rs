@@ -144,7 +144,7 @@ fn paths(code: &str) -> Vec<Vec<String>> {
     while i < tokens.len() {
         if tokens[i] == "use" {
             let end = tokens[i..].iter().position(|t| t == ";").map_or(tokens.len(), |p| i + p);
-            expand_use(&tokens[i + 1..end], &mut Vec::new(), &mut found);
+            expand_use(&tokens[i + 1..end], &[], &mut found);
             i = end;
         } else if ["crate", "super", "self"].contains(&tokens[i].as_str())
             && tokens.get(i + 1).is_some_and(|t| t == "::")
@@ -192,8 +192,8 @@ fn tokenize(code: &str) -> Vec<String> {
 }
 
 /// Expands one `use` tree (`a::{b, c::{d, e}}`) below `prefix` into full paths.
-fn expand_use(tokens: &[String], prefix: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
-    let mut path = prefix.clone();
+fn expand_use(tokens: &[String], prefix: &[String], found: &mut Vec<Vec<String>>) {
+    let mut path = prefix.to_vec();
     let mut i = 0;
     while i < tokens.len() {
         let token = tokens[i].as_str();
@@ -210,12 +210,12 @@ fn expand_use(tokens: &[String], prefix: &mut Vec<String>, found: &mut Vec<Vec<S
                         "}" => {
                             depth -= 1;
                             if depth == 0 {
-                                expand_use(&tokens[start..j], &mut path.clone(), found);
+                                expand_use(&tokens[start..j], &path, found);
                                 break;
                             }
                         }
                         "," if depth == 1 => {
-                            expand_use(&tokens[start..j], &mut path.clone(), found);
+                            expand_use(&tokens[start..j], &path, found);
                             start = j + 1;
                         }
                         _ => {}
