@@ -63,16 +63,47 @@ async fn records(js: &stagewise::nats::Context, stage: u32) -> u64 {
     }
 }
 
-fn wait_success(role: &mut Role, name: &str, dir: &Path) {
+/// What role `name` printed so far.
+fn log_of(name: &str, dir: &Path) -> String {
+    std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_else(|e| format!("(no log: {e})"))
+}
+
+/// Every role's log, for a failure message.
+fn all_logs(roles: &[(&str, Role)], dir: &Path) -> String {
+    roles.iter().map(|(name, _)| format!("--- {name}.log ---\n{}\n", log_of(name, dir))).collect()
+}
+
+/// Panics with every role's log when one of them exited before `until` holds, or when `until` still does not
+/// hold after a minute: a role that died at startup is reported as such, not as a lack of progress.
+async fn wait_until_running(roles: &mut [(&str, Role)], dir: &Path, what: &str, mut until: impl AsyncFnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = role.0.try_wait().unwrap() {
-            let log = std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default();
-            assert!(status.success(), "{name} failed ({status}):\n{log}");
-            return;
+    while !until().await {
+        for index in 0..roles.len() {
+            if let Some(status) = roles[index].1 .0.try_wait().unwrap() {
+                let name = roles[index].0;
+                panic!("{name} exited ({status}) before {what}\n{}", all_logs(roles, dir));
+            }
         }
-        assert!(Instant::now() < deadline, "{name} did not finish within 60 s");
-        std::thread::sleep(Duration::from_millis(20));
+        assert!(Instant::now() < deadline, "no {what} within 60 s\n{}", all_logs(roles, dir));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits for every role to exit successfully, within a minute each; panics with every role's log otherwise.
+fn wait_success(roles: &mut [(&str, Role)], dir: &Path, victim: &str) {
+    let restarted = Instant::now();
+    for index in 0..roles.len() {
+        let name = roles[index].0;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = roles[index].1 .0.try_wait().unwrap() {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "{name} did not finish within 60 s\n{}", all_logs(roles, dir));
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "killing {victim}: {name} failed ({status})\n{}", all_logs(roles, dir));
+        eprintln!("killing {victim}: {name} done {:?} after the restart", restarted.elapsed());
     }
 }
 
@@ -105,11 +136,8 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
 
         // Killed once its own output (or, for aggregate, its input) holds about a fifth of the run.
         let watched = if victim == "read" { 0 } else { 1 };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while records(&js, watched).await < batches / 5 {
-            assert!(Instant::now() < deadline, "no progress before killing {victim}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        let what = format!("progress before killing {victim}");
+        wait_until_running(&mut roles, dir.path(), &what, async || records(&js, watched).await >= batches / 5).await;
         let index = roles.iter().position(|(name, _)| *name == victim).unwrap();
         let killed = &mut roles[index].1;
         assert!(killed.0.try_wait().unwrap().is_none(), "{victim} had already finished: the kill would prove nothing");
@@ -117,11 +145,7 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         killed.0.wait().unwrap();
         roles[index].1 = start(&example, &url, victim, lines, dir.path());
 
-        let restarted = Instant::now();
-        for (name, role) in &mut roles {
-            wait_success(role, name, dir.path());
-            eprintln!("killing {victim}: {name} done {:?} after the restart", restarted.elapsed());
-        }
+        wait_success(&mut roles, dir.path(), victim);
         let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
         assert!(csv == reference, "killing {victim}: the CSV differs from the single-process run's");
         let aggregate_log = std::fs::read_to_string(dir.path().join("aggregate.log")).unwrap();

@@ -15,7 +15,8 @@ use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, LinkRecord}
 use stagewise::pipeline::{Batch, Inlet, Message};
 use stagewise::{ChainEvent, EventIds, StageContext, StageId, WriterId};
 
-const DEADLINE: Duration = Duration::from_secs(5);
+/// How long a test waits for the server before calling it a hang: generous, for a loaded machine.
+const DEADLINE: Duration = Duration::from_secs(60);
 
 async fn link(server: &NatsServer, following: bool) -> (DurableLink<u64>, Arc<NatsLog<u64>>) {
     let js = connect(&server.url(), DEADLINE).await.expect("the test server is up");

@@ -19,7 +19,7 @@ use super::error::NatsError;
 use super::publish::{store, Outgoing};
 use super::reader::Follower;
 use super::stream::StreamSpec;
-use crate::journal::{Journal, JournalError};
+use crate::journal::{AppendFuture, Journal, JournalError};
 
 /// Messages the follower holds before the copy takes them.
 const FOLLOW_BUFFER: usize = 1024;
@@ -43,14 +43,20 @@ struct Inner {
     subject: String,
     /// False for a wildcard subject.
     writable: bool,
-    /// Every record of the subject so far: stream sequence and payload, in order.
-    copy: Mutex<Vec<(u64, Bytes)>>,
-    len: watch::Sender<u64>,
+    /// What the follow task has copied so far; shared with that task.
+    copy: Arc<LocalCopy>,
     /// Numbers the message ids of this writer's appends.
     next_id: AtomicU64,
     /// The runtime it was opened on: a thread outside it appends through it.
     runtime: tokio::runtime::Handle,
     follow: JoinHandle<()>,
+}
+
+/// Every record of the subject so far, as the follow task delivered them, and their count.
+struct LocalCopy {
+    /// Stream sequence and payload, in order.
+    records: Mutex<Vec<(u64, Bytes)>>,
+    len: watch::Sender<u64>,
 }
 
 impl Drop for Inner {
@@ -63,7 +69,7 @@ impl<R> std::fmt::Debug for NatsJournal<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NatsJournal")
             .field("subject", &self.inner.subject)
-            .field("len", &*self.inner.len.borrow())
+            .field("len", &*self.inner.copy.len.borrow())
             .finish_non_exhaustive()
     }
 }
@@ -98,27 +104,26 @@ impl<R> NatsJournal<R> {
             held += count.map_err(|e| NatsError::request(what(), e))?.1 as u64;
         }
         let mut follower = Follower::start(&stream, subject, 1, FOLLOW_BUFFER, None).await?;
-        let len = watch::Sender::new(0);
-        let inner = Arc::new_cyclic(|weak: &std::sync::Weak<Inner>| {
-            let weak = weak.clone();
-            let follow = tokio::spawn(async move {
+        let copy = Arc::new(LocalCopy { records: Mutex::new(Vec::new()), len: watch::Sender::new(0) });
+        // The task holds the copy, not the journal: it runs until the journal aborts it on drop.
+        let follow = tokio::spawn({
+            let copy = copy.clone();
+            async move {
                 while let Some(message) = follower.next().await {
-                    let Some(inner) = weak.upgrade() else { return };
-                    inner.keep(message.sequence, message.payload);
+                    copy.keep(message.sequence, message.payload);
                 }
-            });
-            Inner {
-                js: js.clone(),
-                subject: subject.to_owned(),
-                writable: !subject.contains(['*', '>']),
-                copy: Mutex::new(Vec::new()),
-                len,
-                next_id: AtomicU64::new(held),
-                runtime: tokio::runtime::Handle::current(),
-                follow,
             }
         });
-        let mut caught_up = inner.len.subscribe();
+        let inner = Arc::new(Inner {
+            js: js.clone(),
+            subject: subject.to_owned(),
+            writable: !subject.contains(['*', '>']),
+            copy,
+            next_id: AtomicU64::new(held),
+            runtime: tokio::runtime::Handle::current(),
+            follow,
+        });
+        let mut caught_up = inner.copy.len.subscribe();
         caught_up.wait_for(|&n| n >= held).await.map_err(|e| NatsError::request(what(), e))?;
         Ok(Self { inner, _record: PhantomData })
     }
@@ -129,9 +134,9 @@ impl<R> NatsJournal<R> {
     }
 }
 
-impl Inner {
+impl LocalCopy {
     fn keep(&self, sequence: u64, payload: Bytes) {
-        let mut copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut copy = self.records.lock().unwrap_or_else(PoisonError::into_inner);
         copy.push((sequence, payload));
         let n = copy.len() as u64;
         drop(copy);
@@ -143,7 +148,7 @@ impl Inner {
         let mut len = self.len.subscribe();
         loop {
             let found = {
-                let copy = self.copy.lock().unwrap_or_else(PoisonError::into_inner);
+                let copy = self.records.lock().unwrap_or_else(PoisonError::into_inner);
                 copy.binary_search_by_key(&sequence, |(s, _)| *s).ok()
             };
             if let Some(position) = found {
@@ -172,7 +177,7 @@ impl<R: Serialize> NatsJournal<R> {
         let outgoing =
             Outgoing { subject: inner.subject.clone(), id: format!("{}:{id}", inner.subject), after: None, payload };
         let ack = store(&inner.js, &outgoing).await?;
-        inner.position_of(ack.sequence).await
+        inner.copy.position_of(ack.sequence).await
     }
 }
 
@@ -195,17 +200,23 @@ impl<R: Serialize + DeserializeOwned + Send + 'static> Journal<R> for NatsJourna
         }
     }
 
+    /// Resolves once the server has acknowledged the record and this journal's copy holds it, without blocking the
+    /// thread: the same as [`append_acked`](NatsJournal::append_acked).
+    fn append_async(&self, record: R) -> AppendFuture<'_> {
+        Box::pin(self.append_acked(record))
+    }
+
     fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError> {
-        let copy = self.inner.copy.lock().unwrap_or_else(PoisonError::into_inner);
+        let copy = self.inner.copy.records.lock().unwrap_or_else(PoisonError::into_inner);
         let from = usize::try_from(position).unwrap_or(usize::MAX).min(copy.len());
         copy[from..].iter().map(|(_, payload)| super::decode(payload)).collect()
     }
 
     fn len(&self) -> u64 {
-        *self.inner.len.borrow()
+        *self.inner.copy.len.borrow()
     }
 
     fn subscribe(&self) -> watch::Receiver<u64> {
-        self.inner.len.subscribe()
+        self.inner.copy.len.subscribe()
     }
 }

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
 use async_nats::jetstream::{self, stream, ErrorCode};
 
 use super::error::NatsError;
@@ -47,18 +48,28 @@ impl StreamSpec {
     /// [`NatsError::Mismatch`] when it exists with other subjects, storage or retention; [`NatsError::Request`] when
     /// the server refuses or does not answer.
     pub async fn ensure(&self, js: &jetstream::Context) -> Result<stream::Stream, NatsError> {
-        match js.get_stream(&self.name).await {
-            Ok(mut existing) => {
-                let info = existing.info().await.map_err(|e| NatsError::request(format!("stream {}", self.name), e))?;
-                self.check(&info.config)?;
-                Ok(existing)
+        // Processes starting together race to create the same stream: whoever loses finds it on the next look.
+        let mut last = String::new();
+        for _ in 0..CREATE_ATTEMPTS {
+            match js.get_stream(&self.name).await {
+                Ok(mut existing) => {
+                    let info =
+                        existing.info().await.map_err(|e| NatsError::request(format!("stream {}", self.name), e))?;
+                    self.check(&info.config)?;
+                    return Ok(existing);
+                }
+                Err(e) if is_not_found(&e) => match js.create_stream(self.config()).await {
+                    Ok(created) => return Ok(created),
+                    Err(e) if is_name_taken(&e) => last = e.to_string(),
+                    Err(e) if matches!(e.kind(), CreateStreamErrorKind::TimedOut) => last = e.to_string(),
+                    Err(e) => return Err(NatsError::request(format!("creating stream {}", self.name), e)),
+                },
+                // A loaded server may answer late (the request timed out): ask again.
+                Err(e) if matches!(e.kind(), GetStreamErrorKind::Request) => last = e.to_string(),
+                Err(e) => return Err(NatsError::request(format!("stream {}", self.name), e)),
             }
-            Err(e) if is_not_found(&e) => js
-                .create_stream(self.config())
-                .await
-                .map_err(|e| NatsError::request(format!("creating stream {}", self.name), e)),
-            Err(e) => Err(NatsError::request(format!("stream {}", self.name), e)),
         }
+        Err(NatsError::request(format!("stream {} after {CREATE_ATTEMPTS} attempts", self.name), last))
     }
 
     /// The differences that matter between `found` and this spec.
@@ -84,6 +95,13 @@ impl StreamSpec {
     }
 }
 
+/// How often [`StreamSpec::ensure`] asks, when it lost a race to create the stream or the server answered late.
+const CREATE_ATTEMPTS: usize = 5;
+
+fn is_name_taken(e: &jetstream::context::CreateStreamError) -> bool {
+    matches!(e.kind(), CreateStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NAME_EXIST)
+}
+
 fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
-    matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NOT_FOUND)
+    matches!(e.kind(), GetStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NOT_FOUND)
 }
