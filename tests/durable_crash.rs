@@ -343,7 +343,11 @@ fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run()
     assert!(!text.contains("DAMAGED"), "{text}");
 
     // A flipped byte in the error journal is reported with its segment and offset.
-    let segment = std::fs::read_dir(dir.path().join("run").join("errors")).unwrap().next().unwrap().unwrap().path();
+    let segment = std::fs::read_dir(dir.path().join("run").join("errors"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "seg"))
+        .unwrap();
     let mut bytes = std::fs::read(&segment).unwrap();
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x5a;

@@ -3,7 +3,9 @@
 //! writer. Each case checks against an oracle computed from the intact files: no panic; damage is reported with the
 //! segment and offset where it starts, every record before it reads back, appends are refused and no byte changes;
 //! or, for a torn tail of the last segment only, the cut is reported (segment, offset, bytes, records, position) and
-//! nothing else changes. `cargo test --test journal_corruption`; the case counts are in the README.
+//! nothing else changes. Records the journal held when it was closed and that are gone from its end (a cut or
+//! emptied last segment, a deleted one) are reported as lost, with their count and bytes, from the tail mark.
+//! `cargo test --test journal_corruption`; the case counts are in the README.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -66,14 +68,24 @@ struct Intact {
     segments: Vec<Segment>,
 }
 
+/// The tail mark's file name: how far the journal reached when it was closed.
+const MARK: &str = "tail.mark";
+
+/// The template journal: its segments and its tail mark.
+struct Template {
+    segments: Vec<Segment>,
+    mark: Vec<u8>,
+}
+
 impl Intact {
     /// A fresh copy of the template journal in a folder of its own.
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let segments = template().to_vec();
+        let segments = template().segments.clone();
         for seg in &segments {
             fs::write(dir.path().join(&seg.name), &seg.bytes).unwrap();
         }
+        fs::write(dir.path().join(MARK), &template().mark).unwrap();
         Self { dir, segments }
     }
 
@@ -93,11 +105,17 @@ impl Intact {
     fn last(&self) -> usize {
         self.segments.len() - 1
     }
+
+    /// What the tail mark says is lost when the journal ends at `frame` (a record of the last segment).
+    fn lost_from(&self, frame: Frame) -> Option<(u64, u64, u64)> {
+        let end = self.segments[self.last()].bytes.len();
+        Some((frame.position, RECORDS - frame.position, (end - frame.start) as u64))
+    }
 }
 
 /// The intact journal, written once (without syncs: the bytes are the same under every policy) and copied per case.
-fn template() -> &'static [Segment] {
-    static TEMPLATE: OnceLock<Vec<Segment>> = OnceLock::new();
+fn template() -> &'static Template {
+    static TEMPLATE: OnceLock<Template> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let journal =
@@ -108,7 +126,9 @@ fn template() -> &'static [Segment] {
         }
         drop(journal);
         let mut position = 0;
-        let segments = files(dir.path())
+        let mut files = files(dir.path());
+        let mark = files.remove(MARK).expect("a closed journal has a tail mark");
+        let segments = files
             .into_iter()
             .map(|(name, bytes)| {
                 let mut frames = Vec::new();
@@ -126,7 +146,7 @@ fn template() -> &'static [Segment] {
         assert!(segments.len() >= 5, "the cases need segments in every position");
         let frames: Vec<usize> = segments.iter().map(|s| s.frames.len()).collect();
         eprintln!("template journal: {RECORDS} records in {} segments holding {frames:?}", segments.len());
-        segments
+        Template { segments, mark }
     })
 }
 
@@ -146,8 +166,14 @@ enum Expect {
     /// Damage at `(segment, offset)`; the `readable` records before it read back; appends refused; no byte changed.
     Damage { segment: String, offset: u64, readable: u64 },
     /// A torn tail of the last segment cut at `offset`: `bytes` bytes holding `records` framed records; the
-    /// `readable` records before it read back and the journal takes appends again.
-    Torn { segment: String, offset: u64, bytes: u64, records: u64, readable: u64 },
+    /// `readable` records before it read back and the journal takes appends again. `lost`: the `(position, records,
+    /// bytes)` the tail mark says are gone (the records the journal held after `readable`).
+    Torn { segment: String, offset: u64, bytes: u64, records: u64, readable: u64, lost: Option<(u64, u64, u64)> },
+}
+
+/// The `(position, records, bytes)` reported lost.
+fn lost(recovery: &stagewise::journal::Recovery) -> Option<(u64, u64, u64)> {
+    recovery.lost.as_ref().map(|l| (l.position, l.records, l.bytes))
 }
 
 /// Opens the journal in `dir` and checks it against `expect`; `case` names the case in failures.
@@ -160,6 +186,7 @@ fn check(dir: &Path, expect: &Expect, case: &str) {
             let damage = recovery.damage.clone().unwrap_or_else(|| panic!("{case}: no damage reported"));
             assert_eq!((&damage.segment, damage.offset), (segment, *offset), "{case}: where the damage is");
             assert!(recovery.truncated.is_none(), "{case}: damage is not a torn write: {recovery:?}");
+            assert!(recovery.lost.is_none(), "{case}: damaged records are not lost, they are there: {recovery:?}");
             assert_eq!(journal.len(), *readable, "{case}");
             let read: Vec<_> = journal.iter_from(0).unwrap().collect();
             assert_eq!(read.len() as u64, readable + 1, "{case}: every record before the damage, then its error");
@@ -177,7 +204,7 @@ fn check(dir: &Path, expect: &Expect, case: &str) {
             assert_eq!(files(dir), before, "{case}: no byte changed");
             *readable
         }
-        Expect::Torn { segment, offset, bytes, records, readable } => {
+        Expect::Torn { segment, offset, bytes, records, readable, lost: gone } => {
             let cut = recovery.truncated.clone().unwrap_or_else(|| panic!("{case}: no truncation reported"));
             assert!(recovery.damage.is_none(), "{case}: {recovery:?}");
             assert_eq!(
@@ -185,6 +212,7 @@ fn check(dir: &Path, expect: &Expect, case: &str) {
                 (segment, *offset, *bytes, *records, *readable),
                 "{case}: what was cut"
             );
+            assert_eq!(lost(&recovery), *gone, "{case}: what the tail mark says is lost");
             let mut after = before.clone();
             after.get_mut(segment).unwrap().truncate(*offset as usize);
             assert_eq!(files(dir), after, "{case}: only the torn tail was cut");
@@ -217,6 +245,7 @@ fn expect_flip(intact: &Intact, segment: usize, offset: usize) -> Expect {
             bytes: frame.len as u64,
             records: 1,
             readable: frame.position,
+            lost: intact.lost_from(frame),
         };
     }
     Expect::Damage { segment: seg.name.clone(), offset: frame.start as u64, readable: frame.position }
@@ -258,6 +287,7 @@ fn a_cut_inside_a_record_of_the_last_segment_is_a_reported_torn_tail() {
                 bytes: within as u64,
                 records: u64::from(within >= FRAME),
                 readable: frame.position,
+                lost: intact.lost_from(frame),
             };
             check(intact.dir.path(), &expect, &format!("last segment cut at byte {len}"));
         }
@@ -361,46 +391,83 @@ fn empty_and_header_only_segments_in_every_position() {
             let kept = if header_only { HEADER } else { 0 };
             intact.write(segment, &seg.bytes[..kept]);
             let case = format!("{} left with {kept} bytes", seg.name);
-            let expect = match (segment == intact.last(), header_only) {
-                // The last segment: its records are cut, and the report says how many bytes from which position.
-                (true, false) => Expect::Torn {
-                    segment: seg.name.clone(),
-                    offset: 0,
-                    bytes: 0,
-                    records: 0,
-                    readable: intact.base(segment),
-                },
-                (true, true) => {
-                    // A valid segment with no records is a journal that ends there: nothing to repair.
-                    let journal = FileJournal::<String>::open(intact.dir.path(), options()).unwrap();
-                    assert_eq!((journal.recovery().truncated.clone(), journal.recovery().damage.clone()), (None, None));
-                    assert_eq!(journal.read_from(0).unwrap(), (0..intact.base(segment)).map(line).collect::<Vec<_>>());
-                    continue;
-                }
-                // An earlier one: the next segment does not start where this one ends (or it has no header).
-                (false, false) => {
-                    Expect::Damage { segment: seg.name.clone(), offset: 0, readable: intact.base(segment) }
-                }
-                (false, true) => Expect::Damage {
-                    segment: intact.segments[segment + 1].name.clone(),
-                    offset: 0,
-                    readable: intact.base(segment),
-                },
-            };
-            if let Expect::Torn { .. } = expect {
-                // An emptied last segment gets its header back: the one change recovery makes, and it reports it.
+            if segment == intact.last() {
+                // The last segment: its header is written again if it was emptied (the one change recovery makes,
+                // reported as a truncation), and the records it held are reported lost, with their bytes.
+                let before = files(intact.dir.path());
                 let journal = FileJournal::<String>::open(intact.dir.path(), options()).unwrap();
-                let cut = journal.recovery().truncated.clone().expect("reported");
-                assert_eq!((cut.offset, cut.bytes, cut.records, cut.position), (0, 0, 0, intact.base(segment)));
-                assert!(cut.reason.contains(&format!("position {}", intact.base(segment))), "{}", cut.reason);
-                assert_eq!(fs::read(intact.path(segment)).unwrap(), seg.bytes[..HEADER], "{case}");
-                assert_eq!(journal.read_from(0).unwrap(), (0..intact.base(segment)).map(line).collect::<Vec<_>>());
-                assert_eq!(journal.append(line(0)).unwrap(), intact.base(segment));
+                let recovery = journal.recovery().clone();
+                let base = intact.base(segment);
+                let held = (seg.bytes.len() - HEADER) as u64;
+                assert_eq!(lost(&recovery), Some((base, RECORDS - base, held)), "{case}: {recovery:?}");
+                assert_eq!(recovery.damage, None, "{case}");
+                match recovery.truncated {
+                    Some(cut) => {
+                        assert!(!header_only, "{case}: a valid header is not cut");
+                        assert_eq!((cut.offset, cut.bytes, cut.records, cut.position), (0, 0, 0, base), "{case}");
+                        assert!(cut.reason.contains(&format!("position {base}")), "{}", cut.reason);
+                        assert!(cut.reason.contains(&format!("{} synced records", RECORDS - base)), "{}", cut.reason);
+                    }
+                    None => assert!(header_only, "{case}: the emptied segment's new header is reported"),
+                }
+                let mut after = before;
+                after.insert(seg.name.clone(), seg.bytes[..HEADER].to_vec());
+                assert_eq!(files(intact.dir.path()), after, "{case}: only the header written again");
+                assert_eq!(journal.read_from(0).unwrap(), (0..base).map(line).collect::<Vec<_>>(), "{case}");
+                assert_eq!(journal.append(line(0)).unwrap(), base, "{case}: writable again");
                 continue;
             }
+            // An earlier one: the next segment does not start where this one ends (or it has no header).
+            let damaged = if header_only { &intact.segments[segment + 1] } else { seg };
+            let expect = Expect::Damage { segment: damaged.name.clone(), offset: 0, readable: intact.base(segment) };
             check(intact.dir.path(), &expect, &case);
         }
     }
+}
+
+#[test]
+fn an_emptied_last_segment_without_a_tail_mark_is_reported_as_a_cut_from_its_position() {
+    // A journal whose tail mark is gone (or that an older build wrote) cannot tell an emptied last segment from a
+    // crash while starting it: the header is written again and the report names the position records are gone from.
+    let intact = Intact::new();
+    fs::remove_file(intact.dir.path().join(MARK)).unwrap();
+    let last = intact.last();
+    intact.write(last, &[]);
+    let base = intact.base(last);
+    let journal = FileJournal::<String>::open(intact.dir.path(), options()).unwrap();
+    let cut = journal.recovery().truncated.clone().expect("reported");
+    assert_eq!((cut.offset, cut.bytes, cut.records, cut.position), (0, 0, 0, base));
+    assert!(cut.reason.contains(&format!("records from position {base} on")), "{}", cut.reason);
+    assert_eq!(journal.recovery().lost, None);
+    assert_eq!(journal.read_from(0).unwrap(), (0..base).map(line).collect::<Vec<_>>());
+}
+
+#[test]
+fn records_cut_at_a_boundary_or_a_deleted_last_segment_are_reported_lost() {
+    let probe = Intact::new();
+    let last = probe.last();
+    // Cut at every record boundary of the last segment: nothing torn to cut, every record after the cut lost.
+    for frame in probe.segments[last].frames.clone() {
+        let intact = Intact::new();
+        let seg = &intact.segments[last];
+        intact.write(last, &seg.bytes[..frame.start]);
+        let case = format!("{} cut before record {}", seg.name, frame.position);
+        let before = files(intact.dir.path());
+        let journal = FileJournal::<String>::open(intact.dir.path(), options()).unwrap();
+        let recovery = journal.recovery().clone();
+        assert_eq!((recovery.truncated.clone(), recovery.damage.clone()), (None, None), "{case}");
+        assert_eq!(lost(&recovery), intact.lost_from(frame), "{case}");
+        assert_eq!(files(intact.dir.path()), before, "{case}: nothing changed");
+        let read = journal.read_from(0).unwrap();
+        assert_eq!(read, (0..frame.position).map(line).collect::<Vec<_>>(), "{case}");
+    }
+    let intact = Intact::new();
+    fs::remove_file(intact.path(last)).unwrap();
+    let journal = FileJournal::<String>::open(intact.dir.path(), options()).unwrap();
+    let base = intact.base(last);
+    let held = (intact.segments[last].bytes.len() - HEADER) as u64;
+    assert_eq!(lost(journal.recovery()), Some((base, RECORDS - base, held)), "deleted last segment");
+    assert_eq!(journal.read_from(0).unwrap(), (0..base).map(line).collect::<Vec<_>>());
 }
 
 #[test]

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use file::Faults;
 pub use file::{
-    default_folder, Damage, Durability, FileJournal, Format, JournalOptions, Records, Recovery, SegmentInfo,
+    default_folder, Damage, Durability, FileJournal, Format, JournalOptions, Loss, Records, Recovery, SegmentInfo,
     Truncation, JOURNAL_DIR_ENV,
 };
 pub use memory::MemoryJournal;

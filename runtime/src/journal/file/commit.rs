@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 use super::io::SyncHandle;
+use super::mark::Mark;
 use crate::journal::JournalError;
 
 /// What one sync covers: every record before `upto` is written, to closed segments (synced when they were closed) or
@@ -20,6 +21,8 @@ use crate::journal::JournalError;
 pub(crate) struct SyncPoint {
     pub(crate) upto: u64,
     pub(crate) tail: Option<SyncHandle>,
+    /// Where the journal stands once the sync returns, for the tail mark.
+    pub(crate) mark: Option<Mark>,
 }
 
 /// The journal as its committer sees it.
@@ -30,8 +33,9 @@ pub(crate) trait Source: Send + Sync {
     /// When buffered records cannot be written.
     fn sync_point(&self) -> Result<SyncPoint, JournalError>;
 
-    /// Every record before `upto` is on stable storage: tell the journal's followers.
-    fn synced(&self, upto: u64);
+    /// Every record before `upto` is on stable storage (and, with `mark`, the journal stood there): tell the
+    /// journal's followers, and note the mark.
+    fn synced(&self, upto: u64, mark: Option<Mark>);
 
     /// A sync failed: the journal refuses appends from now on, for the reason `why`.
     fn broken(&self, why: &str);
@@ -203,12 +207,14 @@ impl GroupCommit {
             }
             let Some(journal) = source.upgrade() else { return };
             let synced_before = self.synced();
+            let mut mark = None;
             let synced = journal.sync_point().and_then(|point| {
                 if point.upto > synced_before {
                     if let Some(tail) = &point.tail {
                         tail.sync_data()?;
                     }
                 }
+                mark = point.mark;
                 Ok(point.upto)
             });
             last_sync = Instant::now();
@@ -227,7 +233,7 @@ impl GroupCommit {
             self.done.notify_all();
             let upto = state.synced;
             drop(state);
-            journal.synced(upto);
+            journal.synced(upto, mark.filter(|m| m.next <= upto));
         }
     }
 

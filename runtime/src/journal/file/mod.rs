@@ -2,7 +2,7 @@
 //! synced as a [`Durability`] policy says, recovered on open, readable from any position and followable at the tail.
 //!
 //! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
-//! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `io` (the
+//! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `index` (where readers start), `mark` (the tail mark), `io` (the
 //! file seam and test faults), `commit` (group commit: the thread that runs the syncs and wakes waiting appenders),
 //! `lock` (one writer per folder), `retain` and `scan`. The on-disk format and the benchmark numbers are in
 //! `README.md` beside this file.
@@ -10,8 +10,10 @@
 mod codec;
 mod commit;
 mod frame;
+mod index;
 mod io;
 mod lock;
+mod mark;
 mod policy;
 mod reader;
 mod recovery;
@@ -36,7 +38,7 @@ pub use codec::Format;
 pub use io::Faults;
 pub use policy::{Durability, JournalOptions};
 pub use reader::Records;
-pub use recovery::{Recovery, Truncation};
+pub use recovery::{Loss, Recovery, Truncation};
 pub use retain::SegmentInfo;
 pub use scan::{scan, ScanProblem, SegmentScan};
 pub use segment::FORMAT_VERSION;
@@ -97,6 +99,7 @@ struct Shared {
     writer: Mutex<Writer>,
     appended: watch::Sender<u64>,
     commit: Arc<commit::GroupCommit>,
+    marks: mark::MarkFile,
 }
 
 impl Shared {
@@ -123,7 +126,10 @@ impl commit::Source for Shared {
         self.lock().sync_point()
     }
 
-    fn synced(&self, upto: u64) {
+    fn synced(&self, upto: u64, mark: Option<mark::Mark>) {
+        if let Some(mark) = mark {
+            self.marks.write(mark);
+        }
         self.publish(upto);
     }
 
@@ -209,7 +215,8 @@ impl<R> FileJournal<R> {
         )?;
         let appended = watch::Sender::new(writer.next());
         let commit = writer.group_commit();
-        let shared = Arc::new(Shared { writer: Mutex::new(writer), appended, commit });
+        let marks = mark::MarkFile::new(dir, options.durability != Durability::Os);
+        let shared = Arc::new(Shared { writer: Mutex::new(writer), appended, commit, marks });
         if options.durability != Durability::Os {
             let source: Weak<dyn commit::Source> = Arc::downgrade(&shared) as Weak<Shared>;
             shared.commit.start(source)?;
@@ -307,7 +314,10 @@ impl<R: DeserializeOwned> FileJournal<R> {
 
 impl<R> Drop for FileJournal<R> {
     fn drop(&mut self) {
-        self.shared.lock().close();
+        let mark = self.shared.lock().close();
+        if let Some(mark) = mark {
+            self.shared.marks.write(mark);
+        }
         self.shared.commit.close();
     }
 }

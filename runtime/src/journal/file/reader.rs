@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::codec::Format;
 use super::frame::{self, Frame, FRAME_HEADER};
-use super::writer::Span;
+use super::index::Span;
 use super::Damage;
 use crate::journal::JournalError;
 

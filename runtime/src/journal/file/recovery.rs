@@ -9,12 +9,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::frame::{self, Frame, FRAME_HEADER};
+use super::index::{wants_mark, Indexed};
 #[cfg(any(test, feature = "fault-injection"))]
 use super::io::Faults;
 use super::io::SegmentIo;
+use super::mark::{self, Mark};
 use super::policy::JournalOptions;
 use super::segment::{self, BadHeader, Header, SegmentFile, SEGMENT_HEADER};
-use super::writer::{sync_dir, wants_mark, Indexed, Writer};
+use super::writer::{sync_dir, Writer};
 use super::Damage;
 use crate::journal::JournalError;
 
@@ -32,6 +34,26 @@ pub struct Recovery {
     pub truncated: Option<Truncation>,
     /// The first damaged record, if any: reading stops there with an error, and appending is refused.
     pub damage: Option<Damage>,
+    /// Records the journal held at its last sync (by its tail mark) that are gone from its end, if any.
+    pub lost: Option<Loss>,
+}
+
+/// Records gone from the end of the journal that were synced (or, under [`Durability::Os`](super::Durability::Os),
+/// written and the journal closed): an emptied or deleted last segment, the end of a segment cut at a record
+/// boundary, or a synced record cut off as a torn tail. Known from the tail mark, which the journal writes after its
+/// syncs; the journal stays writable and its next record takes the first lost position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Loss {
+    /// The segment that held the last lost record.
+    pub segment: String,
+    /// The position of the first lost record: the journal's next position after recovery.
+    pub position: u64,
+    /// How many records are gone.
+    pub records: u64,
+    /// How many bytes of records (frames) are gone: exact when the recovered journal ends in `segment` or in the one
+    /// before it, complete; otherwise the bytes lost from `segment` alone.
+    pub bytes: u64,
 }
 
 /// A torn write found at the end of the journal and cut off on open: what was lost, and where.
@@ -60,6 +82,10 @@ pub(crate) fn open(
     #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
 ) -> Result<(Writer, Recovery), JournalError> {
     let segments = segment::list(dir)?;
+    let marked = mark::read(dir)?.unwrap_or_else(|why| {
+        tracing::warn!(dir = %dir.display(), reason = %why, "journal tail mark ignored");
+        None
+    });
     let mut recovery = Recovery { segments: segments.len().max(1), ..Recovery::default() };
     if segments.is_empty() {
         recovery.created = true;
@@ -161,6 +187,19 @@ pub(crate) fn open(
             }
         }
     }
+    if damage.is_none() {
+        recovery.lost = marked.and_then(|m| lost(dir, m, next, indexed.last()));
+    }
+    if let (Some(t), Some(lost)) = (&mut recovery.truncated, &recovery.lost) {
+        t.reason.push_str(&format!(
+            "; the tail mark says {} synced records ({} bytes) from position {} are gone: see `Recovery::lost`",
+            lost.records, lost.bytes, lost.position
+        ));
+    }
+    if let Some(l) = &recovery.lost {
+        tracing::error!(segment = %l.segment, position = l.position, records = l.records, bytes = l.bytes,
+            "journal recovery found synced records gone from the end");
+    }
     if let Some(t) = &recovery.truncated {
         tracing::warn!(segment = %t.segment, offset = t.offset, bytes = t.bytes, records = t.records,
             position = t.position, reason = %t.reason, "journal recovery cut a torn write off the end");
@@ -194,6 +233,19 @@ pub(crate) fn open(
         faults,
     );
     Ok((writer, recovery))
+}
+
+/// The records `mark` says the journal held and recovery did not find (the journal now ends at `next`, in `tail`).
+fn lost(dir: &Path, mark: Mark, next: u64, tail: Option<&Indexed>) -> Option<Loss> {
+    if mark.next <= next {
+        return None;
+    }
+    let segment = SegmentFile::new(dir, mark.base);
+    let bytes = match tail {
+        Some(t) if t.file.base == mark.base => mark.len.saturating_sub(t.len),
+        _ => mark.len.saturating_sub(SEGMENT_HEADER as u64),
+    };
+    Some(Loss { segment: segment.name(), position: next, records: mark.next - next, bytes })
 }
 
 /// The outcome of scanning one segment's records.

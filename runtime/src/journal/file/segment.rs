@@ -54,12 +54,15 @@ fn parse_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// The segments in `dir`, oldest first. Anything else in the folder means it is not a journal.
+/// The segments in `dir`, oldest first. Anything else in the folder but the tail mark means it is not a journal.
 pub(crate) fn list(dir: &Path) -> Result<Vec<SegmentFile>, JournalError> {
     let mut segments = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name();
+        if name == super::mark::NAME {
+            continue;
+        }
         let base = name.to_str().and_then(parse_name).filter(|_| entry.file_type().is_ok_and(|t| t.is_file()));
         match base {
             Some(base) => segments.push(SegmentFile { base, path: entry.path() }),

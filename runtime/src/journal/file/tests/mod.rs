@@ -2,6 +2,7 @@
 
 mod commit;
 mod faults;
+mod loss;
 mod recovery;
 mod roundtrip;
 
@@ -37,7 +38,11 @@ fn expected(range: std::ops::Range<u64>) -> Vec<String> {
 }
 
 fn segments(dir: &Path) -> Vec<PathBuf> {
-    let mut paths: Vec<_> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut paths: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
+        .collect();
     paths.sort();
     paths
 }
