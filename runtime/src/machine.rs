@@ -324,27 +324,16 @@ impl<M: Machine> StateMachine<M> {
     }
 
     /// Feeds `event` to the machine and returns the actions to run. This is the only way the state changes.
+    #[inline(always)]
     pub fn handle(&mut self, event: M::Event, ctx: &mut M::Context) -> Step<M::Action> {
         let event_name = event.name();
         let unhandled = M::unhandled(&self.state, &event);
         match M::transition(&self.state, event, ctx) {
-            Decision::Goto { next, actions: own } => {
-                let mut actions = Actions::new();
-                if !self.exit_unwound {
-                    self.exit_unwound = true;
-                    M::on_exit(&self.state, &mut actions);
-                }
-                self.exit_unwound = false;
-                actions.extend(own);
-                M::on_entry(&next, &mut actions);
-                tracing::trace!(from = self.state.name(), to = next.name(), event = event_name, "transition");
-                self.state = next;
-                Step::Turned { actions, entered: true }
-            }
             Decision::Stay { actions } => {
                 tracing::trace!(state = self.state.name(), event = event_name, "internal transition");
                 Step::Turned { actions, entered: false }
             }
+            Decision::Goto { next, actions } => self.leave_for(next, actions, event_name),
             Decision::Unhandled => {
                 let state = self.state.name();
                 match unhandled {
@@ -353,5 +342,22 @@ impl<M: Machine> StateMachine<M> {
                 }
             }
         }
+    }
+
+    /// Leaves the current state for `next`: its exit actions, the transition's own, then `next`'s entry actions. Out of
+    /// line: a stay (the common steady turn) does not carry its code.
+    #[inline(never)]
+    fn leave_for(&mut self, next: M::State, own: Actions<M::Action>, event_name: &'static str) -> Step<M::Action> {
+        let mut actions = Actions::new();
+        if !self.exit_unwound {
+            self.exit_unwound = true;
+            M::on_exit(&self.state, &mut actions);
+        }
+        self.exit_unwound = false;
+        actions.extend(own);
+        M::on_entry(&next, &mut actions);
+        tracing::trace!(from = self.state.name(), to = next.name(), event = event_name, "transition");
+        self.state = next;
+        Step::Turned { actions, entered: true }
     }
 }

@@ -23,7 +23,7 @@ use super::phase::Phase;
 use super::recorder::Recorder;
 use super::supervision::Supervision;
 use super::timer::StateTimer;
-use super::wake::{poll_wake, ready_wake, Interruption, Wake};
+use super::wake::{poll_wake, ready_wake, Interruption};
 use super::RunResult;
 use crate::supervisor::Supervisor;
 
@@ -183,43 +183,44 @@ impl<S: Supervisor> Run<S> {
             *phase = Phase::Dispatch;
             let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
             let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
-            let wake = if policy == ControlPolicy::Block {
+            let dispatched = if policy == ControlPolicy::Block {
                 if control.is_none() && timer.event.is_none() {
                     let message = format!("state {} blocks on the control channel, which is closed", state.name());
                     return SteadyEnd::Failure(message);
                 }
-                std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await
+                let interruption = std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await;
+                return SteadyEnd::Interrupted(interruption);
             } else if control.is_none() && timer.event.is_none() {
                 // Nothing can race dispatch: await it alone.
-                Wake::Dispatched(supervisor.dispatch_state(state, ctx).await)
-            } else if let Some(wake) = ready_wake(control.as_deref_mut(), timer) {
-                wake
+                supervisor.dispatch_state(state, ctx).await
+            } else if let Some(interruption) = ready_wake(control.as_deref_mut(), timer) {
+                return SteadyEnd::Interrupted(interruption);
             } else {
                 // Race dispatch against control and the timer, by hand rather than with `tokio::select!`: dispatch is
                 // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
                 // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
                 // dispatch.
                 let mut dispatch = std::pin::pin!(supervisor.dispatch_state(state, ctx));
-                std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
-                    Poll::Ready(directive) => Poll::Ready(Wake::Dispatched(directive)),
-                    Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx),
+                let raced = std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
+                    Poll::Ready(directive) => Poll::Ready(Ok(directive)),
+                    Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx).map(Err),
                 })
-                .await
+                .await;
+                match raced {
+                    Ok(directive) => directive,
+                    Err(interruption) => return SteadyEnd::Interrupted(interruption),
+                }
             };
-            let event = match wake {
-                Wake::Dispatched(Ok(Directive::Transition(event))) => event,
-                Wake::Dispatched(Ok(Directive::Continue)) => {
+            let event = match dispatched {
+                Ok(Directive::Transition(event)) => event,
+                Ok(Directive::Continue) => {
                     // A dispatch that returns Continue without awaiting would otherwise keep this task on its worker
                     // forever; spending tokio's cooperative budget makes it yield now and then.
                     tokio::task::consume_budget().await;
                     continue;
                 }
-                Wake::Dispatched(Ok(Directive::Terminate)) => return SteadyEnd::Interrupted(Interruption::Terminate),
-                Wake::Dispatched(Err(e)) => {
-                    let state = self.machine.state().name();
-                    return SteadyEnd::Failure(format!("dispatch failed in state {state}: {e}"));
-                }
-                Wake::Interrupted(interruption) => return SteadyEnd::Interrupted(interruption),
+                Ok(Directive::Terminate) => return SteadyEnd::Interrupted(Interruption::Terminate),
+                Err(e) => return SteadyEnd::Failure(self.dispatch_failed(&*e)),
             };
             let actions = match self.step(event) {
                 Ok(actions) => actions,
@@ -245,7 +246,15 @@ impl<S: Supervisor> Run<S> {
         self.execute(actions).await
     }
 
-    /// Turns the machine on `event`; `Err` when the state rejects it.
+    /// The failure message for a dispatch that returned `error`.
+    #[cold]
+    fn dispatch_failed(&self, error: &(dyn std::error::Error + Send + Sync)) -> String {
+        format!("dispatch failed in state {}: {error}", self.machine.state().name())
+    }
+
+    /// Turns the machine on `event`; `Err` when the state rejects it. Inline: it is on the hot path; what a steady
+    /// turn does not need (publishing a new state, a rejected event) is out of line.
+    #[inline(always)]
     pub(super) fn step(&mut self, event: S::Event) -> Result<Actions<S::Action>, String> {
         self.phase = Phase::Transition { event: event.name() };
         match self.machine.handle(event, &mut self.ctx) {
@@ -253,16 +262,31 @@ impl<S: Supervisor> Run<S> {
                 self.tally.transitions += 1;
                 self.counters.transitioned(self.tally.transitions);
                 if entered {
-                    self.publish();
-                    self.timer.arm(S::timeout(self.machine.state()));
+                    self.entered();
                 }
                 Ok(actions)
             }
+            unturned => Self::unturned(unturned),
+        }
+    }
+
+    /// A state was entered: publishes it and arms its timeout.
+    #[inline(never)]
+    fn entered(&mut self) {
+        self.publish();
+        self.timer.arm(S::timeout(self.machine.state()));
+    }
+
+    /// A step that did not turn the machine: nothing to run for an ignored event, the failure for a rejected one.
+    #[cold]
+    fn unturned(step: Step<S::Action>) -> Result<Actions<S::Action>, String> {
+        match step {
             Step::Ignored { state, event } => {
                 tracing::debug!(state, event, "event not handled in this state; ignored by policy");
                 Ok(Actions::new())
             }
             Step::Rejected { state, event } => Err(format!("event {event} is not handled in state {state}")),
+            Step::Turned { actions, .. } => Ok(actions),
         }
     }
 
