@@ -175,8 +175,11 @@ fn child(kind: &str, count: usize) {
         let cpu = cpu_time::ProcessTime::now();
         for i in 0..count {
             if trace_one && i == count - 1 {
-                // Warm: the runtime's own first-time allocations are behind; trace the last spawn alone.
-                tokio::task::yield_now().await;
+                // Warm: the runtime's own first-time allocations are behind, and every earlier task has reached its
+                // first await (a current-thread runtime polls a bounded batch per yield); trace the last spawn alone.
+                for _ in 0..8 {
+                    tokio::task::yield_now().await;
+                }
                 alloc_trace::start();
             }
             let (tx, rx) = mpsc::channel::<u8>(1);

@@ -33,7 +33,9 @@ use shared::StageShared;
 #[derive(Clone)]
 pub struct SpawnOptions {
     pub(crate) control_capacity: usize,
-    pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
+    /// `None`: a [`MemoryJournal`] of the supervisor's own, made when it is spawned (not with the options, which are
+    /// mostly given a journal).
+    journal: Option<Arc<dyn Journal<LifecycleRecord>>>,
 }
 
 impl SpawnOptions {
@@ -47,8 +49,16 @@ impl SpawnOptions {
     /// Where lifecycle records go (by default a [`MemoryJournal`] of the supervisor's own).
     #[must_use]
     pub fn journal(mut self, journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
-        self.journal = journal;
+        self.journal = Some(journal);
         self
+    }
+
+    /// The journal lifecycle records go to: the one given, or a new [`MemoryJournal`].
+    pub(crate) fn lifecycle_journal(&self) -> Arc<dyn Journal<LifecycleRecord>> {
+        match &self.journal {
+            Some(journal) => journal.clone(),
+            None => Arc::new(MemoryJournal::new()),
+        }
     }
 }
 
@@ -60,7 +70,7 @@ impl std::fmt::Debug for SpawnOptions {
 
 impl Default for SpawnOptions {
     fn default() -> Self {
-        Self { control_capacity: 16, journal: Arc::new(MemoryJournal::new()) }
+        Self { control_capacity: 16, journal: None }
     }
 }
 
@@ -212,11 +222,10 @@ impl StageHandle {
     {
         let (control_tx, control_rx) = control::channel(options.control_capacity);
         let counters = Arc::new(Counters::default());
-        let shared = Arc::new(StageShared::new(options.journal, first));
-        let supervision = Supervision::new(shared.clone())
+        let shared = Arc::new(StageShared::new(options.lifecycle_journal(), first));
+        let supervision = Supervision::connected(shared.clone(), counters.clone())
             .with_control(control_rx)
-            .with_state_cell(shared.clone())
-            .with_counters(counters.clone());
+            .with_state_cell(shared.clone());
         let task = tokio::spawn(run(supervision));
         Self { supervisor, control: control_tx, shared, counters, task: Some(task), outcome: None }
     }

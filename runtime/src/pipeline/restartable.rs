@@ -97,7 +97,8 @@ pub fn spawn_restartable<S: HandlerSupervised>(
     mut make: impl FnMut() -> (S, S::State, S::Context) + Send + 'static,
     options: SpawnOptions,
 ) -> PipelineHandle {
-    let builder = Pipeline::builder("restarter").control_capacity(options.control_capacity).journal(options.journal);
+    let builder =
+        Pipeline::builder("restarter").control_capacity(options.control_capacity).journal(options.lifecycle_journal());
     let pipeline = builder.restartable_stage(restart, move || {
         let (stage, initial, ctx) = make();
         PipelineStage::new(stage, initial, ctx)

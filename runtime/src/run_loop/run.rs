@@ -105,7 +105,7 @@ pub(super) fn drive<S: Supervisor>(
         ended: false,
         refused: None,
     };
-    let run = Run {
+    let mut run = Run {
         supervisor,
         phase: Phase::Dispatch,
         machine: StateMachine::new(initial),
@@ -120,12 +120,14 @@ pub(super) fn drive<S: Supervisor>(
         last_control: None,
         completion_failed: false,
     };
-    run.run().instrument(span)
+    // The block owns the run and the loop borrows it: an `async fn run(mut self)` would hold it twice in the future,
+    // once as its argument and once as the local the argument is moved into.
+    async move { run.run().await }.instrument(span)
 }
 
 impl<S: Supervisor> Run<S> {
-    async fn run(mut self) -> RunResult {
-        self.recorder.write(Lifecycle::Started).await;
+    async fn run(&mut self) -> RunResult {
+        Box::pin(self.recorder.write(Lifecycle::Started)).await;
         self.publish();
         let failure = match AssertUnwindSafe(self.start()).catch_unwind().await {
             Ok(Ok(())) => None,

@@ -38,7 +38,13 @@ impl Default for Supervision {
 impl Supervision {
     /// No control channel, no watchers, lifecycle records written to `journal`.
     pub fn new(journal: Arc<dyn Journal<LifecycleRecord>>) -> Self {
-        Self { control: None, state: StateOutlet::default(), journal, counters: Arc::default() }
+        Self::connected(journal, Arc::default())
+    }
+
+    /// No control channel, no watchers, lifecycle records written to `journal`, counters to `counters` (a handle's:
+    /// made once, not made and replaced).
+    pub(crate) fn connected(journal: Arc<dyn Journal<LifecycleRecord>>, counters: Arc<Counters>) -> Self {
+        Self { control: None, state: StateOutlet::default(), journal, counters }
     }
 
     /// Reads control messages from `control`.
