@@ -8,7 +8,7 @@ mod restart_support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use pipeline_support::{CountSource, RelaySpec};
+use pipeline_support::{CountSource, RelaySpec, Verdict};
 use restart_support::{restart_decisions, restart_delays, script, scripted_parts, starts, End, Plan, ScriptState};
 use stagewise::pipeline::{link, ErrorRecord, Pipeline};
 use stagewise::restart::{Backoff, Restart};
@@ -100,4 +100,65 @@ async fn a_permanent_source_that_completes_because_the_pipeline_drains_is_not_re
     assert_eq!(restart_decisions(&lifecycle), []);
     let sent = handle.links()[0].sent;
     assert_eq!(out.lock().unwrap().payloads.len() as u64 + errors.records().len() as u64, sent, "in = out + errors");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_transform_failing_after_its_input_ended_is_not_restarted_and_its_failure_is_the_cause() {
+    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let out = sink.collected();
+    let restart = Restart::transient().intensity(5, Duration::from_secs(10)).backoff(Backoff::none());
+    let errors_for = errors.clone();
+    let outcome = Pipeline::builder("flush")
+        .journal(lifecycle.clone())
+        .errors(errors.clone())
+        .source(|out| CountSource::stage(StageId(0), 50, 10, out))
+        .restartable_transform(restart, move |inlet, outlet| {
+            RelaySpec::new(1, "relay", errors_for.clone())
+                .end_fails("flush failed at end of stream")
+                .build(inlet, Some(outlet))
+        })
+        .sink(|inlet| sink.build(inlet, None))
+        .run()
+        .await
+        .unwrap();
+    assert_eq!(restart_decisions(&lifecycle), [], "a fresh instance would find its input closed: no restart");
+    assert_eq!(starts(&lifecycle, "relay"), 1);
+    match outcome.lifecycle() {
+        Lifecycle::Failed { error, .. } => assert!(error.contains("flush failed at end of stream"), "{error}"),
+        other => panic!("the flush's failure fails the pipeline, got {other:?}"),
+    }
+    assert_eq!(out.lock().unwrap().payloads, (0..50).collect::<Vec<u64>>(), "every batch had passed on");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stage_failing_each_time_it_starts_gives_up_however_long_its_backoff_grows() {
+    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(2, "sink", errors.clone());
+    // Three restarts within 5 s of the stage's own time; backoff 1 s doubling to a minute: without leaving the waits
+    // out, the fourth failure would come 8 s after the first and be admitted, and so on forever.
+    let restart = Restart::transient()
+        .intensity(3, Duration::from_secs(5))
+        .backoff(Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60)));
+    let errors_for = errors.clone();
+    let run = Pipeline::builder("poisoned")
+        .journal(lifecycle.clone())
+        .errors(errors.clone())
+        .source(|out| CountSource::stage(StageId(0), 1_000, 10, out))
+        .restartable_transform(restart, move |inlet, outlet| {
+            RelaySpec::new(1, "relay", errors_for.clone())
+                .work(|_| Verdict::FailStage("poison"))
+                .build(inlet, Some(outlet))
+        })
+        .sink(|inlet| sink.build(inlet, None))
+        .run();
+    let outcome = tokio::time::timeout(Duration::from_secs(3 * 3600), run).await.expect("gave up, no endless restarts");
+    let outcome = outcome.unwrap();
+    match outcome.lifecycle() {
+        Lifecycle::Failed { error, .. } => assert!(error.contains("gave up after 3 restarts"), "{error}"),
+        other => panic!("expected the pipeline to give up, got {other:?}"),
+    }
+    assert_eq!(restart_delays(&lifecycle, "relay"), [MS * 1000, MS * 2000, MS * 4000], "the declared curve");
 }

@@ -233,6 +233,7 @@ pub struct RelayCtx {
     errors: ErrorJournal,
     collected: Arc<Mutex<Collected>>,
     delay: Option<Duration>,
+    end_fails: Option<&'static str>,
     ids: EventIds,
     context: StageContext,
 }
@@ -246,11 +247,21 @@ pub struct RelaySpec {
     pub collected: Arc<Mutex<Collected>>,
     /// Slept before each batch, to make a slow stage.
     pub delay: Option<Duration>,
+    /// The end of stream's action fails with this (a flush at the end failing) instead of passing it on.
+    pub end_fails: Option<&'static str>,
 }
 
 impl RelaySpec {
     pub fn new(id: u32, name: &'static str, errors: ErrorJournal) -> Self {
-        Self { id: StageId(id), name, work: Box::new(Verdict::Payload), errors, collected: Arc::default(), delay: None }
+        Self {
+            id: StageId(id),
+            name,
+            work: Box::new(Verdict::Payload),
+            errors,
+            collected: Arc::default(),
+            delay: None,
+            end_fails: None,
+        }
     }
 
     pub fn work(mut self, work: impl FnMut(u64) -> Verdict + Send + 'static) -> Self {
@@ -260,6 +271,11 @@ impl RelaySpec {
 
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
+        self
+    }
+
+    pub fn end_fails(mut self, why: &'static str) -> Self {
+        self.end_fails = Some(why);
         self
     }
 
@@ -275,6 +291,7 @@ impl RelaySpec {
             errors: self.errors,
             collected: self.collected,
             delay: self.delay,
+            end_fails: self.end_fails,
             ids: EventIds::new(self.id.into()),
             context: StageContext::new(self.id, self.name),
         };
@@ -330,6 +347,9 @@ impl Action<RelayCtx> for RelayAction {
                 }
             }
             RelayAction::EndOfStream => {
+                if let Some(why) = ctx.end_fails {
+                    return Err(why.into());
+                }
                 if let Some(outlet) = &ctx.outlet {
                     outlet.end_of_stream().await?;
                 }

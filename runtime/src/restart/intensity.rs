@@ -1,4 +1,5 @@
-//! Restart intensity: at most N restarts within a sliding period, past which the supervisor gives up.
+//! Restart intensity: at most N restarts within a sliding period of the stage's own time (backoff delays left out),
+//! past which the supervisor gives up.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -6,6 +7,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 /// At most `max_restarts` restarts within any period of `within` (OTP's `intensity` and `period`).
+///
+/// The period counts the time the stage was up (running, or waiting for input), not the delays the supervisor waited
+/// before restarting it: a stage that fails each time it starts gives up after `max_restarts` restarts however long
+/// its backoff grows (as Akka's `maxNrOfRetries` would), instead of being spaced out of the period and restarted
+/// forever. Without backoff this is OTP's rule exactly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Intensity {
     /// How many restarts the period allows.
@@ -25,14 +31,17 @@ impl Intensity {
 #[derive(Clone, Debug)]
 pub struct IntensityWindow {
     limit: Intensity,
+    /// The instants of admitted restarts, on the stage's clock (wall clock minus `waited`).
     restarts: VecDeque<Instant>,
     total: u32,
+    /// The backoff delays waited so far: time that does not count toward the period.
+    waited: Duration,
 }
 
 impl IntensityWindow {
     /// An empty window for `limit`.
     pub fn new(limit: Intensity) -> Self {
-        Self { limit, restarts: VecDeque::new(), total: 0 }
+        Self { limit, restarts: VecDeque::new(), total: 0, waited: Duration::ZERO }
     }
 
     /// Records a restart at `now` and returns true if the limit allows it; false (recording nothing) when
@@ -51,6 +60,7 @@ impl IntensityWindow {
     /// assert!(window.admit(t0 + Duration::from_millis(1001)), "the first has left the period");
     /// ```
     pub fn admit(&mut self, now: Instant) -> bool {
+        let now = now.checked_sub(self.waited).unwrap_or(now);
         while self.restarts.front().is_some_and(|&at| now.saturating_duration_since(at) >= self.limit.within) {
             self.restarts.pop_front();
         }
@@ -60,6 +70,27 @@ impl IntensityWindow {
         self.restarts.push_back(now);
         self.total += 1;
         true
+    }
+
+    /// The supervisor waited `delay` (a backoff) before the restart it admitted last: that time is not the stage's,
+    /// so it does not move restarts out of the period.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use stagewise_runtime::restart::{Intensity, IntensityWindow};
+    /// use tokio::time::Instant;
+    ///
+    /// let mut window = IntensityWindow::new(Intensity::new(2, Duration::from_secs(5)));
+    /// let t0 = Instant::now();
+    /// let minute = Duration::from_secs(60);
+    /// assert!(window.admit(t0));
+    /// window.waited(minute); // a long backoff; the stage fails again as soon as it starts
+    /// assert!(window.admit(t0 + minute));
+    /// window.waited(minute);
+    /// assert!(!window.admit(t0 + minute * 2), "three quick failures: the backoff does not hide them");
+    /// ```
+    pub fn waited(&mut self, delay: Duration) {
+        self.waited = self.waited.saturating_add(delay);
     }
 
     /// Every restart admitted so far, in or out of the period.
@@ -93,5 +124,16 @@ mod tests {
         assert!(!window.admit(t0 + Duration::from_millis(999)));
         assert!(window.admit(t0 + Duration::from_secs(1)), "exactly one period later the first no longer counts");
         assert_eq!(window.total(), 2);
+    }
+
+    #[test]
+    fn backoff_waits_do_not_count_but_the_stage_running_does() {
+        let second = Duration::from_secs(1);
+        let mut window = IntensityWindow::new(Intensity::new(1, second * 10));
+        let t0 = Instant::now();
+        assert!(window.admit(t0));
+        window.waited(second * 30);
+        assert!(!window.admit(t0 + second * 35), "up 5 s of its own since the last restart: within the period");
+        assert!(window.admit(t0 + second * 40), "up 10 s: the last restart has left the period");
     }
 }

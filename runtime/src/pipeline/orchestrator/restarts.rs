@@ -58,8 +58,15 @@ impl OrchestratorContext {
         // A completion that ended the stage's work (end of stream came through its inlet, or the pipeline drains) is
         // final whatever the restart type: a fresh instance would find nothing to read, fail, and loop until the
         // intensity gives up.
-        let work_over = ending == Lifecycle::Completed
-            && (self.draining || slot.restart.as_ref().is_some_and(|r| r.respawn.input_ended()));
+        // Nor is a failure after its input ended (a flush at end of stream failing): the end of stream was taken by
+        // the instance that failed, so a fresh one would find its input closed without it and fail on that, hiding
+        // the real cause until the intensity gives up. The failure stands, and the pipeline's policy applies.
+        let input_ended = slot.restart.as_ref().is_some_and(|r| r.respawn.input_ended());
+        let work_over = match ending {
+            Lifecycle::Completed => self.draining || input_ended,
+            Lifecycle::Failed { .. } => input_ended,
+            _ => false,
+        };
         let Some(restarter) =
             slot.restart.as_mut().filter(|r| restarting && !work_over && r.policy.kind.restarts_after(&ending))
         else {
@@ -77,6 +84,7 @@ impl OrchestratorContext {
         restarter.restarts += 1;
         let attempt = restarter.restarts;
         let delay = restarter.backoff.next_delay(now);
+        restarter.window.waited(delay);
         let at = now + delay;
         let (state, counters) = state_of(&outcome);
         slot.phase = Phase::Waiting { at, last: outcome };
