@@ -1,6 +1,7 @@
-//! Restart wiring and endings under paused time: a single stage spawned with a restart policy (no pipeline to write),
-//! and a Permanent stage whose work is over (its input ended, or its pipeline drains) ending for good instead of
-//! restarting until its intensity gives up.
+//! Restart wiring and endings under paused time: a single stage spawned with a restart policy (no pipeline to write);
+//! a Permanent stage whose work is over (its input ended, or its pipeline drains) ending for good instead of
+//! restarting until its intensity gives up; a failure after the input ended being final; a stage failing on every
+//! start giving up however long its backoff; a factory panicking on a restart named in the pipeline's failure.
 
 mod pipeline_support;
 mod restart_support;
@@ -161,4 +162,34 @@ async fn a_stage_failing_each_time_it_starts_gives_up_however_long_its_backoff_g
         other => panic!("expected the pipeline to give up, got {other:?}"),
     }
     assert_eq!(restart_delays(&lifecycle, "relay"), [MS * 1000, MS * 2000, MS * 4000], "the declared curve");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_factory_that_panics_on_a_restart_fails_the_pipeline_naming_the_stage() {
+    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let errors_for = errors.clone();
+    let mut built = 0;
+    let outcome = Pipeline::builder("factory")
+        .journal(lifecycle.clone())
+        .errors(errors.clone())
+        .source(|out| CountSource::stage(StageId(0), 100, 10, out))
+        .restartable_transform(Restart::transient().backoff(Backoff::none()), move |inlet, outlet| {
+            built += 1;
+            assert!(built == 1, "cannot build: the database is down");
+            let poison = |p| if p == 37 { Verdict::FailStage("poison") } else { Verdict::Payload(p) };
+            RelaySpec::new(1, "relay", errors_for.clone()).work(poison).build(inlet, Some(outlet))
+        })
+        .sink(|inlet| sink.build(inlet, None))
+        .run()
+        .await
+        .unwrap();
+    match outcome.lifecycle() {
+        Lifecycle::Failed { error, .. } => assert!(
+            error.contains("stage relay (stage-1) could not be restarted: its factory panicked: cannot build"),
+            "{error}"
+        ),
+        other => panic!("expected the pipeline to fail, got {other:?}"),
+    }
 }

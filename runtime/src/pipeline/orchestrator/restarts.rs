@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::control::Control;
 use crate::counters::CounterSnapshot;
-use crate::error::BoxError;
+use crate::error::{panic_message, BoxError};
 use crate::event::WriterId;
 use crate::handle::HandleError;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
@@ -147,10 +147,11 @@ impl OrchestratorContext {
             let slot = &mut self.slots[index];
             let due = slot.outcome.is_none() && matches!(slot.phase, Phase::Waiting { at, .. } if at <= now);
             let Some(restarter) = slot.restart.as_mut().filter(|_| due) else { continue };
-            let stage = restarter
-                .respawn
-                .build()
-                .map_err(|why| format!("stage {} ({}) could not be restarted: {why}", slot.name, slot.id))?;
+            // The factory is the user's code: a panic in it is this stage's, named as such, not the orchestrator's.
+            let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| restarter.respawn.build()))
+                .unwrap_or_else(|panic| Err(format!("its factory panicked: {}", panic_message(&*panic))));
+            let stage =
+                built.map_err(|why| format!("stage {} ({}) could not be restarted: {why}", slot.name, slot.id))?;
             let handle = stage.spawn(self.config.options.clone());
             restarter.backoff.started(now);
             tracing::debug!(stage = slot.name, restarts = restarter.restarts, "stage restarted");
