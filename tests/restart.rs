@@ -200,7 +200,7 @@ async fn backoff_delays_follow_the_declared_curve_exactly_under_paused_time() {
     assert_eq!(restart_delays(&journals.lifecycle, "parse"), expected, "the seeded curve, decision by decision");
     for (n, delay) in expected.iter().enumerate() {
         let base = [10, 20, 40, 80, 80, 80][n];
-        assert!(*delay >= MS * base && *delay <= MS * 80.max(base), "{n}: {delay:?}");
+        assert!(*delay >= MS * base && *delay <= MS * (base + base / 4), "{n}: {delay:?} (the curve, up to +25%)");
     }
     // Each instance fails at once on a queued poison event, so instance k starts the sum of the first k delays in.
     let mut at = Duration::ZERO;

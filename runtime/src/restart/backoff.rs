@@ -8,7 +8,8 @@ use tokio::time::Instant;
 /// The delay curve before each restart of a stage.
 ///
 /// The delay before consecutive restart `n` (0 for the first since the last reset) is
-/// `min(max, min * factor^n * (1 + jitter * r))` (rounded up to a whole millisecond), with `r` uniform in `[0, 1)` drawn from a generator seeded with
+/// `min(max, min * factor^n) * (1 + jitter * r)` (rounded up to a whole millisecond), with `r` uniform in `[0, 1)`
+/// drawn from a generator seeded with
 /// [`seed`](Self::seed) (or from the process's random state when no seed is given). A stage that has run for
 /// [`reset_after`](Self::reset_after) before it ends again starts the curve over.
 ///
@@ -25,7 +26,8 @@ use tokio::time::Instant;
 pub struct Backoff {
     /// The first delay.
     pub min: Duration,
-    /// No delay is longer.
+    /// The curve stops growing here; jitter still adds its fraction on top (as Akka's `randomFactor` does), so stages
+    /// restarting at the longest delay do not all come back at the same instant.
     pub max: Duration,
     /// Each consecutive restart waits this many times longer (2 by default).
     pub factor: f64,
@@ -82,7 +84,7 @@ impl Backoff {
         let max = self.max.as_nanos() as f64;
         let grown = self.min.as_nanos() as f64 * self.factor.powi(n.min(i32::MAX as u32) as i32);
         let jittered = grown.min(max) * (1.0 + self.jitter * r.clamp(0.0, 1.0));
-        let nanos = jittered.min(max).round() as u64;
+        let nanos = jittered.min(u64::MAX as f64).round() as u64;
         Duration::from_millis(nanos.div_ceil(1_000_000))
     }
 }
@@ -168,12 +170,13 @@ mod tests {
     }
 
     #[test]
-    fn jitter_adds_at_most_its_fraction_and_never_passes_max() {
+    fn jitter_adds_at_most_its_fraction_even_at_max() {
         let curve = Backoff::exponential(MS * 10, MS * 100).jitter(0.5);
         assert_eq!(curve.delay(0, 0.0), MS * 10);
         assert_eq!(curve.delay(0, 0.999_999), MS * 15, "14.999995 ms, rounded up to the timer's tick");
         assert_eq!(curve.delay(0, 0.42), MS * 13, "12.1 ms waits for the 13th tick");
-        assert_eq!(curve.delay(3, 0.9), MS * 100, "80 ms + 45% is past max: max");
+        assert_eq!(curve.delay(3, 0.9), MS * 116, "80 ms + 45%: jitter may pass max, as Akka's randomFactor does");
+        assert_eq!(curve.delay(4, 0.9), MS * 145, "at max the jitter still spreads restarts: 100 ms + 45%");
     }
 
     #[test]
