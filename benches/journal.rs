@@ -1,16 +1,32 @@
-//! Journal benchmark: appends per second for each durability policy of the file journal, beside plain buffered
-//! writes of the same records to a file (the limit), and the two record formats (postcard vs JSON) on realistic
-//! records. Run: `cargo bench --bench journal`; `scripts`-free summary: see `runtime/src/journal/README.md`.
+//! Journal benchmark, on the side-by-side harness: file journal appends beside their real limit, the same records
+//! encoded the same way and written through a 64 KiB `BufWriter<File>` (no framing, checksum, lock or sync).
+//!
+//! - `append_os`: postcard `ChainEvent<String>` (~100-byte lines) under `Os`; the limit; and the limit plus the
+//!   journal's framing (12-byte header with a CRC32C of the payload), so the gap splits into framing + CRC and the
+//!   rest (the lock, the position index, bookkeeping). Ratio limit / journal, target >= 0.8x.
+//! - `append_json`: the same with JSON records.
+//! - `codec`: encoding and decoding one record, postcard vs JSON.
+//! - `policies`: `Every { 1000 }`, `Every { 100 }`, `EveryAppend` alone and with 8 appending threads (wall clock).
+//! - `size_*`: appends per second vs record size (16 B to 64 KiB payloads), journal `Os` and the limit; the table
+//!   goes to `journal-record_sizes.csv` beside the harness's CSV (the plotted curve in `docs/figures/` is the `scale`
+//!   benchmark's).
+//!
+//! Single-threaded variants are timed on the thread's CPU time. Run: `cargo bench --bench journal` (or `-- append_os`).
+
+#[path = "harness/mod.rs"]
+mod harness;
 
 use std::fs::File;
+use std::hint::black_box;
 use std::io::{BufWriter, Write};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use harness::{ratio, timed, Bench, Clock, Elapsed, Measured, Stopwatch, Target};
 use stagewise::journal::{Durability, FileJournal, Format, Journal, JournalOptions};
-use stagewise::{ChainEvent, CounterSnapshot, EventId, Lifecycle, LifecycleRecord, StageContext, StageId, WriterId};
+use stagewise::{ChainEvent, EventId, StageContext, StageId, WriterId};
 
 const STAGE: StageId = StageId(2);
+const BUFFER: usize = 64 * 1024;
 
 /// ~100-byte access log lines, as a parser stage would journal them.
 fn events() -> Vec<ChainEvent<String>> {
@@ -29,22 +45,6 @@ fn events() -> Vec<ChainEvent<String>> {
         .collect()
 }
 
-fn lifecycle_records() -> Vec<LifecycleRecord> {
-    (0..1024u64)
-        .map(|i| LifecycleRecord {
-            supervisor: "parse".into(),
-            writer: WriterId::Stage(STAGE),
-            stage: Some(STAGE),
-            state: "Failed".into(),
-            lifecycle: Lifecycle::Failed {
-                error: format!("action write failed: connection reset ({i})"),
-                escalation: None,
-            },
-            counters: CounterSnapshot { loop_turns: 10_000 + i, transitions: 9_000 + i, failures: 1 },
-        })
-        .collect()
-}
-
 fn encode<R: serde::Serialize>(format: Format, record: &R, out: &mut Vec<u8>) {
     match format {
         Format::Postcard => *out = postcard::to_extend(record, std::mem::take(out)).unwrap(),
@@ -55,149 +55,207 @@ fn encode<R: serde::Serialize>(format: Format, record: &R, out: &mut Vec<u8>) {
     }
 }
 
-fn codec(c: &mut Criterion) {
-    let events = events();
-    let lifecycle = lifecycle_records();
-    let mut group = c.benchmark_group("codec");
-    group.throughput(Throughput::Elements(events.len() as u64));
-    for (format, name) in [(Format::Postcard, "postcard"), (Format::Json, "json")] {
-        let mut bytes = Vec::new();
-        events.iter().for_each(|e| encode(format, e, &mut bytes));
-        let mut life = Vec::new();
-        lifecycle.iter().for_each(|r| encode(format, r, &mut life));
-        eprintln!(
-            "codec {name}: ChainEvent<String> {} bytes/record, LifecycleRecord {} bytes/record",
-            bytes.len() / events.len(),
-            life.len() / lifecycle.len()
-        );
-        group.bench_function(BenchmarkId::new("encode_event", name), |b| {
-            let mut out = Vec::with_capacity(bytes.len());
-            b.iter(|| {
-                out.clear();
-                events.iter().for_each(|e| encode(format, e, &mut out));
-                black_box(out.len())
-            })
-        });
-        group.bench_function(BenchmarkId::new("decode_event", name), |b| {
-            let frames: Vec<Vec<u8>> = events
-                .iter()
-                .map(|e| {
-                    let mut v = Vec::new();
-                    encode(format, e, &mut v);
-                    v
-                })
-                .collect();
-            b.iter(|| {
-                for frame in &frames {
-                    let e: ChainEvent<String> = match format {
-                        Format::Postcard => postcard::from_bytes(frame).unwrap(),
-                        _ => serde_json::from_slice(frame).unwrap(),
-                    };
-                    black_box(e);
-                }
-            })
-        });
-        group.bench_function(BenchmarkId::new("encode_lifecycle", name), |b| {
-            let mut out = Vec::with_capacity(life.len());
-            b.iter(|| {
-                out.clear();
-                lifecycle.iter().for_each(|r| encode(format, r, &mut out));
-                black_box(out.len())
-            })
-        });
-    }
-    group.finish();
+fn os(format: Format) -> JournalOptions {
+    JournalOptions { durability: Durability::Os, format, ..JournalOptions::default() }
 }
 
-/// Times `iters` appends to a fresh journal in a temporary folder (opening and closing are not timed).
-fn time_journal(iters: u64, options: JournalOptions, events: &[ChainEvent<String>]) -> Duration {
+/// `n` appends of `records` (cycled, cloned as a caller hands them over) to a fresh journal; opening is not timed,
+/// handing the last buffer to the OS is.
+fn journal<R>(n: u64, options: JournalOptions, records: &[R]) -> Elapsed
+where
+    R: Clone + serde::Serialize + serde::de::DeserializeOwned + Send,
+{
     let dir = tempfile::tempdir().unwrap();
-    let journal = FileJournal::<ChainEvent<String>>::open(dir.path(), options).unwrap();
-    let start = Instant::now();
-    for i in 0..iters {
-        black_box(journal.append(events[i as usize % events.len()].clone()).unwrap());
+    let journal = FileJournal::<R>::open(dir.path(), options).unwrap();
+    let watch = Stopwatch::start();
+    for i in 0..n {
+        black_box(journal.append(records[i as usize % records.len()].clone()).unwrap());
     }
-    let elapsed = start.elapsed();
+    journal.flush().unwrap();
+    let elapsed = watch.elapsed();
     drop(journal);
     elapsed
 }
 
-/// Times `iters` records encoded with `format` and written through a `BufWriter<File>`: no framing, no checksum, no
-/// sync. The same buffer size as the journal's.
-fn time_plain(iters: u64, format: Format, events: &[ChainEvent<String>]) -> Duration {
+/// The limit: `n` records encoded with `format` and written through a `BufWriter<File>` of the journal's buffer
+/// size. With `framed`, each also gets the journal's frame header (length, CRC32C of the payload, inverted length).
+fn plain<R: Clone + serde::Serialize>(n: u64, format: Format, framed: bool, records: &[R]) -> Elapsed {
     let dir = tempfile::tempdir().unwrap();
-    let mut file = BufWriter::with_capacity(64 * 1024, File::create(dir.path().join("plain")).unwrap());
+    let mut file = BufWriter::with_capacity(BUFFER, File::create(dir.path().join("plain")).unwrap());
     let mut bytes = Vec::with_capacity(512);
-    let start = Instant::now();
-    for i in 0..iters {
-        let record = events[i as usize % events.len()].clone();
+    let watch = Stopwatch::start();
+    for i in 0..n {
+        let record = records[i as usize % records.len()].clone();
         bytes.clear();
+        if framed {
+            bytes.extend_from_slice(&[0; 12]);
+        }
         encode(format, &record, &mut bytes);
+        if framed {
+            let len = (bytes.len() - 12) as u32;
+            let crc = crc32c::crc32c(&bytes[12..]);
+            bytes[..4].copy_from_slice(&len.to_le_bytes());
+            bytes[4..8].copy_from_slice(&crc.to_le_bytes());
+            bytes[8..12].copy_from_slice(&(!len).to_le_bytes());
+        }
         file.write_all(&bytes).unwrap();
     }
     file.flush().unwrap();
-    let elapsed = start.elapsed();
+    let elapsed = watch.elapsed();
     drop(file);
     elapsed
 }
 
-fn append(c: &mut Criterion) {
-    let events = events();
-    let mut group = c.benchmark_group("append");
-    group.throughput(Throughput::Elements(1));
-    // The buffered runs go first, each beside its plain limit: the syncing runs leave the disk busy with writeback
-    // for a while, which would slow whatever runs next.
-    let os = |format| JournalOptions { durability: Durability::Os, format, ..JournalOptions::default() };
-    for (format, name) in [(Format::Postcard, "postcard"), (Format::Json, "json")] {
-        group.bench_function(BenchmarkId::new(name, "plain_bufwriter"), |b| {
-            b.iter_custom(|iters| time_plain(iters, format, &events))
-        });
-        group.bench_function(BenchmarkId::new(name, "os"), |b| {
-            b.iter_custom(|iters| time_journal(iters, os(format), &events))
-        });
-    }
-    let every = |records| Durability::Every { records, interval: Duration::from_millis(100) };
-    let policies = [
-        ("every_1000_records_or_100ms", every(1000)),
-        ("every_100_records_or_100ms", every(100)),
-        ("every_append", Durability::EveryAppend),
-    ];
-    for (name, durability) in policies {
-        let options = JournalOptions { durability, ..JournalOptions::default() };
-        group.bench_function(BenchmarkId::new("postcard", name), |b| {
-            b.iter_custom(|iters| time_journal(iters, options, &events))
-        });
-    }
-    // Eight appenders at once under sync-every-append share syncs (group commit).
-    group.bench_function(BenchmarkId::new("postcard", "every_append_8_threads"), |b| {
-        b.iter_custom(|iters| time_journal_threads(iters, 8, JournalOptions::default(), &events))
-    });
-    group.finish();
-}
-
-/// Times `iters` appends made by `threads` threads at once to a fresh journal.
-fn time_journal_threads(iters: u64, threads: u64, options: JournalOptions, events: &[ChainEvent<String>]) -> Duration {
+/// `n` appends made by `threads` threads at once to a fresh journal.
+fn journal_threads(n: u64, threads: u64, options: JournalOptions, events: &[ChainEvent<String>]) -> Elapsed {
     let dir = tempfile::tempdir().unwrap();
     let journal = FileJournal::<ChainEvent<String>>::open(dir.path(), options).unwrap();
-    let start = Instant::now();
+    let watch = Stopwatch::start();
     std::thread::scope(|s| {
         for t in 0..threads {
             let journal = &journal;
             s.spawn(move || {
-                for i in (t..iters).step_by(threads as usize) {
+                for i in (t..n).step_by(threads as usize) {
                     black_box(journal.append(events[i as usize % events.len()].clone()).unwrap());
                 }
             });
         }
     });
-    let elapsed = start.elapsed();
+    let elapsed = watch.elapsed();
     drop(journal);
     elapsed
 }
 
-criterion_group! {
-    name = benches;
-    config = Criterion::default().sample_size(20).warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
-    targets = codec, append
+fn main() {
+    let bench = Bench::from_env("journal").clock(Clock::ThreadCpu);
+    let events = events();
+    for (comparison, format) in [("append_os", Format::Postcard), ("append_json", Format::Json)] {
+        bench.compare(
+            comparison,
+            "append",
+            vec![
+                timed("bufwriter", |n| plain(n, format, false, &events)),
+                timed("framed_bufwriter", |n| plain(n, format, true, &events)),
+                timed("journal_os", |n| journal(n, os(format), &events)),
+            ],
+            &[
+                ratio("limit / journal Os", "bufwriter", "journal_os").target(Target::AtLeast(0.8)),
+                ratio("limit / limit + framing and CRC", "bufwriter", "framed_bufwriter"),
+                ratio("limit + framing / journal Os (lock, index, bookkeeping)", "framed_bufwriter", "journal_os"),
+            ],
+        );
+    }
+    codec(&bench, &events);
+    policies(&events);
+    record_sizes(&bench);
 }
-criterion_main!(benches);
+
+fn codec(bench: &Bench, events: &[ChainEvent<String>]) {
+    let mut variants = Vec::new();
+    for (format, encode_name, decode_name) in
+        [(Format::Postcard, "encode_postcard", "decode_postcard"), (Format::Json, "encode_json", "decode_json")]
+    {
+        variants.push(timed(encode_name, move |n| {
+            let mut out = Vec::with_capacity(512);
+            let watch = Stopwatch::start();
+            for i in 0..n {
+                out.clear();
+                encode(format, &events[i as usize % events.len()], &mut out);
+                black_box(out.len());
+            }
+            watch.elapsed()
+        }));
+        let frames: Vec<Vec<u8>> = events
+            .iter()
+            .map(|e| {
+                let mut v = Vec::new();
+                encode(format, e, &mut v);
+                v
+            })
+            .collect();
+        variants.push(timed(decode_name, move |n| {
+            let watch = Stopwatch::start();
+            for i in 0..n {
+                let frame = &frames[i as usize % frames.len()];
+                let e: ChainEvent<String> = match format {
+                    Format::Postcard => postcard::from_bytes(frame).unwrap(),
+                    _ => serde_json::from_slice(frame).unwrap(),
+                };
+                black_box(e);
+            }
+            watch.elapsed()
+        }));
+    }
+    bench.compare(
+        "codec",
+        "record",
+        variants,
+        &[
+            ratio("encode JSON / postcard", "encode_json", "encode_postcard"),
+            ratio("decode JSON / postcard", "decode_json", "decode_postcard"),
+        ],
+    );
+}
+
+/// The syncing policies, on the wall clock (their time is the disk's): no ratio, ns per append.
+fn policies(events: &[ChainEvent<String>]) {
+    let bench = Bench::from_env("journal").clock(Clock::Wall);
+    let every = |records| JournalOptions {
+        durability: Durability::Every { records, interval: Duration::from_millis(100) },
+        ..JournalOptions::default()
+    };
+    bench.compare(
+        "policies",
+        "append",
+        vec![
+            timed("every_1000", move |n| journal(n, every(1000), events)),
+            timed("every_100", move |n| journal(n, every(100), events)),
+            // A sync takes 0.1 to several ms on this shared disk: fixed sizes, so a sample is never one append.
+            timed("every_append", |n| journal(n, JournalOptions::default(), events)).units(64),
+            timed("every_append_8_threads", |n| journal_threads(n, 8, JournalOptions::default(), events)).units(256),
+        ],
+        &[ratio("every append, time per append: 8 threads / 1", "every_append_8_threads", "every_append")],
+    );
+}
+
+/// Appends per second vs record size: payloads of 16 B to 64 KiB, journal `Os` and the limit.
+fn record_sizes(bench: &Bench) {
+    let mut csv = String::from(
+        "record_bytes,variant,ns_per_append_median,ns_per_append_min,ns_per_append_max,appends_per_s_median,\
+         mb_per_s_median\n",
+    );
+    let mut measured = 0;
+    for size in [16usize, 64, 256, 1024, 4096, 16384, 65536] {
+        let records: Vec<String> =
+            (0..64).map(|i| format!("{i:04}{}", "x".repeat(size.saturating_sub(4)))[..size].to_owned()).collect();
+        let comparison = format!("size_{size}");
+        let result: Option<Measured> = bench.compare(
+            &comparison,
+            "append",
+            vec![
+                timed("bufwriter", |n| plain(n, Format::Postcard, false, &records)),
+                timed("journal_os", |n| journal(n, os(Format::Postcard), &records)),
+            ],
+            &[ratio("limit / journal Os", "bufwriter", "journal_os")],
+        );
+        let Some(result) = result else { continue };
+        measured += 1;
+        for variant in ["bufwriter", "journal_os"] {
+            let s = result.spread(variant);
+            let per_s = 1e9 / s.median;
+            csv.push_str(&format!(
+                "{size},{variant},{:.1},{:.1},{:.1},{per_s:.0},{:.1}\n",
+                s.median,
+                s.min,
+                s.max,
+                per_s * size as f64 / 1e6
+            ));
+        }
+    }
+    if measured > 0 {
+        std::fs::create_dir_all(&bench.settings.out).unwrap();
+        let path = bench.settings.out.join("journal-record_sizes.csv");
+        std::fs::write(&path, csv).unwrap();
+        println!("record sizes: {}", path.display());
+    }
+}

@@ -417,7 +417,7 @@ impl<C: Checkpointer> BatchWork for AggregateWork<C> {
     const NAME: &'static str = "aggregate";
     type Item = Hit;
     async fn batch(&mut self, hits: Batch<Hit>) -> Result<(), BoxError> {
-        self.aggregator.add_batch(hits, &*self.errors)?;
+        self.aggregator.add_batch(hits, &*self.errors).await?;
         self.checkpoints.save(&mut self.aggregator, false).await
     }
     async fn end_of_stream(&mut self) -> Result<(), BoxError> {

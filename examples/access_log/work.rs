@@ -7,7 +7,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write as _};
 
 use serde::{Deserialize, Serialize};
-use stagewise::pipeline::{journal_if_error, Batch, ErrorRecord};
+use stagewise::pipeline::{journal_if_error_async, Batch, ErrorRecord};
 use stagewise::Journal;
 
 use crate::calendar::{civil_from_days, minute_iso, MONTHS};
@@ -257,10 +257,11 @@ impl Aggregator {
         }
     }
 
-    /// Aggregates a batch: hits are counted, error events go to `errors` untouched.
-    pub fn add_batch(&mut self, batch: Batch<Hit>, errors: &dyn Journal<ErrorRecord>) -> io::Result<()> {
+    /// Aggregates a batch: hits are counted, error events go to `errors` untouched. Awaits the error journal's
+    /// durability (`journal_if_error_async`), so a syncing error journal never blocks the stage's worker.
+    pub async fn add_batch(&mut self, batch: Batch<Hit>, errors: &dyn Journal<ErrorRecord>) -> io::Result<()> {
         for event in batch {
-            match journal_if_error(errors, event).map_err(io::Error::other)? {
+            match journal_if_error_async(errors, event).await.map_err(io::Error::other)? {
                 Some(event) => self.add(&event.payload)?,
                 None => self.tally.summary.errors += 1,
             }

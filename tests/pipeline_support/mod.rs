@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stagewise::pipeline::{journal_if_error, Batch, ErrorJournal, Inlet, Message, Outlet};
+use stagewise::pipeline::{journal_if_error_async, Batch, ErrorJournal, Inlet, Message, Outlet};
 use stagewise::{
     Action, BoxError, ChainEvent, Control, ControlPolicy, Decision, Directive, Ending, EventIds, EventVariant,
     HandlerSupervised, Machine, StageContext, StageId, StateVariant, Supervisor,
@@ -336,13 +336,18 @@ impl Action<RelayCtx> for RelayAction {
                 match &ctx.outlet {
                     Some(outlet) => outlet.send(out).await?,
                     None => {
-                        let mut collected = ctx.collected.lock().unwrap();
+                        // Error events are journaled first, awaited (no lock held across the await), then counted.
+                        let mut payloads = Vec::with_capacity(out.len());
+                        let mut errors = 0;
                         for event in out {
-                            match journal_if_error(&*ctx.errors, event)? {
-                                Some(event) => collected.payloads.push(event.payload),
-                                None => collected.errors += 1,
+                            match journal_if_error_async(&*ctx.errors, event).await? {
+                                Some(event) => payloads.push(event.payload),
+                                None => errors += 1,
                             }
                         }
+                        let mut collected = ctx.collected.lock().unwrap();
+                        collected.payloads.extend(payloads);
+                        collected.errors += errors;
                     }
                 }
             }
