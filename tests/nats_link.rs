@@ -2,7 +2,9 @@
 //! separate connections, as separate processes would; each append returns once the server acknowledged it; the
 //! consumer follows the producer's tail; a consumer killed mid-stream and started again from its durable position
 //! gets the same records again; a second producer on the same link is refused; a server restarted mid-stream loses
-//! and doubles nothing.
+//! and doubles nothing; a consumer reading through a durable JetStream consumer that acknowledges only what it
+//! committed holds back the producer of another connection at its ack floor, and reads its unacknowledged records
+//! again after a restart.
 
 mod nats_support;
 
@@ -109,8 +111,22 @@ async fn a_second_producer_on_the_same_link_is_refused() {
 
 #[tokio::test]
 async fn a_server_restarted_mid_stream_loses_and_doubles_nothing() {
-    let mut server = NatsServer::start();
+    let server = NatsServer::start();
     let (consumer_link, _) = link(&server, true).await;
+    restarted_mid_stream(server, consumer_link).await;
+}
+
+#[tokio::test]
+async fn a_server_restarted_mid_stream_loses_and_doubles_nothing_for_an_acknowledging_consumer() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    // Room for the whole stream: this consumer commits nothing.
+    let log = NatsLog::open_acknowledging(&js, "test", "numbers", "numbers-reader", 64).await.unwrap();
+    restarted_mid_stream(server, DurableLink::new(Arc::new(log), LinkPolicy::default())).await;
+}
+
+/// 30 batches through `consumer_link` while `server` restarts after the fifth: every value once, in order.
+async fn restarted_mid_stream(mut server: NatsServer, consumer_link: DurableLink<u64>) {
     let mut inlet = consumer_link.inlet_from(0, Arc::default());
     let (producer_link, producer_log) = link(&server, false).await;
     let producing = tokio::spawn(async move {
@@ -150,4 +166,93 @@ async fn a_server_restarted_mid_stream_loses_and_doubles_nothing() {
     values.extend(after);
     assert_eq!(values, (0..300).collect::<Vec<u64>>(), "every value once, in order");
     assert_eq!(producing.await.unwrap(), 31, "30 batches and the end of stream, none stored twice");
+}
+
+/// The values of the records from `position` up to end of stream, committing each record's predecessors before
+/// asking for it, as a stage whose every output is durable at once would.
+async fn consume_committing(inlet: &mut Inlet<u64>, mut position: u64) -> Vec<u64> {
+    let mut values = Vec::new();
+    loop {
+        inlet.commit(position);
+        match tokio::time::timeout(DEADLINE, inlet.recv()).await.expect("the producer goes on") {
+            Some(Message::Events(events)) => values.extend(events.iter().map(|e| e.payload)),
+            Some(Message::EndOfStream) => return values,
+            None => panic!("the link ended without end of stream: {:?}", inlet.failure()),
+        }
+        position += 1;
+    }
+}
+
+/// Waits until `log` holds `records` records (a hang bound, not a speed check).
+async fn until_len(log: &NatsLog<u64>, records: u64) {
+    tokio::time::timeout(DEADLINE, async {
+        while log.len() < records {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("the producer appends while it has room");
+}
+
+#[tokio::test]
+async fn a_consumer_that_does_not_commit_holds_back_the_producer_of_another_process_at_its_ack_floor() {
+    let server = NatsServer::start();
+    const BOUND: u64 = 4;
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let log = NatsLog::open_acknowledging(&js, "test", "numbers", "numbers-reader", BOUND).await.unwrap();
+    let consumer_link = DurableLink::new(Arc::new(log), LinkPolicy { read_ahead: 2, ..LinkPolicy::default() });
+    let mut inlet = consumer_link.inlet_from(0, Arc::default());
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let producer_log =
+        Arc::new(NatsLog::open(&js, "test", "numbers").await.unwrap().bounded_by("numbers-reader", BOUND));
+    let producing = {
+        let link = DurableLink::new(producer_log.clone(), LinkPolicy::default());
+        tokio::spawn(async move { produce(&link, 20).await })
+    };
+
+    // The consumer reads what it is given and commits nothing: the producer stops BOUND records past the floor.
+    let (values, _) = consume(&mut inlet, Some(BOUND as usize)).await;
+    assert_eq!(values, (0..40).collect::<Vec<u64>>());
+    until_len(&producer_log, BOUND).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(producer_log.len(), BOUND, "the producer waits for the consumer's acknowledgement");
+
+    // It commits 3 records (acknowledged on the server): the producer gets room for 3 more, and no more.
+    inlet.commit(3);
+    until_len(&producer_log, BOUND + 3).await;
+    let (values, _) = consume(&mut inlet, Some(3)).await;
+    assert_eq!(values, (40..70).collect::<Vec<u64>>());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(producer_log.len(), BOUND + 3, "3 acknowledged, 3 more appended");
+
+    // Committing as it goes, it reads the rest.
+    assert_eq!(consume_committing(&mut inlet, BOUND + 3).await, (70..200).collect::<Vec<u64>>());
+    producing.await.unwrap();
+    assert_eq!(producer_log.len(), 21);
+}
+
+#[tokio::test]
+async fn an_acknowledging_consumer_killed_mid_stream_reads_again_from_its_checkpoint() {
+    let server = NatsServer::start();
+    let (producer_link, _) = link(&server, false).await;
+    produce(&producer_link, 20).await;
+    let open = || async {
+        let js = connect(&server.url(), DEADLINE).await.unwrap();
+        let log = NatsLog::open_acknowledging(&js, "test", "numbers", "numbers-reader", 8).await.unwrap();
+        DurableLink::new(Arc::new(log), LinkPolicy { read_ahead: 2, ..LinkPolicy::default() })
+    };
+
+    // Reads 6 records, commits 4 (acknowledged), and is killed with 2 unacknowledged.
+    let first = open().await;
+    let mut inlet = first.inlet_from(0, Arc::default());
+    let (seen, _) = consume(&mut inlet, Some(6)).await;
+    inlet.commit(4);
+    drop((inlet, first));
+
+    // Started again from its checkpoint: records 4 and 5 again, identical, then the rest.
+    let again = open().await;
+    let mut inlet = again.inlet_from(4, Arc::default());
+    let values = consume_committing(&mut inlet, 4).await;
+    assert_eq!(values[..20], seen[40..], "the unacknowledged records delivered again");
+    assert_eq!(values, (40..200).collect::<Vec<u64>>());
 }

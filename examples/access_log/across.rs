@@ -3,6 +3,10 @@
 //! `access_log_stage_1`: parsed hits), and each process's lifecycle records go to one stream
 //! (`access_log.lifecycle.<role>` in `ACCESS_LOG_LIFECYCLE`).
 //!
+//! Each consumer reads its link through a durable JetStream consumer that acknowledges only what the stage has made
+//! durable (parse: its output; aggregate: its checkpoint), and each producer waits while it is 64 records past its
+//! consumer's acknowledgements: a slow role holds back the one before it, across processes.
+//!
 //! Killed at any moment and started again, a role resumes as a durable stage does: read and parse just past the
 //! input stamped on their own last record in their output stream, aggregate from its last checkpoint in `--durable
 //! DIR` (its table, CSV and error journal are local files). So the final CSV is the single-process run's.
@@ -53,14 +57,29 @@ impl Role {
 /// How long connecting may take before the process says the server is unreachable.
 const CONNECT_DEADLINE: Duration = Duration::from_secs(5);
 
+/// Records a consumer may hold unacknowledged, and a producer may run ahead of its consumer's acknowledgements: the
+/// bound on each link's in-flight records across processes.
+const MAX_ACK_PENDING: u64 = 64;
+
+/// Which end of a link this process holds: the producer, held back by the named consumer's acknowledgements, or the
+/// consumer reading through its durable JetStream consumer of that name.
+enum End {
+    Producer { consumer: &'static str },
+    Consumer { name: &'static str },
+}
+
 async fn link<P: stagewise::pipeline::durable::Payload>(
     js: &Context,
     name: &str,
-    following: bool,
+    end: End,
 ) -> Result<DurableLink<P>, String> {
-    let log = match following {
-        true => NatsLog::open_following(js, "access_log", name).await,
-        false => NatsLog::open(js, "access_log", name).await,
+    let log = match end {
+        End::Consumer { name: consumer } => {
+            NatsLog::open_acknowledging(js, "access_log", name, consumer, MAX_ACK_PENDING).await
+        }
+        End::Producer { consumer } => {
+            NatsLog::open(js, "access_log", name).await.map(|log| log.bounded_by(consumer, MAX_ACK_PENDING))
+        }
     };
     let log = log.map_err(|e| format!("the link {name}: {e}"))?;
     Ok(DurableLink::new(Arc::new(log), LinkPolicy { retention: Retention::KeepAll, ..LinkPolicy::default() }))
@@ -91,7 +110,7 @@ async fn run_role(url: &str, role: Role, input: Input, out: &Path, state: Option
     let started = Instant::now();
     let outcome = match role {
         Role::Read => {
-            let lines = link::<String>(&js, "stage-0", false).await?;
+            let lines = link::<String>(&js, "stage-0", End::Producer { consumer: "parse" }).await?;
             builder
                 .durable_source_on(&lines, |out| stages::read(StageId(0), input, BATCH, out))
                 .durable_output()
@@ -99,8 +118,8 @@ async fn run_role(url: &str, role: Role, input: Input, out: &Path, state: Option
                 .await
         }
         Role::Parse => {
-            let lines = link::<String>(&js, "stage-0", true).await?;
-            let hits = link::<Hit>(&js, "stage-1", false).await?;
+            let lines = link::<String>(&js, "stage-0", End::Consumer { name: "parse" }).await?;
+            let hits = link::<Hit>(&js, "stage-1", End::Producer { consumer: "aggregate" }).await?;
             builder
                 .durable_input(&lines)
                 .durable_transform_on(&hits, |inlet, out| stages::parse(StageId(1), inlet, out))
@@ -140,7 +159,7 @@ async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &P
             .map(Arc::new)
             .map_err(|e| format!("cannot open the error journal in {}: {e}", state.display()))?;
     let replayed = run.errors(errors.clone())?;
-    let hits = link::<Hit>(js, "stage-1", true).await?;
+    let hits = link::<Hit>(js, "stage-1", End::Consumer { name: "aggregate" }).await?;
     let summary = Arc::new(Mutex::new(None));
     let started = Instant::now();
     let outcome = builder

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use tokio::sync::{watch, Mutex};
 
+use super::acked::{Durable, Lead};
 use super::error::NatsError;
 use super::publish::{store, Outgoing};
 use super::reader::Follower;
@@ -50,6 +51,12 @@ pub struct NatsLog<P> {
     /// Position of the next record this process appends; held across an append so appends go one at a time.
     next: Mutex<u64>,
     reader: Mutex<Option<Reader>>,
+    /// The durable consumer this process reads through, if it acknowledges what it committed.
+    durable: Option<Durable>,
+    /// The position this process's consumer committed: what the durable consumer acknowledges.
+    committed: watch::Sender<u64>,
+    /// How far the producer may run ahead of its consumer's ack floor.
+    lead: Option<Lead>,
     _payload: PhantomData<fn(P) -> P>,
 }
 
@@ -90,8 +97,60 @@ impl<P> NatsLog<P> {
             first: AtomicU64::new(first),
             next: Mutex::new(len),
             reader: Mutex::new(None),
+            durable: None,
+            committed: watch::Sender::new(0),
+            lead: None,
             _payload: PhantomData,
         })
+    }
+
+    /// As [`open_following`](Self::open_following), reading through the durable JetStream consumer `consumer`
+    /// (letters, digits, `-`, `_`), which acknowledges only what this process's consumer has committed (its
+    /// outputs and checkpoint are durable): the consumer's ack floor on the server is the stage's commit, and the
+    /// server delivers at most `max_ack_pending` records past it. A producer opened
+    /// [`bounded_by`](Self::bounded_by) the same consumer waits on that floor, so a slow consumer holds back a
+    /// producer in another process. Each read from a new position starts the consumer afresh there.
+    ///
+    /// `max_ack_pending` must exceed what the stage reads before it commits (the link's read-ahead and the records
+    /// it works on at once), or it waits forever for records the server holds back.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open), and when the consumer cannot be created.
+    pub async fn open_acknowledging(
+        js: &jetstream::Context,
+        pipeline: &str,
+        link: &str,
+        consumer: &str,
+        max_ack_pending: u64,
+    ) -> Result<Self, NatsError> {
+        let mut log = Self::open(js, pipeline, link).await?;
+        log.durable = Some(Durable { name: consumer.to_owned(), max_ack_pending });
+        let len = log.len_now();
+        let follower = log.follow(len).await?;
+        *log.reader.lock().await = Some(Reader { next: len, follower });
+        Ok(log)
+    }
+
+    /// This producer waits before appending while the record would be `max_lead` or more records past the ack
+    /// floor of the durable consumer `consumer` (see [`open_acknowledging`](Self::open_acknowledging); the same
+    /// number as its `max_ack_pending` is the natural choice). Until that consumer exists its floor counts as
+    /// nothing consumed.
+    #[must_use]
+    pub fn bounded_by(mut self, consumer: &str, max_lead: u64) -> Self {
+        self.lead = Some(Lead::new(consumer, max_lead));
+        self
+    }
+
+    /// A follower delivering record `position` on: through the durable consumer if there is one.
+    async fn follow(&self, position: u64) -> Result<Follower, NatsError> {
+        let start = position + 1;
+        match &self.durable {
+            Some(durable) => {
+                let committed = self.committed.subscribe();
+                durable.follow(&self.stream, &self.subject, start, READ_BUFFER, self.appended.clone(), committed).await
+            }
+            None => Follower::start(&self.stream, &self.subject, start, READ_BUFFER, Some(self.appended.clone())).await,
+        }
     }
 
     /// As [`open`](Self::open), for a process that reads the link while another writes it: it follows the stream's
@@ -129,6 +188,9 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
             after: Some(position),
             payload,
         };
+        if let Some(lead) = &self.lead {
+            lead.room(&self.stream, position).await;
+        }
         let ack = store(&self.js, &outgoing).await?;
         if ack.sequence != position + 1 {
             return Err(NatsError::NotSoleWriter { subject: self.subject.clone() }.into());
@@ -144,10 +206,8 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         }
         let mut reader = self.reader.lock().await;
         if reader.as_ref().is_none_or(|r| r.next != position) {
-            let follower =
-                Follower::start(&self.stream, &self.subject, position + 1, READ_BUFFER, Some(self.appended.clone()))
-                    .await?;
-            *reader = Some(Reader { next: position, follower });
+            *reader = None; // its durable consumer, if any, is replaced
+            *reader = Some(Reader { next: position, follower: self.follow(position).await? });
         }
         let Some(reader) = reader.as_mut() else { return Ok(Vec::new()) };
         let mut records = Vec::with_capacity(max.min(READ_BUFFER));
@@ -209,5 +269,9 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> LinkLog<P> for Nat
 
     fn appended(&self) -> Option<watch::Sender<u64>> {
         Some(self.appended.clone())
+    }
+
+    fn acknowledge(&self, position: u64) {
+        self.committed.send_if_modified(|c| std::mem::replace(c, (*c).max(position)) < position);
     }
 }

@@ -13,6 +13,7 @@
 //!
 //! Records are encoded with postcard, as in the file journal.
 
+mod acked;
 mod error;
 mod journal;
 mod log;
@@ -64,3 +65,7 @@ pub(crate) fn decode<R: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<R
 /// The client types a caller needs beside these: the JetStream context [`connect`] returns, and messages to
 /// publish with it.
 pub use async_nats::jetstream::{message::PublishMessage, Context};
+
+/// The client crate itself (`async-nats`), at the version these types come from: for what this module does not
+/// wrap (consumers of your own, key-value stores), and for the benchmark's raw baseline.
+pub use async_nats as client;

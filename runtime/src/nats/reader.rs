@@ -82,6 +82,11 @@ impl Follower {
         Ok(Self { messages, task })
     }
 
+    /// A follower whose messages `task` sends to `messages`; the task is aborted when the follower is dropped.
+    pub(crate) fn from_task(messages: mpsc::Receiver<Delivered>, task: JoinHandle<()>) -> Self {
+        Self { messages, task }
+    }
+
     /// The next message, waiting for it (across reconnections).
     pub(crate) async fn next(&mut self) -> Option<Delivered> {
         self.messages.recv().await
@@ -94,7 +99,7 @@ impl Follower {
 }
 
 /// Pause before following again after a lost connection.
-const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+pub(crate) const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The messages of an ordered consumer of `subject` from sequence `start`.
 async fn consume(stream: &Stream, subject: &str, start: u64) -> Result<pull::Ordered, NatsError> {

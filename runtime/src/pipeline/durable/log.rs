@@ -55,6 +55,14 @@ pub trait LinkLog<P>: Send + Sync + 'static {
     /// segments (or other units of storage) it deleted.
     fn retain(&self, committed: u64, retention: Retention) -> LogFuture<'_, usize>;
 
+    /// A consumer reading this log in this process has durably done every record before `position` (its outputs
+    /// and checkpoint are stored; it will not ask for them again): a log whose consumer acknowledges to a server
+    /// does it here. Called each time a consumer's commit moves, on the committing task: it must not block. The
+    /// default does nothing.
+    fn acknowledge(&self, position: u64) {
+        let _ = position;
+    }
+
     /// For a log another process appends to: the count of records stored, moved by the log as it learns of them,
     /// which the link's readers then follow. `None` (the default) when only this process appends, through the
     /// link's outlet.

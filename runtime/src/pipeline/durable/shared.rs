@@ -34,12 +34,20 @@ impl Default for LinkPolicy {
 }
 
 /// One consumer of a link.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct Consumer {
     /// Position just past the last record handed to the stage.
     read: AtomicU64,
     /// Position up to which the stage's work is durable: it will never ask for a record before it again.
     committed: AtomicU64,
+    /// Tells the log when `committed` moves ([`LinkLog::acknowledge`]).
+    acknowledge: Option<Box<dyn Fn(u64) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Consumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Consumer").field("read", &self.read).field("committed", &self.committed).finish_non_exhaustive()
+    }
 }
 
 /// The shared state of one durable link.
@@ -152,8 +160,20 @@ impl<P> LinkShared<P> {
     }
 
     /// A new consumer starting at `position`, counted by backpressure and retention from now on.
-    pub(crate) fn attach(&self, position: u64) -> Arc<Consumer> {
-        let consumer = Arc::new(Consumer { read: AtomicU64::new(position), committed: AtomicU64::new(position) });
+    pub(crate) fn attach(&self, position: u64) -> Arc<Consumer>
+    where
+        P: 'static,
+    {
+        let log = self.log.clone();
+        let consumer = Arc::new(Consumer {
+            read: AtomicU64::new(position),
+            committed: AtomicU64::new(position),
+            acknowledge: Some(Box::new(move |committed| log.acknowledge(committed))),
+        });
+        if position > 0 {
+            // Where it starts is done: a log that acknowledges to a server learns it now.
+            self.log.acknowledge(position);
+        }
         self.consumers.lock().unwrap_or_else(PoisonError::into_inner).push(consumer.clone());
         consumer
     }
@@ -198,7 +218,12 @@ impl<P> LinkShared<P> {
 impl Consumer {
     /// Every record before `position` is accounted for durably.
     pub(crate) fn commit(&self, position: u64) {
-        self.committed.fetch_max(position, Ordering::AcqRel);
+        let before = self.committed.fetch_max(position, Ordering::AcqRel);
+        if position > before {
+            if let Some(acknowledge) = &self.acknowledge {
+                acknowledge(position);
+            }
+        }
     }
 }
 
