@@ -237,14 +237,21 @@ impl Spread {
 pub struct Measured {
     /// The variants' names, in the order given.
     pub names: Vec<&'static str>,
-    /// `ns_per_unit[v][r]`: variant `v` in kept round `r`.
+    /// `ns_per_unit[v][r]`: variant `v` in kept round `r`, on the comparison's clock.
     pub ns_per_unit: Vec<Vec<f64>>,
+    /// The same on the wall clock (equal to `ns_per_unit` when that is the wall clock).
+    pub wall_ns_per_unit: Vec<Vec<f64>>,
 }
 
 impl Measured {
     /// The spread of one variant's ns per unit.
     pub fn spread(&self, name: &str) -> Spread {
         Spread::of(&self.ns_per_unit[self.index(name)]).expect("a variant has samples")
+    }
+
+    /// The spread of one variant's ns per unit on the wall clock.
+    pub fn wall_spread(&self, name: &str) -> Spread {
+        Spread::of(&self.wall_ns_per_unit[self.index(name)]).expect("a variant has samples")
     }
 
     /// The per-round values of `numerator` / `denominator`.
@@ -333,8 +340,8 @@ impl Bench {
             }
         }
         let names: Vec<&'static str> = variants.iter().map(|v| v.name).collect();
-        let measured = Measured { names: names.clone(), ns_per_unit };
-        let wall = Measured { names, ns_per_unit: wall_ns_per_unit };
+        let measured = Measured { names: names.clone(), ns_per_unit, wall_ns_per_unit: wall_ns_per_unit.clone() };
+        let wall = Measured { names, ns_per_unit: wall_ns_per_unit.clone(), wall_ns_per_unit };
         self.report(comparison, unit, &measured, &wall, &sizes, ratios, &samples);
         Some(measured)
     }
