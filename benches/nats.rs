@@ -2,7 +2,8 @@
 //! separate processes), beside the in-process durable link (file journal, policy `Os`), beside the limit: raw
 //! `async-nats` publishing the same bytes in the same batches (one message per batch, each acknowledged before the
 //! next, as the link's appends are) to a stream consumed by an ordered consumer on another connection; and, for
-//! information, the same raw publishing with up to 256 acknowledgements in flight. Run interleaved by the harness
+//! information, the same raw publishing with up to 256 acknowledgements in flight, and with the headers the link
+//! sends (message id, expected last sequence). Run interleaved by the harness
 //! (`benches/harness/`) against a `nats-server` it starts on a free loopback port with a temporary store.
 //!
 //! Run: `cargo bench --features nats --bench nats` (`NATS_BENCH_BATCHES` batches of 512 events a sample, default
@@ -32,6 +33,7 @@ const LINK: &str = "JetStream link";
 const FILE: &str = "in-process durable link";
 const RAW: &str = "raw async-nats";
 const RAW_PIPELINED: &str = "raw async-nats, 256 acks in flight";
+const RAW_HEADERS: &str = "raw async-nats with the link's headers";
 
 /// Events per batch: the access-log example's batch.
 const EVENTS: usize = 512;
@@ -135,8 +137,8 @@ async fn through_file_link(batches: Vec<Batch<u64>>) -> Elapsed {
 }
 
 /// Publishes `payloads` with at most `window` acknowledgements outstanding while an ordered consumer on the other
-/// connection takes them.
-async fn raw(setup: &Setup, payloads: Vec<Vec<u8>>, window: usize) -> Elapsed {
+/// connection takes them; with `headers`, each message carries the link's message id and expected last sequence.
+async fn raw(setup: &Setup, payloads: Vec<Vec<u8>>, window: usize, headers: bool) -> Elapsed {
     let name = setup.name();
     let subject = format!("{name}.link");
     StreamSpec::new(format!("{name}_link"), [subject.clone()]).ensure(&setup.producer).await.expect("the stream");
@@ -152,8 +154,11 @@ async fn raw(setup: &Setup, payloads: Vec<Vec<u8>>, window: usize) -> Elapsed {
     let watch = Stopwatch::start();
     let producing = tokio::spawn(async move {
         let mut acks = FuturesOrdered::new();
-        for payload in payloads {
-            let message = PublishMessage::build().payload(payload.into());
+        for (i, payload) in payloads.into_iter().enumerate() {
+            let mut message = PublishMessage::build().payload(payload.into());
+            if headers {
+                message = message.message_id(format!("{subject}:{i}")).expected_last_sequence(i as u64);
+            }
             acks.push_back(js.send_publish(subject.clone(), message).await.expect("published").into_future());
             while acks.len() >= window {
                 acks.next().await.expect("one outstanding").expect("acknowledged");
@@ -197,13 +202,15 @@ fn main() {
         vec![
             timed(LINK, move |_| rt.block_on(through_nats_link(setup, batches(count)))).units(events),
             timed(FILE, move |_| rt.block_on(through_file_link(batches(count)))).units(events),
-            timed(RAW, move |_| rt.block_on(raw(setup, encoded(batches(count)), 1))).units(events),
-            timed(RAW_PIPELINED, move |_| rt.block_on(raw(setup, encoded(batches(count)), 256))).units(events),
+            timed(RAW, move |_| rt.block_on(raw(setup, encoded(batches(count)), 1, false))).units(events),
+            timed(RAW_PIPELINED, move |_| rt.block_on(raw(setup, encoded(batches(count)), 256, false))).units(events),
+            timed(RAW_HEADERS, move |_| rt.block_on(raw(setup, encoded(batches(count)), 1, true))).units(events),
         ],
         &[
             ratio("throughput, JetStream link / raw async-nats", RAW, LINK).target(Target::AtLeast(0.8)),
             ratio("throughput, JetStream link / in-process durable link", FILE, LINK),
             ratio("throughput, JetStream link / raw with 256 acks in flight", RAW_PIPELINED, LINK),
+            ratio("throughput, JetStream link / raw with the link's headers", RAW_HEADERS, LINK),
         ],
     );
     drop(server);

@@ -2,7 +2,8 @@
 //! so a position is a sequence and reading from one needs no index. The producer publishes each record with the
 //! stream's last sequence as a precondition and a message id made from its position: a retried append is stored
 //! once, and a second producer is refused instead of interleaving. A reader follows the stream through an ordered
-//! consumer, in this process or another.
+//! consumer, in this process or another; or, opened acknowledging, through a durable consumer that acknowledges what
+//! the stage committed, whose ack floor a producer opened bounded waits on.
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,6 +8,9 @@
 //! - [`NatsLog`]: a [`LinkLog`](crate::pipeline::durable::LinkLog) on a stream of its own, so a durable link's
 //!   producer and consumer can live in different processes. The durable link's guarantees carry over: each record
 //!   stamps the producer's input position, a restarted stage resumes just past the stamp on its own last output.
+//!   A consumer may read through a durable JetStream consumer that acknowledges what the stage committed
+//!   ([`NatsLog::open_acknowledging`]), and a producer wait on its ack floor ([`NatsLog::bounded_by`]): bounded in
+//!   flight across processes.
 //! - [`StreamSpec`]: the stream a journal or link needs; an existing stream with another configuration is an error
 //!   that names it ([`NatsError::Mismatch`]), never silently reused.
 //!
