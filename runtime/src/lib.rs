@@ -5,7 +5,8 @@
 //! - [`run_handler_supervised`]: the one supervised run loop; every error, panic, rejected event, closed channel and
 //!   timeout drives the machine down its failure path, and every run ends with exactly one lifecycle record.
 //! - [`event`]: stage and writer ids, events with a processing status; [`lifecycle`]: how runs start and end;
-//!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors.
+//!   [`journal`]: where records go; [`handle`]: spawning and controlling supervisors; [`event_inbox`]: a stage's own
+//!   events, with data, sent from outside.
 //! - [`restart`]: restart types, strategies, intensity and backoff, declared where stages are wired.
 //! - [`countdown`]: a ready-made stage to spawn, control and wire in examples and tests.
 //! - [`testing`]: a deterministic test kit: run a stage (or a pipeline's orchestrator) in the real loop one turn at a
@@ -23,6 +24,7 @@ mod directive;
 mod error;
 pub mod event;
 pub mod handle;
+mod inbox;
 pub mod journal;
 pub mod lifecycle;
 pub mod machine;
@@ -45,6 +47,7 @@ pub use directive::Directive;
 pub use error::{BoxError, Escalation, RunFailure};
 pub use event::{ChainEvent, ErrorKind, EventId, EventIds, ProcessingStatus, StageContext, StageId, WriterId};
 pub use handle::{spawn_handler_supervised, spawn_self_supervised, HandleError, SpawnOptions, StageHandle};
+pub use inbox::{event_inbox, EventInbox, EventSender, EventTrySendError, InboxClosed};
 pub use journal::{Durability, FileJournal, Journal, JournalError, JournalOptions, MemoryJournal};
 pub use lifecycle::{Lifecycle, LifecycleRecord};
 pub use machine::{
@@ -77,6 +80,7 @@ pub mod __private {
     };
     pub use std::string::String;
 
+    pub use crate::inbox::{wait_inbox, with_inbox, EventInbox, InboxReader};
     pub use crate::macro_support::{
         build_failed, complete, decide, dispatch, failure_codec, CompletionFn, DecisionFn, DispatchFn, FailedStateFn,
         FailureCodec, FailureMessage, Unknown,
