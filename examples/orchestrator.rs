@@ -1,13 +1,16 @@
 //! A pipeline-level orchestrator written with `#[self_supervised]`: it starts its stages, watches them, and stops
-//! on request. A stop request carries a mode and a reason; heartbeats are ignored in every state; the teardown
+//! on request. Requests and stage reports are its own events, sent with data through its inbox (a stop request
+//! carries a mode and a reason) and read under each state's control policy; heartbeats are ignored in every state; the teardown
 //! actions are one named list shared by several states, each with its own failure actions; the failed state
 //! carries the reason and the state it failed in; every event no transition takes is logged by a hook before the
 //! ignore lists decide; the run's summary is written on completion.
 //!
 //! Run with `cargo run --example orchestrator`.
 
-use stagewise::{run_self_supervised, Action, BoxError, Decision, Directive, EventVariant, Lifecycle, Supervision};
-use tokio::sync::{mpsc, oneshot};
+use stagewise::{
+    event_inbox, run_self_supervised, Action, BoxError, Decision, EventInbox, EventVariant, Lifecycle, Supervision,
+};
+use tokio::sync::oneshot;
 
 #[stagewise::self_supervised(
     stage = Orchestrator, event = Ev, action = Act, context = Ctx,
@@ -20,21 +23,23 @@ use tokio::sync::{mpsc, oneshot};
     // Sees every event no transition takes (logs it here), then leaves it to the ignore lists.
     unhandled = Orchestrator::stray,
     completion = Orchestrator::write_summary,
+    // Requests and reports arrive in this field's inbox; states without work of their own wait for them.
+    inbox = requests,
 )]
 #[derive(Debug, PartialEq)]
 pub enum OrchestratorState {
     #[initial]
     #[dispatch(emit = Ev::Start)]
+    // Requests wait in the inbox until the stages run.
+    #[control(ignore)]
     #[on(Ev::Start => Running, actions = [Act::StartStages])]
     Starting,
-    #[dispatch(Orchestrator::next_request)]
     #[on(Ev::Stop { mode: StopMode::Graceful, reason } => Draining, actions = [Act::Log(reason), Act::DrainStages])]
     #[on(Ev::Stop { mode: StopMode::Abort, reason } => Aborting, actions = [Act::Log(reason)])]
     #[on(Ev::StageFailed(stage) => stay, actions = [Act::Log(stage)])]
     // Failing while stages run: drain what is in flight first, then the shared teardown.
     #[on_failure(Act::Log(message), Act::DrainStages, teardown)]
     Running,
-    #[dispatch(Orchestrator::next_request)]
     #[timeout(secs = 5, event = Ev::Deadline)]
     #[on(Ev::Drained => Stopped, actions = [teardown])]
     #[on(Ev::Deadline => Orchestrator::escalate, to = [Aborting, Failed])]
@@ -43,7 +48,6 @@ pub enum OrchestratorState {
     Draining,
     // "Abort requested" still takes one final event (the stages' last word) before the run ends: an active state
     // that leads to the terminal one, with a deadline so it cannot hang.
-    #[dispatch(Orchestrator::next_request)]
     #[timeout(millis = 500, event = Ev::Deadline)]
     #[on(Ev::Drained | Ev::Deadline => Aborted, actions = [teardown])]
     #[ignore(Ev::Stop, Ev::StageFailed)]
@@ -108,21 +112,13 @@ impl Action<Ctx> for Act {
     }
 }
 
-/// The orchestrator: its requests (stop, stage reports) arrive on a channel of its own; its summary leaves on another.
+/// The orchestrator: its requests (stop, stage reports) arrive in its inbox; its summary leaves on a channel.
 pub struct Orchestrator {
-    requests: mpsc::Receiver<Ev>,
+    requests: EventInbox<Ev>,
     summary: Option<oneshot::Sender<Vec<String>>>,
 }
 
 impl Orchestrator {
-    /// The next request or report; a closed channel is a failure.
-    async fn next_request(&mut self, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
-        match self.requests.recv().await {
-            Some(event) => Ok(Directive::Transition(event)),
-            None => Err("the request channel closed".into()),
-        }
-    }
-
     /// The drain deadline passed: abort if the stages still answer, else fail.
     fn escalate(_state: &OrchestratorState, _event: Ev, ctx: &mut Ctx) -> Decision<OrchestratorState, Act> {
         if ctx.log.iter().any(|l| l.contains("StageFailed")) {
@@ -155,7 +151,7 @@ impl Orchestrator {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let (tx, requests) = mpsc::channel(8);
+    let (tx, requests) = event_inbox(8);
     for event in [
         Ev::Heartbeat,
         Ev::StageFailed("parse".into()),
@@ -163,7 +159,7 @@ async fn main() {
         Ev::Stop { mode: StopMode::Graceful, reason: "ignored while aborting".into() },
         Ev::Drained,
     ] {
-        tx.send(event).await.expect("room");
+        tx.send(event).await.expect("the orchestrator is there");
     }
     let (summary, read_summary) = oneshot::channel();
     let orchestrator = Orchestrator { requests, summary: Some(summary) };

@@ -299,6 +299,7 @@ impl ::stagewise::__private::Supervisor for Read {
         >,
     > + ::core::marker::Send {
         async move {
+            let __stage = self;
             match __state {
                 ReadState::Idle { .. } => ::core::future::pending().await,
                 ReadState::Reading { .. } => {
@@ -307,7 +308,7 @@ impl ::stagewise::__private::Supervisor for Read {
                         Self::Context,
                         Self::Event,
                         _,
-                    >(Read::next_batch, self, __ctx)
+                    >(Read::next_batch, __stage, __ctx)
                         .await
                 }
                 ReadState::Done { .. } => {
@@ -786,6 +787,7 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
         >,
     > + ::core::marker::Send {
         async move {
+            let __stage = self;
             match __state {
                 ConsumeState::Idle { .. } => ::core::future::pending().await,
                 ConsumeState::Running { .. } => {
@@ -794,7 +796,7 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
                         Self::Context,
                         Self::Event,
                         _,
-                    >(Consume::next, self, __ctx)
+                    >(Consume::next, __stage, __ctx)
                         .await
                 }
                 ConsumeState::Draining { .. } => {
@@ -803,7 +805,7 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
                         Self::Context,
                         Self::Event,
                         _,
-                    >(Consume::next_draining, self, __ctx)
+                    >(Consume::next_draining, __stage, __ctx)
                         .await
                 }
                 ConsumeState::Done { .. } => {

@@ -2,17 +2,18 @@
 // Not compiled. Refresh with `STAGEWISE_BLESS=1 cargo test --test expanded`.
 
 //! A pipeline-level orchestrator written with `#[self_supervised]`: it starts its stages, watches them, and stops
-//! on request. A stop request carries a mode and a reason; heartbeats are ignored in every state; the teardown
+//! on request. Requests and stage reports are its own events, sent with data through its inbox (a stop request
+//! carries a mode and a reason) and read under each state's control policy; heartbeats are ignored in every state; the teardown
 //! actions are one named list shared by several states, each with its own failure actions; the failed state
 //! carries the reason and the state it failed in; every event no transition takes is logged by a hook before the
 //! ignore lists decide; the run's summary is written on completion.
 //!
 //! Run with `cargo run --example orchestrator`.
 use stagewise::{
-    run_self_supervised, Action, BoxError, Decision, Directive, EventVariant, Lifecycle,
-    Supervision,
+    event_inbox, run_self_supervised, Action, BoxError, Decision, EventInbox,
+    EventVariant, Lifecycle, Supervision,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 #[derive(Debug, PartialEq)]
 /**
 <pre class="mermaid">
@@ -107,7 +108,7 @@ impl ::stagewise::__private::StateVariant for OrchestratorState {
     fn control_policy(&self) -> ::stagewise::__private::ControlPolicy {
         match self {
             OrchestratorState::Starting { .. } => {
-                ::stagewise::__private::ControlPolicy::Poll
+                ::stagewise::__private::ControlPolicy::Ignore
             }
             OrchestratorState::Running { .. } => {
                 ::stagewise::__private::ControlPolicy::Poll
@@ -360,38 +361,27 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
         >,
     > + ::core::marker::Send {
         async move {
+            let __stage = self;
+            let __inbox = ::stagewise::__private::InboxReader::<
+                Self::Event,
+            >::of(&__stage.requests);
             match __state {
                 OrchestratorState::Starting { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Transition(Ev::Start),
-                    )
+                    ::core::future::ready(
+                            ::core::result::Result::Ok(
+                                ::stagewise::__private::Directive::Transition(Ev::Start),
+                            ),
+                        )
+                        .await
                 }
                 OrchestratorState::Running { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Orchestrator::next_request, self, __ctx)
-                        .await
+                    ::stagewise::__private::wait_inbox::<Self>(__inbox, __state).await
                 }
                 OrchestratorState::Draining { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Orchestrator::next_request, self, __ctx)
-                        .await
+                    ::stagewise::__private::wait_inbox::<Self>(__inbox, __state).await
                 }
                 OrchestratorState::Aborting { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Orchestrator::next_request, self, __ctx)
-                        .await
+                    ::stagewise::__private::wait_inbox::<Self>(__inbox, __state).await
                 }
                 OrchestratorState::Stopped { .. } => {
                     ::core::result::Result::Ok(
@@ -528,19 +518,12 @@ impl Action<Ctx> for Act {
         Ok(())
     }
 }
-/// The orchestrator: its requests (stop, stage reports) arrive on a channel of its own; its summary leaves on another.
+/// The orchestrator: its requests (stop, stage reports) arrive in its inbox; its summary leaves on a channel.
 pub struct Orchestrator {
-    requests: mpsc::Receiver<Ev>,
+    requests: EventInbox<Ev>,
     summary: Option<oneshot::Sender<Vec<String>>>,
 }
 impl Orchestrator {
-    /// The next request or report; a closed channel is a failure.
-    async fn next_request(&mut self, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
-        match self.requests.recv().await {
-            Some(event) => Ok(Directive::Transition(event)),
-            None => Err("the request channel closed".into()),
-        }
-    }
     /// The drain deadline passed: abort if the stages still answer, else fail.
     fn escalate(
         _state: &OrchestratorState,
@@ -592,7 +575,7 @@ impl Orchestrator {
 }
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let (tx, requests) = mpsc::channel(8);
+    let (tx, requests) = event_inbox(8);
     for event in [
         Ev::Heartbeat,
         Ev::StageFailed("parse".into()),
@@ -606,7 +589,7 @@ async fn main() {
         },
         Ev::Drained,
     ] {
-        tx.send(event).await.expect("room");
+        tx.send(event).await.expect("the orchestrator is there");
     }
     let (summary, read_summary) = oneshot::channel();
     let orchestrator = Orchestrator {

@@ -204,6 +204,7 @@ impl ::stagewise::__private::Supervisor for Store {
         >,
     > + ::core::marker::Send {
         async move {
+            let __stage = self;
             match __state {
                 StoreState::Receiving { .. } => {
                     ::stagewise::__private::dispatch::<
@@ -211,13 +212,16 @@ impl ::stagewise::__private::Supervisor for Store {
                         Self::Context,
                         Self::Event,
                         _,
-                    >(Store::receive, self, __ctx)
+                    >(Store::receive, __stage, __ctx)
                         .await
                 }
                 StoreState::Committing { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Transition(Ev::Committed),
-                    )
+                    ::core::future::ready(
+                            ::core::result::Result::Ok(
+                                ::stagewise::__private::Directive::Transition(Ev::Committed),
+                            ),
+                        )
+                        .await
                 }
                 StoreState::Done { .. } => {
                     ::core::result::Result::Ok(

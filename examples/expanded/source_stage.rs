@@ -227,6 +227,7 @@ impl ::stagewise::__private::Supervisor for Lines {
         >,
     > + ::core::marker::Send {
         async move {
+            let __stage = self;
             match __state {
                 LinesState::Created { .. } => ::core::future::pending().await,
                 LinesState::Reading { .. } => {
@@ -235,7 +236,7 @@ impl ::stagewise::__private::Supervisor for Lines {
                         Self::Context,
                         Self::Event,
                         _,
-                    >(Lines::read, self, __ctx)
+                    >(Lines::read, __stage, __ctx)
                         .await
                 }
                 LinesState::Done { .. } => {

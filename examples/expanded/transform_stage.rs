@@ -251,14 +251,18 @@ impl ::stagewise::__private::Supervisor for Uppercase {
         >,
     > + ::core::marker::Send {
         async move {
+            let __stage = self;
             match __state {
                 UppercaseState::Created { .. } => ::core::future::pending().await,
                 UppercaseState::Initialized { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Transition(
-                            UppercaseEvent::Ready,
-                        ),
-                    )
+                    ::core::future::ready(
+                            ::core::result::Result::Ok(
+                                ::stagewise::__private::Directive::Transition(
+                                    UppercaseEvent::Ready,
+                                ),
+                            ),
+                        )
+                        .await
                 }
                 UppercaseState::Running { .. } => {
                     ::stagewise::__private::dispatch::<
@@ -266,15 +270,18 @@ impl ::stagewise::__private::Supervisor for Uppercase {
                         Self::Context,
                         Self::Event,
                         _,
-                    >(Uppercase::next_line, self, __ctx)
+                    >(Uppercase::next_line, __stage, __ctx)
                         .await
                 }
                 UppercaseState::Draining { .. } => {
-                    ::core::result::Result::Ok(
-                        ::stagewise::__private::Directive::Transition(
-                            UppercaseEvent::Flushed,
-                        ),
-                    )
+                    ::core::future::ready(
+                            ::core::result::Result::Ok(
+                                ::stagewise::__private::Directive::Transition(
+                                    UppercaseEvent::Flushed,
+                                ),
+                            ),
+                        )
+                        .await
                 }
                 UppercaseState::Drained { .. } => {
                     ::core::result::Result::Ok(

@@ -77,6 +77,8 @@ pub struct Args {
     pub control: ControlEvents,
     /// `closed = event`: what a closed control channel becomes (overridable per state).
     pub closed: Option<Expr>,
+    /// `inbox = field`: the stage's field holding its `EventInbox`, read under each state's control policy.
+    pub inbox: Option<syn::Member>,
     /// `completion = Stage::method`: writes the stage's completion when it terminates.
     pub completion: Option<Path>,
     /// `ignore = [events]`: events every state drops.
@@ -292,6 +294,16 @@ impl Model {
     /// The `#[failed]` state (the first, if several are marked).
     pub fn failed(&self) -> Option<&State> {
         self.states.iter().find(|s| s.is_failed())
+    }
+
+    /// The control policy the run loop is told for `state`: its own, except that with an `inbox` a blocking state is
+    /// run as a polling one whose work is waiting for the inbox (the run loop calls no dispatch in a blocking state,
+    /// and control messages and the timeout still race that wait, as they would the block).
+    pub fn run_policy(&self, state: &State) -> Policy {
+        match state.policy() {
+            Policy::Block if self.args.inbox.is_some() => Policy::Poll,
+            policy => policy,
+        }
     }
 
     /// The supervisor's name as generated code: `name = ..` as written, else the stage type's last path segment in

@@ -38,7 +38,7 @@ pub fn state_variant(model: &Model) -> TokenStream {
     });
     let policies = model.states.iter().map(|s| {
         let pat = state_pat(model, s);
-        let policy = match s.policy() {
+        let policy = match model.run_policy(s) {
             Policy::Block => quote!(#p::ControlPolicy::Block),
             Policy::Poll => quote!(#p::ControlPolicy::Poll),
             Policy::Ignore => quote!(#p::ControlPolicy::Ignore),

@@ -21,6 +21,7 @@ pub const KEYS: &[&str] = &[
     "action_lists",
     "control",
     "closed",
+    "inbox",
     "ignore",
     "unhandled",
     "completion",
@@ -45,6 +46,7 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
         name: None,
         control: ControlEvents::default(),
         closed: None,
+        inbox: None,
         completion: None,
         ignore: Vec::new(),
         unhandled: None,
@@ -136,6 +138,23 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
         }
         "name" => args.name = Some(meta.value()?.parse()?),
         "closed" => args.closed = Some(meta.value()?.parse()?),
+        "inbox" => {
+            let input = meta.value()?;
+            let fork = input.fork();
+            match fork.parse::<syn::Member>() {
+                Ok(member) if fork.is_empty() || fork.peek(Token![,]) => {
+                    input.parse::<syn::Member>()?;
+                    args.inbox = Some(member);
+                }
+                _ => {
+                    let rest: Expr = input.parse()?;
+                    return Err(syn::Error::new_spanned(
+                        rest,
+                        "`inbox` names the stage's field that holds its `EventInbox`: `inbox = events`",
+                    ));
+                }
+            }
+        }
         "completion" => args.completion = Some(meta.value()?.parse()?),
         "unhandled" => args.unhandled = Some(meta.value()?.parse()?),
         "ignore" => {

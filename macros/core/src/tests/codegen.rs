@@ -105,7 +105,7 @@ fn blocking_and_plain_states_wait_and_terminal_states_terminate() {
     let out = expand(Mode::Handler, keys(), uppercase()).to_string();
     assert!(out.contains("UppercaseState :: Created { .. } => :: core :: future :: pending () . await"));
     assert!(out.contains("UppercaseState :: Drained { .. } => :: core :: result :: Result :: Ok (:: stagewise :: __private :: Directive :: Terminate)"));
-    assert!(out.contains("UppercaseState :: Running { .. } => :: stagewise :: __private :: dispatch :: < Self , Self :: Context , Self :: Event , _ > (Up :: next_line , self , __ctx) . await"));
+    assert!(out.contains("UppercaseState :: Running { .. } => :: stagewise :: __private :: dispatch :: < Self , Self :: Context , Self :: Event , _ > (Up :: next_line , __stage , __ctx) . await"));
 }
 
 #[test]
@@ -269,4 +269,55 @@ fn a_failed_state_carrying_more_is_built_by_the_users_function() {
     let out = out.to_string();
     let build = ":: stagewise :: __private :: build_failed :: < Self :: State , Self :: Context , _ >";
     assert!(out.contains(&format!("let next = {build} (Up :: failed_state , __state , message , __ctx) ;")), "{out}");
+}
+
+#[test]
+fn inbox_key_races_the_stages_own_events_under_each_states_policy() {
+    let mut args = keys();
+    args.extend(quote!(, inbox = events));
+    let m = model(args.clone(), uppercase());
+    assert!(matches!(&m.args.inbox, Some(syn::Member::Named(field)) if field == "events"));
+    let out = expand(Mode::Handler, args, uppercase()).to_string();
+    let p = ":: stagewise :: __private ::";
+    assert!(
+        out.contains(&format!("let __inbox = {p} InboxReader :: < Self :: Event > :: of (& __stage . events) ;")),
+        "{out}"
+    );
+    // The blocking state waits for an event (told to the run loop as polling, so its dispatch is called)...
+    assert!(
+        out.contains(&format!(
+            "UppercaseState :: Created {{ .. }} => {p} wait_inbox :: < Self > (__inbox , __state) . await"
+        )),
+        "{out}"
+    );
+    assert!(out.contains(&format!("UppercaseState :: Created {{ .. }} => {p} ControlPolicy :: Poll")), "{out}");
+    // ...the polling state races its work against the inbox, and the terminal state never reads it.
+    assert!(
+        out.contains(&format!(
+            "UppercaseState :: Running {{ .. }} => {p} with_inbox :: < Self , _ > (__inbox , __state , {p} dispatch"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "UppercaseState :: Drained {{ .. }} => :: core :: result :: Result :: Ok ({p} Directive :: Terminate)"
+        )),
+        "{out}"
+    );
+
+    // A state that ignores control leaves the inbox unread; without the key, nothing reads one.
+    let ignoring = quote! {
+        pub enum S {
+            #[initial] #[control(ignore)] #[dispatch(Up::next)] #[on(Ev::Eof => Done)] Busy,
+            #[terminal] Done,
+            #[failed] Failed(String),
+        }
+    };
+    let mut args = keys();
+    args.extend(quote!(, inbox = events));
+    let out = expand(Mode::Handler, args, ignoring.clone()).to_string();
+    assert!(!out.contains("with_inbox") && !out.contains("wait_inbox"), "{out}");
+    let plain = expand(Mode::Handler, keys(), uppercase()).to_string();
+    assert!(!plain.contains("InboxReader"), "{plain}");
+    assert!(plain.contains(&format!("UppercaseState :: Created {{ .. }} => {p} ControlPolicy :: Block")), "{plain}");
 }

@@ -189,7 +189,7 @@ fn bare_method_names_are_the_stages_own_and_near_miss_attributes_are_caught() {
         ),
     )
     .to_string();
-    assert!(out.contains("(Self :: next , self , __ctx) . await"), "{out}");
+    assert!(out.contains("(Self :: next , __stage , __ctx) . await"), "{out}");
     assert!(out.contains("(Self :: decide , __state , __event , __ctx)"), "{out}");
     let e = errors(
         keys(),
@@ -337,4 +337,19 @@ fn action_lists_are_checked() {
     let e = errors(keys(), item);
     assert_eq!(e.len(), 1);
     assert!(e[0].ends_with("to carry more, name a function that builds it: `#[failed(Stage::failed_state)]`"), "{e:?}");
+}
+
+#[test]
+fn inbox_takes_a_field_name_and_a_transposed_key_is_read_as_it() {
+    let mut args = keys();
+    args.extend(quote!(, inbox = self.events));
+    assert_eq!(
+        errors(args, uppercase()),
+        ["`inbox` names the stage's field that holds its `EventInbox`: `inbox = events`"]
+    );
+    let mut args = keys();
+    args.extend(quote!(, inbxo = events));
+    let e = errors(args, uppercase());
+    assert_eq!(e.len(), 1, "read as `inbox`, nothing more: {e:?}");
+    assert!(e[0].starts_with("unknown key `inbxo` in #[handler_supervised]: did you mean `inbox`?"), "{e:?}");
 }
