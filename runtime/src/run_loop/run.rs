@@ -180,24 +180,31 @@ impl<S: Supervisor> Run<S> {
         loop {
             self.tally.loop_turns += 1;
             self.counters.turned(self.tally.loop_turns);
-            let Run { supervisor, machine, ctx, timer, control, phase, .. } = self;
-            let state = machine.state();
-            *phase = Phase::Dispatch;
+            self.phase = Phase::Dispatch;
+            let state = self.machine.state();
             let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
-            let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
-            let dispatched = if policy == ControlPolicy::Block {
-                if control.is_none() && timer.event.is_none() {
-                    let message = format!("state {} blocks on the control channel, which is closed", state.name());
-                    return SteadyEnd::Failure(message);
-                }
-                let interruption = std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await;
-                return SteadyEnd::Interrupted(interruption);
-            } else if control.is_none() && timer.event.is_none() {
-                // Nothing can race dispatch: await it alone.
-                supervisor.dispatch_state(state, ctx).await
-            } else if let Some(interruption) = ready_wake(control.as_deref_mut(), timer) {
-                return SteadyEnd::Interrupted(interruption);
+            let raced = policy == ControlPolicy::Block
+                || (policy == ControlPolicy::Poll && self.control.is_some())
+                || self.timer.event.is_some();
+            let dispatched = if !raced {
+                // Nothing can race dispatch: await it alone. Only the three fields it needs are borrowed across the
+                // await, so the future keeps (and reloads every turn) no more references than that.
+                self.supervisor.dispatch_state(self.machine.state(), &mut self.ctx).await
             } else {
+                let Run { supervisor, machine, ctx, timer, control, .. } = &mut *self;
+                let state = machine.state();
+                let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
+                if policy == ControlPolicy::Block {
+                    if control.is_none() && timer.event.is_none() {
+                        let message = format!("state {} blocks on the control channel, which is closed", state.name());
+                        return SteadyEnd::Failure(message);
+                    }
+                    let interruption = std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await;
+                    return SteadyEnd::Interrupted(interruption);
+                }
+                if let Some(interruption) = ready_wake(control.as_deref_mut(), timer) {
+                    return SteadyEnd::Interrupted(interruption);
+                }
                 // Race dispatch against control and the timer, by hand rather than with `tokio::select!`: dispatch is
                 // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
                 // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
