@@ -225,17 +225,23 @@ pub mod generic {
     }
 }
 
-/// A self-supervised orchestrator: no handler, no stage id.
+/// A self-supervised orchestrator: no handler, no stage id; its own events, with data, arrive in its inbox.
 pub mod orchestrator {
     /// The states.
-    #[::stagewise::self_supervised(stage = Conductor, event = Ev, action = Act, context = (), failure = Ev::Error)]
+    #[::stagewise::self_supervised(
+        stage = Conductor, event = Ev, action = Act, context = (), failure = Ev::Error, inbox = events,
+    )]
     #[derive(Debug)]
     pub enum State {
         /// Starting.
         #[initial]
         #[dispatch(emit = Ev::Go)]
-        #[on(Ev::Go => Finished)]
+        #[control(ignore)]
+        #[on(Ev::Go => Waiting)]
         Starting,
+        /// Waiting for a stop request in the inbox.
+        #[on(Ev::Stop { reason: _ } => Finished)]
+        Waiting,
         /// Finished.
         #[terminal]
         Finished,
@@ -245,14 +251,22 @@ pub mod orchestrator {
     }
 
     /// The orchestrator.
-    #[derive(Debug, Default)]
-    pub struct Conductor;
+    #[derive(Debug)]
+    pub struct Conductor {
+        /// Its inbox.
+        pub events: ::stagewise::EventInbox<Ev>,
+    }
 
     /// Events.
     #[derive(Debug, ::stagewise::EventVariant)]
     pub enum Ev {
         /// Go.
         Go,
+        /// Stop, and why.
+        Stop {
+            /// Why.
+            reason: ::std::string::String,
+        },
         /// Failed.
         Error(::std::string::String),
     }
@@ -301,7 +315,10 @@ mod tests {
         let record = super::generic::Worker::new(Yes).run(super::generic::State::INITIAL, ()).await.unwrap();
         assert_eq!(record.lifecycle, Lifecycle::Completed);
 
-        let record = super::orchestrator::Conductor.run(super::orchestrator::State::INITIAL, ()).await.unwrap();
+        let (sender, events) = stagewise::event_inbox(1);
+        sender.try_send(super::orchestrator::Ev::Stop { reason: "done".into() }).unwrap();
+        let conductor = super::orchestrator::Conductor { events };
+        let record = conductor.run(super::orchestrator::State::INITIAL, ()).await.unwrap();
         assert_eq!(record.lifecycle, Lifecycle::Completed);
         assert_eq!(record.writer, stagewise::WriterId::System);
     }
