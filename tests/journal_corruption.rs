@@ -1,11 +1,11 @@
-//! The durable journal given damage: bit flips at random offsets, cut files, zeroed, garbage and future-version
-//! segment headers, empty segments in every position, garbage after the last record, foreign files and a second
-//! writer. Each case checks against an oracle computed from the intact files: no panic; damage is reported with the
-//! segment and offset where it starts, every record before it reads back, appends are refused and no byte changes;
+//! The durable journal given damage: bit flips at random offsets, cut files, zeroed, garbage and future-version segment
+//! headers, empty segments in every position, garbage after the last record, foreign files, a damaged tail mark and a
+//! second writer. Each case checks against an oracle computed from the intact files: no panic; damage is reported with
+//! the segment and offset where it starts, every record before it reads back, appends are refused and no byte changes;
 //! or, for a torn tail of the last segment only, the cut is reported (segment, offset, bytes, records, position) and
-//! nothing else changes. Records the journal held when it was closed and that are gone from its end (a cut or
-//! emptied last segment, a deleted one) are reported as lost, with their count and bytes, from the tail mark.
-//! `cargo test --test journal_corruption`; the case counts are in the README.
+//! nothing else changes. Records the journal held when it was closed and that are gone from its end (a cut or emptied
+//! last segment, a deleted one) are reported as lost, with their count and bytes, from the tail mark. `cargo test
+//! --test journal_corruption`; the case counts are in the README.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -506,6 +506,23 @@ fn a_foreign_file_named_as_a_segment_in_every_position_is_damage_there() {
         let expect = Expect::Damage { segment: name.clone(), offset: 0, readable: intact.base(segment) };
         check(intact.dir.path(), &expect, &format!("foreign file as {name}"));
     }
+}
+
+#[test]
+fn a_damaged_tail_mark_is_ignored_and_nothing_else_changes() {
+    // Garbage in the tail mark only makes recovery know less: the journal opens intact, reports nothing, changes
+    // nothing, and the next sync writes a good mark again.
+    let intact = Intact::new();
+    fs::write(intact.dir.path().join(MARK), b"\xffthis is not a tail mark").unwrap();
+    let before = files(intact.dir.path());
+    let journal = FileJournal::<String>::open(intact.dir.path(), options()).unwrap();
+    let recovery = journal.recovery().clone();
+    assert_eq!((recovery.truncated, recovery.damage, recovery.lost), (None, None, None));
+    assert_eq!(files(intact.dir.path()), before, "nothing changed on open");
+    assert_eq!(journal.read_from(0).unwrap(), (0..RECORDS).map(line).collect::<Vec<_>>());
+    assert_eq!(journal.append(line(RECORDS)).unwrap(), RECORDS);
+    drop(journal);
+    assert_eq!(fs::read(intact.dir.path().join(MARK)).unwrap().len(), template().mark.len(), "a good mark again");
 }
 
 #[test]

@@ -2,10 +2,10 @@
 //! synced as a [`Durability`] policy says, recovered on open, readable from any position and followable at the tail.
 //!
 //! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
-//! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `index` (where readers start), `mark` (the tail mark), `io` (the
-//! file seam and test faults), `commit` (group commit: the thread that runs the syncs and wakes waiting appenders),
-//! `lock` (one writer per folder), `retain` and `scan`. The on-disk format and the benchmark numbers are in
-//! `README.md` beside this file.
+//! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `index`
+//! (where readers start), `mark` (the tail mark), `io` (the file seam and test faults), `commit` (group commit: the
+//! thread that runs the syncs and wakes waiting appenders), `lock` (one writer per folder), `retain` and `scan`. The
+//! on-disk format and the benchmark numbers are in `README.md` beside this file.
 
 mod codec;
 mod commit;
