@@ -43,6 +43,9 @@ struct CheckpointHead {
     finished: bool,
 }
 
+/// The kinds of error records (`stagewise::ErrorKind`), as `--errors` names them.
+const KINDS: [&str; 7] = ["Parse", "Validation", "Io", "Timeout", "Panic", "StageFailed", "Internal"];
+
 struct Args {
     dir: PathBuf,
     errors: Option<String>,
@@ -65,6 +68,11 @@ fn args() -> Result<Args, String> {
     }
     if args.dir.as_os_str().is_empty() {
         return Err("a pipeline folder is needed".into());
+    }
+    if let Some(kind) = &args.errors {
+        if kind != "all" && !KINDS.iter().any(|k| k.to_lowercase() == *kind) {
+            return Err(format!("--errors: no kind {kind}; the kinds are {}, or all", KINDS.join(", ")));
+        }
     }
     Ok(args)
 }
@@ -121,29 +129,45 @@ fn stage_links(dir: &Path) -> Vec<(usize, PathBuf)> {
     (0..).map(|i| (i, dir.join(format!("stage-{i}")))).take_while(|(_, p)| p.is_dir()).collect()
 }
 
-/// Each link, its records and its consumer's position and lag; true when every frame is intact.
-fn links(dir: &Path) -> Result<bool, String> {
+/// A journal that cannot be read at all (a file in it that is not a segment, a folder that cannot be listed):
+/// reported, and the report goes on with the other journals.
+fn unreadable(name: &str, why: &str) -> bool {
+    println!("  {name}: CANNOT BE READ: {why}");
+    false
+}
+
+/// Each link, its records and its consumer's position and lag, and the checkpoints; true when every frame is intact.
+fn links(dir: &Path) -> bool {
     let stages = stage_links(dir);
     let mut intact = true;
     let mut heads = Vec::new();
     for (i, path) in &stages {
-        let LinkScan { segments, last, end, events } = link(path)?;
-        intact &= verify(&format!("stage-{i}"), &segments);
-        heads.push((segments.first().map_or(0, |s| s.base), end, events, last));
+        match link(path) {
+            Ok(LinkScan { segments, last, end, events }) => {
+                intact &= verify(&format!("stage-{i}"), &segments);
+                heads.push((segments.first().map_or(0, |s| s.base), end, events, last));
+            }
+            Err(e) => {
+                intact &= unreadable(&format!("stage-{i}"), &e);
+                heads.push((0, 0, 0, None));
+            }
+        }
     }
-    let checkpoints: Vec<(String, Option<CheckpointHead>)> = std::fs::read_dir(dir.join("checkpoints"))
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| {
-                    let mut last = None;
-                    let _ =
-                        scan::<CheckpointHead>(&e.path(), Format::Postcard, 0, |_, c| last = c.ok().or(last.take()));
-                    (e.file_name().to_string_lossy().into_owned(), last)
-                })
-                .collect()
-        })
+    // Every checkpoint journal is verified as the links are; the last checkpoint is its stage's position.
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(dir.join("checkpoints"))
+        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
+    folders.sort();
+    let mut checkpoints: Vec<(String, Option<CheckpointHead>)> = Vec::new();
+    for folder in folders {
+        let name = folder.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let mut last = None;
+        match scan::<CheckpointHead>(&folder, Format::Postcard, 0, |_, c| last = c.ok().or(last.take())) {
+            Ok(segments) => intact &= verify(&format!("checkpoints/{name}"), &segments),
+            Err(e) => intact &= unreadable(&format!("checkpoints/{name}"), &e.to_string()),
+        }
+        checkpoints.push((name, last));
+    }
     println!("links (durable; a record is one batch, stamped with how far its writer had read its input):");
     for (i, (first, end, events, last)) in heads.iter().enumerate() {
         let ended = last.is_some_and(|(_, ended)| ended);
@@ -168,7 +192,7 @@ fn links(dir: &Path) -> Result<bool, String> {
             None => println!("    consumer: none has committed a position yet (lag {} records)", end - first),
         }
     }
-    Ok(intact)
+    intact
 }
 
 /// Where the lifecycle timeline is: the run being read, and who has started in it.
@@ -209,8 +233,9 @@ impl Timeline {
     }
 }
 
-/// The lifecycle records from `from` on, as a timeline per stage and run.
-fn lifecycle(dir: &Path, from: u64, timeline: &mut Timeline, follow: bool) -> Result<u64, String> {
+/// The lifecycle records from `from` on, as a timeline per stage and run; the next position, and true when every
+/// frame is intact.
+fn lifecycle(dir: &Path, from: u64, timeline: &mut Timeline, follow: bool) -> Result<(u64, bool), String> {
     let mut next = from;
     let segments = scan::<LifecycleRecord>(dir, Format::Postcard, from, |position, record| {
         next = position + 1;
@@ -218,20 +243,22 @@ fn lifecycle(dir: &Path, from: u64, timeline: &mut Timeline, follow: bool) -> Re
             timeline.add(&r, follow);
         }
     })
-    .map_err(|e| format!("{}: {e}", dir.display()))?;
+    .map_err(|e| e.to_string())?;
+    let mut intact = true;
     if !follow {
-        verify("lifecycle", &segments);
+        intact = verify("lifecycle", &segments);
         println!("lifecycle timeline ({} run(s)), per stage:", timeline.runs);
         for (name, runs) in &timeline.lines {
             let runs: Vec<String> = runs.iter().map(|(run, what)| format!("run {run}: {what}")).collect();
             println!("  {name}: {}", runs.join("; "));
         }
     }
-    Ok(next)
+    Ok((next, intact))
 }
 
-/// The error records from `from` on, counted by kind; those of `kind` printed.
-fn errors(dir: &Path, from: u64, kind: Option<&str>, limit: usize, follow: bool) -> Result<u64, String> {
+/// The error records from `from` on, counted by kind; those of `kind` printed. The next position, and true when
+/// every frame is intact.
+fn errors(dir: &Path, from: u64, kind: Option<&str>, limit: usize, follow: bool) -> Result<(u64, bool), String> {
     let mut next = from;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
     let mut shown = 0;
@@ -245,49 +272,51 @@ fn errors(dir: &Path, from: u64, kind: Option<&str>, limit: usize, follow: bool)
             println!("  #{position} {} ({}) [{k}] {}", r.context.name, r.id.writer, r.message);
         }
     })
-    .map_err(|e| format!("{}: {e}", dir.display()))?;
+    .map_err(|e| e.to_string())?;
+    let mut intact = true;
     if !follow {
-        verify("errors", &segments);
+        intact = verify("errors", &segments);
         let by_kind: Vec<String> = counts.iter().map(|(k, n)| format!("{k}: {n}")).collect();
         println!("error records by kind: {}", if by_kind.is_empty() { "none".into() } else { by_kind.join(", ") });
     }
-    Ok(next)
+    Ok((next, intact))
 }
 
 fn run(args: &Args) -> Result<bool, String> {
+    if !args.dir.is_dir() {
+        return Err(format!("{} is not a folder (a pipeline's folder is needed)", args.dir.display()));
+    }
     println!("journals in {}", args.dir.display());
-    let mut intact = links(&args.dir)?;
+    let mut intact = links(&args.dir);
     let mut timeline = Timeline::default();
     let lifecycle_dir = args.dir.join("lifecycle");
     let errors_dir = args.dir.join("errors");
     let mut lifecycle_next = 0;
     if lifecycle_dir.is_dir() {
-        lifecycle_next = lifecycle(&lifecycle_dir, 0, &mut timeline, false)?;
+        match lifecycle(&lifecycle_dir, 0, &mut timeline, false) {
+            Ok((next, ok)) => (lifecycle_next, intact) = (next, intact & ok),
+            Err(e) => intact &= unreadable("lifecycle", &e),
+        }
     }
     let mut errors_next = 0;
     if errors_dir.is_dir() {
         if let Some(kind) = &args.errors {
             println!("error records ({kind}, at most {}):", args.limit);
         }
-        errors_next = errors(&errors_dir, 0, args.errors.as_deref(), args.limit, false)?;
-    }
-    for journal in ["lifecycle", "errors"] {
-        let Ok(segments) =
-            scan::<serde::de::IgnoredAny>(&args.dir.join(journal), Format::Postcard, u64::MAX, |_, _| {})
-        else {
-            continue;
-        };
-        intact &= segments.iter().all(|s| s.problem.as_ref().is_none_or(|p| p.torn));
+        match errors(&errors_dir, 0, args.errors.as_deref(), args.limit, false) {
+            Ok((next, ok)) => (errors_next, intact) = (next, intact & ok),
+            Err(e) => intact &= unreadable("errors", &e),
+        }
     }
     if args.follow {
         println!("following (Ctrl-C ends):");
         loop {
             std::thread::sleep(Duration::from_millis(500));
             if lifecycle_dir.is_dir() {
-                lifecycle_next = lifecycle(&lifecycle_dir, lifecycle_next, &mut timeline, true)?;
+                lifecycle_next = lifecycle(&lifecycle_dir, lifecycle_next, &mut timeline, true)?.0;
             }
             if errors_dir.is_dir() {
-                errors_next = errors(&errors_dir, errors_next, args.errors.as_deref().or(Some("all")), 0, true)?;
+                errors_next = errors(&errors_dir, errors_next, args.errors.as_deref().or(Some("all")), 0, true)?.0;
             }
             for (i, path) in stage_links(&args.dir) {
                 let scan = link(&path)?;
@@ -313,7 +342,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => {
-            println!("DAMAGE: see above (segment and byte offset of each damaged record)");
+            println!("DAMAGE: see above (segment and byte offset of each damaged record, or the journal that cannot be read)");
             ExitCode::FAILURE
         }
         Err(e) => {

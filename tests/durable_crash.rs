@@ -16,7 +16,7 @@
 //! `DURABLE_CRASH_LINES=1000000 DURABLE_CRASH_KILLS=60 cargo test --release --test durable_crash -- --nocapture`.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
@@ -25,6 +25,9 @@ use std::time::{Duration, Instant};
 use stagewise::journal::{FileJournal, Journal, JournalOptions};
 use stagewise::pipeline::ErrorRecord;
 use stagewise::{Lifecycle, LifecycleRecord};
+
+mod durable_support;
+use durable_support::build_example;
 
 /// xorshift64*: deterministic kill moments without a dependency.
 struct Rng(u64);
@@ -40,20 +43,6 @@ impl Rng {
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
-}
-
-/// The example `name` of the profile this test was built with, built now if needed.
-fn build_example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
-    let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "--example", name]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.status().expect("run cargo build");
-    assert!(status.success(), "the {name} example builds");
-    profile_dir.join("examples").join(name)
 }
 
 /// The child process, killed when dropped, so a failing assertion never leaves one running.

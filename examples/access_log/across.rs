@@ -85,8 +85,9 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
     Ok(DurableLink::new(Arc::new(log), LinkPolicy { retention: Retention::KeepAll, ..LinkPolicy::default() }))
 }
 
-/// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV.
-pub async fn run(url: &str, role: Role, input: Input, out: &Path, state: Option<PathBuf>) -> ExitCode {
+/// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV (by default in
+/// `state`).
+pub async fn run(url: &str, role: Role, input: Input, out: Option<&Path>, state: Option<PathBuf>) -> ExitCode {
     match run_role(url, role, input, out, state).await {
         Ok(code) => code,
         Err(why) => {
@@ -96,7 +97,13 @@ pub async fn run(url: &str, role: Role, input: Input, out: &Path, state: Option<
     }
 }
 
-async fn run_role(url: &str, role: Role, input: Input, out: &Path, state: Option<PathBuf>) -> Result<ExitCode, String> {
+async fn run_role(
+    url: &str,
+    role: Role,
+    input: Input,
+    out: Option<&Path>,
+    state: Option<PathBuf>,
+) -> Result<ExitCode, String> {
     let js = connect(url, CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
     let spec = StreamSpec::new("ACCESS_LOG_LIFECYCLE", ["access_log.lifecycle.>"]);
     let subject = format!("access_log.lifecycle.{}", role.name());
@@ -140,7 +147,12 @@ async fn run_role(url: &str, role: Role, input: Input, out: &Path, state: Option
     })
 }
 
-async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &Path) -> Result<ExitCode, String> {
+async fn aggregate(
+    js: &Context,
+    builder: PipelineBuilder,
+    state: &Path,
+    out: Option<&Path>,
+) -> Result<ExitCode, String> {
     let run = DurableRun::open(
         state,
         false,
@@ -153,7 +165,8 @@ async fn aggregate(js: &Context, builder: PipelineBuilder, state: &Path, out: &P
         println!("run:     {} holds a finished run; nothing to do", state.display());
         return Ok(ExitCode::SUCCESS);
     }
-    let output = run.output(out).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    let out = out.map_or_else(|| run.default_out(), Path::to_owned);
+    let output = run.output(&out)?;
     let errors =
         FileJournal::<ErrorRecord>::open(state.join("errors"), JournalOptions::with_durability(Durability::Os))
             .map(Arc::new)

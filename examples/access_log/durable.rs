@@ -8,7 +8,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -63,33 +63,74 @@ impl DurableRun {
         segment_bytes: u64,
         retention: Retention,
     ) -> Result<Self, String> {
-        let (run, status) =
-            RunFolder::open_on(dir, fresh, input).map_err(|e| format!("cannot open the run folder: {e} (--fresh)"))?;
+        let (run, status) = RunFolder::open_on(dir, fresh, input).map_err(|e| match e.kind() {
+            io::ErrorKind::WouldBlock => {
+                format!("another access_log is using {}: wait for it to finish, or stop it first", dir.display())
+            }
+            _ => format!("cannot use {} as a run folder: {e}", dir.display()),
+        })?;
+        // A part of an interrupted run that is gone (deleted by hand) is refused here, before the CSV is touched.
+        run.parts(&["checkpoints/aggregate", "errors", "lifecycle"]).map_err(|e| e.to_string())?;
         let options = JournalOptions { segment_bytes, ..JournalOptions::with_durability(durability) };
         let links = DurableLinks::new(dir, options, LinkPolicy { retention, ..LinkPolicy::default() });
         let checkpoints = Checkpoints::open(dir.join("checkpoints").join("aggregate"), options)
-            .map_err(|e| format!("cannot open the checkpoints in {}: {e}", dir.display()))?;
-        let resumed = checkpoints.latest().map_err(|e| format!("cannot read the last checkpoint: {e}"))?;
+            .map_err(|e| format!("cannot open the checkpoints: {e}"))?;
+        let resumed = checkpoints.latest().map_err(|e| {
+            format!(
+                "cannot read the last checkpoint: {e}; `journal_inspect {dir}` shows the damage; the run cannot \
+                 resume exactly: start over with --fresh",
+                dir = dir.display()
+            )
+        })?;
         Ok(Self { run, status, links, checkpoints, resumed })
     }
 
+    /// Where the CSV goes when no `--out` is given: inside the run folder, so two runs never share one.
+    pub fn default_out(&self) -> PathBuf {
+        self.run.outputs().join("per-minute.csv")
+    }
+
     /// The output file: cut back to what the last checkpoint accounts for, or new; and the aggregator going on from
-    /// the checkpoint's table, or new (writing the header).
-    pub fn output(&self, path: &Path) -> io::Result<(Aggregator, Arc<AtomicU64>)> {
+    /// the checkpoint's table, or new (writing the header). The run records which file it writes and refuses
+    /// another; a file shorter than the checkpoint says, or gone, is refused, never extended or re-created (what
+    /// it held is lost, so the run cannot resume exactly).
+    pub fn output(&self, path: &Path) -> Result<(Aggregator, Arc<AtomicU64>), String> {
+        let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
+        self.run.writes(path).map_err(|e| e.to_string())?;
+        if let Some(folder) = path.parent().filter(|p| p.starts_with(self.run.dir())) {
+            std::fs::create_dir_all(folder).map_err(cannot)?;
+        }
         let bytes = Arc::new(AtomicU64::new(0));
         match &self.resumed {
             Some(checkpoint) => {
-                let mut file = OpenOptions::new().write(true).open(path)?;
-                file.set_len(checkpoint.state.csv_bytes)?;
-                file.seek(SeekFrom::End(0))?;
-                bytes.store(checkpoint.state.csv_bytes, Ordering::Release);
+                let want = checkpoint.state.csv_bytes;
+                let lost = |what: String| {
+                    format!(
+                        "{}: {what}, but the run in {} had written {want} bytes to it: its rows are lost, so the run \
+                         cannot resume exactly; start over with --fresh (nothing was changed)",
+                        path.display(),
+                        self.run.dir().display()
+                    )
+                };
+                let mut file = match OpenOptions::new().write(true).open(path) {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(lost("the file is gone".into())),
+                    Err(e) => return Err(cannot(e)),
+                };
+                let has = file.metadata().map_err(cannot)?.len();
+                if has < want {
+                    return Err(lost(format!("the file holds {has} bytes (cut, or overwritten by another run)")));
+                }
+                file.set_len(want).map_err(cannot)?;
+                file.seek(SeekFrom::End(0)).map_err(cannot)?;
+                bytes.store(want, Ordering::Release);
                 let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
                 Ok((Aggregator::resume(checkpoint.state.tally.clone(), Some(Box::new(out))), bytes))
             }
             None => {
-                let file = File::create(path)?;
+                let file = File::create(path).map_err(cannot)?;
                 let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
-                Ok((Aggregator::new(Some(Box::new(out)))?, bytes))
+                Ok((Aggregator::new(Some(Box::new(out))).map_err(cannot)?, bytes))
             }
         }
     }
@@ -98,6 +139,14 @@ impl DurableRun {
     /// written twice.
     pub fn errors(&self, file: Arc<FileJournal<ErrorRecord>>) -> Result<Arc<ReplayedErrors>, String> {
         let accounted = self.resumed.as_ref().map_or(0, |c| c.state.errors);
+        let held = stagewise::Journal::len(&*file);
+        if held < accounted {
+            return Err(format!(
+                "the error journal in {} holds {held} records, but the run had written {accounted}: records are lost, \
+                 so the run cannot resume exactly; start over with --fresh",
+                self.run.dir().join("errors").display()
+            ));
+        }
         ReplayedErrors::new(file, accounted).map(Arc::new).map_err(|e| format!("cannot read the error journal: {e}"))
     }
 

@@ -15,8 +15,10 @@
 //! each stage's restarts.
 //!
 //! `--durable DIR` makes both links durable journals under DIR (`stage-0`, `stage-1`), with the lifecycle and error
-//! journals and the aggregate stage's checkpoints beside them. Run it again on the same DIR after a crash and it
-//! resumes; on a finished run it says so and exits; `--fresh` starts over. `--policy os|every|every-append` chooses
+//! journals, the aggregate stage's checkpoints and (unless `--out` says otherwise) the CSV, `output/per-minute.csv`,
+//! beside them. Run it again on the same DIR after a crash and it resumes; on a finished run it says so and exits;
+//! `--fresh` starts over (deleting the run, never other files: a folder holding any is refused). One process at a
+//! time uses a run. `--policy os|every|every-append` chooses
 //! the links' durability (default `os`), `--segment-bytes N` their segment size; segments every reader has passed are
 //! deleted unless `--keep-links` keeps them for replay.
 //!
@@ -55,7 +57,8 @@ use work::{Aggregator, BATCH, LINK_CAPACITY, MALFORMED_PERCENT};
 struct Args {
     path: Option<String>,
     lines: u64,
-    out: std::path::PathBuf,
+    /// `--out`; by default a file in the temporary directory, or in a durable run's folder.
+    out: Option<std::path::PathBuf>,
     journal: std::path::PathBuf,
     durable: Option<std::path::PathBuf>,
     fresh: bool,
@@ -73,7 +76,7 @@ fn args() -> Result<Args, String> {
     let mut args = Args {
         path: None,
         lines: 1_000_000,
-        out: std::env::temp_dir().join("stagewise-access_log.csv"),
+        out: None,
         journal: default_folder("access_log"),
         durable: None,
         fresh: false,
@@ -93,7 +96,7 @@ fn args() -> Result<Args, String> {
                 let n = it.next().ok_or("--lines needs a number")?;
                 args.lines = n.replace('_', "").parse().map_err(|_| format!("--lines: not a number: {n}"))?;
             }
-            "--out" => args.out = it.next().ok_or("--out needs a path")?.into(),
+            "--out" => args.out = Some(it.next().ok_or("--out needs a path")?.into()),
             "--journal" => args.journal = it.next().ok_or("--journal needs a folder")?.into(),
             "--durable" => args.durable = Some(it.next().ok_or("--durable needs a folder")?.into()),
             "--fresh" => args.fresh = true,
@@ -223,21 +226,28 @@ async fn main() -> ExitCode {
         }
     }
     let journal_dir = durable.as_ref().map_or_else(|| args.journal.clone(), |run| run.run.dir().to_owned());
+    let out = match (&args.out, &durable) {
+        (Some(out), _) => out.clone(),
+        (None, Some(run)) => run.default_out(),
+        (None, None) => std::env::temp_dir().join("stagewise-access_log.csv"),
+    };
     let output = match &durable {
-        None => File::create(&args.out).and_then(|file| {
-            let out = BufWriter::with_capacity(1 << 16, file);
-            Ok((Aggregator::new(Some(Box::new(out)))?, None))
-        }),
-        Some(run) => run.output(&args.out).map(|(aggregator, bytes)| (aggregator, Some(bytes))),
+        None => File::create(&out)
+            .and_then(|file| {
+                let out = BufWriter::with_capacity(1 << 16, file);
+                Ok((Aggregator::new(Some(Box::new(out)))?, None))
+            })
+            .map_err(|e| format!("cannot write {}: {e}", out.display())),
+        Some(run) => run.output(&out).map(|(aggregator, bytes)| (aggregator, Some(bytes))),
     };
     let (aggregator, csv_bytes) = match output {
         Ok(output) => output,
-        Err(e) => {
-            eprintln!("access_log: cannot write {}: {e}", args.out.display());
+        Err(why) => {
+            eprintln!("access_log: {why}");
             return ExitCode::FAILURE;
         }
     };
-    println!("output:  {} (hits and bytes per minute, status and path)", args.out.display());
+    println!("output:  {} (hits and bytes per minute, status and path)", out.display());
     // The embedded default journal: durable files. Lifecycle records are synced on every append (they are few and are
     // the record of how each stage ended); error records are synced in groups of 1,000 or every 100 ms.
     let lifecycle = FileJournal::<LifecycleRecord>::open_default(journal_dir.join("lifecycle"));
@@ -366,7 +376,13 @@ async fn main() -> ExitCode {
     let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default();
     println!();
     println!("records in:   {:>12} lines", thousands(lines_in));
-    println!("records out:  {:>12} hits aggregated into {} rows", thousands(summary.hits), thousands(summary.rows));
+    // A stopped durable run's aggregate keeps its table in its checkpoint and reports it only at the end.
+    let paused = durable.is_some() && matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. });
+    if paused {
+        println!("records out:  the aggregate's figures (hits, rows, statuses, top paths) come when the run finishes");
+    } else {
+        println!("records out:  {:>12} hits aggregated into {} rows", thousands(summary.hits), thousands(summary.rows));
+    }
     let total = outcome.restarts().iter().map(|(_, n)| u64::from(*n)).sum::<u64>();
     println!(
         "errors:       {:>12} in the error journal (malformed lines, and the lines of batches parse failed on)",
@@ -392,10 +408,12 @@ async fn main() -> ExitCode {
     if let Some(first) = errors.read_from(0).ok().and_then(|e| e.into_iter().next()) {
         println!("first error:  {} [{:?}] {}", first.context.name, first.kind, first.message);
     }
-    let statuses: Vec<String> = summary.statuses.iter().map(|(s, n)| format!("{s}: {}", thousands(*n))).collect();
-    println!("statuses:     {}", statuses.join(", "));
-    let top: Vec<String> = summary.top_paths.iter().map(|(p, n)| format!("{p} ({})", thousands(*n))).collect();
-    println!("top paths:    {}", top.join(", "));
+    if !paused {
+        let statuses: Vec<String> = summary.statuses.iter().map(|(s, n)| format!("{s}: {}", thousands(*n))).collect();
+        println!("statuses:     {}", statuses.join(", "));
+        let top: Vec<String> = summary.top_paths.iter().map(|(p, n)| format!("{p} ({})", thousands(*n))).collect();
+        println!("top paths:    {}", top.join(", "));
+    }
     println!("lifecycle:");
     println!("  {}", outcome.pipeline);
     for stage in &outcome.stages {
@@ -437,7 +455,7 @@ async fn main() -> ExitCode {
 #[cfg(feature = "nats")]
 async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> ExitCode {
     match across::Role::parse(role) {
-        Ok(role) => across::run(url, role, input, &args.out, args.durable.clone()).await,
+        Ok(role) => across::run(url, role, input, args.out.as_deref(), args.durable.clone()).await,
         Err(why) => {
             eprintln!("access_log: {why}");
             ExitCode::from(2)

@@ -2,7 +2,7 @@
 //! stage's state and its input position, stored together in one record of a journal of their own, so after a crash
 //! the stage restarts from the last one and replays its input from there.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -25,11 +25,12 @@ pub struct Checkpoint<S> {
 #[derive(Debug)]
 pub struct Checkpoints<S> {
     journal: Arc<FileJournal<Checkpoint<S>>>,
+    dir: Arc<PathBuf>,
 }
 
 impl<S> Clone for Checkpoints<S> {
     fn clone(&self) -> Self {
-        Self { journal: self.journal.clone() }
+        Self { journal: self.journal.clone(), dir: self.dir.clone() }
     }
 }
 
@@ -38,19 +39,29 @@ impl<S: Payload> Checkpoints<S> {
     /// checkpoints are saved.
     ///
     /// # Errors
-    /// When the journal cannot be opened.
+    /// When the journal cannot be opened. Every error of these checkpoints names their folder (a damaged record: its
+    /// segment as a path under it).
     pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
+        let dir = Arc::new(dir.as_ref().to_owned());
         let options = JournalOptions { segment_bytes: options.segment_bytes.min(1 << 20), ..options };
-        Ok(Self { journal: Arc::new(FileJournal::open(dir, options)?) })
+        let journal = FileJournal::open(&*dir, options).map_err(|e| in_folder(&dir, e))?;
+        Ok(Self { journal: Arc::new(journal), dir })
     }
 
     /// The last checkpoint saved, if any. Reads the disk: call it when the stage is built, not on its hot path.
     ///
     /// # Errors
-    /// When the last checkpoint cannot be read.
+    /// When the last checkpoint cannot be read, or a checkpoint is damaged ([`JournalError::Corrupt`], its segment
+    /// named with the folder).
     pub fn latest(&self) -> Result<Option<Checkpoint<S>>, JournalError> {
+        // Past a damaged record the last checkpoint cannot be told: an earlier one would not match the stage's
+        // effects, and its input may be deleted already.
+        if let Some(damage) = &self.journal.recovery().damage {
+            return Err(in_folder(&self.dir, damage.error()));
+        }
         let Some(last) = self.journal.len().checked_sub(1) else { return Ok(None) };
-        self.journal.iter_from(last)?.next().transpose()
+        let read = || self.journal.iter_from(last)?.next().transpose();
+        read().map_err(|e| in_folder(&self.dir, e))
     }
 
     /// Saves `checkpoint`; returns once it survives a crash of this process (and a power cut, under a syncing
@@ -60,6 +71,10 @@ impl<S: Payload> Checkpoints<S> {
     /// # Errors
     /// When it cannot be stored; the previous checkpoint stays the last.
     pub async fn save(&self, checkpoint: Checkpoint<S>) -> Result<(), JournalError> {
+        self.store(checkpoint).await.map_err(|e| in_folder(&self.dir, e))
+    }
+
+    async fn store(&self, checkpoint: Checkpoint<S>) -> Result<(), JournalError> {
         self.journal.append_async(checkpoint).await?;
         self.journal.flush()?;
         let segments = self.journal.segments();
@@ -71,5 +86,20 @@ impl<S: Payload> Checkpoints<S> {
         tokio::task::spawn_blocking(move || journal.delete_before(newest).map(drop))
             .await
             .map_err(|e| JournalError::Io(std::io::Error::other(format!("a checkpoint task did not finish: {e}"))))?
+    }
+}
+
+/// `error` of the checkpoints in `dir`, saying so.
+fn in_folder(dir: &Path, error: JournalError) -> JournalError {
+    let dir = dir.display();
+    match error {
+        JournalError::Corrupt { segment, offset, reason } => {
+            JournalError::Corrupt { segment: format!("{dir}/{segment}"), offset, reason }
+        }
+        JournalError::Io(e) => {
+            JournalError::Io(std::io::Error::new(e.kind(), format!("the checkpoints in {dir}: {e}")))
+        }
+        JournalError::Codec(why) => JournalError::Codec(format!("the checkpoints in {dir}: {why}")),
+        JournalError::Unusable(why) => JournalError::Unusable(format!("the checkpoints in {dir}: {why}")),
     }
 }

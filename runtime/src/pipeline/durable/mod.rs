@@ -38,6 +38,8 @@ mod shared;
 mod split;
 
 #[cfg(test)]
+mod run_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod torn_tests;
@@ -51,5 +53,5 @@ pub use outlet::{OutletError, Resume};
 pub use record::{Body, LinkRecord};
 pub use replayed::ReplayedErrors;
 pub use retention::Retention;
-pub use run::{RunFolder, RunStatus};
+pub use run::{RunFolder, RunStatus, RUN_ENTRIES};
 pub use shared::{InputProgress, LinkPolicy};

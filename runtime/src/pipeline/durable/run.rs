@@ -1,9 +1,10 @@
 //! The folder of a durable pipeline run: whether it holds nothing, an interrupted run to resume, or a finished one;
 //! starting over on request; and marking the run finished.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// What a run folder held when it was opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,16 +19,36 @@ pub enum RunStatus {
 
 const STARTED: &str = "RUN-STARTED";
 const FINISHED: &str = "RUN-FINISHED";
+const PARTS: &str = "RUN-PARTS";
+const OUTPUT: &str = "RUN-OUTPUT";
 
-/// The folder of one durable pipeline run.
+/// What a run creates in its folder, and so what `fresh` may delete: its marks (`RUN-STARTED`, `RUN-FINISHED`,
+/// `RUN-PARTS`, `RUN-OUTPUT`), its links (`stage-N`), the folders of its checkpoints, lifecycle and error journals,
+/// and `output/`, where its sink may write its files ([`RunFolder::outputs`]).
+pub const RUN_ENTRIES: [&str; 8] = [STARTED, FINISHED, PARTS, OUTPUT, "checkpoints", "lifecycle", "errors", "output"];
+
+/// True for an entry a run creates ([`RUN_ENTRIES`], or a link `stage-N`).
+fn is_run_entry(name: &str) -> bool {
+    RUN_ENTRIES.contains(&name)
+        || name.strip_prefix("stage-").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The folder of one durable pipeline run, locked: one process at a time uses a run (the lock is the kernel's, on
+/// the folder, so a crash never leaves it behind).
 #[derive(Clone, Debug)]
 pub struct RunFolder {
     dir: PathBuf,
+    _lock: Arc<File>,
+}
+
+fn invalid(why: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, why)
 }
 
 impl RunFolder {
     /// Opens `dir` and says what it holds; with `fresh`, first deletes the run it holds so a new run starts (a run
-    /// only: a folder holding other files is refused, fresh or not). Marks the run started.
+    /// only: a folder holding files that are not a run's is refused, fresh or not, and nothing is deleted). Marks
+    /// the run started, and holds the run's lock until every clone of it is dropped.
     ///
     /// ```
     /// use stagewise_runtime::pipeline::durable::{RunFolder, RunStatus};
@@ -35,8 +56,12 @@ impl RunFolder {
     /// let dir = tempfile::tempdir().unwrap();
     /// let (run, status) = RunFolder::open(dir.path(), false).unwrap();
     /// assert_eq!(status, RunStatus::New);
-    /// assert_eq!(RunFolder::open(dir.path(), false).unwrap().1, RunStatus::Interrupted);
+    /// assert!(RunFolder::open(dir.path(), false).is_err(), "one process at a time uses a run");
+    /// drop(run);
+    /// let (run, status) = RunFolder::open(dir.path(), false).unwrap();
+    /// assert_eq!(status, RunStatus::Interrupted);
     /// run.finish().unwrap();
+    /// drop(run);
     /// assert_eq!(RunFolder::open(dir.path(), false).unwrap().1, RunStatus::Finished);
     /// assert_eq!(RunFolder::open(dir.path(), true).unwrap().1, RunStatus::New);
     ///
@@ -47,7 +72,9 @@ impl RunFolder {
     /// ```
     ///
     /// # Errors
-    /// When the folder cannot be read, cleared or written.
+    /// When the folder cannot be read, cleared or written; [`io::ErrorKind::InvalidInput`] when it is a file, holds
+    /// files but no run, or (with `fresh`) a run and files that are not the run's; [`io::ErrorKind::WouldBlock`]
+    /// when another process (or another `RunFolder` in this one) is using the run.
     pub fn open(dir: impl AsRef<Path>, fresh: bool) -> io::Result<(Self, RunStatus)> {
         Self::open_on(dir, fresh, "")
     }
@@ -60,27 +87,53 @@ impl RunFolder {
     /// use stagewise_runtime::pipeline::durable::RunFolder;
     ///
     /// let dir = tempfile::tempdir().unwrap();
-    /// RunFolder::open_on(dir.path(), false, "access.log").unwrap();
-    /// assert!(RunFolder::open_on(dir.path(), false, "access.log").is_ok(), "resumes");
+    /// drop(RunFolder::open_on(dir.path(), false, "access.log").unwrap());
+    /// drop(RunFolder::open_on(dir.path(), false, "access.log").expect("resumes"));
     /// let other = RunFolder::open_on(dir.path(), false, "other.log").unwrap_err();
     /// assert!(other.to_string().contains("was started on access.log"));
     /// ```
     ///
     /// # Errors
-    /// When the folder cannot be read, cleared or written; [`io::ErrorKind::InvalidInput`] when it holds a run
-    /// started on another input, or files but no run (`fresh` deletes a run, never anything else).
+    /// As [`open`](Self::open); [`io::ErrorKind::InvalidInput`] also when the folder holds a run started on another
+    /// input.
     pub fn open_on(dir: impl AsRef<Path>, fresh: bool, input: &str) -> io::Result<(Self, RunStatus)> {
         let dir = dir.as_ref().to_owned();
+        if dir.exists() && !dir.is_dir() {
+            return Err(invalid(format!(
+                "{} is a file, not a folder: give the folder of a run, or a new or empty one",
+                dir.display()
+            )));
+        }
         fs::create_dir_all(&dir)?;
+        let mut lock = lock(&dir)?;
         let is_run = dir.join(STARTED).exists();
-        if !is_run && fs::read_dir(&dir)?.next().is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} holds files but no run: choose an empty folder or a run's", dir.display()),
-            ));
+        let mut foreign = Vec::new();
+        let mut entries = 0;
+        for entry in fs::read_dir(&dir)? {
+            entries += 1;
+            let name = entry?.file_name().to_string_lossy().into_owned();
+            if !is_run_entry(&name) {
+                foreign.push(name);
+            }
+        }
+        foreign.sort();
+        if !is_run && entries > 0 {
+            return Err(invalid(format!(
+                "{} holds files but no run (no {STARTED}); nothing was touched: choose a new or empty folder, or \
+                 the folder of a run",
+                dir.display()
+            )));
         }
         if fresh && is_run {
-            clear(&dir)?;
+            if !foreign.is_empty() {
+                return Err(invalid(format!(
+                    "{} holds a run and also {}, which a run does not create: starting over deletes a run and \
+                     nothing else, so nothing was deleted; move them out of the folder first",
+                    dir.display(),
+                    foreign.join(", ")
+                )));
+            }
+            lock = clear(&dir, lock)?;
         }
         let status = if dir.join(FINISHED).exists() {
             RunStatus::Finished
@@ -91,22 +144,101 @@ impl RunFolder {
         };
         if status == RunStatus::New {
             fs::write(dir.join(STARTED), input)?;
-            fs::File::open(&dir)?.sync_all()?;
+            File::open(&dir)?.sync_all()?;
         } else {
             // A run started before runs recorded their input (an empty mark) resumes on any.
             let started = fs::read_to_string(dir.join(STARTED)).unwrap_or_default();
             if !started.is_empty() && started != input {
+                return Err(invalid(format!(
+                    "the run in {} was started on {started}, not on {input}: give it the same input to resume, or \
+                     start over",
+                    dir.display()
+                )));
+            }
+        }
+        Ok((Self { dir, _lock: Arc::new(lock) }, status))
+    }
+
+    /// Creates the folders `parts` (paths under the run's folder: journals, checkpoints) and records them, or, in
+    /// a run that recorded them, checks that every one is still there: a run missing a part it had (a deleted
+    /// error journal, deleted checkpoints) cannot resume exactly, so it is refused before anything is written.
+    ///
+    /// ```
+    /// use stagewise_runtime::pipeline::durable::RunFolder;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    /// run.parts(&["checkpoints/sink", "errors"]).unwrap();
+    /// drop(run);
+    /// std::fs::remove_dir_all(dir.path().join("errors")).unwrap();
+    /// let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    /// let missing = run.parts(&["checkpoints/sink", "errors"]).unwrap_err();
+    /// assert!(missing.to_string().contains("errors"), "{missing}");
+    /// assert!(!dir.path().join("errors").exists(), "nothing is re-created");
+    /// ```
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::NotFound`] naming the missing parts; when the folders or the record cannot be written.
+    pub fn parts(&self, parts: &[&str]) -> io::Result<()> {
+        if let Ok(recorded) = fs::read_to_string(self.dir.join(PARTS)) {
+            let missing: Vec<&str> = recorded.lines().filter(|p| !self.dir.join(p).is_dir()).collect();
+            if !missing.is_empty() {
                 return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
+                    io::ErrorKind::NotFound,
                     format!(
-                        "the run in {} was started on {started}, not on {input}: give it the same input to resume, \
-                         or start over",
-                        dir.display()
+                        "the run in {} is missing {}, which it had (deleted?): it cannot resume exactly; start \
+                         over (--fresh) or restore them",
+                        self.dir.display(),
+                        missing.join(", ")
                     ),
                 ));
             }
         }
-        Ok((Self { dir }, status))
+        for part in parts {
+            fs::create_dir_all(self.dir.join(part))?;
+        }
+        fs::write(self.dir.join(PARTS), parts.join("\n"))?;
+        File::open(&self.dir)?.sync_all()
+    }
+
+    /// Records that the run writes the file `path` (outside its journals: a sink's output), or, in a run that
+    /// recorded one, checks that `path` is that file: resuming while writing another would leave both incomplete.
+    ///
+    /// ```
+    /// use stagewise_runtime::pipeline::durable::RunFolder;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    /// run.writes(&run.outputs().join("out.csv")).unwrap();
+    /// assert!(run.writes(&run.outputs().join("out.csv")).is_ok());
+    /// let other = run.writes(std::path::Path::new("elsewhere.csv")).unwrap_err();
+    /// assert!(other.to_string().contains("elsewhere.csv"), "{other}");
+    /// ```
+    ///
+    /// # Errors
+    /// [`io::ErrorKind::InvalidInput`] naming both files when the run writes another; when the record cannot be
+    /// read or written.
+    pub fn writes(&self, path: &Path) -> io::Result<()> {
+        let path = std::path::absolute(path)?;
+        match fs::read_to_string(self.dir.join(OUTPUT)) {
+            Ok(recorded) if Path::new(&recorded) == path => Ok(()),
+            Ok(recorded) => Err(invalid(format!(
+                "the run in {} writes {recorded}, not {}: give that file to resume it, or start over",
+                self.dir.display(),
+                path.display()
+            ))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::write(self.dir.join(OUTPUT), path.as_os_str().as_encoded_bytes())?;
+                File::open(&self.dir)?.sync_all()
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The folder for the files the run writes besides its journals (`output/`, created when needed): a run's
+    /// files kept there are never shared with another run.
+    pub fn outputs(&self) -> PathBuf {
+        self.dir.join("output")
     }
 
     /// The folder.
@@ -120,13 +252,14 @@ impl RunFolder {
     /// When the mark cannot be written.
     pub fn finish(&self) -> io::Result<()> {
         fs::write(self.dir.join(FINISHED), b"")?;
-        fs::File::open(&self.dir)?.sync_all()
+        File::open(&self.dir)?.sync_all()
     }
 }
 
-/// Deletes the run in `dir`, leaving it empty. The folder is first renamed away in one step, so a crash in the middle
-/// leaves either the whole run or an empty folder (and a `*.deleting` folder beside it), never half a run.
-fn clear(dir: &Path) -> io::Result<()> {
+/// Deletes the run in `dir` (whose `lock` is held), leaving it empty, and returns the lock of the empty folder. The
+/// folder is first renamed away in one step, so a crash in the middle leaves either the whole run or an empty folder
+/// (and a `*.deleting` folder beside it), never half a run.
+fn clear(dir: &Path, lock: File) -> io::Result<File> {
     let mut trash = dir.as_os_str().to_owned();
     trash.push(".deleting");
     let trash = PathBuf::from(trash);
@@ -136,7 +269,39 @@ fn clear(dir: &Path) -> io::Result<()> {
     fs::rename(dir, &trash)?;
     fs::create_dir_all(dir)?;
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::File::open(parent)?.sync_all()?;
+        File::open(parent)?.sync_all()?;
     }
-    fs::remove_dir_all(&trash)
+    // The new folder is locked before the old run goes: a process that took it in between sees an empty folder.
+    let new = self::lock(dir)?;
+    fs::remove_dir_all(&trash)?;
+    drop(lock);
+    Ok(new)
+}
+
+/// Locks the run in `dir` (an advisory `flock` the kernel drops when the process dies), or says it is in use.
+fn lock(dir: &Path) -> io::Result<File> {
+    let folder = File::open(dir)?;
+    #[cfg(unix)]
+    {
+        use rustix::fs::{flock, FlockOperation};
+        // A lock can be held for a moment by a child this process is spawning (it shares every open file until it
+        // runs its program): wait that long before declaring the run in use.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(250);
+        loop {
+            match flock(&folder, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::WOULDBLOCK) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                Err(rustix::io::Errno::WOULDBLOCK) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WouldBlock,
+                        format!("another process is using the run in {} (it holds the run's lock)", dir.display()),
+                    ))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(folder)
 }

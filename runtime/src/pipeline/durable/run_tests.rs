@@ -1,0 +1,86 @@
+//! Tests of the run folder: starting over deletes a run and nothing else, never a run another process is using, and
+//! a run missing a part it had is refused.
+
+use std::fs;
+use std::io;
+
+use super::*;
+
+#[test]
+fn starting_over_refuses_a_run_folder_holding_files_the_run_did_not_create() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("RUN-STARTED"), "").unwrap();
+    fs::write(dir.path().join("mydata.txt"), "x").unwrap();
+    let refused = RunFolder::open(dir.path(), true).unwrap_err();
+    assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+    assert!(refused.to_string().contains("mydata.txt"), "names what is not the run's: {refused}");
+    assert_eq!(fs::read_to_string(dir.path().join("mydata.txt")).unwrap(), "x", "nothing deleted");
+    assert!(dir.path().join("RUN-STARTED").exists(), "nothing deleted");
+}
+
+#[test]
+fn starting_over_deletes_every_entry_a_run_creates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    run.parts(&["checkpoints/aggregate", "errors", "lifecycle", "stage-0", "stage-12"]).unwrap();
+    run.writes(&run.outputs().join("out.csv")).unwrap();
+    fs::create_dir_all(run.outputs()).unwrap();
+    run.finish().unwrap();
+    drop(run);
+    let (_run, status) = RunFolder::open(dir.path(), true).unwrap();
+    assert_eq!(status, RunStatus::New);
+    let left: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["RUN-STARTED"], "only the new run's mark");
+}
+
+#[test]
+fn starting_over_a_run_another_holder_is_using_is_refused_and_deletes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live, _) = RunFolder::open(dir.path(), false).unwrap();
+    live.parts(&["errors"]).unwrap();
+    let refused = RunFolder::open(dir.path(), true).unwrap_err();
+    assert_eq!(refused.kind(), io::ErrorKind::WouldBlock, "{refused}");
+    assert!(dir.path().join("errors").is_dir() && dir.path().join("RUN-STARTED").exists(), "nothing deleted");
+}
+
+#[test]
+fn a_file_is_not_taken_for_a_run_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("run");
+    fs::write(&file, "x").unwrap();
+    let refused = RunFolder::open(&file, false).unwrap_err();
+    assert!(refused.to_string().contains("is a file, not a folder"), "{refused}");
+}
+
+#[test]
+fn a_run_missing_a_part_it_had_is_refused_until_started_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = ["checkpoints/aggregate", "errors"];
+    let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    run.parts(&parts).unwrap();
+    drop(run);
+    fs::remove_dir_all(dir.path().join("checkpoints")).unwrap();
+    let (run, status) = RunFolder::open(dir.path(), false).unwrap();
+    assert_eq!(status, RunStatus::Interrupted);
+    let missing = run.parts(&parts).unwrap_err();
+    assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+    assert!(missing.to_string().contains("missing checkpoints/aggregate") && missing.to_string().contains("--fresh"));
+    assert!(!dir.path().join("checkpoints").exists(), "nothing re-created");
+    drop(run);
+    let (run, status) = RunFolder::open(dir.path(), true).unwrap();
+    assert_eq!(status, RunStatus::New);
+    run.parts(&parts).unwrap();
+}
+
+#[test]
+fn a_run_writes_one_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    let csv = dir.path().join("a.csv");
+    run.writes(&csv).unwrap();
+    drop(run);
+    let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    run.writes(&csv).unwrap();
+    let other = run.writes(&dir.path().join("b.csv")).unwrap_err();
+    assert!(other.to_string().contains("a.csv") && other.to_string().contains("b.csv"), "both named: {other}");
+}
