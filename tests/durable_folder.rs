@@ -42,6 +42,18 @@ fn a_csv_shorter_than_the_checkpoint_is_refused_never_extended() {
     let root = tempfile::tempdir().unwrap();
     let (run, csv) = interrupted(root.path());
     let full = std::fs::read(&csv).unwrap();
+    // Another run's rows over it, as long or longer: the bytes differ from what the run wrote.
+    let mut other = full.clone();
+    let middle = other.len() / 2;
+    other[middle] = if other[middle] == b'7' { b'8' } else { b'7' };
+    other.extend_from_slice(b"2026-11-26T00:00,200,/,1,100\n");
+    std::fs::write(&csv, &other).unwrap();
+    let resumed = access_log(&run, &[], None);
+    let said = text(&resumed);
+    assert!(!resumed.status.success() && said.contains("differ from what the run wrote"), "{said}");
+    assert_eq!(std::fs::read(&csv).unwrap(), other, "left as it was");
+    std::fs::write(&csv, &full).unwrap();
+
     let cut = &full[..full.len() / 2];
     std::fs::write(&csv, cut).unwrap();
     let resumed = access_log(&run, &[], None);

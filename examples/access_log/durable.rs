@@ -30,6 +30,8 @@ pub struct AggregateState {
     tally: Tally,
     /// Bytes of the CSV file the table accounts for; a resumed run cuts the file back to this.
     csv_bytes: u64,
+    /// FNV-1a hash of those bytes: a resumed run checks the file still holds them (not another run's rows).
+    csv_hash: u64,
     /// Error records the table accounts for.
     errors: u64,
 }
@@ -94,13 +96,12 @@ impl DurableRun {
     /// the checkpoint's table, or new (writing the header). The run records which file it writes and refuses
     /// another; a file shorter than the checkpoint says, or gone, is refused, never extended or re-created (what
     /// it held is lost, so the run cannot resume exactly).
-    pub fn output(&self, path: &Path) -> Result<(Aggregator, Arc<AtomicU64>), String> {
+    pub fn output(&self, path: &Path) -> Result<(Aggregator, Arc<Written>), String> {
         let cannot = |e: io::Error| format!("cannot write {}: {e}", path.display());
         self.run.writes(path).map_err(|e| e.to_string())?;
         if let Some(folder) = path.parent().filter(|p| p.starts_with(self.run.dir())) {
             std::fs::create_dir_all(folder).map_err(cannot)?;
         }
-        let bytes = Arc::new(AtomicU64::new(0));
         match &self.resumed {
             Some(checkpoint) => {
                 let want = checkpoint.state.csv_bytes;
@@ -121,14 +122,23 @@ impl DurableRun {
                 if has < want {
                     return Err(lost(format!("the file holds {has} bytes (cut, or overwritten by another run)")));
                 }
+                let mut held = Written::new(0, FNV_OFFSET);
+                io::copy(&mut io::Read::take(io::BufReader::new(File::open(path).map_err(cannot)?), want), &mut held)
+                    .map_err(cannot)?;
+                if held.hash.load(Ordering::Acquire) != checkpoint.state.csv_hash {
+                    return Err(lost(
+                        "its first bytes differ from what the run wrote (overwritten by another run?)".into(),
+                    ));
+                }
                 file.set_len(want).map_err(cannot)?;
                 file.seek(SeekFrom::End(0)).map_err(cannot)?;
-                bytes.store(want, Ordering::Release);
+                let bytes = Arc::new(Written::new(want, checkpoint.state.csv_hash));
                 let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
                 Ok((Aggregator::resume(checkpoint.state.tally.clone(), Some(Box::new(out))), bytes))
             }
             None => {
                 let file = File::create(path).map_err(cannot)?;
+                let bytes = Arc::new(Written::new(0, FNV_OFFSET));
                 let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
                 Ok((Aggregator::new(Some(Box::new(out))).map_err(cannot)?, bytes))
             }
@@ -162,7 +172,7 @@ impl DurableRun {
         &self,
         builder: PipelineBuilder,
         input: Input,
-        (aggregator, csv_bytes): (Aggregator, Arc<AtomicU64>),
+        (aggregator, csv_bytes): (Aggregator, Arc<Written>),
         errors: Arc<FileJournal<ErrorRecord>>,
         summary: Arc<Mutex<Option<AggregateSummary>>>,
     ) -> Result<Pipeline, String> {
@@ -178,7 +188,7 @@ impl DurableRun {
     pub fn aggregate(
         &self,
         mut inlet: Inlet<Hit>,
-        (aggregator, csv_bytes): (Aggregator, Arc<AtomicU64>),
+        (aggregator, csv_bytes): (Aggregator, Arc<Written>),
         errors: Arc<FileJournal<ErrorRecord>>,
         replayed: Arc<ReplayedErrors>,
         summary: Arc<Mutex<Option<AggregateSummary>>>,
@@ -197,16 +207,50 @@ impl DurableRun {
     }
 }
 
-/// A file that counts the bytes written to it.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// What has been written to the CSV: its length and the FNV-1a hash of its bytes (one writer updates them; the
+/// checkpoint reads them after a flush).
+pub struct Written {
+    bytes: AtomicU64,
+    hash: AtomicU64,
+}
+
+impl Written {
+    fn new(bytes: u64, hash: u64) -> Self {
+        Self { bytes: AtomicU64::new(bytes), hash: AtomicU64::new(hash) }
+    }
+
+    fn add(&self, buf: &[u8]) {
+        let hash = buf
+            .iter()
+            .fold(self.hash.load(Ordering::Acquire), |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+        self.hash.store(hash, Ordering::Release);
+        self.bytes.fetch_add(buf.len() as u64, Ordering::AcqRel);
+    }
+}
+
+/// Hashing what a resumed run finds in its CSV.
+impl Write for Written {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.add(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A file that counts and hashes the bytes written to it.
 struct Counted {
     file: File,
-    bytes: Arc<AtomicU64>,
+    bytes: Arc<Written>,
 }
 
 impl Write for Counted {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.file.write(buf)?;
-        self.bytes.fetch_add(n as u64, Ordering::AcqRel);
+        self.bytes.add(&buf[..n]);
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -218,7 +262,7 @@ impl Write for Counted {
 struct SinkCheckpoints {
     checkpoints: Checkpoints<AggregateState>,
     progress: InputProgress,
-    csv_bytes: Arc<AtomicU64>,
+    csv_bytes: Arc<Written>,
     errors: Arc<ReplayedErrors>,
     error_file: Arc<FileJournal<ErrorRecord>>,
     crash: Option<(String, u64)>,
@@ -258,7 +302,8 @@ impl Checkpointer for SinkCheckpoints {
         let input = self.progress.get();
         let state = AggregateState {
             tally: aggregator.tally().clone(),
-            csv_bytes: self.csv_bytes.load(Ordering::Acquire),
+            csv_bytes: self.csv_bytes.bytes.load(Ordering::Acquire),
+            csv_hash: self.csv_bytes.hash.load(Ordering::Acquire),
             errors: self.errors.accounted(),
         };
         self.checkpoints.save(Checkpoint { input, finished, state }).await?;
