@@ -85,7 +85,8 @@ async fn run(links: Option<Durability>, lines: u64) -> Elapsed {
         }
         Some(durability) => {
             let run =
-                DurableRun::open(&dir.join("run"), true, "bench", durability, 64 << 20, Retention::Consumed).unwrap();
+                DurableRun::open(&dir.join("run"), true, true, "bench", durability, 64 << 20, Retention::Consumed)
+                    .unwrap();
             let output = run.output(&csv).unwrap();
             run.pipeline(builder, input, output, errors.clone(), summary.clone()).unwrap().run().await
         }

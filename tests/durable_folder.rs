@@ -92,7 +92,7 @@ fn resuming_with_another_out_is_refused_naming_both_files() {
 
 #[test]
 fn a_run_missing_its_error_journal_or_checkpoints_is_refused_up_front() {
-    for part in ["errors", "checkpoints"] {
+    for part in ["errors", "checkpoints", "stage-1"] {
         let root = tempfile::tempdir().unwrap();
         let (run, csv) = interrupted(root.path());
         let before = std::fs::read(&csv).unwrap();

@@ -156,6 +156,7 @@ async fn aggregate(
     let run = DurableRun::open(
         state,
         false,
+        false,
         "the parse stage's JetStream link",
         Durability::Os,
         64 << 20,

@@ -56,10 +56,12 @@ pub fn durability(name: &str) -> Result<Durability, String> {
 }
 
 impl DurableRun {
-    /// Opens the run over `input` in `dir` (deleting it first with `fresh`).
+    /// Opens the run over `input` in `dir` (deleting it first with `fresh`); `local_links` when its links are
+    /// journals in `dir` (not streams elsewhere).
     pub fn open(
         dir: &Path,
         fresh: bool,
+        local_links: bool,
         input: &str,
         durability: Durability,
         segment_bytes: u64,
@@ -72,7 +74,12 @@ impl DurableRun {
             _ => format!("cannot use {} as a run folder: {e}", dir.display()),
         })?;
         // A part of an interrupted run that is gone (deleted by hand) is refused here, before the CSV is touched.
-        run.parts(&["checkpoints/aggregate", "errors", "lifecycle"]).map_err(|e| e.to_string())?;
+        let parts: &[&str] = if local_links {
+            &["checkpoints/aggregate", "errors", "lifecycle", "stage-0", "stage-1"]
+        } else {
+            &["checkpoints/aggregate", "errors", "lifecycle"]
+        };
+        run.parts(parts).map_err(|e| e.to_string())?;
         let options = JournalOptions { segment_bytes, ..JournalOptions::with_durability(durability) };
         let links = DurableLinks::new(dir, options, LinkPolicy { retention, ..LinkPolicy::default() });
         let checkpoints = Checkpoints::open(dir.join("checkpoints").join("aggregate"), options)

@@ -204,13 +204,15 @@ async fn main() -> ExitCode {
     let retention = if args.keep_links { Retention::KeepAll } else { Retention::Consumed };
     let durable = match &args.durable {
         None => None,
-        Some(dir) => match DurableRun::open(dir, args.fresh, &input_name, args.policy, args.segment_bytes, retention) {
-            Ok(run) => Some(run),
-            Err(why) => {
-                eprintln!("access_log: {why}");
-                return ExitCode::FAILURE;
+        Some(dir) => {
+            match DurableRun::open(dir, args.fresh, true, &input_name, args.policy, args.segment_bytes, retention) {
+                Ok(run) => Some(run),
+                Err(why) => {
+                    eprintln!("access_log: {why}");
+                    return ExitCode::FAILURE;
+                }
             }
-        },
+        }
     };
     if let Some(run) = &durable {
         let dir = run.run.dir().display();
