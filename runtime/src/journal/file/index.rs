@@ -16,7 +16,7 @@ pub(crate) const MARK_BYTES: u64 = 32 * 1024;
 /// a mark. The writer and recovery agree on it.
 pub(crate) fn wants_mark(position: u64, offset: u64, marks: &[(u64, u64)]) -> bool {
     let since = marks.last().map_or(SEGMENT_HEADER as u64, |&(_, at)| at);
-    position % MARK_EVERY == 0 || offset.saturating_sub(since) >= MARK_BYTES
+    position.is_multiple_of(MARK_EVERY) || offset.saturating_sub(since) >= MARK_BYTES
 }
 
 /// One segment as far as readers may read it.

@@ -201,7 +201,7 @@ impl<P: Send + 'static> DurableOutlet<P> {
             upstream.commit(stamp);
         }
         let appends = self.appends.fetch_add(1, Ordering::AcqRel) + 1;
-        if self.link.policy.retention != Retention::KeepAll && appends % RETAIN_EVERY == 0 {
+        if self.link.policy.retention != Retention::KeepAll && appends.is_multiple_of(RETAIN_EVERY) {
             if let Some(committed) = self.link.committed() {
                 self.link.log.retain(committed, self.link.policy.retention).await?;
             }
