@@ -292,6 +292,10 @@ impl StageHandle {
     ///
     /// Cancel-safe: dropping the returned future before it resolves loses nothing, so it can race other futures in a
     /// `select!` and be called again.
+    ///
+    /// # Errors
+    /// [`HandleError::Escalated`] when the run escalated (the escalation holds its record and why);
+    /// [`HandleError::TaskPanicked`] when its task died outside the loop's protection.
     pub async fn outcome(&mut self) -> Result<LifecycleRecord, HandleError> {
         if let Some(task) = self.task.as_mut() {
             // Await through `&mut`: the join handle stays in place until the task's result is in hand.

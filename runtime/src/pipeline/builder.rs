@@ -290,11 +290,18 @@ impl std::fmt::Debug for PipelineHandle {
 impl PipelineHandle {
     /// Sends a control message to the orchestrator: Drain drains the stages in order and completes; Stop drains them
     /// and records Cancelled (a second Stop stops every stage at once, a third aborts them).
+    ///
+    /// # Errors
+    /// [`HandleError::Ended`] when the orchestrator has ended and takes no more control messages.
     pub async fn send(&self, control: Control) -> Result<(), HandleError> {
         self.orchestrator.send(control).await
     }
 
     /// Sends a control message if there is room now.
+    ///
+    /// # Errors
+    /// [`HandleError::Full`] when the control channel has no room now, [`HandleError::Ended`] when the orchestrator has
+    /// ended.
     pub fn try_send(&self, control: Control) -> Result<(), HandleError> {
         self.orchestrator.try_send(control)
     }

@@ -39,6 +39,9 @@ impl ErrorRecord {
     /// let record = ErrorRecord::from_event(event.into_error(ErrorKind::Parse, "no status")).unwrap();
     /// assert_eq!((record.kind, record.message.as_str(), record.context.name.as_ref()), (ErrorKind::Parse, "no status", "parse"));
     /// ```
+    ///
+    /// # Errors
+    /// The event itself, unchanged, when its status is not `Error`.
     pub fn from_event<P>(event: ChainEvent<P>) -> Result<Self, ChainEvent<P>> {
         match event.status {
             ProcessingStatus::Error { message, kind } => {

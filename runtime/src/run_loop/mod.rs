@@ -58,6 +58,10 @@ pub type RunResult = Result<LifecycleRecord, Escalation>;
 /// assert_eq!(journal.len(), 2); // Started, then Completed
 /// # }
 /// ```
+///
+/// # Errors
+/// An [`Escalation`] when a failure happened while handling a failure, or the lifecycle journal refused a record;
+/// its `record` is the terminal record.
 pub fn run_handler_supervised<S: HandlerSupervised>(
     stage: S,
     initial: S::State,
@@ -69,6 +73,9 @@ pub fn run_handler_supervised<S: HandlerSupervised>(
 }
 
 /// Runs a self-supervised orchestrator from `initial` until it terminates.
+///
+/// # Errors
+/// As [`run_handler_supervised`].
 pub fn run_self_supervised<S: SelfSupervised>(
     orchestrator: S,
     initial: S::State,

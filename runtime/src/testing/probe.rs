@@ -139,6 +139,10 @@ where
     /// Sends `control` on the stage's control channel and lets the loop take it: one turn with the event the machine
     /// maps it to, or none if it maps it to none. A state that ignores the channel (a terminal one, or
     /// [`ControlPolicy::Ignore`]) leaves the message unread, as in production.
+    ///
+    /// # Panics
+    /// When 16 control messages already wait unread (a test sending control to a state that ignores it, again and
+    /// again).
     pub async fn control(&mut self, control: Control) -> Turn {
         self.start().await;
         self.begin_turn();

@@ -183,6 +183,9 @@ impl<R> FileJournal<R> {
     }
 
     /// Opens the journal in `dir` with the default options: sync every append, postcard records, 64 MiB segments.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
     pub fn open_default(dir: impl AsRef<Path>) -> Result<Self, JournalError> {
         Self::open(dir, JournalOptions::default())
     }
@@ -291,6 +294,10 @@ impl<R: DeserializeOwned> FileJournal<R> {
     /// let tail: Vec<u32> = journal.iter_from(3).unwrap().collect::<Result<_, _>>().unwrap();
     /// assert_eq!(tail, [30, 40]);
     /// ```
+    ///
+    /// # Errors
+    /// [`JournalError`] when the journal's files cannot be read; a record that fails to decode or is damaged comes
+    /// as an `Err` item of the iterator.
     pub fn iter_from(&self, position: u64) -> Result<Records<R>, JournalError> {
         let mut writer = self.shared.lock();
         if position < writer.first() {
