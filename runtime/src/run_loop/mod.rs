@@ -16,10 +16,10 @@
 mod ending;
 mod failure;
 mod interruption;
-mod outlet;
 mod phase;
 mod recorder;
 mod run;
+mod state_cell;
 mod supervision;
 mod timer;
 mod wake;
@@ -30,8 +30,8 @@ use crate::error::Escalation;
 use crate::lifecycle::LifecycleRecord;
 use crate::supervisor::{HandlerSupervised, SelfSupervised};
 
-pub(crate) use outlet::StateCell;
-pub use outlet::StateSnapshot;
+pub(crate) use state_cell::StateCell;
+pub use state_cell::StateSnapshot;
 pub use supervision::Supervision;
 
 /// What a run returns: its final lifecycle record, or the escalation that stopped it.

@@ -17,10 +17,10 @@ use crate::event::{StageId, WriterId};
 use crate::lifecycle::Lifecycle;
 use crate::machine::{Actions, EventVariant, StateMachine, StateVariant, Step};
 
-use super::outlet::StateOutlet;
-use super::outlet::StateSnapshot;
 use super::phase::Phase;
 use super::recorder::Recorder;
+use super::state_cell::StateOutlet;
+use super::state_cell::StateSnapshot;
 use super::supervision::Supervision;
 use super::timer::StateTimer;
 use super::wake::{poll_wake, ready_wake, Interruption};

@@ -9,7 +9,7 @@ use crate::counters::Counters;
 use crate::journal::{Journal, MemoryJournal};
 use crate::lifecycle::LifecycleRecord;
 
-use super::outlet::{StateCell, StateOutlet, StateSnapshot};
+use super::state_cell::{StateCell, StateOutlet, StateSnapshot};
 
 /// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
 pub struct Supervision {
