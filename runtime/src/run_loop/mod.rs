@@ -4,7 +4,7 @@
 //! One concern per file:
 //! - this file: the public entry points (`run_handler_supervised`, `run_self_supervised`, the `run` extensions);
 //! - [`supervision`]: what a run is connected to (control channel, state watch, lifecycle journal, counters);
-//! - [`outlet`]: where the run publishes its state;
+//! - [`state_cell`]: where the run publishes its state;
 //! - [`recorder`]: the lifecycle records, and the drop guard that writes one when a run is aborted;
 //! - [`timer`]: the current state's timeout;
 //! - [`wake`]: what can interrupt dispatch (control, the timeout) and how the loop races them;
