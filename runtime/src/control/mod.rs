@@ -14,6 +14,26 @@ use queue::Queue;
 /// Each machine says what a control message becomes in its own events
 /// ([`Machine::control_event`](crate::machine::Machine::control_event)). Non-exhaustive: messages may be added, so a
 /// match on it ends with a `_` arm (a message a machine does not know is best ignored: return `None`).
+///
+/// ```
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::handle::{spawn_handler_supervised, HandleError, SpawnOptions};
+/// use stagewise_runtime::lifecycle::Lifecycle;
+/// use stagewise_runtime::machine::Machine;
+/// use stagewise_runtime::Control;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), HandleError> {
+/// // What each message means is the machine's to say: the ready-made Countdown drains to Completed.
+/// assert!(Countdown::control_event(Control::Drain).is_some());
+/// assert!(Countdown::control_event(Control::Start).is_none(), "it starts counting on its own");
+///
+/// let mut handle = spawn_handler_supervised(Countdown::new(u32::MAX), CountdownState::Counting, 0, SpawnOptions::default());
+/// handle.send(Control::Drain).await?;
+/// assert_eq!(handle.outcome().await?.lifecycle, Lifecycle::Completed);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Control {
