@@ -258,21 +258,25 @@ impl RunFolder {
 
 /// Deletes the run in `dir` (whose `lock` is held), leaving it empty, and returns the lock of the empty folder. The
 /// folder is first renamed away in one step, so a crash in the middle leaves either the whole run or an empty folder
-/// (and a `*.deleting` folder beside it), never half a run.
+/// (and a `<name>.deleting-<pid>-<n>` folder beside it, to delete by hand), never half a run. The name is one no
+/// folder has yet: nothing beside the run that this process did not rename is ever deleted.
 fn clear(dir: &Path, lock: File) -> io::Result<File> {
-    let mut trash = dir.as_os_str().to_owned();
-    trash.push(".deleting");
-    let trash = PathBuf::from(trash);
-    if trash.exists() {
-        fs::remove_dir_all(&trash)?;
-    }
-    fs::rename(dir, &trash)?;
-    fs::create_dir_all(dir)?;
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        File::open(parent)?.sync_all()?;
-    }
+    // `run/`, `./run/.` and `run` are the same folder: name the trash beside it, not inside it.
+    let dir: PathBuf = dir.components().collect();
+    let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "a run folder to start over needs a name of its own"));
+    };
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let pid = std::process::id();
+    let trash = (0u32..)
+        .map(|n| parent.join(format!("{name}.deleting-{pid}-{n}")))
+        .find(|candidate| fs::symlink_metadata(candidate).is_err())
+        .expect("a free name among 2^32");
+    fs::rename(&dir, &trash)?;
+    fs::create_dir_all(&dir)?;
+    File::open(&parent)?.sync_all()?;
     // The new folder is locked before the old run goes: a process that took it in between sees an empty folder.
-    let new = self::lock(dir)?;
+    let new = self::lock(&dir)?;
     fs::remove_dir_all(&trash)?;
     drop(lock);
     Ok(new)

@@ -1,5 +1,5 @@
 //! Tests of the run folder: starting over deletes a run and nothing else, never a run another process is using, and
-//! a run missing a part it had is refused.
+//! a run missing a part it had is refused; starting over never deletes a folder beside the run.
 
 use std::fs;
 use std::io;
@@ -83,4 +83,30 @@ fn a_run_writes_one_output_file() {
     run.writes(&csv).unwrap();
     let other = run.writes(&dir.path().join("b.csv")).unwrap_err();
     assert!(other.to_string().contains("a.csv") && other.to_string().contains("b.csv"), "both named: {other}");
+}
+
+#[test]
+fn starting_over_leaves_a_folder_beside_the_run_alone_whatever_its_name() {
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("run");
+    let (run, _) = RunFolder::open(&dir, false).unwrap();
+    run.parts(&["errors"]).unwrap();
+    drop(run);
+    // Folders a user may have beside the run, named like the trash of an earlier implementation or of this one.
+    for beside in ["run.deleting", &format!("run.deleting-{}-0", std::process::id())] {
+        fs::create_dir_all(parent.path().join(beside)).unwrap();
+        fs::write(parent.path().join(beside).join("mydata.txt"), "precious").unwrap();
+    }
+    // Written as tab completion gives it: the trash goes beside the run, not inside it.
+    let mut spelled = dir.as_os_str().to_owned();
+    spelled.push("/");
+    let (_run, status) = RunFolder::open(std::path::Path::new(&spelled), true).unwrap();
+    assert_eq!(status, RunStatus::New);
+    for beside in ["run.deleting", &format!("run.deleting-{}-0", std::process::id())] {
+        let kept = fs::read_to_string(parent.path().join(beside).join("mydata.txt")).unwrap();
+        assert_eq!(kept, "precious", "{beside} is not the run's");
+    }
+    let mut left: Vec<_> = fs::read_dir(parent.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left.len(), 3, "the run and the two folders beside it, no trash left: {left:?}");
 }
