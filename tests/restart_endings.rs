@@ -1,7 +1,8 @@
 //! Restart wiring and endings under paused time: a single stage spawned with a restart policy (no pipeline to write);
 //! a Permanent stage whose work is over (its input ended, or its pipeline drains) ending for good instead of
 //! restarting until its intensity gives up; a failure after the input ended being final; a stage failing on every
-//! start giving up however long its backoff; a factory panicking on a restart named in the pipeline's failure.
+//! start giving up however long its backoff; a factory panicking on a restart named in the pipeline's failure; a
+//! Permanent source that sent end of stream being done.
 
 mod pipeline_support;
 mod restart_support;
@@ -192,4 +193,29 @@ async fn a_factory_that_panics_on_a_restart_fails_the_pipeline_naming_the_stage(
         ),
         other => panic!("expected the pipeline to fail, got {other:?}"),
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanent_source_that_sent_end_of_stream_is_done_and_the_pipeline_completes() {
+    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
+    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
+    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let out = sink.collected();
+    let restart = Restart::permanent().intensity(5, Duration::from_secs(10)).backoff(Backoff::none());
+    let errors_for = errors.clone();
+    let outcome = Pipeline::builder("finite_source")
+        .journal(lifecycle.clone())
+        .errors(errors.clone())
+        .restartable_source(restart.clone(), |out| CountSource::stage(StageId(0), 50, 10, out))
+        .restartable_transform(restart, move |inlet, outlet| {
+            RelaySpec::new(1, "relay", errors_for.clone()).build(inlet, Some(outlet))
+        })
+        .sink(|inlet| sink.build(inlet, None))
+        .run()
+        .await
+        .unwrap();
+    assert!(outcome.is_completed(), "{outcome}");
+    assert_eq!(restart_decisions(&lifecycle), [], "its end of stream ended its work: nothing to restart");
+    assert_eq!(out.lock().unwrap().payloads, (0..50).collect::<Vec<u64>>(), "the stream once");
+    assert_eq!(errors.records().len(), 0);
 }

@@ -16,8 +16,9 @@ use super::error_journal::ErrorRecord;
 #[derive(Debug, Default)]
 pub(crate) struct Held {
     events: Mutex<Vec<(EventId, StageContext)>>,
-    /// End of stream came through the stage's inlet: its input is over, for every instance to come.
-    input_ended: AtomicBool,
+    /// End of stream came through the stage's inlet, or went out through its outlet: its stream is over, for every
+    /// instance to come.
+    stream_ended: AtomicBool,
 }
 
 impl Held {
@@ -33,14 +34,15 @@ impl Held {
         events.extend(batch.iter().map(|event| (event.id, event.context.clone())));
     }
 
-    /// End of stream came through the stage's inlet.
-    pub(crate) fn end_input(&self) {
-        self.input_ended.store(true, Ordering::Release);
+    /// End of stream came through the stage's inlet, or the stage sent it on through its outlet.
+    pub(crate) fn end_stream(&self) {
+        self.stream_ended.store(true, Ordering::Release);
     }
 
-    /// True once end of stream came through the stage's inlet: a fresh instance would have nothing to read.
-    pub(crate) fn input_ended(&self) -> bool {
-        self.input_ended.load(Ordering::Acquire)
+    /// True once end of stream came through the stage's inlet or went out through its outlet: a fresh instance would
+    /// have nothing to read, or would send behind an end its downstream already took.
+    pub(crate) fn stream_ended(&self) -> bool {
+        self.stream_ended.load(Ordering::Acquire)
     }
 
     /// The stage passed on (or finished) what it held.

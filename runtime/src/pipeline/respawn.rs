@@ -18,8 +18,8 @@ pub(crate) trait Respawn: Send {
     /// it) or was closed for good.
     fn build(&mut self) -> Result<PipelineStage, String>;
 
-    /// True once end of stream came through the stage's inlet: a fresh instance would have nothing to read.
-    fn input_ended(&self) -> bool;
+    /// True once end of stream came through the stage's inlet or went out through its outlet: its work is over.
+    fn stream_ended(&self) -> bool;
 
     /// The events the last instance held when it ended, as error records saying `why`.
     fn take_held(&self, why: &str) -> Vec<ErrorRecord>;
@@ -101,8 +101,8 @@ where
         Ok((self.make)(input, output))
     }
 
-    fn input_ended(&self) -> bool {
-        self.held.input_ended()
+    fn stream_ended(&self) -> bool {
+        self.held.stream_ended()
     }
 
     fn take_held(&self, why: &str) -> Vec<ErrorRecord> {

@@ -45,7 +45,7 @@ impl<P: Send + 'static> Inlet<P> {
                 Some(Message::Events(events)) => held.hold(events),
                 Some(Message::EndOfStream) => {
                     held.release();
-                    held.end_input();
+                    held.end_stream();
                 }
                 None => held.release(),
             }

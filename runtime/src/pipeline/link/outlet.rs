@@ -78,6 +78,9 @@ impl<P: Send + 'static> Outlet<P> {
             OutletWay::Durable(outlet) => outlet.end_of_stream().await.map_err(LinkError::Durable)?,
         }
         self.release_held();
+        if let Some(held) = &self.held {
+            held.end_stream();
+        }
         Ok(())
     }
 

@@ -55,16 +55,17 @@ impl OrchestratorContext {
             }
             return Ok(Seen::Ended(self.finish(index, outcome)));
         }
-        // A completion that ended the stage's work (end of stream came through its inlet, or the pipeline drains) is
-        // final whatever the restart type: a fresh instance would find nothing to read, fail, and loop until the
-        // intensity gives up.
-        // Nor is a failure after its input ended (a flush at end of stream failing): the end of stream was taken by
+        // A completion that ended the stage's work (end of stream came through its inlet or went out through its
+        // outlet, or the pipeline drains) is final whatever the restart type: a fresh instance would find nothing to
+        // read, fail, and loop until the intensity gives up.
+        // Nor is a failure after its stream ended (a flush at end of stream failing): the end of stream was taken by
         // the instance that failed, so a fresh one would find its input closed without it and fail on that, hiding
-        // the real cause until the intensity gives up. The failure stands, and the pipeline's policy applies.
-        let input_ended = slot.restart.as_ref().is_some_and(|r| r.respawn.input_ended());
+        // the real cause until the intensity gives up. The failure stands, and the pipeline's policy applies. A stage
+        // that sent end of stream on (a finite source) is done the same way: a fresh one would send behind the end.
+        let stream_ended = slot.restart.as_ref().is_some_and(|r| r.respawn.stream_ended());
         let work_over = match ending {
-            Lifecycle::Completed => self.draining || input_ended,
-            Lifecycle::Failed { .. } => input_ended,
+            Lifecycle::Completed => self.draining || stream_ended,
+            Lifecycle::Failed { .. } => stream_ended,
             _ => false,
         };
         let Some(restarter) =
