@@ -21,6 +21,23 @@ const WAIT_FOR_RELEASE: std::time::Duration = std::time::Duration::from_millis(2
 
 /// Locks `dir`, or says who holds it.
 pub(crate) fn acquire(dir: &Path) -> Result<FolderLock, JournalError> {
+    match lock_exclusive(dir) {
+        Ok(folder) => Ok(FolderLock { _folder: folder }),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(JournalError::Unusable(format!(
+            "{} is already open as a journal (in this process or another); a folder has one writer",
+            dir.display()
+        ))),
+        Err(e) => Err(JournalError::Io(e)),
+    }
+}
+
+/// Takes an exclusive advisory lock on the folder `dir` (released when the returned file is dropped, or by the kernel
+/// when the process dies), waiting [`WAIT_FOR_RELEASE`] for a holder that is only spawning a child. The folder lock of
+/// journals and of durable runs alike.
+///
+/// # Errors
+/// [`std::io::ErrorKind::WouldBlock`] when someone else holds it; the open's error when `dir` cannot be opened.
+pub(crate) fn lock_exclusive(dir: &Path) -> std::io::Result<File> {
     let folder = File::open(dir)?;
     #[cfg(unix)]
     {
@@ -33,14 +50,11 @@ pub(crate) fn acquire(dir: &Path) -> Result<FolderLock, JournalError> {
                     std::thread::sleep(std::time::Duration::from_millis(5));
                 }
                 Err(rustix::io::Errno::WOULDBLOCK) => {
-                    return Err(JournalError::Unusable(format!(
-                        "{} is already open as a journal (in this process or another); a folder has one writer",
-                        dir.display()
-                    )))
+                    return Err(std::io::Error::new(std::io::ErrorKind::WouldBlock, "the folder is locked"))
                 }
-                Err(e) => return Err(JournalError::Io(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
     }
-    Ok(FolderLock { _folder: folder })
+    Ok(folder)
 }

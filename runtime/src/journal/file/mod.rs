@@ -12,7 +12,7 @@ mod commit;
 mod frame;
 mod index;
 mod io;
-mod lock;
+pub(crate) mod lock;
 mod mark;
 mod policy;
 mod reader;

@@ -282,30 +282,14 @@ fn clear(dir: &Path, lock: File) -> io::Result<File> {
     Ok(new)
 }
 
-/// Locks the run in `dir` (an advisory `flock` the kernel drops when the process dies), or says it is in use.
+/// Locks the run in `dir` (the journals' folder lock: an advisory `flock` the kernel drops when the process dies), or
+/// says it is in use.
 fn lock(dir: &Path) -> io::Result<File> {
-    let folder = File::open(dir)?;
-    #[cfg(unix)]
-    {
-        use rustix::fs::{flock, FlockOperation};
-        // A lock can be held for a moment by a child this process is spawning (it shares every open file until it
-        // runs its program): wait that long before declaring the run in use.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(250);
-        loop {
-            match flock(&folder, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => break,
-                Err(rustix::io::Errno::WOULDBLOCK) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(5));
-                }
-                Err(rustix::io::Errno::WOULDBLOCK) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::WouldBlock,
-                        format!("another process is using the run in {} (it holds the run's lock)", dir.display()),
-                    ))
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-    }
-    Ok(folder)
+    crate::journal::file::lock::lock_exclusive(dir).map_err(|e| match e.kind() {
+        io::ErrorKind::WouldBlock => io::Error::new(
+            io::ErrorKind::WouldBlock,
+            format!("another process is using the run in {} (it holds the run's lock)", dir.display()),
+        ),
+        _ => e,
+    })
 }
