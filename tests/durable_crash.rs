@@ -26,8 +26,8 @@ use stagewise::journal::{FileJournal, Journal, JournalOptions};
 use stagewise::pipeline::ErrorRecord;
 use stagewise::{Lifecycle, LifecycleRecord};
 
-mod durable_support;
-use durable_support::build_example;
+mod example_support;
+use example_support::build_example;
 
 /// xorshift64*: deterministic kill moments without a dependency.
 struct Rng(u64);
@@ -153,7 +153,7 @@ fn assert_same_as_reference(dir: &Path, lines: u64) -> (Vec<u8>, Vec<ErrorRecord
 /// checkpoint `resumes_at` (the aggregate's input position it records) and finish with the reference's output.
 fn crash_at_a_checkpoint_boundary(phase: &str, resumes_at: u64) {
     let lines = 20_000;
-    let example = build_example("access_log");
+    let example = build_example("access_log", &[]);
     let dir = tempfile::tempdir().unwrap();
     reference_run(&example, dir.path(), lines);
     let crashed = finish(durable_run(&example, dir.path(), lines, Some(format!("{phase}:5"))));
@@ -184,7 +184,7 @@ fn the_aggregate_crashed_after_its_checkpoint_resumes_just_past_it() {
 #[test]
 fn an_interrupted_run_resumed_on_another_input_is_refused_and_left_to_resume() {
     let lines = 20_000;
-    let example = build_example("access_log");
+    let example = build_example("access_log", &[]);
     let dir = tempfile::tempdir().unwrap();
     reference_run(&example, dir.path(), lines);
     let crashed = finish(durable_run(&example, dir.path(), lines, Some("checkpoint:3".to_owned())));
@@ -203,7 +203,7 @@ fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run()
     let lines = env_or("DURABLE_CRASH_LINES", 200_000);
     let kills = env_or("DURABLE_CRASH_KILLS", 50);
     let started = Instant::now();
-    let example = build_example("access_log");
+    let example = build_example("access_log", &[]);
     let dir = tempfile::tempdir().unwrap();
 
     reference_run(&example, dir.path(), lines);
@@ -330,7 +330,7 @@ fn killed_at_random_moments_and_resumed_the_output_equals_an_uninterrupted_run()
     assert!(std::fs::read(dir.path().join("durable.csv")).unwrap() == expected);
 
     // The inspection tool verifies every frame, shows every reader caught up and the interrupted runs.
-    let inspect = build_example("journal_inspect");
+    let inspect = build_example("journal_inspect", &[]);
     let report = Command::new(&inspect)
         .arg(dir.path().join("run"))
         .args(["--errors", "parse", "--limit", "1"])

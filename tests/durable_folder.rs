@@ -8,13 +8,13 @@ use std::process::{Command, Output};
 
 use stagewise::pipeline::durable::RunFolder;
 
-mod durable_support;
-use durable_support::build_example;
+mod example_support;
+use example_support::build_example;
 
 const LINES: &str = "20000";
 
 fn access_log(dir: &Path, extra: &[&str], crash_at: Option<&str>) -> Output {
-    let mut command = Command::new(build_example("access_log"));
+    let mut command = Command::new(build_example("access_log", &[]));
     command.args(["--lines", LINES, "--segment-bytes", "65536", "--durable"]).arg(dir).args(extra);
     if let Some(point) = crash_at {
         command.env("ACCESS_LOG_CRASH_AT", point);
@@ -143,7 +143,7 @@ fn folders_that_are_not_a_run_and_runs_in_use_are_refused_saying_what_to_do() {
 }
 
 fn inspect(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(build_example("journal_inspect")).args(args).output().expect("run journal_inspect")
+    Command::new(build_example("journal_inspect", &[])).args(args).output().expect("run journal_inspect")
 }
 
 #[test]
@@ -192,7 +192,7 @@ fn a_run_stopped_by_ctrl_c_says_its_figures_come_when_it_finishes_instead_of_zer
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     let root = tempfile::tempdir().unwrap();
-    let mut run = Command::new(build_example("access_log"))
+    let mut run = Command::new(build_example("access_log", &[]))
         .args(["--lines", "50000000", "--durable"])
         .arg(root.path().join("run"))
         .stdout(Stdio::piped())

@@ -6,35 +6,15 @@
 //! CI size: 100,000 lines per run. More: `NATS_ACCESS_LOG_LINES=1000000 cargo test --release --features nats --test
 //! nats_access_log`.
 
+mod example_support;
 mod nats_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use example_support::build_example;
 use nats_support::NatsServer;
-
-/// The example `name` of the profile this test was built with, built now (with the `nats` feature) if needed.
-fn build_example(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
-    let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "--features", "nats", "--example", name]);
-    // The variables cargo sets for this test (package name, manifest folder...) would reach the build scripts of
-    // the client's crypto crate, which reruns when they change: the nested build would rebuild the runtime, and the
-    // next outer build rebuild it back.
-    for (key, _) in std::env::vars() {
-        let kept = ["CARGO_HOME", "CARGO_BUILD_JOBS", "CARGO_TARGET_DIR", "CARGO_TERM_COLOR"];
-        if key.starts_with("CARGO_") && !kept.contains(&key.as_str()) {
-            build.env_remove(key);
-        }
-    }
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    assert!(build.status().expect("run cargo build").success(), "the {name} example builds");
-    profile_dir.join("examples").join(name)
-}
 
 /// A role's process, killed when dropped, so a failing assertion never leaves one running.
 struct Role(Child);
@@ -110,7 +90,7 @@ fn wait_success(roles: &mut [(&str, Role)], dir: &Path, victim: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
     let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let example = build_example("access_log");
+    let example = build_example("access_log", &["nats"]);
     let reference_dir = tempfile::tempdir().unwrap();
     let reference = reference_dir.path().join("reference.csv");
     let single = Command::new(&example)
