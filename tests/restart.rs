@@ -8,34 +8,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pipeline_support::{Collected, CountSource, RelaySpec, Verdict};
-use restart_support::{restart_decisions, restart_delays, scripted, starts, End, Plan};
-use stagewise::pipeline::{ErrorJournal, ErrorRecord, OrchestratorState, Pipeline, PipelineHandle};
+use restart_support::{restart_decisions, restart_delays, scripted, starts, End, Journals, Plan};
+use stagewise::pipeline::{ErrorJournal, OrchestratorState, PipelineHandle};
 use stagewise::restart::{Backoff, BackoffClock, Restart, RestartStrategy, RestartType};
 use stagewise::testing::PipelineProbe;
-use stagewise::{Control, ErrorKind, Journal, Lifecycle, LifecycleRecord, MemoryJournal, StageId};
+use stagewise::{Control, Journal, Lifecycle, StageId};
 use tokio::time::Instant;
 
 const MS: Duration = Duration::from_millis(1);
-
-struct Journals {
-    lifecycle: Arc<MemoryJournal<LifecycleRecord>>,
-    errors: Arc<MemoryJournal<ErrorRecord>>,
-}
-
-impl Journals {
-    fn new() -> Self {
-        Self { lifecycle: Arc::new(MemoryJournal::new()), errors: Arc::new(MemoryJournal::new()) }
-    }
-    fn errors(&self) -> ErrorJournal {
-        self.errors.clone()
-    }
-    fn builder(&self, name: &'static str) -> stagewise::pipeline::PipelineBuilder {
-        Pipeline::builder(name).capacity(2).journal(self.lifecycle.clone()).errors(self.errors())
-    }
-    fn stage_failed(&self) -> Vec<ErrorRecord> {
-        self.errors.records().into_iter().filter(|r| r.kind == ErrorKind::StageFailed).collect()
-    }
-}
 
 /// A relay factory sharing `collected` and `work` across instances.
 fn relay(

@@ -11,8 +11,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pipeline_support::{CountSource, RelaySpec, Verdict};
-use restart_support::{restart_decisions, restart_delays, script, scripted_parts, starts, End, Plan, ScriptState};
-use stagewise::pipeline::{link, ErrorRecord, Pipeline};
+use restart_support::{
+    restart_decisions, restart_delays, script, scripted_parts, starts, End, Journals, Plan, ScriptState,
+};
+use stagewise::pipeline::link;
 use stagewise::restart::{Backoff, Restart};
 use stagewise::{spawn_restartable, Control, Lifecycle, LifecycleRecord, MemoryJournal, SpawnOptions, StageId};
 use tokio::time::Instant;
@@ -57,15 +59,13 @@ async fn a_single_stage_spawned_with_a_restart_policy_comes_back_after_each_fail
 
 #[tokio::test(start_paused = true)]
 async fn a_permanent_transform_whose_input_ended_completes_for_good_instead_of_restarting() {
-    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
-    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let journals = Journals::new();
+    let sink = RelaySpec::new(2, "sink", journals.errors());
     let out = sink.collected();
     let restart = Restart::permanent().intensity(3, Duration::from_secs(5)).backoff(Backoff::none());
-    let errors_for = errors.clone();
-    let outcome = Pipeline::builder("finite")
-        .journal(lifecycle.clone())
-        .errors(errors.clone())
+    let errors_for = journals.errors();
+    let outcome = journals
+        .builder("finite")
         .source(|out| CountSource::stage(StageId(0), 20, 5, out))
         .restartable_transform(restart, move |inlet, outlet| {
             RelaySpec::new(1, "relay", errors_for.clone()).build(inlet, Some(outlet))
@@ -76,21 +76,19 @@ async fn a_permanent_transform_whose_input_ended_completes_for_good_instead_of_r
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
     assert_eq!(outcome.restarts(), [("count", 0), ("relay", 0), ("sink", 0)]);
-    assert_eq!(restart_decisions(&lifecycle), [], "end of stream ended its work: no restart to decide");
-    assert_eq!(starts(&lifecycle, "relay"), 1);
+    assert_eq!(restart_decisions(&journals.lifecycle), [], "end of stream ended its work: no restart to decide");
+    assert_eq!(starts(&journals.lifecycle, "relay"), 1);
     assert_eq!(out.lock().unwrap().payloads, (0..20).collect::<Vec<u64>>(), "in = out + errors, errors none");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_permanent_source_that_completes_because_the_pipeline_drains_is_not_restarted() {
-    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
-    let sink = RelaySpec::new(1, "sink", errors.clone()).delay(MS);
+    let journals = Journals::new();
+    let sink = RelaySpec::new(1, "sink", journals.errors()).delay(MS);
     let out = sink.collected();
     let restart = Restart::permanent().intensity(3, Duration::from_secs(5)).backoff(Backoff::none());
-    let mut handle = Pipeline::builder("drained")
-        .journal(lifecycle.clone())
-        .errors(errors.clone())
+    let mut handle = journals
+        .builder("drained")
         .restartable_source(restart, |out| CountSource::stage(StageId(0), u64::MAX, 4, out))
         .sink(|inlet| sink.build(inlet, None))
         .spawn();
@@ -99,22 +97,24 @@ async fn a_permanent_source_that_completes_because_the_pipeline_drains_is_not_re
     let outcome = tokio::time::timeout(Duration::from_secs(60), handle.outcome()).await.unwrap().unwrap();
     assert!(outcome.is_completed(), "{outcome}");
     assert_eq!(outcome.restarts(), [("count", 0), ("sink", 0)]);
-    assert_eq!(restart_decisions(&lifecycle), []);
+    assert_eq!(restart_decisions(&journals.lifecycle), []);
     let sent = handle.links()[0].sent;
-    assert_eq!(out.lock().unwrap().payloads.len() as u64 + errors.records().len() as u64, sent, "in = out + errors");
+    assert_eq!(
+        out.lock().unwrap().payloads.len() as u64 + journals.errors.records().len() as u64,
+        sent,
+        "in = out + errors"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_transform_failing_after_its_input_ended_is_not_restarted_and_its_failure_is_the_cause() {
-    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
-    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let journals = Journals::new();
+    let sink = RelaySpec::new(2, "sink", journals.errors());
     let out = sink.collected();
     let restart = Restart::transient().intensity(5, Duration::from_secs(10)).backoff(Backoff::none());
-    let errors_for = errors.clone();
-    let outcome = Pipeline::builder("flush")
-        .journal(lifecycle.clone())
-        .errors(errors.clone())
+    let errors_for = journals.errors();
+    let outcome = journals
+        .builder("flush")
         .source(|out| CountSource::stage(StageId(0), 50, 10, out))
         .restartable_transform(restart, move |inlet, outlet| {
             RelaySpec::new(1, "relay", errors_for.clone())
@@ -125,8 +125,8 @@ async fn a_transform_failing_after_its_input_ended_is_not_restarted_and_its_fail
         .run()
         .await
         .unwrap();
-    assert_eq!(restart_decisions(&lifecycle), [], "a fresh instance would find its input closed: no restart");
-    assert_eq!(starts(&lifecycle, "relay"), 1);
+    assert_eq!(restart_decisions(&journals.lifecycle), [], "a fresh instance would find its input closed: no restart");
+    assert_eq!(starts(&journals.lifecycle, "relay"), 1);
     match outcome.lifecycle() {
         Lifecycle::Failed { error, .. } => assert!(error.contains("flush failed at end of stream"), "{error}"),
         other => panic!("the flush's failure fails the pipeline, got {other:?}"),
@@ -136,18 +136,16 @@ async fn a_transform_failing_after_its_input_ended_is_not_restarted_and_its_fail
 
 #[tokio::test(start_paused = true)]
 async fn a_stage_failing_each_time_it_starts_gives_up_however_long_its_backoff_grows() {
-    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
-    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let journals = Journals::new();
+    let sink = RelaySpec::new(2, "sink", journals.errors());
     // Three restarts within 5 s of the stage's own time; backoff 1 s doubling to a minute: without leaving the waits
     // out, the fourth failure would come 8 s after the first and be admitted, and so on forever.
     let restart = Restart::transient()
         .intensity(3, Duration::from_secs(5))
         .backoff(Backoff::exponential(Duration::from_secs(1), Duration::from_secs(60)));
-    let errors_for = errors.clone();
-    let run = Pipeline::builder("poisoned")
-        .journal(lifecycle.clone())
-        .errors(errors.clone())
+    let errors_for = journals.errors();
+    let run = journals
+        .builder("poisoned")
         .source(|out| CountSource::stage(StageId(0), 1_000, 10, out))
         .restartable_transform(restart, move |inlet, outlet| {
             RelaySpec::new(1, "relay", errors_for.clone())
@@ -162,19 +160,17 @@ async fn a_stage_failing_each_time_it_starts_gives_up_however_long_its_backoff_g
         Lifecycle::Failed { error, .. } => assert!(error.contains("gave up after 3 restarts"), "{error}"),
         other => panic!("expected the pipeline to give up, got {other:?}"),
     }
-    assert_eq!(restart_delays(&lifecycle, "relay"), [MS * 1000, MS * 2000, MS * 4000], "the declared curve");
+    assert_eq!(restart_delays(&journals.lifecycle, "relay"), [MS * 1000, MS * 2000, MS * 4000], "the declared curve");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_factory_that_panics_on_a_restart_fails_the_pipeline_naming_the_stage() {
-    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
-    let sink = RelaySpec::new(2, "sink", errors.clone());
-    let errors_for = errors.clone();
+    let journals = Journals::new();
+    let sink = RelaySpec::new(2, "sink", journals.errors());
+    let errors_for = journals.errors();
     let mut built = 0;
-    let outcome = Pipeline::builder("factory")
-        .journal(lifecycle.clone())
-        .errors(errors.clone())
+    let outcome = journals
+        .builder("factory")
         .source(|out| CountSource::stage(StageId(0), 100, 10, out))
         .restartable_transform(Restart::transient().backoff(Backoff::none()), move |inlet, outlet| {
             built += 1;
@@ -197,15 +193,13 @@ async fn a_factory_that_panics_on_a_restart_fails_the_pipeline_naming_the_stage(
 
 #[tokio::test(start_paused = true)]
 async fn a_permanent_source_that_sent_end_of_stream_is_done_and_the_pipeline_completes() {
-    let lifecycle = Arc::new(MemoryJournal::<LifecycleRecord>::new());
-    let errors = Arc::new(MemoryJournal::<ErrorRecord>::new());
-    let sink = RelaySpec::new(2, "sink", errors.clone());
+    let journals = Journals::new();
+    let sink = RelaySpec::new(2, "sink", journals.errors());
     let out = sink.collected();
     let restart = Restart::permanent().intensity(5, Duration::from_secs(10)).backoff(Backoff::none());
-    let errors_for = errors.clone();
-    let outcome = Pipeline::builder("finite_source")
-        .journal(lifecycle.clone())
-        .errors(errors.clone())
+    let errors_for = journals.errors();
+    let outcome = journals
+        .builder("finite_source")
         .restartable_source(restart.clone(), |out| CountSource::stage(StageId(0), 50, 10, out))
         .restartable_transform(restart, move |inlet, outlet| {
             RelaySpec::new(1, "relay", errors_for.clone()).build(inlet, Some(outlet))
@@ -215,7 +209,7 @@ async fn a_permanent_source_that_sent_end_of_stream_is_done_and_the_pipeline_com
         .await
         .unwrap();
     assert!(outcome.is_completed(), "{outcome}");
-    assert_eq!(restart_decisions(&lifecycle), [], "its end of stream ended its work: nothing to restart");
+    assert_eq!(restart_decisions(&journals.lifecycle), [], "its end of stream ended its work: nothing to restart");
     assert_eq!(out.lock().unwrap().payloads, (0..50).collect::<Vec<u64>>(), "the stream once");
-    assert_eq!(errors.records().len(), 0);
+    assert_eq!(journals.errors.records().len(), 0);
 }

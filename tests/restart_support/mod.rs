@@ -7,11 +7,33 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use stagewise::pipeline::{Batch, Outlet};
+use stagewise::pipeline::{Batch, ErrorJournal, ErrorRecord, Outlet, Pipeline, PipelineBuilder};
 use stagewise::{
-    Action, BoxError, ChainEvent, Directive, EventIds, EventVariant, Lifecycle, LifecycleRecord, MemoryJournal,
-    StageContext, StageId, VariantName,
+    Action, BoxError, ChainEvent, Directive, ErrorKind, EventIds, EventVariant, Lifecycle, LifecycleRecord,
+    MemoryJournal, StageContext, StageId, VariantName,
 };
+
+/// The lifecycle and error journals of one test's pipeline, and a builder writing to them.
+pub struct Journals {
+    pub lifecycle: Arc<MemoryJournal<LifecycleRecord>>,
+    pub errors: Arc<MemoryJournal<ErrorRecord>>,
+}
+
+impl Journals {
+    pub fn new() -> Self {
+        Self { lifecycle: Arc::new(MemoryJournal::new()), errors: Arc::new(MemoryJournal::new()) }
+    }
+    pub fn errors(&self) -> ErrorJournal {
+        self.errors.clone()
+    }
+    /// A pipeline called `name` with links of 2 batches, journaling to these journals.
+    pub fn builder(&self, name: &'static str) -> PipelineBuilder {
+        Pipeline::builder(name).capacity(2).journal(self.lifecycle.clone()).errors(self.errors())
+    }
+    pub fn stage_failed(&self) -> Vec<ErrorRecord> {
+        self.errors.records().into_iter().filter(|r| r.kind == ErrorKind::StageFailed).collect()
+    }
+}
 
 /// How one instance of the scripted source runs: it sends `emit` (one batch), then ends as `end` says.
 #[derive(Clone, Debug)]
