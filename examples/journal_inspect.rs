@@ -286,6 +286,14 @@ fn run(args: &Args) -> Result<bool, String> {
     if !args.dir.is_dir() {
         return Err(format!("{} is not a folder (a pipeline's folder is needed)", args.dir.display()));
     }
+    let journals = ["stage-0", "lifecycle", "errors", "checkpoints"];
+    if !journals.iter().any(|name| args.dir.join(name).is_dir()) {
+        return Err(format!(
+            "{} holds no pipeline journals (none of {}): give the folder of a run (access_log --durable DIR)",
+            args.dir.display(),
+            journals.join(", ")
+        ));
+    }
     println!("journals in {}", args.dir.display());
     let mut intact = links(&args.dir);
     let mut timeline = Timeline::default();

@@ -56,9 +56,14 @@ impl Drop for Run {
 }
 
 fn durable_run(example: &Path, dir: &Path, lines: u64, crash_at: Option<String>) -> Run {
+    durable_run_under(example, dir, lines, crash_at, "os")
+}
+
+/// A durable run whose journals (and, under `every-append`, CSV) are synced as `--policy` says.
+fn durable_run_under(example: &Path, dir: &Path, lines: u64, crash_at: Option<String>, policy: &str) -> Run {
     let mut command = Command::new(example);
     command
-        .args(["--lines", &lines.to_string(), "--durable"])
+        .args(["--lines", &lines.to_string(), "--policy", policy, "--durable"])
         .arg(dir.join("run"))
         .arg("--out")
         .arg(dir.join("durable.csv"))
@@ -151,14 +156,14 @@ fn assert_same_as_reference(dir: &Path, lines: u64) -> (Vec<u8>, Vec<ErrorRecord
 
 /// The run aborts itself at `phase` of the aggregate stage's 5th checkpoint; the next run must resume from the
 /// checkpoint `resumes_at` (the aggregate's input position it records) and finish with the reference's output.
-fn crash_at_a_checkpoint_boundary(phase: &str, resumes_at: u64) {
+fn crash_at_a_checkpoint_boundary(phase: &str, resumes_at: u64, policy: &str) {
     let lines = 20_000;
     let example = build_example("access_log", &[]);
     let dir = tempfile::tempdir().unwrap();
     reference_run(&example, dir.path(), lines);
-    let crashed = finish(durable_run(&example, dir.path(), lines, Some(format!("{phase}:5"))));
+    let crashed = finish(durable_run_under(&example, dir.path(), lines, Some(format!("{phase}:5")), policy));
     assert_eq!(crashed.status.code(), None, "the run aborted itself at {phase}:5");
-    let resumed = finish(durable_run(&example, dir.path(), lines, None));
+    let resumed = finish(durable_run_under(&example, dir.path(), lines, None, policy));
     let stdout = String::from_utf8_lossy(&resumed.stdout);
     assert!(resumed.status.success(), "{stdout}");
     assert_eq!(resumed_from(&stdout), Some(resumes_at), "{stdout}");
@@ -168,17 +173,24 @@ fn crash_at_a_checkpoint_boundary(phase: &str, resumes_at: u64) {
 
 #[test]
 fn the_aggregate_crashed_before_its_rows_are_durable_resumes_from_the_checkpoint_before() {
-    crash_at_a_checkpoint_boundary("batch", 4);
+    crash_at_a_checkpoint_boundary("batch", 4, "os");
 }
 
 #[test]
 fn the_aggregate_crashed_after_its_rows_but_before_its_checkpoint_writes_them_once() {
-    crash_at_a_checkpoint_boundary("checkpoint", 4);
+    crash_at_a_checkpoint_boundary("checkpoint", 4, "os");
+}
+
+/// Under `every-append` the CSV and the error journal are synced before each checkpoint (their sync runs between
+/// the flush and the checkpoint, where this crash lands).
+#[test]
+fn synced_outputs_crashed_before_the_checkpoint_resume_the_same() {
+    crash_at_a_checkpoint_boundary("checkpoint", 4, "every-append");
 }
 
 #[test]
 fn the_aggregate_crashed_after_its_checkpoint_resumes_just_past_it() {
-    crash_at_a_checkpoint_boundary("saved", 5);
+    crash_at_a_checkpoint_boundary("saved", 5, "os");
 }
 
 #[test]

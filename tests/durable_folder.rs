@@ -156,6 +156,10 @@ fn journal_inspect_verifies_every_journal_and_refuses_what_it_cannot_read() {
 
     let missing = inspect(&[root.path().join("nothing").as_os_str()]);
     assert!(!missing.status.success() && text(&missing).contains("not a folder"), "{}", text(&missing));
+    // A folder that is not a run (here: the folder holding the run) is refused, not reported as intact and empty.
+    let not_a_run = inspect(&[root.path().as_os_str()]);
+    let said = text(&not_a_run);
+    assert!(!not_a_run.status.success() && said.contains("holds no pipeline journals"), "{said}");
     let bogus = inspect(&[run.as_os_str(), "--errors".as_ref(), "Bogus".as_ref()]);
     assert!(!bogus.status.success() && text(&bogus).contains("Parse, Validation"), "{}", text(&bogus));
 

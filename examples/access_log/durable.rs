@@ -43,6 +43,9 @@ pub struct DurableRun {
     pub links: DurableLinks,
     pub checkpoints: Checkpoints<AggregateState>,
     pub resumed: Option<Checkpoint<AggregateState>>,
+    /// Under `EveryAppend` the CSV and the error journal are synced before each checkpoint, so a power cut never
+    /// leaves them shorter than the last checkpoint says.
+    pub sync_outputs: bool,
 }
 
 /// The link and checkpoint durability `--policy` names.
@@ -91,7 +94,8 @@ impl DurableRun {
                 dir = dir.display()
             )
         })?;
-        Ok(Self { run, status, links, checkpoints, resumed })
+        let sync_outputs = matches!(durability, Durability::EveryAppend);
+        Ok(Self { run, status, links, checkpoints, resumed, sync_outputs })
     }
 
     /// Where the CSV goes when no `--out` is given: inside the run folder, so two runs never share one.
@@ -139,13 +143,13 @@ impl DurableRun {
                 }
                 file.set_len(want).map_err(cannot)?;
                 file.seek(SeekFrom::End(0)).map_err(cannot)?;
-                let bytes = Arc::new(Written::new(want, checkpoint.state.csv_hash));
+                let bytes = Arc::new(Written::new(want, checkpoint.state.csv_hash).syncing(&file).map_err(cannot)?);
                 let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
                 Ok((Aggregator::resume(checkpoint.state.tally.clone(), Some(Box::new(out))), bytes))
             }
             None => {
                 let file = File::create(path).map_err(cannot)?;
-                let bytes = Arc::new(Written::new(0, FNV_OFFSET));
+                let bytes = Arc::new(Written::new(0, FNV_OFFSET).syncing(&file).map_err(cannot)?);
                 let out = io::BufWriter::with_capacity(1 << 16, Counted { file, bytes: bytes.clone() });
                 Ok((Aggregator::new(Some(Box::new(out))).map_err(cannot)?, bytes))
             }
@@ -209,6 +213,7 @@ impl DurableRun {
             error_file: errors,
             crash: crash_point(),
             saves: 0,
+            sync_outputs: self.sync_outputs,
         };
         stages::aggregate_with(StageId(2), inlet, aggregator, replayed, summary, checkpoints)
     }
@@ -217,15 +222,26 @@ impl DurableRun {
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// What has been written to the CSV: its length and the FNV-1a hash of its bytes (one writer updates them; the
-/// checkpoint reads them after a flush).
+/// checkpoint reads them after a flush), and a handle on the file to sync it with.
 pub struct Written {
     bytes: AtomicU64,
     hash: AtomicU64,
+    file: Option<File>,
 }
 
 impl Written {
     fn new(bytes: u64, hash: u64) -> Self {
-        Self { bytes: AtomicU64::new(bytes), hash: AtomicU64::new(hash) }
+        Self { bytes: AtomicU64::new(bytes), hash: AtomicU64::new(hash), file: None }
+    }
+
+    /// Counts the bytes written to `file`, which [`sync`](Self::sync) syncs.
+    fn syncing(self, file: &File) -> io::Result<Self> {
+        Ok(Self { file: Some(file.try_clone()?), ..self })
+    }
+
+    /// Forces what was written to the file to stable storage. Blocks for an `fdatasync`: call it off the workers.
+    fn sync(&self) -> io::Result<()> {
+        self.file.as_ref().map_or(Ok(()), File::sync_data)
     }
 
     fn add(&self, buf: &[u8]) {
@@ -274,6 +290,7 @@ struct SinkCheckpoints {
     error_file: Arc<FileJournal<ErrorRecord>>,
     crash: Option<(String, u64)>,
     saves: u64,
+    sync_outputs: bool,
 }
 
 /// `ACCESS_LOG_CRASH_AT=phase:N`, if set.
@@ -303,8 +320,17 @@ impl Checkpointer for SinkCheckpoints {
         // Rows and error records first, then the checkpoint that accounts for them: a crash in between leaves rows
         // and records the resumed run cuts off (rows) or recognises (records).
         aggregator.flush()?;
-        let file = self.error_file.clone();
-        tokio::task::spawn_blocking(move || file.flush()).await??;
+        let (csv, errors, sync) = (self.csv_bytes.clone(), self.error_file.clone(), self.sync_outputs);
+        tokio::task::spawn_blocking(move || -> Result<(), BoxError> {
+            if sync {
+                csv.sync()?;
+                errors.sync()?;
+            } else {
+                errors.flush()?;
+            }
+            Ok(())
+        })
+        .await??;
         self.crash_if("checkpoint");
         let input = self.progress.get();
         let state = AggregateState {
