@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main example across three OS processes on a local NATS JetStream server: starts nats-server on 127.0.0.1 with
-# a temporary store, runs `access_log --nats URL --role read|parse|aggregate` each in its own process, compares the
+# a temporary store, runs `access_log --nats URL --role read|parse|aggregate` each in its own process (and
+# `--role orchestrate` following their lifecycle records and heartbeats), compares the
 # CSV with a single-process run's, and stops the server (by its process id) at the end.
 #
 #   bash scripts/access-log-on-nats.sh [LINES]        # default 1,000,000 lines; needs nats-server (apt-get install nats-server)
@@ -20,6 +21,8 @@ url="nats://127.0.0.1:$port"
 echo "nats-server on $url, store and logs in $work"
 
 started=$(date +%s.%N)
+"$example" --nats "$url" --role orchestrate >"$work/orchestrate.log" 2>&1 &
+orchestrate=$!
 "$example" --nats "$url" --role aggregate --durable "$work/aggregate" --out "$work/nats.csv" >"$work/aggregate.log" 2>&1 &
 aggregate=$!
 "$example" --nats "$url" --role parse >"$work/parse.log" 2>&1 &
@@ -27,7 +30,8 @@ parse=$!
 "$example" --nats "$url" --role read --lines "$lines" >"$work/read.log" 2>&1
 wait "$parse" "$aggregate"
 ended=$(date +%s.%N)
-cat "$work/aggregate.log"
+wait "$orchestrate"
+cat "$work/aggregate.log" "$work/orchestrate.log"
 echo "three processes: $(echo "$ended - $started" | bc) s for $lines lines"
 
 "$example" --lines "$lines" --out "$work/single.csv" --journal "$work/single" | grep "wall time"

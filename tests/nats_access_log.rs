@@ -1,7 +1,10 @@
 //! The main example across three OS processes on a real `nats-server` (feature `nats`): `access_log --nats URL
-//! --role read|parse|aggregate`. Each role in turn is killed with SIGKILL in the middle of its run and started
-//! again; the final CSV must be byte-identical to a single-process run's, and the aggregate must count every line
-//! once (in = out + errors).
+//! --role read|parse|aggregate`, with a fourth, `--role orchestrate`, following their lifecycle records and
+//! heartbeats. Each role in turn is killed with SIGKILL in the middle of its run: the orchestrator records it gone
+//! (Failed, "stopped heartbeating") and a restart; started again, the final CSV must be byte-identical to a
+//! single-process run's, and the aggregate must count every line once (in = out + errors). Then a run whose
+//! nats-server is restarted (same store, same port) in the middle: every stage reconnects and finishes, the same
+//! CSV, and the lifecycle stream holds each stage's Started and Completed and no process taken for gone.
 //!
 //! CI size: 100,000 lines per run. More: `NATS_ACCESS_LOG_LINES=1000000 cargo test --release --features nats --test
 //! nats_access_log`.
@@ -15,6 +18,12 @@ use std::time::{Duration, Instant};
 
 use example_support::build_example;
 use nats_support::NatsServer;
+use stagewise::journal::Journal;
+use stagewise::nats::{lifecycle_stream, Context, NatsJournal};
+use stagewise::{Lifecycle, LifecycleRecord};
+
+/// The stages' processes, and the orchestrator's.
+const ROLES: [&str; 4] = ["orchestrate", "aggregate", "parse", "read"];
 
 /// A role's process, killed when dropped, so a failing assertion never leaves one running.
 struct Role(Child);
@@ -35,6 +44,22 @@ fn start(example: &Path, url: &str, role: &str, lines: u64, dir: &Path) -> Role 
     Role(command.spawn().expect("start access_log"))
 }
 
+/// The CSV of a single-process run of `lines` lines, run in `dir`.
+fn reference_csv(example: &Path, lines: u64, dir: &Path) -> Vec<u8> {
+    let reference = dir.join("reference.csv");
+    let single = Command::new(example)
+        .args(["--lines", &lines.to_string(), "--out"])
+        .arg(&reference)
+        .arg("--journal")
+        .arg(dir.join("journal"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(single.success());
+    std::fs::read(reference).unwrap()
+}
+
 /// Records in the stream of the link `stage` (0: lines, 1: hits); 0 before it exists.
 async fn records(js: &stagewise::nats::Context, stage: u32) -> u64 {
     match js.get_stream(format!("access_log_stage_{stage}")).await {
@@ -46,6 +71,27 @@ async fn records(js: &stagewise::nats::Context, stage: u32) -> u64 {
 /// What role `name` printed so far.
 fn log_of(name: &str, dir: &Path) -> String {
     std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_else(|e| format!("(no log: {e})"))
+}
+
+/// Every lifecycle record in the pipeline's stream, once `until` holds of them (or a minute passed: the caller's
+/// assertion then shows them).
+async fn lifecycle_until(js: &Context, until: impl Fn(&[LifecycleRecord]) -> bool) -> Vec<LifecycleRecord> {
+    let spec = lifecycle_stream("access_log");
+    let journal = NatsJournal::<LifecycleRecord>::open(js, &spec, "access_log.lifecycle.>").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let records = journal.read_from(0).unwrap();
+        if until(&records) || Instant::now() >= deadline {
+            return records;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A record of `supervisor` failing with `error` in it.
+fn failed_with(record: &LifecycleRecord, supervisor: &str, error: &str) -> bool {
+    record.supervisor == supervisor
+        && matches!(&record.lifecycle, Lifecycle::Failed { error: e, .. } if e.contains(error))
 }
 
 /// Every role's log, for a failure message.
@@ -92,18 +138,7 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
     let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let example = build_example("access_log", &["nats"]);
     let reference_dir = tempfile::tempdir().unwrap();
-    let reference = reference_dir.path().join("reference.csv");
-    let single = Command::new(&example)
-        .args(["--lines", &lines.to_string(), "--out"])
-        .arg(&reference)
-        .arg("--journal")
-        .arg(reference_dir.path().join("journal"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(single.success());
-    let reference = std::fs::read(reference).unwrap();
+    let reference = reference_csv(&example, lines, reference_dir.path());
     let batches = lines.div_ceil(512);
 
     for victim in ["read", "parse", "aggregate"] {
@@ -112,7 +147,7 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         let dir = tempfile::tempdir().unwrap();
         let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
         let mut roles: Vec<(&str, Role)> =
-            ["aggregate", "parse", "read"].map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
+            ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
 
         // Killed once its own output (or, for aggregate, its input) holds about a fifth of the run.
         let watched = if victim == "read" { 0 } else { 1 };
@@ -123,6 +158,25 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         assert!(killed.0.try_wait().unwrap().is_none(), "{victim} had already finished: the kill would prove nothing");
         killed.0.kill().unwrap(); // SIGKILL
         killed.0.wait().unwrap();
+        // The orchestrator takes it for gone once its heartbeat stops, and records that and a restart.
+        let gone = format!("process {victim} stopped heartbeating");
+        let restarting = format!("access_log@{victim}");
+        let records = lifecycle_until(&js, |records| {
+            records.iter().any(|r| failed_with(r, "access_log", &gone))
+                && records
+                    .iter()
+                    .any(|r| r.supervisor == restarting && matches!(r.lifecycle, Lifecycle::Restarting { .. }))
+        })
+        .await;
+        assert!(
+            records.iter().any(|r| failed_with(r, "access_log", &gone)),
+            "{records:#?}\n{}",
+            all_logs(&roles, dir.path())
+        );
+        assert!(
+            records.iter().any(|r| r.supervisor == restarting && matches!(r.lifecycle, Lifecycle::Restarting { .. })),
+            "no restart recorded for {victim}: {records:#?}"
+        );
         roles[index].1 = start(&example, &url, victim, lines, dir.path());
 
         wait_success(&mut roles, dir.path(), victim);
@@ -132,4 +186,44 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         assert!(aggregate_log.contains("in = out + errors: yes"), "{aggregate_log}");
         drop(server);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_restarted_mid_run_every_stage_reconnects_and_finishes_with_the_single_process_csv() {
+    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let example = build_example("access_log", &["nats"]);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference_csv(&example, lines, dir.path());
+    let mut server = NatsServer::start();
+    let url = server.url();
+    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
+    let batches = lines.div_ceil(512);
+    let what = "progress before restarting the server";
+    wait_until_running(&mut roles, dir.path(), what, async || records(&js, 1).await >= batches / 3).await;
+    for (name, role) in &mut roles {
+        assert!(role.0.try_wait().unwrap().is_none(), "{name} had already finished: the restart would prove nothing");
+    }
+    server.restart(); // same store, same port
+    wait_success(&mut roles, dir.path(), "nats-server");
+    assert!(
+        std::fs::read(dir.path().join("nats.csv")).unwrap() == reference,
+        "the CSV differs from the single-process run's"
+    );
+
+    let ended = |records: &[LifecycleRecord]| {
+        records.iter().any(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle.is_terminal())
+    };
+    let records = lifecycle_until(&js, ended).await;
+    let stages: std::collections::BTreeSet<&str> =
+        records.iter().filter(|r| r.stage.is_some()).map(|r| r.supervisor.as_ref()).collect();
+    assert!(stages.len() >= 3, "a stage per process: {stages:?}");
+    for stage in stages {
+        let own: Vec<&Lifecycle> = records.iter().filter(|r| r.supervisor == stage).map(|r| &r.lifecycle).collect();
+        assert_eq!(own, [&Lifecycle::Started, &Lifecycle::Completed], "{stage}: {records:#?}");
+    }
+    assert!(!records.iter().any(|r| r.state == "Gone"), "a process taken for gone: {records:#?}");
+    let orchestrator: Vec<_> =
+        records.iter().filter(|r| r.supervisor == "access_log@orchestrator").map(|r| &r.lifecycle).collect();
+    assert_eq!(orchestrator, [&Lifecycle::Started, &Lifecycle::Completed]);
 }

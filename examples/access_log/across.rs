@@ -1,7 +1,8 @@
 //! The access-log pipeline across processes (`--nats URL --role read|parse|aggregate`, feature `nats`): each stage
 //! runs in its own OS process, the links between them are JetStream streams (`access_log_stage_0`: lines,
 //! `access_log_stage_1`: parsed hits), and each process's lifecycle records go to one stream
-//! (`access_log.lifecycle.<role>` in `ACCESS_LOG_LIFECYCLE`).
+//! (`access_log.lifecycle.<role>` in `ACCESS_LOG_LIFECYCLE`). Each stage's process joins as a `Member` (a heartbeat,
+//! requests it obeys); `--role orchestrate` follows them all (see `orchestrate.rs`).
 //!
 //! Each consumer reads its link through a durable JetStream consumer that acknowledges only what the stage has made
 //! durable (parse: its output; aggregate: its checkpoint), and each producer waits while it is 64 records past its
@@ -17,12 +18,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use stagewise::journal::{Durability, FileJournal, JournalOptions};
-use stagewise::nats::{connect, Context, NatsJournal, NatsLog, StreamSpec};
+use stagewise::nats::{connect, Context, Member, NatsLog};
 use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, Retention, RunStatus};
 use stagewise::pipeline::{ErrorRecord, FailurePolicy, Pipeline, PipelineBuilder};
-use stagewise::{Lifecycle, LifecycleRecord, StageId};
+use stagewise::{Lifecycle, StageId};
 
 use crate::durable::DurableRun;
+use crate::orchestrate;
 use crate::parse::Hit;
 use crate::stages::{self, Input};
 use crate::work::{BATCH, LINK_CAPACITY};
@@ -33,6 +35,8 @@ pub enum Role {
     Read,
     Parse,
     Aggregate,
+    /// No stage: follows the others' lifecycle records and heartbeats, applies the policies across processes.
+    Orchestrate,
 }
 
 impl Role {
@@ -41,7 +45,8 @@ impl Role {
             "read" => Ok(Role::Read),
             "parse" => Ok(Role::Parse),
             "aggregate" => Ok(Role::Aggregate),
-            other => Err(format!("--role: read, parse or aggregate, not {other}")),
+            "orchestrate" => Ok(Role::Orchestrate),
+            other => Err(format!("--role: read, parse, aggregate or orchestrate, not {other}")),
         }
     }
 
@@ -50,12 +55,13 @@ impl Role {
             Role::Read => "read",
             Role::Parse => "parse",
             Role::Aggregate => "aggregate",
+            Role::Orchestrate => "orchestrate",
         }
     }
 }
 
 /// How long connecting may take before the process says the server is unreachable.
-const CONNECT_DEADLINE: Duration = Duration::from_secs(5);
+pub const CONNECT_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Records a consumer may hold unacknowledged, and a producer may run ahead of its consumer's acknowledgements: the
 /// bound on each link's in-flight records across processes.
@@ -88,7 +94,11 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
 /// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV (by default in
 /// `state`).
 pub async fn run(url: &str, role: Role, input: Input, out: Option<&Path>, state: Option<PathBuf>) -> ExitCode {
-    match run_role(url, role, input, out, state).await {
+    let outcome = match role {
+        Role::Orchestrate => orchestrate::run(url).await,
+        _ => run_role(url, role, input, out, state).await,
+    };
+    match outcome {
         Ok(code) => code,
         Err(why) => {
             eprintln!("access_log --role {}: {why}", role.name());
@@ -97,6 +107,8 @@ pub async fn run(url: &str, role: Role, input: Input, out: Option<&Path>, state:
     }
 }
 
+/// Joins the pipeline as `role` (lifecycle records to `access_log.lifecycle.<role>`, a heartbeat) and runs its stage,
+/// again each time the orchestrator asks after a failed run; stops it when the orchestrator asks.
 async fn run_role(
     url: &str,
     role: Role,
@@ -105,54 +117,59 @@ async fn run_role(
     state: Option<PathBuf>,
 ) -> Result<ExitCode, String> {
     let js = connect(url, CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
-    let spec = StreamSpec::new("ACCESS_LOG_LIFECYCLE", ["access_log.lifecycle.>"]);
-    let subject = format!("access_log.lifecycle.{}", role.name());
-    let lifecycle: Arc<NatsJournal<LifecycleRecord>> =
-        Arc::new(NatsJournal::open(&js, &spec, &subject).await.map_err(|e| e.to_string())?);
-    println!("role:    {} on {url}; lifecycle records to {subject}", role.name());
-    let builder = Pipeline::builder("access_log")
-        .capacity(LINK_CAPACITY)
-        .policy(FailurePolicy::FailPipeline)
-        .journal(lifecycle.clone());
-    let started = Instant::now();
-    let outcome = match role {
-        Role::Read => {
-            let lines = link::<String>(&js, "stage-0", End::Producer { consumer: "parse" }).await?;
-            builder
-                .durable_source_on(&lines, |out| stages::read(StageId(0), input, BATCH, out))
-                .durable_output()
-                .run()
-                .await
+    let mut member =
+        Member::join(&js, "access_log", role.name(), orchestrate::HEARTBEAT).await.map_err(|e| e.to_string())?;
+    println!("role:    {} on {url}; lifecycle records to access_log.lifecycle.{}", role.name(), role.name());
+    let mut input = Some(input);
+    loop {
+        let builder = Pipeline::builder("access_log")
+            .capacity(LINK_CAPACITY)
+            .policy(FailurePolicy::FailPipeline)
+            .journal(member.lifecycle());
+        let started = Instant::now();
+        let pipeline = match role {
+            Role::Read => {
+                let lines = link::<String>(&js, "stage-0", End::Producer { consumer: "parse" }).await?;
+                let current = input.take().ok_or("a file input is read once per process: start the process again")?;
+                input = again(&current);
+                builder.durable_source_on(&lines, |out| stages::read(StageId(0), current, BATCH, out)).durable_output()
+            }
+            Role::Parse => {
+                let lines = link::<String>(&js, "stage-0", End::Consumer { name: "parse" }).await?;
+                let hits = link::<Hit>(&js, "stage-1", End::Producer { consumer: "aggregate" }).await?;
+                builder
+                    .durable_input(&lines)
+                    .durable_transform_on(&hits, |inlet, out| stages::parse(StageId(1), inlet, out))
+                    .durable_output()
+            }
+            Role::Aggregate | Role::Orchestrate => {
+                let state = state.as_deref().ok_or("the aggregate role keeps its checkpoints in --durable DIR")?;
+                match aggregate(&js, builder, state, out, &mut member).await? {
+                    Some(code) => return Ok(code),
+                    None => continue, // restart requested
+                }
+            }
+        };
+        let outcome = orchestrate::obeying(pipeline, &mut member).await?;
+        println!("{} in {:.3} s", outcome.pipeline, started.elapsed().as_secs_f64());
+        if *outcome.lifecycle() == Lifecycle::Completed {
+            return Ok(ExitCode::SUCCESS);
         }
-        Role::Parse => {
-            let lines = link::<String>(&js, "stage-0", End::Consumer { name: "parse" }).await?;
-            let hits = link::<Hit>(&js, "stage-1", End::Producer { consumer: "aggregate" }).await?;
-            builder
-                .durable_input(&lines)
-                .durable_transform_on(&hits, |inlet, out| stages::parse(StageId(1), inlet, out))
-                .durable_output()
-                .run()
-                .await
+        if !orchestrate::restart_requested(&mut member).await {
+            return Ok(ExitCode::FAILURE);
         }
-        Role::Aggregate => {
-            let state = state.ok_or("the aggregate role keeps its checkpoints in --durable DIR")?;
-            return aggregate(&js, builder, &state, out).await;
-        }
-    };
-    let outcome = outcome.map_err(|e| format!("the pipeline escalated: {e}"))?;
-    println!("{} in {:.3} s", outcome.pipeline, started.elapsed().as_secs_f64());
-    Ok(match outcome.lifecycle() {
-        Lifecycle::Completed => ExitCode::SUCCESS,
-        _ => ExitCode::FAILURE,
-    })
+    }
 }
 
+/// One run of the aggregate stage: `Some(exit code)` when the process is done, `None` when the orchestrator asked
+/// for another run after a failed one.
 async fn aggregate(
     js: &Context,
     builder: PipelineBuilder,
     state: &Path,
     out: Option<&Path>,
-) -> Result<ExitCode, String> {
+    member: &mut Member,
+) -> Result<Option<ExitCode>, String> {
     let run = DurableRun::open(
         state,
         false,
@@ -164,7 +181,7 @@ async fn aggregate(
     )?;
     if run.status == RunStatus::Finished {
         println!("run:     {} holds a finished run; nothing to do", state.display());
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Some(ExitCode::SUCCESS));
     }
     let out = out.map_or_else(|| run.default_out(), Path::to_owned);
     let output = run.output(&out)?;
@@ -176,12 +193,10 @@ async fn aggregate(
     let hits = link::<Hit>(js, "stage-1", End::Consumer { name: "aggregate" }).await?;
     let summary = Arc::new(Mutex::new(None));
     let started = Instant::now();
-    let outcome = builder
+    let pipeline = builder
         .durable_input(&hits)
-        .sink(|inlet| run.aggregate(inlet, output, errors.clone(), replayed, summary.clone()))
-        .run()
-        .await
-        .map_err(|e| format!("the pipeline escalated: {e}"))?;
+        .sink(|inlet| run.aggregate(inlet, output, errors.clone(), replayed, summary.clone()));
+    let outcome = orchestrate::obeying(pipeline, member).await?;
     let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default();
     let lines = lines_in(js).await?;
     let balanced = lines == summary.hits + stagewise::Journal::len(&*errors);
@@ -192,11 +207,24 @@ async fn aggregate(
         stagewise::Journal::len(&*errors),
         if balanced { "yes" } else { "NO" }
     );
-    if *outcome.lifecycle() == Lifecycle::Completed && balanced {
+    if *outcome.lifecycle() == Lifecycle::Completed {
+        if !balanced {
+            return Ok(Some(ExitCode::FAILURE));
+        }
         run.run.finish().map_err(|e| format!("cannot mark the run finished: {e}"))?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Some(ExitCode::SUCCESS));
     }
-    Ok(ExitCode::FAILURE)
+    drop(run); // its folder lock: the next run takes it again
+    Ok((!orchestrate::restart_requested(member).await).then_some(ExitCode::FAILURE))
+}
+
+/// The input afresh for a run in the same process (it resumes past what its stream holds): the generated log
+/// can be, a file being read cannot.
+fn again(input: &Input) -> Option<Input> {
+    match input {
+        Input::Generated { total, .. } => Some(Input::Generated { next: 0, total: *total }),
+        Input::File(_) => None,
+    }
 }
 
 /// The lines the read stage consumed: the input stamped on the last record of its stream.

@@ -34,6 +34,8 @@ mod calendar;
 mod chaos;
 mod durable;
 mod endpoint;
+#[cfg(feature = "nats")]
+mod orchestrate;
 mod parse;
 mod stages;
 mod work;
@@ -119,7 +121,7 @@ fn args() -> Result<Args, String> {
                 args.segment_bytes = n.replace('_', "").parse().map_err(|_| format!("--segment-bytes: {n}"))?;
             }
             "--nats" => args.nats = Some((it.next().ok_or("--nats needs a URL")?, String::new())),
-            "--role" => role = Some(it.next().ok_or("--role needs read, parse or aggregate")?),
+            "--role" => role = Some(it.next().ok_or("--role needs read, parse, aggregate or orchestrate")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
             path => args.path = Some(path.to_owned()),
@@ -128,7 +130,7 @@ fn args() -> Result<Args, String> {
     match (&mut args.nats, role) {
         (Some((_, name)), Some(role)) => *name = role,
         (None, None) => {}
-        (Some(_), None) => return Err("--nats needs --role read|parse|aggregate".to_owned()),
+        (Some(_), None) => return Err("--nats needs --role read|parse|aggregate|orchestrate".to_owned()),
         (None, Some(_)) => return Err("--role needs --nats URL".to_owned()),
     }
     Ok(args)
@@ -158,7 +160,7 @@ async fn main() -> ExitCode {
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
-                 [--chaos P [--seed N]] [--metrics ADDR] [--nats URL --role read|parse|aggregate]"
+                 [--chaos P [--seed N]] [--metrics ADDR] [--nats URL --role read|parse|aggregate|orchestrate]"
             );
             return ExitCode::from(2);
         }

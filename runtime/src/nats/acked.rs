@@ -86,7 +86,8 @@ impl Durable {
                         }
                         next = sequence + 1;
                         stored.send_if_modified(|n| std::mem::replace(n, (*n).max(sequence)) < sequence);
-                        let delivered = Delivered { sequence, payload: message.payload.clone() };
+                        let delivered =
+                            Delivered { sequence, subject: message.subject.clone(), payload: message.payload.clone() };
                         unacked.push_back(message);
                         if send.send(delivered).await.is_err() {
                             return;

@@ -11,6 +11,10 @@
 //!   A consumer may read through a durable JetStream consumer that acknowledges what the stage committed
 //!   ([`NatsLog::open_acknowledging`]), and a producer wait on its ack floor ([`NatsLog::bounded_by`]): bounded in
 //!   flight across processes.
+//! - [`Member`] and [`ProcessOrchestrator`]: lifecycle across processes. Each process joins as a member (its
+//!   lifecycle records on its own subject of one stream, a heartbeat, requests it obeys); an orchestrator in any
+//!   process follows that stream and the heartbeats, records a process that disappeared, and applies the pipeline's
+//!   restart and failure policies to the others by requests.
 //! - [`StreamSpec`]: the stream a journal or link needs; an existing stream with another configuration is an error
 //!   that names it ([`NatsError::Mismatch`]), never silently reused.
 //!
@@ -20,8 +24,11 @@ mod acked;
 mod error;
 mod journal;
 mod log;
+mod member;
+mod orchestrator;
 mod publish;
 mod reader;
+mod roster;
 mod stream;
 
 use std::time::Duration;
@@ -31,6 +38,8 @@ use async_nats::jetstream;
 pub use error::NatsError;
 pub use journal::NatsJournal;
 pub use log::NatsLog;
+pub use member::{lifecycle_stream, Member, Request};
+pub use orchestrator::ProcessOrchestrator;
 pub use stream::StreamSpec;
 
 /// Connects to the NATS server at `url` (`nats://127.0.0.1:4222`, or a list separated by commas) and returns its

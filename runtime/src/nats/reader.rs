@@ -11,10 +11,12 @@ use tokio::task::JoinHandle;
 
 use super::error::NatsError;
 
-/// One stored message: its sequence in the stream and its payload.
+/// One stored message: its sequence in the stream, its subject (one writer's, when several share the stream) and its
+/// payload.
 #[derive(Debug)]
 pub(crate) struct Delivered {
     pub(crate) sequence: u64,
+    pub(crate) subject: async_nats::Subject,
     pub(crate) payload: Bytes,
 }
 
@@ -48,7 +50,7 @@ impl Follower {
                 while let Some(message) = incoming.next().await {
                     let delivered = message.map_err(|e| e.to_string()).and_then(|m| {
                         let sequence = m.info().map_err(|e| e.to_string())?.stream_sequence;
-                        Ok(Delivered { sequence, payload: m.payload.clone() })
+                        Ok(Delivered { sequence, subject: m.subject.clone(), payload: m.payload.clone() })
                     });
                     let delivered = match delivered {
                         Ok(delivered) => delivered,

@@ -1,0 +1,82 @@
+//! Lifecycle across the access-log's processes (feature `nats`): `--role orchestrate` follows the lifecycle records
+//! and heartbeats of read, parse and aggregate and applies the pipeline's policies to them
+//! ([`ProcessOrchestrator`]); each stage's process runs its pipeline obeying the orchestrator's requests
+//! ([`obeying`], [`restart_requested`]).
+//!
+//! The policies: a process that stops heartbeating (200 ms beats, 15 missed: 3 s) is recorded Failed in its stead;
+//! a process's pipeline that failed, or a process gone, is restarted (transient, at most 3 times a minute, no
+//! backoff): a live process runs its pipeline again when asked, a gone one must be started again (by hand, or by a
+//! process manager) within a minute. Past that the whole pipeline fails: the others are stopped.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use stagewise::nats::{connect, Member, ProcessOrchestrator, Request};
+use stagewise::pipeline::{Pipeline, PipelineOutcome};
+use stagewise::restart::{Backoff, Restart};
+use stagewise::{Control, Lifecycle};
+
+/// How often each stage's process publishes its heartbeat.
+pub const HEARTBEAT: Duration = Duration::from_millis(200);
+
+/// Heartbeats missed before a process counts as gone: 3 s, generous on a loaded machine.
+const MISSED: u32 = 15;
+
+/// How long a gone process, or one asked to restart, may take to start again.
+const COME_BACK: Duration = Duration::from_secs(60);
+
+/// How long a process whose pipeline failed waits for the orchestrator's answer before it exits.
+const ANSWER: Duration = Duration::from_secs(30);
+
+/// The processes the orchestrator follows.
+const PROCESSES: [&str; 3] = ["read", "parse", "aggregate"];
+
+/// `--role orchestrate`: runs the orchestrator until every stage's process completed or the pipeline failed.
+pub async fn run(url: &str) -> Result<ExitCode, String> {
+    let js = connect(url, super::across::CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
+    println!("role:    orchestrate on {url}: following access_log.lifecycle.> and access_log.heartbeat.*");
+    let restart = Restart::transient().intensity(3, Duration::from_secs(60)).backoff(Backoff::none());
+    let outcome = ProcessOrchestrator::new(&js, "access_log", PROCESSES)
+        .heartbeat(HEARTBEAT, MISSED)
+        .restart(restart, COME_BACK)
+        .run()
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("across processes: {outcome:?}");
+    Ok(if outcome == Lifecycle::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// Runs `pipeline` to its end, stopping it if the orchestrator asks.
+pub async fn obeying(pipeline: Pipeline, member: &mut Member) -> Result<PipelineOutcome, String> {
+    let mut handle = pipeline.spawn();
+    let mut listening = true;
+    loop {
+        tokio::select! {
+            outcome = handle.outcome() => return outcome.map_err(|e| format!("the pipeline escalated: {e}")),
+            request = member.request(), if listening => match request {
+                Some(Request::Stop) => {
+                    println!("stop:    asked by the orchestrator");
+                    let _ = handle.send(Control::Stop).await;
+                }
+                Some(_) => {}
+                None => listening = false,
+            },
+        }
+    }
+}
+
+/// After a failed run: true when the orchestrator asks for another, false when it asks to stop or does not answer.
+pub async fn restart_requested(member: &mut Member) -> bool {
+    let answer = tokio::time::timeout(ANSWER, async {
+        loop {
+            match member.request().await {
+                Some(Request::Restart) => return true,
+                Some(Request::Stop) | None => return false,
+                Some(_) => {}
+            }
+        }
+    });
+    let restart = answer.await.unwrap_or(false);
+    println!("failed:  {}", if restart { "restart asked by the orchestrator" } else { "no restart; exiting" });
+    restart
+}

@@ -1,0 +1,162 @@
+//! One process's part in a pipeline split across processes: where its lifecycle records go (its own subject of the
+//! pipeline's lifecycle stream), the heartbeat it publishes so an orchestrator elsewhere can tell it is still there,
+//! and the requests (restart, stop) that orchestrator sends it.
+//!
+//! Subjects, for a pipeline `p` and a process `x`: lifecycle records `p.lifecycle.x` (stored, in the stream
+//! `P_LIFECYCLE`), heartbeats `p.heartbeat.x` and requests `p.control.x` (plain NATS, not stored: only the latest
+//! matters, and a heartbeat's absence is the point).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use futures_util::StreamExt;
+use tokio::task::JoinHandle;
+
+use super::error::NatsError;
+use super::journal::NatsJournal;
+use super::stream::StreamSpec;
+use crate::lifecycle::LifecycleRecord;
+
+/// What an orchestrator in another process asks of this one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Request {
+    /// Run the pipeline again: its last run failed and the restart policy allows one more.
+    Restart,
+    /// Stop the pipeline: another process failed and the failure policy fails the whole pipeline.
+    Stop,
+}
+
+impl Request {
+    fn payload(self) -> &'static [u8] {
+        match self {
+            Request::Restart => b"restart",
+            Request::Stop => b"stop",
+        }
+    }
+
+    fn from_payload(payload: &[u8]) -> Option<Self> {
+        match payload {
+            b"restart" => Some(Request::Restart),
+            b"stop" => Some(Request::Stop),
+            _ => None,
+        }
+    }
+}
+
+/// The lifecycle stream of the pipeline called `pipeline`: `{PIPELINE}_LIFECYCLE`, subjects `{pipeline}.lifecycle.>`
+/// (one per process).
+pub fn lifecycle_stream(pipeline: &str) -> StreamSpec {
+    let name = format!("{}_LIFECYCLE", pipeline.to_uppercase()).replace(['.', '-'], "_");
+    StreamSpec::new(name, [format!("{pipeline}.lifecycle.>")])
+}
+
+/// The subject of `process`'s lifecycle records, heartbeats (`kind` "heartbeat") or requests ("control").
+pub(crate) fn subject(pipeline: &str, kind: &str, process: &str) -> String {
+    format!("{pipeline}.{kind}.{process}")
+}
+
+/// A name usable as one subject token: letters, digits, `-`, `_`.
+pub(crate) fn check_token(what: &str, name: &str) -> Result<(), NatsError> {
+    let fine = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    match fine {
+        true => Ok(()),
+        false => Err(NatsError::request(format!("{what} {name:?}"), "letters, digits, '-' and '_' only")),
+    }
+}
+
+/// Sends `request` to `process` of `pipeline` (not stored: a process not connected at that moment misses it).
+pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &str, request: Request) {
+    let subject = subject(pipeline, "control", process);
+    if let Err(e) = client.publish(subject, request.payload().into()).await {
+        tracing::debug!(process, error = %e, "request not sent");
+    }
+}
+
+/// This process's membership of a pipeline whose stages run in several processes: give its
+/// [`lifecycle`](Member::lifecycle) journal to the pipeline builder, and obey its [`request`](Member::request)s.
+/// While it lives it publishes a heartbeat; an [`ProcessOrchestrator`](super::ProcessOrchestrator) elsewhere takes a process
+/// whose heartbeat stops for a stopped process.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use stagewise_runtime::nats::{connect, Member};
+/// use stagewise_runtime::pipeline::Pipeline;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let js = connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
+/// let member = Member::join(&js, "access_log", "parse", Duration::from_millis(200)).await?;
+/// let builder = Pipeline::builder("access_log").journal(member.lifecycle());
+/// # Ok(()) }
+/// ```
+pub struct Member {
+    lifecycle: Arc<NatsJournal<LifecycleRecord>>,
+    requests: async_nats::Subscriber,
+    heartbeat: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Member").field("lifecycle", &self.lifecycle).finish_non_exhaustive()
+    }
+}
+
+impl Member {
+    /// Joins the pipeline `pipeline` as the process `process` (letters, digits, `-`, `_`; unique among the
+    /// pipeline's processes): opens its lifecycle journal (the stream [`lifecycle_stream`], created if missing),
+    /// listens for requests, and publishes a heartbeat every `heartbeat` until it is dropped.
+    ///
+    /// # Errors
+    /// When a name is not one subject token, or the stream or subscription cannot be set up.
+    pub async fn join(
+        js: &jetstream::Context,
+        pipeline: &str,
+        process: &str,
+        heartbeat: Duration,
+    ) -> Result<Self, NatsError> {
+        check_token("process", process)?;
+        let lifecycle =
+            NatsJournal::open(js, &lifecycle_stream(pipeline), &subject(pipeline, "lifecycle", process)).await?;
+        let client = js.client();
+        let requests = client
+            .subscribe(subject(pipeline, "control", process))
+            .await
+            .map_err(|e| NatsError::request(format!("requests to {process}"), e))?;
+        let beat = subject(pipeline, "heartbeat", process);
+        let heartbeat = tokio::spawn(async move {
+            let mut every = tokio::time::interval(heartbeat);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                // While the connection is down the client buffers or refuses it: the next one goes through.
+                if let Err(e) = client.publish(beat.clone(), bytes::Bytes::new()).await {
+                    tracing::debug!(subject = %beat, error = %e, "heartbeat not sent");
+                }
+            }
+        });
+        Ok(Self { lifecycle: Arc::new(lifecycle), requests, heartbeat })
+    }
+
+    /// The journal this process's lifecycle records go to: give it to the pipeline builder
+    /// ([`PipelineBuilder::journal`](crate::pipeline::PipelineBuilder::journal)).
+    pub fn lifecycle(&self) -> Arc<NatsJournal<LifecycleRecord>> {
+        self.lifecycle.clone()
+    }
+
+    /// The next request from the orchestrator, waiting for it; `None` once the connection is closed for good.
+    pub async fn request(&mut self) -> Option<Request> {
+        while let Some(message) = self.requests.next().await {
+            if let Some(request) = Request::from_payload(&message.payload) {
+                return Some(request);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+    }
+}

@@ -1,0 +1,228 @@
+//! An orchestrator for a pipeline whose stages run in several processes: it follows every process's lifecycle
+//! records (one stream, one subject per process) and heartbeats, takes a process whose heartbeat stopped for gone
+//! and records that in its stead, and applies the pipeline's restart and failure policies across processes by
+//! requests ([`Request`](super::Request)) the processes obey.
+
+use std::time::Duration;
+
+use async_nats::connection::State;
+use async_nats::jetstream;
+use futures_util::StreamExt;
+use tokio::time::Instant;
+
+use super::error::NatsError;
+use super::journal::NatsJournal;
+use super::member::{check_token, lifecycle_stream, send, subject};
+use super::reader::Follower;
+use super::roster::{about, Effect, Policies, Roster};
+use crate::lifecycle::{Lifecycle, LifecycleRecord};
+use crate::pipeline::FailurePolicy;
+use crate::restart::Restart;
+
+/// Records the orchestrator holds before it takes them.
+const FOLLOW_BUFFER: usize = 1024;
+
+/// Follows the processes of one pipeline (each joined as a [`Member`](super::Member)) and applies the pipeline's
+/// policies to them, from any process.
+///
+/// - **A process that disappears** (killed, its machine lost): no heartbeat for `every × missed`
+///   ([`heartbeat`](Self::heartbeat)) and it is gone. The orchestrator appends, to its own subject of the lifecycle
+///   stream, a Failed record in its stead for each of its supervisors that had not ended (same supervisor name,
+///   writer and stage, state `Gone`, error `process NAME stopped heartbeating (...)`). While the orchestrator's own
+///   connection is down, and for a grace period after it is back, it judges no one: a server restart silences
+///   every heartbeat at once.
+/// - **A process's pipeline ends** (its pipeline's terminal record) Failed or Cancelled, or the process is gone: if
+///   the [`restart`](Self::restart) policy's type restarts after that ending and its intensity allows, the
+///   orchestrator records `Restarting` (supervisor `PIPELINE@PROCESS`), waits the backoff, and sends
+///   [`Request::Restart`](super::Request::Restart): a live process runs its pipeline again; a gone one cannot obey, so something else (a
+///   process manager, an operator) starts it again, and the orchestrator counts it back when it records Started.
+///   Not back within `come_back` of the request, or no restart allowed: the [failure policy](Self::policy) applies.
+/// - **Failure policy**: [`FailurePolicy::FailPipeline`] sends [`Request::Stop`](super::Request::Stop) to every process still running (again
+///   at each heartbeat interval until each has ended), [`FailurePolicy::LetOthersFinish`] lets them run to their end.
+/// - **Outcome**: once every process has completed or ended for good, the orchestrator records its own terminal
+///   record (supervisor `PIPELINE@NAME`) and returns it: Completed, Failed naming the first failure no restart
+///   covered, or Cancelled.
+///
+/// It reads the lifecycle stream from its start, so it should hold one run of the pipeline (a fresh stream per
+/// run); started again, the orchestrator catches up from the records. Requests are plain NATS messages, not stored:
+/// a process not connected when one is sent misses it (a restart then gives up at `come_back`; a stop is sent again).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use stagewise_runtime::nats::{connect, ProcessOrchestrator};
+/// use stagewise_runtime::restart::Restart;
+///
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let js = connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
+/// let outcome = ProcessOrchestrator::new(&js, "access_log", ["read", "parse", "aggregate"])
+///     .heartbeat(Duration::from_millis(200), 10)
+///     .restart(Restart::transient(), Duration::from_secs(60))
+///     .run()
+///     .await?;
+/// println!("the pipeline across processes: {outcome:?}");
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct ProcessOrchestrator {
+    js: jetstream::Context,
+    name: String,
+    processes: Vec<String>,
+    every: Duration,
+    missed: u32,
+    grace: Duration,
+    policies: Policies,
+}
+
+impl ProcessOrchestrator {
+    /// The orchestrator of `processes` (their names as they [joined](super::Member::join)) of the pipeline called
+    /// `pipeline`. By default: heartbeats expected every 200 ms, gone after 10 missed; [`FailurePolicy::FailPipeline`];
+    /// no restarts ([`Restart::temporary`]); its own name `orchestrator`.
+    pub fn new(
+        js: &jetstream::Context,
+        pipeline: &str,
+        processes: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        let (every, missed) = (Duration::from_millis(200), 10);
+        Self {
+            js: js.clone(),
+            name: "orchestrator".to_owned(),
+            processes: processes.into_iter().map(Into::into).collect(),
+            every,
+            missed,
+            grace: Duration::from_secs(30),
+            policies: Policies {
+                pipeline: pipeline.to_owned(),
+                failure: FailurePolicy::FailPipeline,
+                restart: Restart::temporary(),
+                come_back: Duration::from_secs(60),
+                silence: every * missed,
+            },
+        }
+    }
+
+    /// The processes publish a heartbeat every `every` ([`Member::join`](super::Member::join)); one silent for
+    /// `missed` of them is gone.
+    #[must_use]
+    pub fn heartbeat(mut self, every: Duration, missed: u32) -> Self {
+        self.every = every;
+        self.missed = missed.max(1);
+        self.policies.silence = every * self.missed;
+        self
+    }
+
+    /// What to do when a process's pipeline fails for good.
+    #[must_use]
+    pub fn policy(mut self, failure: FailurePolicy) -> Self {
+        self.policies.failure = failure;
+        self
+    }
+
+    /// Restart a process's pipeline after the endings `restart`'s type names, within its intensity, after its
+    /// backoff; a process must have started again within `come_back` of the request.
+    #[must_use]
+    pub fn restart(mut self, restart: Restart, come_back: Duration) -> Self {
+        self.policies.restart = restart;
+        self.policies.come_back = come_back;
+        self
+    }
+
+    /// How long, after its own connection is back, it waits before taking silent processes for gone (default 30 s:
+    /// the others reconnect on their own schedule).
+    #[must_use]
+    pub fn reconnect_grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Its own subject is `PIPELINE.lifecycle.NAME` (default `orchestrator`).
+    #[must_use]
+    pub fn name(mut self, name: &str) -> Self {
+        name.clone_into(&mut self.name);
+        self
+    }
+
+    /// Runs until every process has completed or ended for good; returns (and records) the pipeline's outcome.
+    ///
+    /// # Errors
+    /// When a name is not one subject token, the stream or subscriptions cannot be set up, or a record cannot be
+    /// stored.
+    pub async fn run(self) -> Result<Lifecycle, NatsError> {
+        check_token("orchestrator", &self.name)?;
+        for process in &self.processes {
+            check_token("process", process)?;
+        }
+        let pipeline = self.policies.pipeline.clone();
+        let spec = lifecycle_stream(&pipeline);
+        let stream = spec.ensure(&self.js).await?;
+        let own = subject(&pipeline, "lifecycle", &self.name);
+        let journal = NatsJournal::<LifecycleRecord>::open(&self.js, &spec, &own).await?;
+        let client = self.js.client();
+        let mut beats = client
+            .subscribe(subject(&pipeline, "heartbeat", "*"))
+            .await
+            .map_err(|e| NatsError::request(format!("heartbeats of {pipeline}"), e))?;
+        let all = subject(&pipeline, "lifecycle", ">");
+        let mut records = Follower::start(&stream, &all, 1, FOLLOW_BUFFER, None).await?;
+        let store = |record: LifecycleRecord| {
+            let journal = &journal;
+            async move {
+                let what = format!("recording {record}");
+                journal.append_acked(record).await.map_err(|e| NatsError::request(what, e))
+            }
+        };
+        store(about(&self.name, &pipeline, "Running", Lifecycle::Started)).await?;
+        let mut roster = Roster::new(self.policies.clone(), &self.processes, Instant::now());
+        let mut tick = tokio::time::interval(self.every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut quiet_until = Instant::now();
+        loop {
+            let effects = tokio::select! {
+                delivered = records.next() => {
+                    let Some(delivered) = delivered else {
+                        return Err(NatsError::request(format!("following {all}"), "the follower ended"));
+                    };
+                    if delivered.subject.as_str() == own {
+                        continue;
+                    }
+                    let process = delivered.subject.rsplit('.').next().unwrap_or_default().to_owned();
+                    match super::decode::<LifecycleRecord>(&delivered.payload) {
+                        Ok(record) => roster.record(&process, record, Instant::now()),
+                        Err(e) => {
+                            tracing::warn!(subject = %delivered.subject, error = %e, "not a lifecycle record");
+                            continue;
+                        }
+                    }
+                }
+                Some(beat) = beats.next() => {
+                    roster.beat(beat.subject.rsplit('.').next().unwrap_or_default(), Instant::now());
+                    continue;
+                }
+                _ = tick.tick() => {
+                    let now = Instant::now();
+                    if client.connection_state() != State::Connected {
+                        quiet_until = now + self.grace;
+                    }
+                    roster.tick(now, now >= quiet_until)
+                }
+            };
+            for effect in effects {
+                match effect {
+                    Effect::Record(record) => {
+                        tracing::info!(%record, "orchestrator across processes");
+                        store(record).await?;
+                    }
+                    Effect::Send(process, request) => send(&client, &pipeline, &process, request).await,
+                }
+            }
+            if let Some(outcome) = roster.outcome() {
+                let state = match outcome {
+                    Lifecycle::Completed => "Completed",
+                    Lifecycle::Cancelled { .. } => "Cancelled",
+                    _ => "Failed",
+                };
+                store(about(&self.name, &pipeline, state, outcome.clone())).await?;
+                return Ok(outcome);
+            }
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Lifecycle across processes on a real `nats-server`: members (standing in for the processes of a pipeline) write
+//! lifecycle records and heartbeats; a `ProcessOrchestrator` records a member that stopped heartbeating, asks a
+//! failed member to restart within the restart policy's intensity, stops the others past it, and completes when
+//! every member completed. Deadlines only guard against a hang; no test asserts how fast anything is.
+
+mod nats_support;
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use nats_support::NatsServer;
+use stagewise::journal::Journal;
+use stagewise::nats::{connect, lifecycle_stream, Context, Member, NatsJournal, ProcessOrchestrator, Request};
+use stagewise::pipeline::FailurePolicy;
+use stagewise::restart::{Backoff, Restart};
+use stagewise::{CounterSnapshot, Lifecycle, LifecycleRecord, StageId, WriterId};
+
+/// Long enough for a loaded machine; only a guard against a hang.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// A record of `supervisor`: its pipeline's (no stage) or its stage's.
+fn record(supervisor: &'static str, stage: Option<u32>, lifecycle: Lifecycle) -> LifecycleRecord {
+    LifecycleRecord {
+        supervisor: Cow::Borrowed(supervisor),
+        writer: stage.map_or(WriterId::System, |s| WriterId::Stage(StageId(s))),
+        stage: stage.map(StageId),
+        state: Cow::Borrowed("-"),
+        lifecycle,
+        counters: CounterSnapshot::default(),
+    }
+}
+
+async fn join(js: &Context, process: &str) -> Member {
+    Member::join(js, "pipe", process, Duration::from_millis(50)).await.expect("joined")
+}
+
+async fn write(member: &Member, record: LifecycleRecord) {
+    member.lifecycle().append_acked(record).await.expect("recorded");
+}
+
+async fn next_request(member: &mut Member) -> Request {
+    tokio::time::timeout(DEADLINE, member.request()).await.expect("a request before the deadline").expect("a request")
+}
+
+/// Every record of every process and of the orchestrator, in the order stored.
+async fn all_records(js: &Context) -> Vec<LifecycleRecord> {
+    let all = NatsJournal::<LifecycleRecord>::open(js, &lifecycle_stream("pipe"), "pipe.lifecycle.>").await.unwrap();
+    all.read_from(0).unwrap()
+}
+
+fn failed(error: &str) -> Lifecycle {
+    Lifecycle::Failed { error: error.to_owned(), escalation: None }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_that_stops_heartbeating_is_recorded_failed_in_its_stead() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 4);
+    let running = tokio::spawn(orchestrator.run());
+    let member = join(&js, "a").await;
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    write(&member, record("parse", Some(1), Lifecycle::Started)).await;
+    drop(member); // its heartbeat stops, as a killed process's would
+
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    let outcome = outcome.unwrap().expect("the orchestrator ran");
+    assert!(
+        matches!(&outcome, Lifecycle::Failed { error, .. } if error.contains("process a stopped heartbeating")),
+        "{outcome:?}"
+    );
+    let records = all_records(&js).await;
+    for (supervisor, stage) in [("pipe", None), ("parse", Some(StageId(1)))] {
+        let gone = records.iter().find(|r| r.supervisor == supervisor && r.state == "Gone");
+        let gone = gone.unwrap_or_else(|| panic!("no Gone record for {supervisor}: {records:#?}"));
+        assert_eq!(gone.stage, stage);
+        assert!(matches!(&gone.lifecycle, Lifecycle::Failed { error, .. } if error.contains("stopped heartbeating")));
+    }
+    assert_eq!(records.last().map(|r| r.supervisor.as_ref()), Some("pipe@orchestrator"), "{records:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_process_is_restarted_within_its_intensity_then_the_others_are_stopped() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let restart = Restart::transient().intensity(1, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a", "b"])
+        .heartbeat(Duration::from_millis(50), 100)
+        .policy(FailurePolicy::FailPipeline)
+        .restart(restart, DEADLINE);
+    let (mut a, mut b) = (join(&js, "a").await, join(&js, "b").await);
+    let running = tokio::spawn(orchestrator.run());
+    write(&b, record("pipe", None, Lifecycle::Started)).await;
+    write(&a, record("pipe", None, Lifecycle::Started)).await;
+    write(&a, record("pipe", None, failed("first"))).await;
+    assert_eq!(next_request(&mut a).await, Request::Restart, "one restart is within the intensity");
+    write(&a, record("pipe", None, Lifecycle::Started)).await;
+    write(&a, record("pipe", None, failed("second"))).await;
+    assert_eq!(next_request(&mut b).await, Request::Stop, "past the intensity, the pipeline fails: b is stopped");
+    write(&b, record("pipe", None, Lifecycle::Cancelled { reason: "stopped".into() })).await;
+
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    let outcome = outcome.unwrap().expect("the orchestrator ran");
+    assert_eq!(outcome, failed("process a: failed: second"));
+    let records = all_records(&js).await;
+    let restarting: Vec<_> = records.iter().filter(|r| matches!(r.lifecycle, Lifecycle::Restarting { .. })).collect();
+    assert_eq!(restarting.len(), 1, "{records:#?}");
+    assert_eq!(restarting[0].supervisor, "pipe@a");
+    assert!(
+        matches!(&restarting[0].lifecycle, Lifecycle::Restarting { attempt: 1, cause, .. } if cause.contains("first"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_process_completed_completes_the_pipeline() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let (a, b) = (join(&js, "a").await, join(&js, "b").await);
+    for member in [&a, &b] {
+        write(member, record("pipe", None, Lifecycle::Started)).await;
+        write(member, record("pipe", None, Lifecycle::Completed)).await;
+    }
+    // Started after the records: it catches up from the stream.
+    let outcome = ProcessOrchestrator::new(&js, "pipe", ["a", "b"]).run();
+    let outcome = tokio::time::timeout(DEADLINE, outcome).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.expect("the orchestrator ran"), Lifecycle::Completed);
+    let records = all_records(&js).await;
+    let own: Vec<_> = records.iter().filter(|r| r.supervisor == "pipe@orchestrator").map(|r| &r.lifecycle).collect();
+    assert_eq!(own, [&Lifecycle::Started, &Lifecycle::Completed]);
+}
