@@ -220,15 +220,19 @@ impl RunFolder {
     /// read or written.
     pub fn writes(&self, path: &Path) -> io::Result<()> {
         let path = std::path::absolute(path)?;
+        let dir = std::path::absolute(&self.dir)?;
         match fs::read_to_string(self.dir.join(OUTPUT)) {
-            Ok(recorded) if Path::new(&recorded) == path => Ok(()),
+            // A file inside the run is recorded relative to it, so the run folder can be moved and resumed.
+            Ok(recorded) if same_file(&dir.join(&recorded), &path) => Ok(()),
             Ok(recorded) => Err(invalid(format!(
-                "the run in {} writes {recorded}, not {}: give that file to resume it, or start over",
+                "the run in {} writes {}, not {}: give that file to resume it, or start over",
                 self.dir.display(),
+                dir.join(&recorded).display(),
                 path.display()
             ))),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                fs::write(self.dir.join(OUTPUT), path.as_os_str().as_encoded_bytes())?;
+                let recorded = path.strip_prefix(&dir).unwrap_or(&path);
+                fs::write(self.dir.join(OUTPUT), recorded.as_os_str().as_encoded_bytes())?;
                 File::open(&self.dir)?.sync_all()
             }
             Err(e) => Err(e),
@@ -254,6 +258,12 @@ impl RunFolder {
         fs::write(self.dir.join(FINISHED), b"")?;
         File::open(&self.dir)?.sync_all()
     }
+}
+
+/// True when `a` and `b` name one file: the same absolute path, or (when both exist) the same file reached another
+/// way (`..`, a symbolic link).
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || matches!((fs::canonicalize(a), fs::canonicalize(b)), (Ok(a), Ok(b)) if a == b)
 }
 
 /// Deletes the run in `dir` (whose `lock` is held), leaving it empty, and returns the lock of the empty folder. The

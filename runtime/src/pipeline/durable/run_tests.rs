@@ -86,6 +86,24 @@ fn a_run_writes_one_output_file() {
 }
 
 #[test]
+fn a_moved_run_resumes_writing_its_own_output_and_one_file_matches_however_it_is_spelled() {
+    let parent = tempfile::tempdir().unwrap();
+    let (run, _) = RunFolder::open(parent.path().join("a"), false).unwrap();
+    fs::create_dir_all(run.outputs()).unwrap();
+    run.writes(&run.outputs().join("out.csv")).unwrap();
+    fs::write(run.outputs().join("out.csv"), "rows").unwrap();
+    drop(run);
+    fs::rename(parent.path().join("a"), parent.path().join("b")).unwrap();
+    let (run, status) = RunFolder::open(parent.path().join("b"), false).unwrap();
+    assert_eq!(status, RunStatus::Interrupted);
+    run.writes(&run.outputs().join("out.csv")).expect("the moved run's own output");
+    let spelled = parent.path().join("b").join("output").join("..").join("output").join("out.csv");
+    run.writes(&spelled).expect("the same file spelled with ..");
+    let other = run.writes(&parent.path().join("a").join("output").join("out.csv")).unwrap_err();
+    assert!(other.to_string().contains("b/output/out.csv"), "names the file the run writes: {other}");
+}
+
+#[test]
 fn starting_over_leaves_a_folder_beside_the_run_alone_whatever_its_name() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("run");
