@@ -41,6 +41,7 @@ pub use reader::Records;
 pub use recovery::{Loss, Recovery, Truncation};
 pub use retain::SegmentInfo;
 pub use scan::{scan, ScanProblem, SegmentScan};
+pub(crate) use segment::is_journal_file;
 pub use segment::FORMAT_VERSION;
 
 use super::{AppendFuture, Journal, JournalError};

@@ -54,6 +54,11 @@ fn parse_name(name: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// True for a file a journal writes in its folder: a segment or the tail mark.
+pub(crate) fn is_journal_file(name: &str) -> bool {
+    name == super::mark::NAME || parse_name(name).is_some()
+}
+
 /// The segments in `dir`, oldest first. Anything else in the folder but the tail mark means it is not a journal.
 pub(crate) fn list(dir: &Path) -> Result<Vec<SegmentFile>, JournalError> {
     let mut segments = Vec::new();

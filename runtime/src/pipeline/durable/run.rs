@@ -23,8 +23,9 @@ const PARTS: &str = "RUN-PARTS";
 const OUTPUT: &str = "RUN-OUTPUT";
 
 /// What a run creates in its folder, and so what `fresh` may delete: its marks (`RUN-STARTED`, `RUN-FINISHED`,
-/// `RUN-PARTS`, `RUN-OUTPUT`), its links (`stage-N`), the folders of its checkpoints, lifecycle and error journals,
-/// and `output/`, where its sink may write its files ([`RunFolder::outputs`]).
+/// `RUN-PARTS`, `RUN-OUTPUT`), its links (`stage-N`), the folders of its checkpoints, lifecycle and error journals
+/// (holding journal files only: a file of another kind in one is refused like a file beside them), and `output/`,
+/// where its sink may write its files ([`RunFolder::outputs`]).
 pub const RUN_ENTRIES: [&str; 8] = [STARTED, FINISHED, PARTS, OUTPUT, "checkpoints", "lifecycle", "errors", "output"];
 
 /// True for an entry a run creates ([`RUN_ENTRIES`], or a link `stage-N`).
@@ -114,6 +115,8 @@ impl RunFolder {
             let name = entry?.file_name().to_string_lossy().into_owned();
             if !is_run_entry(&name) {
                 foreign.push(name);
+            } else if is_run {
+                foreign.extend(foreign_in_journals(&dir, &name)?);
             }
         }
         foreign.sort();
@@ -258,6 +261,31 @@ impl RunFolder {
         fs::write(self.dir.join(FINISHED), b"")?;
         File::open(&self.dir)?.sync_all()
     }
+}
+
+/// The files in the run's entry `name` that no journal writes (`stage-N/notes.txt`), named from the run folder: a
+/// journal folder holds segments and its tail mark only, `checkpoints` one journal folder per checkpointing stage.
+fn foreign_in_journals(dir: &Path, name: &str) -> io::Result<Vec<String>> {
+    let journals: Vec<PathBuf> = match name {
+        "lifecycle" | "errors" => vec![dir.join(name)],
+        "checkpoints" if dir.join(name).is_dir() => {
+            fs::read_dir(dir.join(name))?.map(|entry| entry.map(|e| e.path())).collect::<io::Result<_>>()?
+        }
+        _ if name.starts_with("stage-") => vec![dir.join(name)],
+        _ => return Ok(Vec::new()),
+    };
+    let mut foreign = Vec::new();
+    for journal in journals.into_iter().filter(|journal| journal.is_dir()) {
+        for entry in fs::read_dir(&journal)? {
+            let entry = entry?;
+            let file = entry.file_name().to_string_lossy().into_owned();
+            if !(entry.file_type()?.is_file() && crate::journal::file::is_journal_file(&file)) {
+                let within = journal.strip_prefix(dir).unwrap_or(&journal);
+                foreign.push(within.join(file).to_string_lossy().into_owned());
+            }
+        }
+    }
+    Ok(foreign)
 }
 
 /// True when `a` and `b` name one file: the same absolute path, or (when both exist) the same file reached another

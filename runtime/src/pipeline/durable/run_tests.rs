@@ -104,6 +104,24 @@ fn a_moved_run_resumes_writing_its_own_output_and_one_file_matches_however_it_is
 }
 
 #[test]
+fn starting_over_refuses_a_run_whose_journal_folders_hold_a_users_file_and_deletes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (run, _) = RunFolder::open(dir.path(), false).unwrap();
+    run.parts(&["stage-0", "checkpoints/aggregate", "errors"]).unwrap();
+    drop(run);
+    for (folder, file) in [("stage-0", "notes.txt"), ("checkpoints/aggregate", "keep.me")] {
+        fs::write(dir.path().join(folder).join(file), "precious").unwrap();
+        let refused = RunFolder::open(dir.path(), true).unwrap_err();
+        assert!(refused.to_string().contains(&format!("{folder}/{file}")), "names the file: {refused}");
+        assert_eq!(fs::read_to_string(dir.path().join(folder).join(file)).unwrap(), "precious");
+        assert!(dir.path().join("RUN-STARTED").exists(), "nothing deleted");
+        fs::remove_file(dir.path().join(folder).join(file)).unwrap();
+    }
+    let (_run, status) = RunFolder::open(dir.path(), true).unwrap();
+    assert_eq!(status, RunStatus::New, "a run of journal files only starts over");
+}
+
+#[test]
 fn starting_over_leaves_a_folder_beside_the_run_alone_whatever_its_name() {
     let parent = tempfile::tempdir().unwrap();
     let dir = parent.path().join("run");
