@@ -82,8 +82,8 @@ pub mod __private {
 
     pub use crate::inbox::{wait_inbox, with_inbox, EventInbox, InboxReader};
     pub use crate::macro_support::{
-        build_failed, complete, decide, dispatch, failure_codec, CompletionFn, DecisionFn, DispatchFn, FailedStateFn,
-        FailureCodec, FailureMessage, Unknown,
+        build_failed, complete, decide, dispatch, failure_codec, CompletionFn, DecisionFn, DispatchFn,
+        FailedStateField, FailedStateFn, FailureCodec, FailureMessage, StageMethodOf, SupervisorName, Unknown,
     };
 
     /// The ids a stage struct carries, implemented by `#[derive(Stage)]` from its `#[stage_id]` (and optional

@@ -184,6 +184,55 @@ impl FailureMessage for String {
     }
 }
 
+/// The field of a failed state that receives the failure message: a `String`. Generated code fills it through this
+/// trait, spanned on the field's type, so a field of another type is one error there saying what to write.
+#[diagnostic::on_unimplemented(
+    message = "the failed state's field receives the failure message, a `String`, not `{Self}`",
+    label = "this field is `{Self}`",
+    note = "declare it `Failed(String)`; to carry more than the message, build the failed state with `#[failed(Stage::build)]`"
+)]
+pub trait FailedStateField {
+    /// The field from the message.
+    fn from_message(message: String) -> Self;
+}
+
+impl FailedStateField for String {
+    #[inline]
+    fn from_message(message: String) -> Self {
+        message
+    }
+}
+
+/// `name = ..`: the supervisor's name, a `&'static str`. Generated code reads it through this trait, spanned on the
+/// expression, so a name of another type (a run-time `String`) is one error there saying what to write.
+#[diagnostic::on_unimplemented(
+    message = "`name = ..` is a `&'static str`, not `{Self}`",
+    label = "not a `&'static str`",
+    note = "write a literal, a `const`, or an associated constant such as `W::NAME`; a name chosen at run time goes in the stage's own fields and logs"
+)]
+pub trait SupervisorName {
+    /// The name.
+    fn name(self) -> &'static str;
+}
+
+impl SupervisorName for &'static str {
+    #[inline]
+    fn name(self) -> &'static str {
+        self
+    }
+}
+
+/// Holds for no type. `stage = Upp` with `#[dispatch(Up::next)]` is probably a typo on one side; the macro cannot see
+/// which type exists, so it also writes stub impls for `Up` under `where Up: StageMethodOf<Upp>`. When one of the two
+/// types does not exist, rustc's "cannot find type" on it is the one error (and code using `Up` compiles); when both
+/// exist, this bound is the one error, on `Up`, saying to name the stage's own method.
+#[diagnostic::on_unimplemented(
+    message = "the stage is `{T}`, but this names a function of `{Self}`",
+    label = "a function of `{Self}`, not of the stage `{T}`",
+    note = "write the stage's own method (`{T}::method`, or a bare `method`); if `{Self}` is the stage, write `stage = {Self}`; a function of another type that takes the stage is named by a longer path, e.g. `crate::{Self}::method`"
+)]
+pub trait StageMethodOf<T> {}
+
 /// Stands in for an event or action type that did not compile, in the impls generated beside the error, so code
 /// using the stage adds no errors of its own. It has no values.
 #[derive(Debug)]

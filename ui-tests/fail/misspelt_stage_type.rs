@@ -1,4 +1,4 @@
-// A misspelt stage type: rustc finds no such type, once.
+// A misspelt stage type: rustc finds no such type, once; `Up`, which the dispatch names, gets stubs, so its uses add nothing.
 #[path = "../common/mod.rs"]
 mod common;
 use common::*;

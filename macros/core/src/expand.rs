@@ -61,11 +61,13 @@ pub fn expand(mode: Mode, args: TokenStream, item: TokenStream) -> TokenStream {
             let state_variant = codegen::state_variant(&model);
             let inherent = codegen::inherent(&model, &mermaid);
             let supervisor = codegen::supervisor(&model);
+            let suspect = fallback::suspect_stubs(&model);
             quote! {
                 #item
                 #state_variant
                 #inherent
                 #supervisor
+                #suspect
             }
         }
         (Err(errors), item) => quote! { #item #errors },

@@ -14,6 +14,7 @@ mod fallback;
 mod mermaid;
 mod model;
 mod parse;
+mod stage_typo;
 mod suggest;
 mod valid;
 

@@ -201,6 +201,16 @@ fn check_state(cx: &Ctxt, model: &Model, state: &State) {
                 check_failure_target(cx, model, t, target);
             }
             Target::Stay(_) => {}
+            Target::Call(path) if path.get_ident().is_some_and(|i| model.state(i).is_some()) => {
+                cx.error_spanned_by(
+                    path,
+                    format!(
+                        "`{}` is a state: `=> {0}` goes there, and `to = [..]` (where a function transition may go) \
+                         does not belong to it; remove `to`",
+                        path.to_token_stream()
+                    ),
+                );
+            }
             Target::Call(path) => {
                 if let Some(pat) = t.events.iter().find_map(|e| e.pat.as_ref()) {
                     cx.error_spanned_by(
@@ -272,8 +282,10 @@ fn check_failure_target(cx: &Ctxt, model: &Model, t: &crate::model::Transition, 
         cx.error_spanned_by(
             target,
             format!(
-                "the failure event must lead to the failed state `{}` (the run loop escalates otherwise); \
-                 to change what this state does on failure, use `#[on_failure(actions..)]`",
+                "`{}` is the failure event (`failure = ..`): it must lead to the failed state `{}` (the run loop \
+                 escalates otherwise); to change what this state does on failure, use `#[on_failure(actions..)]`; \
+                 if `{0}` is not meant to carry failures, name the variant that does in `failure = ..`",
+                failure.replace(' ', ""),
                 failed.ident
             ),
         );

@@ -75,6 +75,27 @@ impl From<PipelineStage> for Entry {
 }
 
 /// Settings of a pipeline, before its first stage.
+///
+/// ```
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::event::StageId;
+/// use stagewise_runtime::pipeline::{FailurePolicy, Outlet, Pipeline, PipelineStage};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// // Two ready-made stages that count on their own; real ones take the link ends they are given.
+/// let counting = |id| PipelineStage::new(Countdown::new(2).with_id(StageId(id)), CountdownState::Counting, 0);
+/// let outcome = Pipeline::builder("counts")
+///     .capacity(4)
+///     .policy(FailurePolicy::FailPipeline)
+///     .source(|_out: Outlet<u32>| counting(1))
+///     .sink(|_inlet| counting(2))
+///     .run()
+///     .await
+///     .unwrap();
+/// assert!(outcome.is_completed());
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct PipelineBuilder {
     name: &'static str,
@@ -273,6 +294,26 @@ impl<P> Chain<P> {
 }
 
 /// A running (or ended) pipeline, seen from outside: control it, watch it, wait for its outcome.
+///
+/// ```
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::event::StageId;
+/// use stagewise_runtime::pipeline::{Outlet, Pipeline, PipelineStage};
+/// use stagewise_runtime::Control;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let counting = |id| PipelineStage::new(Countdown::new(1_000_000).with_id(StageId(id)), CountdownState::Counting, 0);
+/// let mut handle = Pipeline::builder("counts")
+///     .source(|_out: Outlet<u32>| counting(1))
+///     .sink(|_inlet| counting(2))
+///     .spawn();
+/// handle.send(Control::Drain).await.unwrap(); // drains the stages in order, then completes
+/// let outcome = handle.outcome().await.unwrap();
+/// assert!(outcome.is_completed());
+/// assert_eq!(handle.stage_states().len(), 2);
+/// # }
+/// ```
 pub struct PipelineHandle {
     orchestrator: StageHandle,
     parts: PipelineParts,

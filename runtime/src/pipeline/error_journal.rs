@@ -52,7 +52,26 @@ impl ErrorRecord {
     }
 }
 
-/// A pipeline's error journal, shared by the stages that write to it.
+/// A pipeline's error journal, shared by the stages that write to it: any [`Journal`] of [`ErrorRecord`]s (a
+/// [`MemoryJournal`](crate::journal::MemoryJournal), a file journal), given to the builder with
+/// [`PipelineBuilder::errors`](crate::pipeline::PipelineBuilder::errors).
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use stagewise_runtime::event::{ChainEvent, ErrorKind, EventIds, StageContext, StageId};
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+/// use stagewise_runtime::pipeline::{ErrorJournal, ErrorRecord, Pipeline};
+///
+/// let errors: ErrorJournal = Arc::new(MemoryJournal::new());
+/// let _builder = Pipeline::builder("numbers").errors(errors.clone());
+///
+/// let mut ids = EventIds::new(StageId(1).into());
+/// let bad = ChainEvent::new(ids.next_id(), StageContext::new(StageId(1), "parse"), "x")
+///     .into_error(ErrorKind::Parse, "not a number");
+/// errors.append(ErrorRecord::from_event(bad).unwrap()).unwrap();
+/// assert_eq!(errors.read_from(0).unwrap()[0].message, "not a number");
+/// ```
 pub type ErrorJournal = Arc<dyn Journal<ErrorRecord>>;
 
 /// Writes the record of `event` to `journal` if its status is Error, and gives the event back otherwise.

@@ -12,6 +12,27 @@ use crate::lifecycle::LifecycleRecord;
 use super::state_cell::{StateCell, StateOutlet, StateSnapshot};
 
 /// The plumbing one run is connected to: its control channel, its state watchers, its lifecycle journal, its counters.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::journal::{Journal, MemoryJournal};
+/// use stagewise_runtime::{control_channel, run_handler_supervised, Control, Lifecycle, Supervision};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let journal = Arc::new(MemoryJournal::new());
+/// let (control, rx) = control_channel(4);
+/// control.send(Control::Drain).await.unwrap(); // read before the first tick
+/// let supervision = Supervision::new(journal.clone()).with_control(rx);
+/// let counters = supervision.counters().clone();
+/// let record = run_handler_supervised(Countdown::new(1_000), CountdownState::Counting, 0, supervision).await.unwrap();
+/// assert!(matches!(record.lifecycle, Lifecycle::Completed { .. }));
+/// assert_eq!(journal.len(), 2, "Started, then Completed");
+/// assert!(counters.snapshot().transitions >= 1);
+/// # }
+/// ```
 pub struct Supervision {
     pub(crate) control: Option<ControlReceiver>,
     pub(crate) state: StateOutlet,

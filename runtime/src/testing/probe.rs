@@ -23,6 +23,22 @@ use super::{Fault, Turn};
 /// The loop runs inside the probe's own calls (the test's task polls it; nothing is spawned), and each call returns
 /// once the loop is at rest again: waiting at the start of its next dispatch, waiting for a control message or its
 /// state's timeout, or ended. The probe keeps a copy of the state, so the stage's state type must be `Clone`.
+///
+/// ```
+/// use stagewise_runtime::countdown::{Countdown, CountdownState};
+/// use stagewise_runtime::testing::StageProbe;
+///
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let mut probe = StageProbe::new(Countdown::new(2), CountdownState::Counting, 0);
+/// let turn = probe.step().await; // one dispatch: one tick
+/// assert_eq!(turn.events, ["Tick"]);
+/// assert_eq!(turn.actions, ["Count"]);
+/// assert_eq!(probe.state(), CountdownState::Counting);
+/// probe.step().await;
+/// assert!(probe.step().await.ended, "two ticks counted, the run ends");
+/// # }
+/// ```
 pub struct StageProbe<S: Supervisor>
 where
     S::State: Clone,

@@ -22,14 +22,19 @@ pub(super) fn dispatch_fn(model: &Model) -> TokenStream {
             (true, _) | (false, Some(Dispatch::Terminate)) => None,
             (false, Some(Dispatch::Call(path))) if s.policy() != Policy::Block => {
                 // Through `DispatchFn`, so a method of the wrong shape is one error on its path.
-                let method = method_path(path);
+                let method = method_path(model, path);
                 let call = quote!(#p::dispatch::<Self, Self::Context, Self::Event, _>(#method, #stage, #ctx));
                 Some((call, Some(path.span())))
             }
-            (false, Some(Dispatch::Emit(event))) => Some((
-                quote!(::core::future::ready(::core::result::Result::Ok(#p::Directive::Transition(#event)))),
-                None,
-            )),
+            // The event typed on its own, so an expression of another type is one error on it.
+            (false, Some(Dispatch::Emit(event))) => {
+                let emitted = internal("emitted");
+                let event = quote!({ let #emitted: Self::Event = #event; #emitted });
+                Some((
+                    quote!(::core::future::ready(::core::result::Result::Ok(#p::Directive::Transition(#event)))),
+                    None,
+                ))
+            }
             (false, Some(Dispatch::Wait | Dispatch::Call(_)) | None) => None,
         };
         let waits = !s.is_terminal() && !matches!(dispatch, Some(Dispatch::Terminate));

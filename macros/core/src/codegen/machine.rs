@@ -29,17 +29,29 @@ fn failed_next(model: &Model, message: &TokenStream) -> TokenStream {
     if let Some(build) = &failed.failed_with {
         // Through `FailedStateFn`, so a builder of the wrong shape is one error on its path.
         let (state, ctx, p) = (internal("state"), internal("ctx"), private(model));
-        let method = method_path(build);
+        let method = method_path(model, build);
         let call = quote!(#p::build_failed::<Self::State, Self::Context, _>(#method, #state, #message, #ctx));
         return respan(call, build.span());
     }
+    // The field receives the message through `FailedStateField`, spanned on its type: a field that is not a `String`
+    // is one error there, saying what the failed state must carry.
+    let p = private(model);
+    let field = |f: &syn::Field| {
+        let ty = &f.ty;
+        respan(quote!(<#ty as #p::FailedStateField>::from_message(#message)), ty.span())
+    };
     match &failed.fields {
         None => quote!(#enum_ident::#failed_ident),
         Some(syn::Fields::Named(named)) => {
-            let field = named.named.first().and_then(|f| f.ident.as_ref());
-            quote!(#enum_ident::#failed_ident { #field: #message })
+            let Some(f) = named.named.first() else { return quote!(#enum_ident::#failed_ident {}) };
+            let (name, value) = (&f.ident, field(f));
+            quote!(#enum_ident::#failed_ident { #name: #value })
         }
-        Some(_) => quote!(#enum_ident::#failed_ident(#message)),
+        Some(syn::Fields::Unnamed(unnamed)) => {
+            let value = unnamed.unnamed.first().map(field);
+            quote!(#enum_ident::#failed_ident(#value))
+        }
+        Some(syn::Fields::Unit) => quote!(#enum_ident::#failed_ident),
     }
 }
 
@@ -48,7 +60,7 @@ fn failed_next(model: &Model, message: &TokenStream) -> TokenStream {
 fn decider_call(model: &Model, path: &syn::Path) -> TokenStream {
     let p = private(model);
     let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
-    let method = method_path(path);
+    let method = method_path(model, path);
     let call =
         quote!(#p::decide::<Self::State, Self::Event, Self::Context, Self::Action, _>(#method, #state, #event, #ctx));
     respan(call, path.span())
@@ -172,7 +184,9 @@ pub(super) fn entry_exit_fn(model: &Model, name: &str, pick: impl Fn(&State) -> 
         .map(|s| {
             let pat = state_pat(model, s);
             let actions = pick(s);
-            quote!(#pat => { #(#list.push(#actions);)* })
+            // Each action typed on its own, so an expression of another type is one error on it.
+            let action = internal("action");
+            quote!(#pat => { #({ let #action: Self::Action = #actions; #list.push(#action); })* })
         })
         .collect();
     if arms.is_empty() {

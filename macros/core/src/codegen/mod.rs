@@ -66,11 +66,12 @@ pub(crate) fn events_pat(events: &[Path]) -> TokenStream {
     quote!(#(#alts)|*)
 }
 
-/// A bare method name (`next_line`) is the stage's own (`Self::next_line`); a path is taken as written.
-pub(crate) fn method_path(path: &Path) -> TokenStream {
+/// A bare method name (`next_line`) is the stage's own (`Self::next_line`); a path is taken as written, but for one on
+/// a probable typo of the stage type (see [`stage_typo`](crate::stage_typo)).
+pub(crate) fn method_path(model: &Model, path: &Path) -> TokenStream {
     match path.get_ident() {
         Some(ident) => quote_spanned!(ident.span()=> Self::#ident),
-        None => quote!(#path),
+        None => crate::stage_typo::call_path(model, path).unwrap_or_else(|| quote!(#path)),
     }
 }
 

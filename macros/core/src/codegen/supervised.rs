@@ -28,7 +28,7 @@ fn completion_fn(model: &Model) -> Option<TokenStream> {
     let p = private(model);
     let path = model.args.completion.as_ref()?;
     let ctx = internal("ctx");
-    let method = method_path(path);
+    let method = method_path(model, path);
     // Through `CompletionFn`, so a method of the wrong shape is one error on its path; awaited inside an `async` block
     // (as dispatch is), so the `Send` check of the returned future does not judge that bound a second time.
     let call = respan(quote!(#p::complete::<Self, Self::Context, _>(#method, self, #ctx).await), path.span());
@@ -61,7 +61,12 @@ pub fn supervisor(model: &Model) -> TokenStream {
     let timeout = timeout_fn(model);
     let unhandled = unhandled_fn(model);
     let control = control_fns(model);
-    let name = model.supervisor_name();
+    // A written name goes through `SupervisorName`, spanned on it: one that is not a `&'static str` is one error there.
+    let name = match &model.args.name {
+        Some(expr @ syn::Expr::Lit(_)) => quote!(#expr),
+        Some(expr) => respan(quote!(#p::SupervisorName::name(#expr)), expr.span()),
+        None => model.supervisor_name(),
+    };
     let dispatch = dispatch_fn(model);
     let failure_event = failure_event_fn(model);
     let completion = completion_fn(model);

@@ -159,8 +159,8 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
         "unhandled" => args.unhandled = Some(meta.value()?.parse()?),
         "ignore" => {
             let input = meta.value()?;
-            let content;
-            syn::bracketed!(content in input);
+            let content =
+                super::transition::bracketed(input, "`ignore` lists events in brackets: `ignore = [Event::Tick]`")?;
             args.ignore = content.parse_terminated(Path::parse_mod_style, Token![,])?.into_iter().collect();
         }
         "action_lists" => {
@@ -200,11 +200,27 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
                     "drain" => &mut args.control.drain,
                     "stop" => &mut args.control.stop,
                     _ => {
-                        cx.error_spanned_by(
-                            &inner.path,
-                            "unknown control message: `control(..)` takes `start`, `drain` and `stop`",
-                        );
-                        skip_value(inner.input);
+                        let mut msg = "unknown control message".to_owned();
+                        let best =
+                            did_you_mean(&key, &["start", "drain", "stop"]).filter(|b| !seen.iter().any(|s| s == b));
+                        if let Some(best) = best {
+                            msg.push_str(&format!(" `{key}`: did you mean `{best}`?"));
+                        }
+                        msg.push_str(if best.is_some() { "\n" } else { ": " });
+                        msg.push_str("`control(..)` takes `start`, `drain` and `stop`");
+                        cx.error_spanned_by(&inner.path, msg);
+                        // Read as the message it probably meant, so nothing else fails for it.
+                        let slot = match best {
+                            Some("start") => &mut args.control.start,
+                            Some("drain") => &mut args.control.drain,
+                            Some("stop") => &mut args.control.stop,
+                            _ => {
+                                skip_value(inner.input);
+                                return Ok(());
+                            }
+                        };
+                        seen.push(best.unwrap_or_default().to_owned());
+                        *slot = Some(inner.value()?.parse()?);
                         return Ok(());
                     }
                 };
@@ -238,9 +254,21 @@ fn parse_type(cx: &Ctxt, key: &str, input: ParseStream) -> syn::Result<Type> {
         cx.error_spanned_by(&lit, format!("write the type itself, not a string: `{key} = {shown}`"));
         return Ok(ty);
     }
-    input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), format!("`{key}` takes a type, e.g. `{key} = {}`", example_type(key))))
+    let ty: Type = input.parse().map_err(|e| {
+        syn::Error::new(e.span(), format!("`{key}` takes a type, e.g. `{key} = {}`", example_type(key)))
+    })?;
+    if let Type::Reference(r) = &ty {
+        let inner = &r.elem;
+        let shown = quote::quote!(#inner).to_string().replace(' ', "");
+        cx.error_spanned_by(
+            &ty,
+            format!(
+                "`{key}` takes the type itself, not a reference: `{key} = {shown}` (the run owns it, and lends it out)"
+            ),
+        );
+        return Ok((*r.elem).clone());
+    }
+    Ok(ty)
 }
 
 fn example_type(key: &str) -> &'static str {

@@ -230,7 +230,15 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
                 let key = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
                 match key.as_str() {
                     "secs" | "millis" => {
-                        let lit: LitInt = meta.value()?.parse()?;
+                        let value = meta.value()?;
+                        if value.peek(syn::LitFloat) {
+                            let lit: syn::LitFloat = value.parse()?;
+                            return Err(syn::Error::new(
+                                lit.span(),
+                                format!("`{key}` takes a whole number; for a fraction of a second write `millis = N`"),
+                            ));
+                        }
+                        let lit: LitInt = value.parse()?;
                         let n: u64 = lit.base10_parse()?;
                         if timeout.millis.is_some() {
                             return Err(meta.error("give the duration once: `secs = N` or `millis = N`"));
@@ -239,10 +247,32 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
                     }
                     "event" => timeout.event = Some(meta.value()?.parse()?),
                     _ => {
-                        return Err(meta.error("`#[timeout]` takes `secs = N` or `millis = N`, and `event = Event::X`"))
+                        let mut msg = format!("unknown key `{key}` in #[timeout]");
+                        let best = did_you_mean(&key, &["secs", "millis", "event"]);
+                        if let Some(best) = best {
+                            msg.push_str(&format!(": did you mean `{best}`?"));
+                        }
+                        msg.push_str("\n`#[timeout]` takes `secs = N` or `millis = N`, and `event = Event::X`");
+                        if best != Some("event") || timeout.event.is_some() {
+                            return Err(meta.error(msg));
+                        }
+                        // Read as the key it probably meant, so nothing else fails for it.
+                        cx.error_spanned_by(&meta.path, msg);
+                        timeout.event = Some(meta.value()?.parse()?);
                     }
                 }
                 Ok(())
+            })
+            .map_err(|e| {
+                // `#[timeout(5, Ev::X)]`: syn's own message is about "nested attributes".
+                if e.to_string().starts_with("unexpected literal") || e.to_string().starts_with("expected ident") {
+                    syn::Error::new(
+                        e.span(),
+                        "`#[timeout]` takes keys: `#[timeout(secs = N, event = Event::X)]` (or `millis = N`)",
+                    )
+                } else {
+                    e
+                }
             })?;
             if state.timeout.is_some() {
                 duplicate(cx, attr, state, name);

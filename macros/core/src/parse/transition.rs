@@ -35,9 +35,24 @@ pub(super) fn parse_dispatch(input: ParseStream) -> syn::Result<Dispatch> {
             input.parse::<Ident>()?;
             input.parse::<Token![=]>()?;
             return Ok(Dispatch::Emit(input.parse()?));
+        } else if ident == "emit" {
+            return Err(fork.error("write `emit = Event::X`: the event this state feeds each turn"));
         }
     }
+    if input.peek(Token![self]) && input.peek2(Token![.]) {
+        return Err(input.error(
+            "`#[dispatch]` names the method by its path, not a call on `self`: `#[dispatch(Stage::next)]`, or a \
+             bare `next` for the stage's own",
+        ));
+    }
     let path: Path = input.parse()?;
+    if input.peek(syn::token::Paren) {
+        return Err(input.error(format!(
+            "name the method without calling it: `#[dispatch({})]`; the run loop calls it each turn with the stage \
+             and the context",
+            quote::ToTokens::to_token_stream(&path).to_string().replace(' ', "")
+        )));
+    }
     if !input.is_empty() {
         return Err(input.error("`#[dispatch]` takes one method path, e.g. `#[dispatch(Stage::next)]`"));
     }
@@ -66,6 +81,9 @@ pub(super) fn parse_transition(cx: &Ctxt, input: ParseStream) -> syn::Result<Tra
         }
         input.parse::<Token![|]>()?;
     }
+    if !input.peek(Token![=>]) {
+        return Err(input.error("write `=>` between the events and the target: `#[on(Event::Start => Running)]`"));
+    }
     input.parse::<Token![=>]>()?;
     let target_path: Path = input.parse()?;
     let mut to = None;
@@ -79,8 +97,7 @@ pub(super) fn parse_transition(cx: &Ctxt, input: ParseStream) -> syn::Result<Tra
         match key.to_string().as_str() {
             "to" => {
                 input.parse::<Token![=]>()?;
-                let content;
-                syn::bracketed!(content in input);
+                let content = bracketed(input, "`to` lists states in brackets: `to = [Running, Done]`")?;
                 let list: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
                 if to.is_some() {
                     cx.error_spanned_by(&key, "duplicate key `to` in #[on]");
@@ -89,8 +106,7 @@ pub(super) fn parse_transition(cx: &Ctxt, input: ParseStream) -> syn::Result<Tra
             }
             "actions" => {
                 input.parse::<Token![=]>()?;
-                let content;
-                syn::bracketed!(content in input);
+                let content = bracketed(input, "`actions` lists actions in brackets: `actions = [Action::Flush]`")?;
                 let list: Punctuated<Expr, Token![,]> = content.parse_terminated(Expr::parse, Token![,])?;
                 if actions.is_some() {
                     cx.error_spanned_by(&key, "duplicate key `actions` in #[on]");
@@ -114,4 +130,19 @@ pub(super) fn parse_transition(cx: &Ctxt, input: ParseStream) -> syn::Result<Tra
         _ => Target::Call(target_path),
     };
     Ok(Transition { attr: TokenStream::new(), events, target, to, actions: actions.unwrap_or_default() })
+}
+
+/// The contents of a `[..]` list; anything else is an error on it saying `msg`.
+pub(super) fn bracketed<'a>(input: ParseStream<'a>, msg: &str) -> syn::Result<syn::parse::ParseBuffer<'a>> {
+    let content;
+    if !input.peek(syn::token::Bracket) {
+        let fork = input.fork();
+        let value: syn::Result<Expr> = fork.parse();
+        return Err(match value {
+            Ok(value) => syn::Error::new_spanned(value, msg),
+            Err(_) => input.error(msg),
+        });
+    }
+    syn::bracketed!(content in input);
+    Ok(content)
 }

@@ -56,6 +56,9 @@ fn crate_override_changes_every_runtime_path() {
     assert!(!out.contains("stagewise"));
 }
 
+/// How the failed state's field receives the message.
+const FIELD: &str = "< String as :: stagewise :: __private :: FailedStateField > :: from_message (message)";
+
 /// How every failure arm reads the message out of the failure event.
 const CODEC: &str = ":: stagewise :: __private :: failure_codec (Ev :: Error , | __event | match __event { Ev :: Error (__field) => __field , _ => :: core :: unreachable ! (\"the failure event\") , }) . take (__event) ;";
 
@@ -65,8 +68,8 @@ fn failure_transition_is_generated_once_idempotent_and_overridable() {
     let idempotent =
         "(UppercaseState :: Failed { .. } , Ev :: Error { .. }) => :: stagewise :: __private :: Decision :: Stay";
     let take = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed (message) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Flush]) }}");
-    let any = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed (message) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Cleanup]) }}");
+    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Flush]) }}");
+    let any = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Cleanup]) }}");
     let (i, o, a) = (out.find(idempotent), out.find(&override_), out.find(&any));
     assert!(i.is_some() && o.is_some() && a.is_some(), "{out}");
     assert!(i < o && o < a, "failed state first, per-state overrides next, the any-state edge last");
@@ -85,7 +88,7 @@ fn failure_actions_may_use_the_message() {
     );
     let out = expand(Mode::Handler, args.clone(), uppercase()).to_string();
     let message = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = UppercaseState :: Failed (:: core :: clone :: Clone :: clone (& message)) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_message (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
     assert!(out.contains(&arm), "{out}");
     // A unit failed state binds it too: the actions still get the message.
     let unit = quote! {

@@ -7,7 +7,9 @@ use quote::quote;
 mod codegen;
 mod derive;
 mod diagnostics;
+mod mistakes;
 mod model;
+mod stage_typo;
 
 use crate::expand::{analyze, expand};
 use crate::model::{Mode, Model};

@@ -99,7 +99,11 @@ fn name_is_a_literal_or_a_constant_of_the_stage_parameters() {
         let at = out.find("Supervisor for Consume < W >").expect("impl Supervisor");
         out[at..].split("fn name (& self) -> & 'static str {").nth(1).unwrap().split('}').next().unwrap().to_owned()
     };
-    assert_eq!(supervisor(&named(quote!(W::NAME))).trim(), "W :: NAME", "one name per instance of the stage");
+    assert_eq!(
+        supervisor(&named(quote!(W::NAME))).trim(),
+        ":: stagewise :: __private :: SupervisorName :: name (W :: NAME)",
+        "one name per instance of the stage"
+    );
     assert_eq!(supervisor(&named(quote!("consume"))).trim(), "\"consume\"");
     assert_eq!(supervisor(&expand(Mode::Handler, generic, item).to_string()).trim(), "\"consume\"", "the default");
 }

@@ -24,6 +24,28 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> Payload for P {}
 
 /// The durable links of one pipeline: the output of the stage at index `i` (source = 0) goes to a journal in
 /// `folder/stage-i`. Cloning shares the links opened so far.
+///
+/// ```
+/// use stagewise_runtime::event::{ChainEvent, EventIds, StageContext, StageId};
+/// use stagewise_runtime::journal::JournalOptions;
+/// use stagewise_runtime::pipeline::durable::{DurableLinks, LinkPolicy};
+/// use stagewise_runtime::pipeline::Message;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let folder = tempfile::tempdir().unwrap();
+/// let links = DurableLinks::new(folder.path(), JournalOptions::default(), LinkPolicy::default());
+/// let link = links.open::<u32>(0).unwrap(); // the source's output, in `stage-0`
+/// let mut ids = EventIds::new(StageId(1).into());
+/// let context = StageContext::new(StageId(1), "read");
+/// link.outlet().send(vec![ChainEvent::new(ids.next_id(), context, 7)]).await.unwrap();
+/// assert_eq!(link.len(), 1);
+/// // Replayed from the start, as a stage restarted after a crash reads it.
+/// let Some(Message::Events(batch)) = link.replay_from(0).recv().await else { panic!("a batch") };
+/// assert_eq!(batch[0].payload, 7);
+/// assert!(links.folder(0).ends_with("stage-0"));
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct DurableLinks {
     inner: Arc<Inner>,
