@@ -246,7 +246,11 @@ impl ::stagewise::__private::Machine for Read {
                         },
                     )
                     .take(__event);
-                let next = ReadState::Failed(::core::clone::Clone::clone(&message));
+                let next = ReadState::Failed(
+                    <String as ::stagewise::__private::FailedStateField>::from_failure(
+                        ::core::clone::Clone::clone(&message),
+                    ),
+                );
                 ::stagewise::__private::Decision::goto_with(
                     next,
                     [ReadAction::Report(message)],
@@ -734,7 +738,11 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
                         },
                     )
                     .take(__event);
-                let next = ConsumeState::Failed(::core::clone::Clone::clone(&message));
+                let next = ConsumeState::Failed(
+                    <String as ::stagewise::__private::FailedStateField>::from_failure(
+                        ::core::clone::Clone::clone(&message),
+                    ),
+                );
                 ::stagewise::__private::Decision::goto_with(
                     next,
                     [ConsumeAction::Report(message)],
@@ -774,7 +782,7 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
 )]
 impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
     fn name(&self) -> &'static str {
-        W::NAME
+        ::stagewise::__private::SupervisorName::name(W::NAME)
     }
     fn dispatch_state(
         &mut self,

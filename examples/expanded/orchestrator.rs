@@ -369,7 +369,10 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
                 OrchestratorState::Starting { .. } => {
                     ::core::future::ready(
                             ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition(Ev::Start),
+                                ::stagewise::__private::Directive::Transition({
+                                    let __emitted: Self::Event = Ev::Start;
+                                    __emitted
+                                }),
                             ),
                         )
                         .await

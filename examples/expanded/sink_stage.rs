@@ -147,7 +147,11 @@ impl ::stagewise::__private::Machine for Store {
                         },
                     )
                     .take(__event);
-                let next = StoreState::Failed(message);
+                let next = StoreState::Failed(
+                    <String as ::stagewise::__private::FailedStateField>::from_failure(
+                        message,
+                    ),
+                );
                 ::stagewise::__private::Decision::goto_with(next, [Act::Rollback])
             }
             _ => ::stagewise::__private::Decision::Unhandled,
@@ -218,7 +222,10 @@ impl ::stagewise::__private::Supervisor for Store {
                 StoreState::Committing { .. } => {
                     ::core::future::ready(
                             ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition(Ev::Committed),
+                                ::stagewise::__private::Directive::Transition({
+                                    let __emitted: Self::Event = Ev::Committed;
+                                    __emitted
+                                }),
                             ),
                         )
                         .await

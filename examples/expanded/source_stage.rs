@@ -166,7 +166,11 @@ impl ::stagewise::__private::Machine for Lines {
                         },
                     )
                     .take(__event);
-                let next = LinesState::Failed(message);
+                let next = LinesState::Failed(
+                    <String as ::stagewise::__private::FailedStateField>::from_failure(
+                        message,
+                    ),
+                );
                 ::stagewise::__private::Decision::goto_with(next, [Act::CloseOutput])
             }
             _ => ::stagewise::__private::Decision::Unhandled,

@@ -184,7 +184,11 @@ impl ::stagewise::__private::Machine for Uppercase {
                         },
                     )
                     .take(__event);
-                let next = UppercaseState::Failed(::core::clone::Clone::clone(&message));
+                let next = UppercaseState::Failed(
+                    <String as ::stagewise::__private::FailedStateField>::from_failure(
+                        ::core::clone::Clone::clone(&message),
+                    ),
+                );
                 ::stagewise::__private::Decision::goto_with(
                     next,
                     [
@@ -202,7 +206,8 @@ impl ::stagewise::__private::Machine for Uppercase {
     ) {
         match __state {
             UppercaseState::Initialized { .. } => {
-                __actions.push(UppercaseAction::Announce);
+                let __action: Self::Action = UppercaseAction::Announce;
+                __actions.push(__action);
             }
             _ => {}
         }
@@ -257,9 +262,10 @@ impl ::stagewise::__private::Supervisor for Uppercase {
                 UppercaseState::Initialized { .. } => {
                     ::core::future::ready(
                             ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition(
-                                    UppercaseEvent::Ready,
-                                ),
+                                ::stagewise::__private::Directive::Transition({
+                                    let __emitted: Self::Event = UppercaseEvent::Ready;
+                                    __emitted
+                                }),
                             ),
                         )
                         .await
@@ -276,9 +282,10 @@ impl ::stagewise::__private::Supervisor for Uppercase {
                 UppercaseState::Draining { .. } => {
                     ::core::future::ready(
                             ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition(
-                                    UppercaseEvent::Flushed,
-                                ),
+                                ::stagewise::__private::Directive::Transition({
+                                    let __emitted: Self::Event = UppercaseEvent::Flushed;
+                                    __emitted
+                                }),
                             ),
                         )
                         .await

@@ -193,12 +193,12 @@ impl FailureMessage for String {
 )]
 pub trait FailedStateField {
     /// The field from the message.
-    fn from_message(message: String) -> Self;
+    fn from_failure(message: String) -> Self;
 }
 
 impl FailedStateField for String {
     #[inline]
-    fn from_message(message: String) -> Self {
+    fn from_failure(message: String) -> Self {
         message
     }
 }

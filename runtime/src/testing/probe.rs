@@ -35,8 +35,9 @@ use super::{Fault, Turn};
 /// assert_eq!(turn.events, ["Tick"]);
 /// assert_eq!(turn.actions, ["Count"]);
 /// assert_eq!(probe.state(), CountdownState::Counting);
-/// probe.step().await;
-/// assert!(probe.step().await.ended, "two ticks counted, the run ends");
+/// while !probe.step().await.ended {}
+/// assert_eq!(probe.state(), CountdownState::Done);
+/// assert_eq!(probe.records().len(), 2, "Started, Completed");
 /// # }
 /// ```
 pub struct StageProbe<S: Supervisor>

@@ -38,7 +38,7 @@ fn failed_next(model: &Model, message: &TokenStream) -> TokenStream {
     let p = private(model);
     let field = |f: &syn::Field| {
         let ty = &f.ty;
-        respan(quote!(<#ty as #p::FailedStateField>::from_message(#message)), ty.span())
+        respan(quote!(<#ty as #p::FailedStateField>::from_failure(#message)), ty.span())
     };
     match &failed.fields {
         None => quote!(#enum_ident::#failed_ident),

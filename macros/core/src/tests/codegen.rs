@@ -57,7 +57,7 @@ fn crate_override_changes_every_runtime_path() {
 }
 
 /// How the failed state's field receives the message.
-const FIELD: &str = "< String as :: stagewise :: __private :: FailedStateField > :: from_message (message)";
+const FIELD: &str = "< String as :: stagewise :: __private :: FailedStateField > :: from_failure (message)";
 
 /// How every failure arm reads the message out of the failure event.
 const CODEC: &str = ":: stagewise :: __private :: failure_codec (Ev :: Error , | __event | match __event { Ev :: Error (__field) => __field , _ => :: core :: unreachable ! (\"the failure event\") , }) . take (__event) ;";
@@ -88,7 +88,7 @@ fn failure_actions_may_use_the_message() {
     );
     let out = expand(Mode::Handler, args.clone(), uppercase()).to_string();
     let message = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_message (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_failure (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
     assert!(out.contains(&arm), "{out}");
     // A unit failed state binds it too: the actions still get the message.
     let unit = quote! {
