@@ -119,6 +119,11 @@ pub struct Orchestrator {
 }
 
 impl Orchestrator {
+    /// An orchestrator reading `requests`, that sends its summary to `summary` when its run ends.
+    pub fn new(requests: EventInbox<Ev>, summary: oneshot::Sender<Vec<String>>) -> Self {
+        Self { requests, summary: Some(summary) }
+    }
+
     /// The drain deadline passed: abort if the stages still answer, else fail.
     fn escalate(_state: &OrchestratorState, _event: Ev, ctx: &mut Ctx) -> Decision<OrchestratorState, Act> {
         if ctx.log.iter().any(|l| l.contains("StageFailed")) {
@@ -162,7 +167,7 @@ async fn main() {
         tx.send(event).await.expect("the orchestrator is there");
     }
     let (summary, read_summary) = oneshot::channel();
-    let orchestrator = Orchestrator { requests, summary: Some(summary) };
+    let orchestrator = Orchestrator::new(requests, summary);
     let record = run_self_supervised(orchestrator, OrchestratorState::INITIAL, Ctx::default(), Supervision::default())
         .await
         .expect("the orchestrator ends");

@@ -527,6 +527,13 @@ pub struct Orchestrator {
     summary: Option<oneshot::Sender<Vec<String>>>,
 }
 impl Orchestrator {
+    /// An orchestrator reading `requests`, that sends its summary to `summary` when its run ends.
+    pub fn new(requests: EventInbox<Ev>, summary: oneshot::Sender<Vec<String>>) -> Self {
+        Self {
+            requests,
+            summary: Some(summary),
+        }
+    }
     /// The drain deadline passed: abort if the stages still answer, else fail.
     fn escalate(
         _state: &OrchestratorState,
@@ -595,10 +602,7 @@ async fn main() {
         tx.send(event).await.expect("the orchestrator is there");
     }
     let (summary, read_summary) = oneshot::channel();
-    let orchestrator = Orchestrator {
-        requests,
-        summary: Some(summary),
-    };
+    let orchestrator = Orchestrator::new(requests, summary);
     let record = run_self_supervised(
             orchestrator,
             OrchestratorState::INITIAL,
