@@ -21,10 +21,17 @@ use stagewise::{ChainEvent, EventIds, StageContext, StageId, WriterId};
 const DEADLINE: Duration = Duration::from_secs(60);
 
 async fn link(server: &NatsServer, following: bool) -> (DurableLink<u64>, Arc<NatsLog<u64>>) {
+    link_in(server, "test", following).await
+}
+
+/// The link `numbers` of `pipeline`. Consumers of a pipeline acknowledge once its producers in this process have
+/// stored their appends: tests that restart their server use a pipeline of their own, so the others' acknowledgements
+/// do not wait on appends held up by that restart.
+async fn link_in(server: &NatsServer, pipeline: &str, following: bool) -> (DurableLink<u64>, Arc<NatsLog<u64>>) {
     let js = connect(&server.url(), DEADLINE).await.expect("the test server is up");
     let log = match following {
-        false => NatsLog::open(&js, "test", "numbers").await,
-        true => NatsLog::open_following(&js, "test", "numbers").await,
+        false => NatsLog::open(&js, pipeline, "numbers").await,
+        true => NatsLog::open_following(&js, pipeline, "numbers").await,
     };
     let log = Arc::new(log.expect("the link's stream opens"));
     (DurableLink::new(log.clone(), LinkPolicy::default()), log)
@@ -71,7 +78,11 @@ async fn batches_reach_a_consumer_on_another_connection_in_order_each_acknowledg
     let (values, ended) = consume(&mut inlet, None).await;
     assert!(ended);
     assert_eq!(values, (0..300).collect::<Vec<u64>>());
-    assert_eq!(producing.await.unwrap(), 31, "30 batches and the end of stream, each stored when send returned");
+    assert_eq!(
+        producing.await.unwrap(),
+        31,
+        "30 batches and the end of stream, all stored when the end of stream returned"
+    );
 }
 
 #[tokio::test]
@@ -103,8 +114,15 @@ async fn a_second_producer_on_the_same_link_is_refused() {
     let (first, _) = link(&server, false).await;
     let (second, _) = link(&server, false).await;
     let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
-    first.outlet().send(batch(&mut ids, 0..10)).await.expect("the first producer appends");
-    let refused = second.outlet().send(batch(&mut ids, 10..20)).await.expect_err("the second is refused");
+    let first = first.outlet();
+    first.send(batch(&mut ids, 0..10)).await.expect("the first producer appends");
+    first.end_of_stream().await.expect("stored");
+    // Appends are pipelined: the refusal comes with the next append or, at the latest, the end of stream.
+    let second = second.outlet();
+    let refused = match second.send(batch(&mut ids, 10..20)).await {
+        Ok(()) => second.end_of_stream().await.expect_err("the second is refused"),
+        Err(refused) => refused,
+    };
     let chain = format!("{refused}: {:?}", std::error::Error::source(&refused).map(ToString::to_string));
     assert!(chain.contains("another writer appended to test.numbers"), "{chain}");
 }
@@ -112,7 +130,7 @@ async fn a_second_producer_on_the_same_link_is_refused() {
 #[tokio::test]
 async fn a_server_restarted_mid_stream_loses_and_doubles_nothing() {
     let server = NatsServer::start();
-    let (consumer_link, _) = link(&server, true).await;
+    let (consumer_link, _) = link_in(&server, "restarting", true).await;
     restarted_mid_stream(server, consumer_link).await;
 }
 
@@ -121,14 +139,14 @@ async fn a_server_restarted_mid_stream_loses_and_doubles_nothing_for_an_acknowle
     let server = NatsServer::start();
     let js = connect(&server.url(), DEADLINE).await.unwrap();
     // Room for the whole stream: this consumer commits nothing.
-    let log = NatsLog::open_acknowledging(&js, "test", "numbers", "numbers-reader", 64).await.unwrap();
+    let log = NatsLog::open_acknowledging(&js, "restarting", "numbers", "numbers-reader", 64).await.unwrap();
     restarted_mid_stream(server, DurableLink::new(Arc::new(log), LinkPolicy::default())).await;
 }
 
 /// 30 batches through `consumer_link` while `server` restarts after the fifth: every value once, in order.
 async fn restarted_mid_stream(mut server: NatsServer, consumer_link: DurableLink<u64>) {
     let mut inlet = consumer_link.inlet_from(0, Arc::default());
-    let (producer_link, producer_log) = link(&server, false).await;
+    let (producer_link, producer_log) = link_in(&server, "restarting", false).await;
     let producing = tokio::spawn(async move {
         let out = producer_link.outlet();
         let mut ids = EventIds::new(WriterId::Stage(StageId(0)));

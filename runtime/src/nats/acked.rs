@@ -29,12 +29,15 @@ pub(crate) struct Durable {
     pub(crate) name: String,
     /// Records delivered and not yet acknowledged, at most.
     pub(crate) max_ack_pending: u64,
+    /// The pipeline of the link: an acknowledgement waits for its producers in this process.
+    pub(crate) pipeline: String,
 }
 
 impl Durable {
     /// Follows `subject` of `stream` from sequence `start` through this durable consumer, created afresh there (a
     /// consumer left by an earlier run is replaced: where to start is the stage's own checkpoint, never behind its
-    /// ack floor). Each time `committed` moves to `c`, the records up to sequence `c` are acknowledged.
+    /// ack floor). Each time `committed` moves to `c`, the records up to sequence `c` are acknowledged, once every
+    /// append the pipeline's producers in this process issued before is stored.
     pub(crate) async fn follow(
         &self,
         stream: &Stream,
@@ -44,6 +47,7 @@ impl Durable {
         stored: watch::Sender<u64>,
         mut committed: watch::Receiver<u64>,
     ) -> Result<Follower, NatsError> {
+        let pipeline = self.pipeline.clone();
         let mut incoming = self.consume(stream, subject, start).await?;
         let (send, messages) = mpsc::channel(buffer.max(1));
         let (durable, stream, subject) = (self.clone(), stream.clone(), subject.to_owned());
@@ -58,6 +62,8 @@ impl Durable {
                             return;
                         }
                         let up_to = *committed.borrow_and_update();
+                        // Its outputs were appended before this commit: acknowledged once they are stored.
+                        super::inflight::settled(&pipeline).await;
                         acknowledge(&mut unacked, up_to).await;
                     }
                     message = incoming.next() => {

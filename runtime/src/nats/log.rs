@@ -1,7 +1,9 @@
 //! A durable link's log on a JetStream stream of its own: record `n` of the link is the stream's message `n + 1`,
 //! so a position is a sequence and reading from one needs no index. The producer publishes each record with the
 //! stream's last sequence as a precondition and a message id made from its position: a retried append is stored
-//! once, and a second producer is refused instead of interleaving. A reader follows the stream through an ordered
+//! once, and a second producer is refused instead of interleaving. Appends are pipelined (`inflight.rs`):
+//! up to 256 records await their acknowledgements at once; end of stream returns once all are stored, and a
+//! consumer in this process acknowledges upstream only what every producer of its pipeline here has stored. A reader follows the stream through an ordered
 //! consumer, in this process or another; or, opened acknowledging, through a durable consumer that acknowledges what
 //! the stage committed, whose ack floor a producer opened bounded waits on.
 
@@ -15,11 +17,12 @@ use tokio::sync::{watch, Mutex};
 
 use super::acked::{Durable, Lead};
 use super::error::NatsError;
-use super::publish::{store, Outgoing};
+use super::inflight::Appends;
+use super::publish::Outgoing;
 use super::reader::Follower;
 use super::stream::StreamSpec;
 use crate::journal::JournalError;
-use crate::pipeline::durable::{LinkLog, LinkRecord, LogFuture, Retention};
+use crate::pipeline::durable::{Body, LinkLog, LinkRecord, LogFuture, Retention};
 
 /// Messages a reader holds ahead of the stage reading them.
 const READ_BUFFER: usize = 256;
@@ -51,6 +54,8 @@ pub struct NatsLog<P> {
     first: AtomicU64,
     /// Position of the next record this process appends; held across an append so appends go one at a time.
     next: Mutex<u64>,
+    /// This process's appends awaiting their acknowledgements.
+    appends: Appends,
     reader: Mutex<Option<Reader>>,
     /// The durable consumer this process reads through, if it acknowledges what it committed.
     durable: Option<Durable>,
@@ -97,6 +102,7 @@ impl<P> NatsLog<P> {
             appended: watch::Sender::new(len),
             first: AtomicU64::new(first),
             next: Mutex::new(len),
+            appends: Appends::new(js, pipeline, len),
             reader: Mutex::new(None),
             durable: None,
             committed: watch::Sender::new(0),
@@ -125,7 +131,7 @@ impl<P> NatsLog<P> {
         max_ack_pending: u64,
     ) -> Result<Self, NatsError> {
         let mut log = Self::open(js, pipeline, link).await?;
-        log.durable = Some(Durable { name: consumer.to_owned(), max_ack_pending });
+        log.durable = Some(Durable { name: consumer.to_owned(), max_ack_pending, pipeline: pipeline.to_owned() });
         let len = log.len_now();
         let follower = log.follow(len).await?;
         *log.reader.lock().await = Some(Reader { next: len, follower });
@@ -179,7 +185,10 @@ impl<P> NatsLog<P> {
 }
 
 impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
+    /// Publishes `record` and returns its position without waiting for its acknowledgement (up to the window of
+    /// records in flight); end of stream returns once it and every record before it are stored.
     async fn append_record(&self, record: LinkRecord<P>) -> Result<u64, JournalError> {
+        let ends = matches!(record.body, Body::EndOfStream);
         let payload = super::encode(&record)?;
         let mut next = self.next.lock().await;
         let position = *next;
@@ -192,11 +201,11 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         if let Some(lead) = &self.lead {
             lead.room(&self.stream, position).await;
         }
-        let ack = store(&self.js, &outgoing).await?;
-        if ack.sequence != position + 1 {
-            return Err(NatsError::NotSoleWriter { subject: self.subject.clone() }.into());
-        }
+        self.appends.publish(&self.js, position, outgoing).await?;
         *next = position + 1;
+        if ends {
+            self.appends.stored(position).await?;
+        }
         self.appended.send_if_modified(|n| std::mem::replace(n, (*n).max(position + 1)) < position + 1);
         Ok(position)
     }

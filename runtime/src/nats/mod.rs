@@ -22,6 +22,7 @@
 
 mod acked;
 mod error;
+mod inflight;
 mod journal;
 mod log;
 mod member;

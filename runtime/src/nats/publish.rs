@@ -28,7 +28,7 @@ pub(crate) struct Outgoing {
 }
 
 impl Outgoing {
-    fn message(&self) -> PublishMessage {
+    pub(crate) fn message(&self) -> PublishMessage {
         let message = PublishMessage::build().payload(self.payload.clone()).message_id(&self.id);
         match self.after {
             Some(sequence) => message.expected_last_sequence(sequence),
@@ -43,8 +43,18 @@ impl Outgoing {
 /// [`NatsError::NotSoleWriter`] when the stream moved on without this writer; [`NatsError::Request`] when the
 /// server refused the message or never acknowledged it.
 pub(crate) async fn store(js: &jetstream::Context, outgoing: &Outgoing) -> Result<PublishAck, NatsError> {
+    store_from(js, outgoing, 0).await
+}
+
+/// As [`store`], for a message published once already whose acknowledgement failed: the server may hold it, so a
+/// duplicate is its acknowledgement, not another writer's.
+pub(crate) async fn store_again(js: &jetstream::Context, outgoing: &Outgoing) -> Result<PublishAck, NatsError> {
+    store_from(js, outgoing, 1).await
+}
+
+async fn store_from(js: &jetstream::Context, outgoing: &Outgoing, first: u32) -> Result<PublishAck, NatsError> {
     let deadline = Instant::now() + RETRY_FOR;
-    for attempt in 0.. {
+    for attempt in first.. {
         let publish = async { js.send_publish(outgoing.subject.clone(), outgoing.message()).await?.await };
         let error = match publish.await {
             // A duplicate is expected only when an earlier attempt was stored but its acknowledgement lost: on the
