@@ -2,7 +2,8 @@
 //! a Permanent stage whose work is over (its input ended, or its pipeline drains) ending for good instead of
 //! restarting until its intensity gives up; a failure after the input ended being final; a stage failing on every
 //! start giving up however long its backoff; a factory panicking on a restart named in the pipeline's failure; a
-//! Permanent source that sent end of stream being done.
+//! Permanent source that sent end of stream being done; a restart record whose journal refuses it only once its
+//! append is awaited failing the pipeline, not dropped.
 
 mod pipeline_support;
 mod restart_support;
@@ -14,9 +15,13 @@ use pipeline_support::{CountSource, RelaySpec, Verdict};
 use restart_support::{
     restart_decisions, restart_delays, script, scripted_parts, starts, End, Journals, Plan, ScriptState,
 };
+use stagewise::journal::AppendFuture;
 use stagewise::pipeline::link;
 use stagewise::restart::{Backoff, Restart};
-use stagewise::{spawn_restartable, Control, Lifecycle, LifecycleRecord, MemoryJournal, SpawnOptions, StageId};
+use stagewise::{
+    spawn_restartable, Control, Journal, JournalError, Lifecycle, LifecycleRecord, MemoryJournal, SpawnOptions, StageId,
+};
+use tokio::sync::watch;
 use tokio::time::Instant;
 
 const MS: Duration = Duration::from_millis(1);
@@ -212,4 +217,59 @@ async fn a_permanent_source_that_sent_end_of_stream_is_done_and_the_pipeline_com
     assert_eq!(restart_decisions(&journals.lifecycle), [], "its end of stream ended its work: nothing to restart");
     assert_eq!(out.lock().unwrap().payloads, (0..50).collect::<Vec<u64>>(), "the stream once");
     assert_eq!(journals.errors.records().len(), 0);
+}
+
+/// A lifecycle journal that takes every record at once, as a durable one does, but resolves the append of a
+/// `Restarting` record only after a turn of the scheduler, with an error: a sync that fails after the write.
+struct RefusesRestartsWhenAwaited(MemoryJournal<LifecycleRecord>);
+
+impl Journal<LifecycleRecord> for RefusesRestartsWhenAwaited {
+    fn append(&self, record: LifecycleRecord) -> Result<u64, JournalError> {
+        self.0.append(record)
+    }
+    fn append_async(&self, record: LifecycleRecord) -> AppendFuture<'_> {
+        let restart = matches!(record.lifecycle, Lifecycle::Restarting { .. });
+        let appended = self.0.append(record);
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            if restart {
+                return Err(JournalError::Io(std::io::Error::other("the sync failed (injected)")));
+            }
+            appended
+        })
+    }
+    fn read_from(&self, position: u64) -> Result<Vec<LifecycleRecord>, JournalError> {
+        self.0.read_from(position)
+    }
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restart_record_the_journal_refuses_only_once_awaited_fails_the_pipeline() {
+    let journal = Arc::new(RefusesRestartsWhenAwaited(MemoryJournal::new()));
+    let script = script([Plan { emit: vec![1], end: End::Fail }, Plan { emit: vec![2], end: End::Finish }]);
+    let inlets = Arc::new(Mutex::new(Vec::new()));
+    let mut handle = spawn_restartable(
+        Restart::transient().backoff(Backoff::exponential(MS * 10, MS * 10)),
+        move || {
+            let (out, inlet) = link(4);
+            inlets.lock().unwrap().push(inlet);
+            let (stage, ctx) = scripted_parts(0, script.clone(), out);
+            (stage, ScriptState::INITIAL, ctx)
+        },
+        SpawnOptions::default().journal(journal.clone()),
+    );
+    let outcome = handle.outcome().await.unwrap();
+    match outcome.lifecycle() {
+        Lifecycle::Failed { error, .. } => {
+            assert!(error.contains("refused a restart record") && error.contains("(injected)"), "{error}")
+        }
+        other => panic!("the refused restart record was not noticed: the run ended {other:?}"),
+    }
+    assert_eq!(restart_delays(&journal.0, "scripted"), [MS * 10], "the record was written, its sync failed");
 }

@@ -15,11 +15,15 @@ use super::io::SyncHandle;
 use super::mark::Mark;
 use crate::journal::JournalError;
 
-/// What one sync covers: every record before `upto` is written, to closed segments (synced when they were closed) or
-/// to the tail, which `tail` syncs.
+/// What one sync covers: every record before `upto` is written, to segments closed and synced before, to segments
+/// closed since the last sync (`closed`, synced with their `folder`), or to the tail, which `tail` syncs.
 #[derive(Debug)]
 pub(crate) struct SyncPoint {
     pub(crate) upto: u64,
+    /// Segments closed by rolls since the last sync, oldest first.
+    pub(crate) closed: Vec<SyncHandle>,
+    /// The journal's folder, when segments were started since the last sync: their names must survive a power cut.
+    pub(crate) folder: Option<SyncHandle>,
     pub(crate) tail: Option<SyncHandle>,
     /// Where the journal stands once the sync returns, for the tail mark.
     pub(crate) mark: Option<Mark>,
@@ -36,6 +40,10 @@ pub(crate) trait Source: Send + Sync {
     /// Every record before `upto` is on stable storage (and, with `mark`, the journal stood there): tell the
     /// journal's followers, and note the mark.
     fn synced(&self, upto: u64, mark: Option<Mark>);
+
+    /// A sync covered every record before `upto` and the segments closed before it: forget them. Called before the
+    /// appenders it covers are woken, so a journal closed right after them has nothing left to sync.
+    fn closed_synced(&self, upto: u64);
 
     /// A sync failed: the journal refuses appends from now on, for the reason `why`.
     fn broken(&self, why: &str);
@@ -208,16 +216,19 @@ impl GroupCommit {
             let Some(journal) = source.upgrade() else { return };
             let synced_before = self.synced();
             let mut mark = None;
+            let mut rolled = false;
             let synced = journal.sync_point().and_then(|point| {
-                if point.upto > synced_before {
-                    if let Some(tail) = &point.tail {
-                        tail.sync_data()?;
-                    }
-                }
+                rolled = !point.closed.is_empty();
+                // The segments rolled since the last sync first, then the tail, then the folder with their names.
+                let tail = point.tail.as_ref().filter(|_| point.upto > synced_before || point.folder.is_some());
+                point.closed.iter().chain(tail).chain(point.folder.as_ref()).try_for_each(SyncHandle::sync_data)?;
                 mark = point.mark;
                 Ok(point.upto)
             });
             last_sync = Instant::now();
+            if let (Ok(upto), true) = (&synced, rolled) {
+                journal.closed_synced(*upto);
+            }
             let mut state = self.lock();
             match synced {
                 // An appender asks only for records it wrote, so what is still wanted gets the next round.

@@ -45,6 +45,20 @@ pub(crate) fn seal(out: &mut [u8], start: usize) -> Result<(), usize> {
     Ok(())
 }
 
+/// How many frames with an intact header start one after the other at the beginning of `cut`.
+pub(crate) fn frames_in(cut: &[u8]) -> u64 {
+    let mut offset = 0;
+    let mut records = 0;
+    while let Ok(len) = read_header(&cut[offset..]) {
+        records += 1;
+        offset += FRAME_HEADER + len;
+        if offset >= cut.len() {
+            break;
+        }
+    }
+    records
+}
+
 /// What the bytes at one offset hold.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Frame<'a> {

@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::path::Path;
 use std::sync::Arc;
 #[cfg(any(test, feature = "fault-injection"))]
 use std::sync::Mutex;
@@ -24,7 +25,19 @@ pub(crate) struct SyncHandle {
 }
 
 impl SyncHandle {
-    /// Forces the file's written data to stable storage.
+    /// A handle that syncs the folder `dir` itself, so the names of files created in it survive a power cut.
+    pub(crate) fn folder(
+        dir: &Path,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> io::Result<Self> {
+        Ok(Self {
+            file: Arc::new(File::open(dir)?),
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults,
+        })
+    }
+
+    /// Forces the file's written data (a folder's: its entries) to stable storage.
     pub(crate) fn sync_data(&self) -> io::Result<()> {
         #[cfg(any(test, feature = "fault-injection"))]
         if let Some(faults) = &self.faults {
@@ -69,11 +82,6 @@ impl SegmentIo {
         self.file.write_all(bytes)
     }
 
-    /// Forces written data to stable storage.
-    pub(crate) fn sync_data(&mut self) -> io::Result<()> {
-        self.sync.sync_data()
-    }
-
     /// Cuts the file to `len` bytes and continues writing there: undoes a write that failed part-way.
     pub(crate) fn truncate(&mut self, len: u64) -> io::Result<()> {
         self.file.set_len(len)?;
@@ -106,6 +114,8 @@ pub struct Faults {
 struct Plan {
     /// Syncs performed (or failed), counted for the group commit tests.
     syncs: u64,
+    /// The name of the thread that ran each sync, in order ("unnamed" for a thread without one).
+    sync_threads: Vec<String>,
     /// Writes fail once this many more bytes have been written.
     write_budget: Option<u64>,
     write_error: Option<io::ErrorKind>,
@@ -144,7 +154,7 @@ impl Faults {
     /// Removes every fault: writes and syncs succeed again, held syncs go on.
     pub fn heal(&self) {
         let mut plan = self.lock();
-        *plan = Plan { syncs: plan.syncs, ..Plan::default() };
+        *plan = Plan { syncs: plan.syncs, sync_threads: std::mem::take(&mut plan.sync_threads), ..Plan::default() };
         self.released.notify_all();
     }
 
@@ -153,8 +163,17 @@ impl Faults {
         self.lock().syncs
     }
 
+    /// The name of the thread that ran each sync so far, in order: shows that no appender's thread (a tokio
+    /// worker, say) ever waits for the disk.
+    pub fn sync_threads(&self) -> Vec<String> {
+        self.lock().sync_threads.clone()
+    }
+
     fn count_sync(&self) {
-        self.lock().syncs += 1;
+        let thread = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        let mut plan = self.lock();
+        plan.syncs += 1;
+        plan.sync_threads.push(thread);
     }
 
     fn wait_while_held(&self) {

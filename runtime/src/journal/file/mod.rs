@@ -4,7 +4,8 @@
 //! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
 //! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `index`
 //! (where readers start), `mark` (the tail mark), `io` (the file seam and test faults), `commit` (group commit: the
-//! thread that runs the syncs and wakes waiting appenders), `lock` (one writer per folder), `retain` and `scan`. The
+//! thread that runs the syncs and wakes waiting appenders), `lock` (one writer per folder), `unsynced` (a torn tail across segments rolled since the last sync),
+//! `retain` and `scan`. The
 //! on-disk format and the benchmark numbers are in `README.md` beside this file.
 
 mod codec;
@@ -20,6 +21,7 @@ mod recovery;
 mod retain;
 mod scan;
 mod segment;
+mod unsynced;
 mod writer;
 
 #[cfg(test)]
@@ -132,6 +134,10 @@ impl commit::Source for Shared {
             self.marks.write(mark);
         }
         self.publish(upto);
+    }
+
+    fn closed_synced(&self, upto: u64) {
+        self.lock().closed_synced(upto);
     }
 
     fn broken(&self, why: &str) {

@@ -16,6 +16,7 @@ use super::io::SegmentIo;
 use super::mark::{self, Mark};
 use super::policy::JournalOptions;
 use super::segment::{self, BadHeader, Header, SegmentFile, SEGMENT_HEADER};
+use super::unsynced;
 use super::writer::{sync_dir, Writer};
 use super::Damage;
 use crate::journal::JournalError;
@@ -100,7 +101,7 @@ pub(crate) fn open(
         let mut head = Vec::with_capacity(SEGMENT_HEADER);
         File::open(&seg.path)?.take(SEGMENT_HEADER as u64).read_to_end(&mut head)?;
         let header = match segment::check_header(seg, &head) {
-            Ok(Header::Torn) if i + 1 < segments.len() => {
+            Ok(Header::Torn) if i + 1 < segments.len() && !unsynced::past_mark(marked, seg, 0) => {
                 Err(Damage::new(seg, 0, format!("segment header cut short ({} bytes)", head.len())))
             }
             Ok(Header::Valid { format }) if format != options.format => {
@@ -129,6 +130,11 @@ pub(crate) fn open(
         let last = i + 1 == segments.len();
         let header_only = |damage| Indexed::new(seg.clone(), SEGMENT_HEADER as u64, damage, Vec::new());
         if seg.base != next {
+            if indexed.last().is_some_and(|prev: &Indexed| unsynced::past_mark(marked, &prev.file, prev.len)) {
+                let why = format!("records {next} to {} are missing before {}", seg.base, seg.name());
+                recovery.truncated = Some(cut_unsynced(&segments[i..], None, next, &why)?);
+                break;
+            }
             let reason = format!("segment starts at record {} but the records before it end at {next}", seg.base);
             damage = Some(Damage::new(seg, 0, reason));
             indexed.push(header_only(damage.clone()));
@@ -138,6 +144,11 @@ pub(crate) fn open(
             Err(d) => {
                 damage = Some(d);
                 indexed.push(header_only(damage.clone()));
+                break;
+            }
+            Ok(Header::Torn) if !last => {
+                let why = format!("a segment header cut short in {}", seg.name());
+                recovery.truncated = Some(cut_unsynced(&segments[i..], None, next, &why)?);
                 break;
             }
             Ok(Header::Torn) => {
@@ -166,9 +177,15 @@ pub(crate) fn open(
         let end = scan.end as u64;
         match scan.problem {
             None => indexed.push(Indexed::new(seg.clone(), end, None, scan.marks)),
+            Some(problem) if !last && torn(&bytes, scan.end, &problem) && unsynced::past_mark(marked, seg, end) => {
+                let why = format!("record {next} incomplete ({})", describe(&problem));
+                recovery.truncated = Some(cut_unsynced(&segments[i..], Some(end), next, &why)?);
+                indexed.push(Indexed::new(seg.clone(), end, None, scan.marks));
+                break;
+            }
             Some(problem) if last && torn(&bytes, scan.end, &problem) => {
                 let cut = bytes.len() as u64 - end;
-                let records = framed(&bytes[scan.end..]);
+                let records = frame::frames_in(&bytes[scan.end..]);
                 truncate(seg, end)?;
                 recovery.truncated = Some(Truncation {
                     segment: seg.name(),
@@ -235,6 +252,21 @@ pub(crate) fn open(
     Ok((writer, recovery))
 }
 
+/// Cuts the unsynced tail that starts in `from[0]` (see `unsynced`) and reports it; `position` is the position its
+/// first record would have had.
+fn cut_unsynced(from: &[SegmentFile], keep: Option<u64>, position: u64, why: &str) -> Result<Truncation, JournalError> {
+    let cut = unsynced::cut(from, keep, why)?;
+    let segment = from[0].name();
+    Ok(Truncation {
+        segment,
+        offset: keep.unwrap_or(0),
+        bytes: cut.bytes,
+        records: cut.records,
+        position,
+        reason: cut.reason,
+    })
+}
+
 /// The records `mark` says the journal held and recovery did not find (the journal now ends at `next`, in `tail`).
 fn lost(dir: &Path, mark: Mark, next: u64, tail: Option<&Indexed>) -> Option<Loss> {
     if mark.next <= next {
@@ -291,20 +323,6 @@ fn torn(bytes: &[u8], end: usize, problem: &Frame<'_>) -> bool {
         Frame::Damaged { header_intact: false, .. } => rest.iter().all(|&b| b == 0),
         Frame::Record(_) => false,
     }
-}
-
-/// How many frames with an intact header start one after the other at the beginning of `cut`.
-fn framed(cut: &[u8]) -> u64 {
-    let mut offset = 0;
-    let mut records = 0;
-    while let Ok(len) = frame::read_header(&cut[offset..]) {
-        records += 1;
-        offset += FRAME_HEADER + len;
-        if offset >= cut.len() {
-            break;
-        }
-    }
-    records
 }
 
 fn describe(problem: &Frame<'_>) -> String {

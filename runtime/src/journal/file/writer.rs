@@ -17,7 +17,7 @@ use super::commit::{GroupCommit, SyncPoint};
 use super::index::{wants_mark, Indexed, Span};
 #[cfg(any(test, feature = "fault-injection"))]
 use super::io::Faults;
-use super::io::SegmentIo;
+use super::io::{SegmentIo, SyncHandle};
 use super::mark::Mark;
 use super::policy::{Durability, JournalOptions};
 use super::segment::{self, SegmentFile, SEGMENT_HEADER};
@@ -52,6 +52,11 @@ pub(crate) struct Writer {
     refusal: Option<Refusal>,
     /// How far the journal is synced, shared with appenders waiting outside the lock.
     commit: Arc<GroupCommit>,
+    /// Segments closed by a roll and not yet synced, each with the position of the first record after it: the next
+    /// sync syncs them (and the folder) before the tail, so no sync counts a record as synced before they are.
+    closed: Vec<(u64, SyncHandle)>,
+    /// The journal's folder, opened for syncing once a syncing journal rolls its first segment.
+    folder: Option<SyncHandle>,
     #[cfg(any(test, feature = "fault-injection"))]
     faults: Option<Arc<Faults>>,
 }
@@ -78,6 +83,8 @@ impl Writer {
             next,
             refusal: damage.map(Refusal::Damaged),
             commit: GroupCommit::new(next, interval_of(options.durability)),
+            closed: Vec::new(),
+            folder: None,
             #[cfg(any(test, feature = "fault-injection"))]
             faults,
         }
@@ -115,7 +122,19 @@ impl Writer {
     /// written, to older segments (synced when they were closed) or to the tail, which the point's handle syncs.
     pub(crate) fn sync_point(&mut self) -> Result<SyncPoint, JournalError> {
         self.flush()?;
-        Ok(SyncPoint { upto: self.next, tail: self.tail.as_ref().map(SegmentIo::sync_handle), mark: self.mark() })
+        Ok(SyncPoint {
+            upto: self.next,
+            closed: self.closed.iter().map(|(_, handle)| handle.clone()).collect(),
+            folder: self.folder.clone().filter(|_| !self.closed.is_empty()),
+            tail: self.tail.as_ref().map(SegmentIo::sync_handle),
+            mark: self.mark(),
+        })
+    }
+
+    /// A sync covered every record before `upto`: the segments closed before it are synced with their folder.
+    pub(crate) fn closed_synced(&mut self, upto: u64) {
+        // A segment closed at `upto` or later was closed after the sync point was taken: the next sync takes it.
+        self.closed.retain(|&(after, _)| after >= upto);
     }
 
     /// Where the journal stands, for the tail mark: valid once everything buffered is written (and synced, for the
@@ -229,15 +248,19 @@ impl Writer {
         }
     }
 
-    /// Hands buffered records to the OS and forces them to stable storage, on the calling thread.
+    /// Hands buffered records to the OS and forces them to stable storage, with the segments closed since the last
+    /// sync and their folder, on the calling thread.
     pub(crate) fn sync(&mut self) -> Result<(), JournalError> {
         self.flush()?;
-        if let Some(tail) = self.tail.as_mut() {
-            if let Err(e) = tail.sync_data() {
-                self.break_with(format!("a sync failed ({e}); reopen the journal to recover"));
-                return Err(JournalError::Io(e));
-            }
+        let closed = self.closed.iter().map(|(_, handle)| handle);
+        let folder = self.folder.as_ref().filter(|_| !self.closed.is_empty());
+        let tail = self.tail.as_ref().map(SegmentIo::sync_handle);
+        let synced = closed.chain(tail.as_ref()).chain(folder).try_for_each(SyncHandle::sync_data);
+        if let Err(e) = synced {
+            self.break_with(format!("a sync failed ({e}); reopen the journal to recover"));
+            return Err(JournalError::Io(e));
         }
+        self.closed.clear();
         self.unsynced = 0;
         self.last_sync = Instant::now();
         self.commit.synced_to(self.next);
@@ -249,7 +272,11 @@ impl Writer {
     pub(crate) fn close(&mut self) -> Option<Mark> {
         let kept = match self.options.durability {
             Durability::Os => self.flush(),
-            _ if self.refusal.is_none() && (!self.buf.is_empty() || self.commit.synced() < self.next) => self.sync(),
+            _ if self.refusal.is_none()
+                && (!self.buf.is_empty() || self.commit.synced() < self.next || !self.closed.is_empty()) =>
+            {
+                self.sync()
+            }
             _ => Ok(()),
         };
         if let Err(e) = kept {
@@ -268,41 +295,41 @@ impl Writer {
         self.refusal = Some(Refusal::Broken(why));
     }
 
-    /// Closes the tail segment and starts a new one whose first record is the next.
+    /// Closes the tail segment and starts a new one whose first record is the next. No sync runs here, on the
+    /// appender's thread: under a syncing policy the closed segment, the new one and the folder are synced by the
+    /// next sync (the committer's, or [`sync`](Self::sync)) before it counts any record as synced. A crash before
+    /// that sync may leave the new segment on disk while the end of the closed one is not: recovery cuts that
+    /// unsynced tail off across the segments (see `unsynced.rs`).
     fn roll(&mut self) -> Result<(), JournalError> {
-        if self.durable() {
-            self.sync()?;
-        } else {
-            self.flush()?;
-        }
+        self.flush()?;
         let segment = SegmentFile::new(&self.dir, self.next);
+        let folder = match &self.folder {
+            Some(folder) => Some(folder.clone()),
+            None if self.durable() => Some(SyncHandle::folder(
+                &self.dir,
+                #[cfg(any(test, feature = "fault-injection"))]
+                self.faults.clone(),
+            )?),
+            None => None,
+        };
         let file = OpenOptions::new().read(true).write(true).create_new(true).open(&segment.path)?;
         let header = segment::header(self.options.format, self.next);
-        let durable = self.durable();
         let started = SegmentIo::new(
             file,
             #[cfg(any(test, feature = "fault-injection"))]
             self.faults.clone(),
         )
-        .and_then(|mut io| {
-            io.write_all(&header)?;
-            if durable {
-                io.sync_data()?;
-            }
-            Ok(io)
-        });
+        .and_then(|mut io| io.write_all(&header).map(|()| io));
         let io = match started {
             Ok(io) => io,
             Err(e) => return Err(self.abandon(&segment, e)),
         };
-        if durable {
-            if let Err(e) = sync_dir(&self.dir) {
-                self.break_with(format!("the journal folder could not be synced ({e}); reopen the journal"));
-                return Err(JournalError::Io(e));
-            }
+        let closed = self.tail.replace(io);
+        if let (Some(closed), true) = (closed, self.durable()) {
+            self.closed.push((self.next, closed.sync_handle()));
         }
+        self.folder = folder;
         self.segments.push(Indexed::new(segment, SEGMENT_HEADER as u64, None, Vec::new()));
-        self.tail = Some(io);
         Ok(())
     }
 

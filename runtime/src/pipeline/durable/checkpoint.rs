@@ -66,7 +66,8 @@ impl<S: Payload> Checkpoints<S> {
 
     /// Saves `checkpoint`; returns once it survives a crash of this process (and a power cut, under a syncing
     /// durability policy). The caller's worker never waits on the disk: the sync is awaited
-    /// ([`Journal::append_async`]), and deleting older segments runs on tokio's blocking pool.
+    /// ([`Journal::append_async`]), the flush that follows is a `write` into the page cache under a lock no sync
+    /// holds, and deleting older segments runs on tokio's blocking pool.
     ///
     /// # Errors
     /// When it cannot be stored; the previous checkpoint stays the last.

@@ -4,8 +4,10 @@
 //!
 //! [`FileLog`] appends through the journal's async append ([`Journal::append_async`]): the record is encoded and
 //! written under the journal's lock, and the wait for its sync (under a syncing policy) is a future, so a stage's
-//! worker never waits on an `fdatasync`. Reads and retention read and delete files, so they run on tokio's blocking
-//! pool.
+//! worker never waits on an `fdatasync`. Then [`FileJournal::flush`] hands what the buffering policies buffered to
+//! the OS: a `write` into the page cache on the worker, never a sync, under a lock no sync holds (measured and
+//! decided in the journal README, *Nothing blocks a worker*). Reads and retention read and delete files, so they run
+//! on tokio's blocking pool.
 
 use std::future::Future;
 use std::path::Path;

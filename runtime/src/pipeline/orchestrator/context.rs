@@ -22,6 +22,7 @@ use super::super::held::lock;
 use super::super::outcome::StageOutcome;
 use super::super::policy::FailurePolicy;
 use super::super::view::StageView;
+use super::records::Unjournaled;
 use super::restarter::Restarter;
 
 /// A spawned stage handed to the orchestrator, with its restarter when it was wired with a restart policy.
@@ -96,6 +97,8 @@ pub struct OrchestratorContext {
     deadline: Option<Instant>,
     /// The error journal refused the events of a failed stage: the pipeline fails with this.
     pub(super) errors_failed: Option<String>,
+    /// Records queued by synchronous steps, appended and awaited before the orchestrator acts on anything else.
+    pub(super) unjournaled: Unjournaled,
 }
 
 impl std::fmt::Debug for OrchestratorContext {
@@ -132,6 +135,7 @@ impl OrchestratorContext {
             draining: false,
             deadline: None,
             errors_failed: None,
+            unjournaled: Unjournaled::default(),
         }
     }
 
@@ -193,6 +197,7 @@ impl OrchestratorContext {
     /// Waits for the next thing the orchestrator acts on: a stage's run ends (and is restarted, or ends the stage
     /// for good), a backoff or the drain deadline passes. `restarting` is false once the pipeline shuts down.
     pub(super) async fn next_seen(&mut self, restarting: bool) -> Result<Seen, BoxError> {
+        self.journal_pending().await?;
         if let Some(refused) = self.errors_failed.take() {
             return Err(refused.into());
         }
@@ -226,10 +231,12 @@ impl OrchestratorContext {
                 () = timer => None,
             }
         };
-        match wake {
+        let seen = match wake {
             Some((index, outcome)) => self.on_ended(index, outcome, restarting),
             None => Ok(self.on_timer(Instant::now())),
-        }
+        };
+        self.journal_pending().await?;
+        seen
     }
 
     /// The earliest of the drain deadline, a sibling's stop deadline and (once no sibling is stopping) a backoff.
@@ -301,8 +308,9 @@ impl OrchestratorContext {
 
     /// The failure that started it all, once `observed` is known: when one stage fails, the stages linked to it fail
     /// or end soon after, and they may be seen first. Collects every stage that has ended by now, then names the stage
-    /// whose Failed record was journaled first since the last restart.
-    pub(super) fn root_cause(&mut self, observed: String) -> String {
+    /// whose Failed record was journaled first since the last restart. The records this queues (what those stages
+    /// held) are journaled before it returns; a journal refusing them is named in the failure.
+    pub(super) async fn root_cause(&mut self, observed: String) -> String {
         loop {
             let ended = self
                 .slots
@@ -318,19 +326,24 @@ impl OrchestratorContext {
                 None => break,
             }
         }
+        let refused = self.journal_pending().await.err().map(|e| e.to_string()).or_else(|| self.errors_failed.take());
         let ids: Vec<_> = self.slots.iter().map(|slot| slot.id).collect();
         let first = self.config.journal.read_from(self.config.journal_start).ok().and_then(|records| {
             records.into_iter().find(|r| {
                 matches!(r.lifecycle, Lifecycle::Failed { .. }) && r.stage.is_some_and(|id| ids.contains(&id))
             })
         });
-        match first {
+        let cause = match first {
             Some(LifecycleRecord {
                 supervisor, stage: Some(id), lifecycle: Lifecycle::Failed { error, .. }, ..
             }) => {
                 format!("stage {supervisor} ({id}) failed: {error}")
             }
             _ => observed,
+        };
+        match refused {
+            Some(refused) => format!("{cause}; and {refused}"),
+            None => cause,
         }
     }
 }

@@ -80,11 +80,13 @@ impl Supervisor for Orchestrator {
         state: &OrchestratorState,
         ctx: &mut OrchestratorContext,
     ) -> Result<Directive<OrchestratorEvent>, BoxError> {
+        // What the last actions queued (the events of stages whose restarts were cancelled) is journaled first.
+        ctx.journal_pending().await?;
         match state {
             OrchestratorState::Running | OrchestratorState::Draining | OrchestratorState::Stopping => {
                 if !ctx.running() {
                     return match ctx.first_failure.take() {
-                        Some(failure) => Err(ctx.root_cause(failure).into()),
+                        Some(failure) => Err(ctx.root_cause(failure).await.into()),
                         None => Ok(Directive::Transition(OrchestratorEvent::AllEnded)),
                     };
                 }
@@ -97,7 +99,7 @@ impl Supervisor for Orchestrator {
                     Seen::GaveUp(message) => return Err(message.into()),
                     Seen::Ended(Some(_)) if ctx.stopped_at_once => OrchestratorEvent::StageEnded,
                     Seen::Ended(Some(failure)) if ctx.policy == FailurePolicy::FailPipeline => {
-                        return Err(ctx.root_cause(failure).into());
+                        return Err(ctx.root_cause(failure).await.into());
                     }
                     Seen::Ended(Some(failure)) => {
                         ctx.first_failure.get_or_insert(failure);

@@ -20,6 +20,7 @@
 
 mod context;
 mod machine;
+mod records;
 mod restarter;
 mod restarts;
 

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use tokio::time::Instant;
 
 use crate::control::Control;
@@ -89,7 +88,7 @@ impl OrchestratorContext {
         let at = now + delay;
         let (state, counters) = state_of(&outcome);
         slot.phase = Phase::Waiting { at, last: outcome };
-        self.record_restart(index, attempt, delay, cause.clone(), state, counters)?;
+        self.record_restart(index, attempt, delay, cause.clone(), state, counters);
         let shutdown = now + self.config.shutdown;
         for sibling in self.config.strategy.affected(index, self.slots.len()).filter(|&j| j != index) {
             let slot = &mut self.slots[sibling];
@@ -108,7 +107,7 @@ impl OrchestratorContext {
             slot.phase = Phase::Stopping { restart_at: at, abort_at: shutdown };
             let why = format!("restarted with stage {name} ({id}), which {cause}");
             let (state, counters) = (Cow::Borrowed(slot.handle.state().name), slot.handle.counters());
-            self.record_restart(sibling, attempt, delay, why, state, counters)?;
+            self.record_restart(sibling, attempt, delay, why, state, counters);
         }
         // Failures before this restart have been handled: the root cause of a later failure is after it.
         self.config.journal_start = self.config.journal.len();
@@ -193,28 +192,24 @@ impl OrchestratorContext {
         }
     }
 
-    /// Writes `records` to the pipeline's error journal; a journal that refuses them fails the pipeline. Runs on the
-    /// orchestrator's worker, in a synchronous step: the records are written, their sync started and not waited for
-    /// (the next awaited append to the journal, or its close, covers them).
+    /// Queues `records` for the pipeline's error journal; [`journal_pending`](Self::journal_pending) appends them
+    /// before the orchestrator acts on anything else, and a journal that refuses them fails the pipeline.
     fn record_errors(&mut self, records: Vec<ErrorRecord>) {
-        for record in records {
-            if let Some(Err(e)) = self.config.errors.append_async(record).now_or_never() {
-                tracing::error!(error = %e, "the error journal refused the events of a failed stage");
-                self.errors_failed.get_or_insert_with(|| format!("the error journal refused a record: {e}"));
-            }
-        }
+        self.unjournaled.errors.extend(records);
     }
 
-    /// Writes the record of a restart decision for stage `index` to the lifecycle journal.
+    /// Queues the record of a restart decision for stage `index` for the lifecycle journal;
+    /// [`journal_pending`](Self::journal_pending) appends it and awaits its durability before the stage is started
+    /// again (a restart is due only at the orchestrator's next wait, which journals it first).
     fn record_restart(
-        &self,
+        &mut self,
         index: usize,
         attempt: u32,
         delay: Duration,
         cause: String,
         state: Cow<'static, str>,
         counters: CounterSnapshot,
-    ) -> Result<(), BoxError> {
+    ) {
         let slot = &self.slots[index];
         tracing::info!(stage = slot.name, attempt, ?delay, %cause, "restarting stage");
         let record = LifecycleRecord {
@@ -225,11 +220,7 @@ impl OrchestratorContext {
             lifecycle: Lifecycle::Restarting { attempt, delay, cause },
             counters,
         };
-        // Written and its sync started, not waited for: this step is synchronous and runs on a worker.
-        if let Some(Err(e)) = self.config.journal.append_async(record).now_or_never() {
-            return Err(e.into());
-        }
-        Ok(())
+        self.unjournaled.restarts.push(record);
     }
 }
 

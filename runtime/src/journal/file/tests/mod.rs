@@ -4,6 +4,7 @@ mod commit;
 mod faults;
 mod loss;
 mod recovery;
+mod roll;
 mod roundtrip;
 
 use std::fs::{self, OpenOptions};
