@@ -94,6 +94,7 @@ impl Machine for Idle {
     type Event = IdleEvent;
     type Context = ();
     type Action = NoAction;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &IdleState, event: IdleEvent, _ctx: &mut ()) -> Decision<IdleState, NoAction> {
         match (state, event) {

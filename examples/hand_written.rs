@@ -126,6 +126,7 @@ impl Machine for Uppercase {
     type Event = UppercaseEvent;
     type Context = UppercaseContext;
     type Action = UppercaseAction;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(
         state: &UppercaseState,

@@ -39,6 +39,9 @@ pub enum OrchestratorState {
     #[on(Ev::StageFailed(stage) => stay, actions = [Act::Log(stage)])]
     // Failing while stages run: drain what is in flight first, then the shared teardown.
     #[on_failure(Act::Log(message), Act::DrainStages, teardown)]
+    // Whichever way it leaves, it says so: with the failure actions that makes five in one turn, so the macro sizes
+    // the machine's action lists to keep five inline (`type ActionCapacity` in `examples/expanded/orchestrator.rs`).
+    #[exit(Act::Log("stages no longer watched".into()))]
     Running,
     #[timeout(secs = 5, event = Ev::Deadline)]
     #[on(Ev::Drained => Stopped, actions = [teardown])]

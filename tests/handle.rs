@@ -93,6 +93,7 @@ impl Machine for Gate {
     type Event = GateEvent;
     type Context = GateCtx;
     type Action = NoAction;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &GateState, event: GateEvent, _ctx: &mut GateCtx) -> Decision<GateState, NoAction> {
         match (state, event) {

@@ -91,6 +91,7 @@ impl Machine for Sink {
     type Event = Event;
     type Context = Ctx;
     type Action = Write;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &State, event: Event, _ctx: &mut Ctx) -> Decision<State, Write> {
         match (state, event) {

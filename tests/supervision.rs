@@ -308,6 +308,7 @@ impl Machine for Countdown {
     type Event = CdEv;
     type Context = Log;
     type Action = Note;
+    type ActionCapacity = stagewise::DefaultCapacity;
     fn transition(state: &Cd, event: CdEv, _log: &mut Log) -> Decision<Cd, Note> {
         match (state, event) {
             (Cd::Counting(0), CdEv::Tick) => Decision::goto(Cd::Finished),
@@ -461,6 +462,7 @@ mod panicky {
         type Event = Failure;
         type Context = ();
         type Action = NoAction;
+        type ActionCapacity = stagewise::DefaultCapacity;
         fn transition(_: &S, _: Failure, _: &mut ()) -> Decision<S, NoAction> {
             Decision::goto(S::Failed)
         }

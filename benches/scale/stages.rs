@@ -30,6 +30,7 @@ impl Machine for Yielding {
     type Event = CountEv;
     type Context = u64;
     type Action = Increment;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &CountState, event: CountEv, count: &mut u64) -> Decision<CountState, Increment> {
         <Counter as Machine>::transition(state, event, count)

@@ -194,11 +194,16 @@ impl ::stagewise::__private::Machine for Read {
     type Event = ReadEvent;
     type Context = ReadContext;
     type Action = ReadAction;
+    type ActionCapacity = ::stagewise::__private::DefaultCapacity;
     fn transition(
         __state: &Self::State,
         __event: Self::Event,
         __ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+    ) -> ::stagewise::__private::Decision<
+        Self::State,
+        Self::Action,
+        Self::ActionCapacity,
+    > {
         match (__state, __event) {
             (ReadState::Idle { .. }, ReadEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(ReadState::Reading)
@@ -666,11 +671,16 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
     type Event = StreamEvent<W::Item>;
     type Context = W;
     type Action = ConsumeAction<W::Item>;
+    type ActionCapacity = ::stagewise::__private::DefaultCapacity;
     fn transition(
         __state: &Self::State,
         __event: Self::Event,
         __ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+    ) -> ::stagewise::__private::Decision<
+        Self::State,
+        Self::Action,
+        Self::ActionCapacity,
+    > {
         match (__state, __event) {
             (ConsumeState::Idle { .. }, StreamEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(ConsumeState::Running)

@@ -157,11 +157,16 @@ impl ::stagewise::__private::Machine for Orchestrator {
     type Event = Ev;
     type Context = Ctx;
     type Action = Act;
+    type ActionCapacity = ::stagewise::__private::Inline<5>;
     fn transition(
         __state: &Self::State,
         __event: Self::Event,
         __ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+    ) -> ::stagewise::__private::Decision<
+        Self::State,
+        Self::Action,
+        Self::ActionCapacity,
+    > {
         match (__state, __event) {
             (OrchestratorState::Starting { .. }, Ev::Start { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
@@ -218,7 +223,7 @@ impl ::stagewise::__private::Machine for Orchestrator {
                     },
                     "Orchestrator::escalate",
                 );
-                __decision
+                ::stagewise::__private::Decision::into_capacity(__decision)
             }
             (
                 OrchestratorState::Aborting { .. },
@@ -288,14 +293,28 @@ impl ::stagewise::__private::Machine for Orchestrator {
                 )
             }
             (__state, __event) => {
-                ::stagewise::__private::decide::<
-                    Self::State,
-                    Self::Event,
-                    Self::Context,
-                    Self::Action,
-                    _,
-                >(Orchestrator::stray, __state, __event, __ctx)
+                ::stagewise::__private::Decision::into_capacity(
+                    ::stagewise::__private::decide::<
+                        Self::State,
+                        Self::Event,
+                        Self::Context,
+                        Self::Action,
+                        _,
+                    >(Orchestrator::stray, __state, __event, __ctx),
+                )
             }
+        }
+    }
+    fn on_exit(
+        __state: &Self::State,
+        __actions: &mut ::stagewise::__private::ActionsOf<Self>,
+    ) {
+        match __state {
+            OrchestratorState::Running { .. } => {
+                let __action: Self::Action = Act::Log("stages no longer watched".into());
+                __actions.push(__action);
+            }
+            _ => {}
         }
     }
     fn timeout(

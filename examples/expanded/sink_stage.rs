@@ -115,11 +115,16 @@ impl ::stagewise::__private::Machine for Store {
     type Event = Ev;
     type Context = Ctx;
     type Action = Act;
+    type ActionCapacity = ::stagewise::__private::DefaultCapacity;
     fn transition(
         __state: &Self::State,
         __event: Self::Event,
         __ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+    ) -> ::stagewise::__private::Decision<
+        Self::State,
+        Self::Action,
+        Self::ActionCapacity,
+    > {
         match (__state, __event) {
             (StoreState::Receiving { .. }, Ev::Record(record)) => {
                 ::stagewise::__private::Decision::stay_with([Act::Append(record)])

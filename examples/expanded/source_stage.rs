@@ -125,11 +125,16 @@ impl ::stagewise::__private::Machine for Lines {
     type Event = Ev;
     type Context = Ctx;
     type Action = Act;
+    type ActionCapacity = ::stagewise::__private::DefaultCapacity;
     fn transition(
         __state: &Self::State,
         __event: Self::Event,
         __ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+    ) -> ::stagewise::__private::Decision<
+        Self::State,
+        Self::Action,
+        Self::ActionCapacity,
+    > {
         match (__state, __event) {
             (LinesState::Created { .. }, Ev::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(LinesState::Reading)

@@ -143,11 +143,16 @@ impl ::stagewise::__private::Machine for Uppercase {
     type Event = UppercaseEvent;
     type Context = UppercaseContext;
     type Action = UppercaseAction;
+    type ActionCapacity = ::stagewise::__private::DefaultCapacity;
     fn transition(
         __state: &Self::State,
         __event: Self::Event,
         __ctx: &mut Self::Context,
-    ) -> ::stagewise::__private::Decision<Self::State, Self::Action> {
+    ) -> ::stagewise::__private::Decision<
+        Self::State,
+        Self::Action,
+        Self::ActionCapacity,
+    > {
         match (__state, __event) {
             (UppercaseState::Created { .. }, UppercaseEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(UppercaseState::Initialized)
@@ -202,7 +207,7 @@ impl ::stagewise::__private::Machine for Uppercase {
     }
     fn on_entry(
         __state: &Self::State,
-        __actions: &mut ::stagewise::__private::Actions<Self::Action>,
+        __actions: &mut ::stagewise::__private::ActionsOf<Self>,
     ) {
         match __state {
             UppercaseState::Initialized { .. } => {

@@ -8,7 +8,7 @@ use crate::control::Control;
 use crate::directive::Directive;
 use crate::error::BoxError;
 use crate::event::StageId;
-use crate::machine::{Decision, Ending, EventVariant, Machine, StateVariant};
+use crate::machine::{Decision, DefaultCapacity, Ending, EventVariant, Machine, StateVariant};
 use crate::supervisor::{HandlerSupervised, Supervisor};
 
 /// A stage that counts `ticks` turns (its context holds the count) and completes; told to, it fails at a chosen tick.
@@ -146,6 +146,7 @@ impl Machine for Countdown {
     type Event = CountdownEvent;
     type Context = u32;
     type Action = Count;
+    type ActionCapacity = DefaultCapacity;
 
     fn transition(state: &CountdownState, event: CountdownEvent, _: &mut u32) -> Decision<CountdownState, Count> {
         match (state, event) {

@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod action;
+mod action_list;
 mod control;
 pub mod countdown;
 mod counters;
@@ -51,8 +52,8 @@ pub use inbox::{event_inbox, EventInbox, EventSender, EventTrySendError, InboxCl
 pub use journal::{Durability, FileJournal, Journal, JournalError, JournalOptions, MemoryJournal};
 pub use lifecycle::{Lifecycle, LifecycleRecord};
 pub use machine::{
-    Actions, Decision, Ending, EventVariant, Machine, StateMachine, StateTimeout, StateVariant, Unhandled,
-    INLINE_ACTIONS,
+    ActionCapacity, ActionList, Actions, ActionsOf, Decision, DefaultCapacity, Ending, EventVariant, Inline, Machine,
+    StateMachine, StateTimeout, StateVariant, Unhandled, INLINE_ACTIONS,
 };
 pub use pipeline::spawn_restartable;
 pub use pipeline::{
@@ -74,9 +75,9 @@ pub mod __private {
 
     // What `#[handler_supervised]`, `#[self_supervised]` and the derives of `stagewise-macros` generate code against.
     pub use crate::{
-        Action, Actions, BoxError, Control, ControlPolicy, Decision, Directive, Ending, EventVariant,
-        HandlerSupervised, Machine, SelfSupervised, StageId, StateTimeout, StateVariant, Supervisor, Unhandled,
-        WriterId,
+        Action, Actions, ActionsOf, BoxError, Control, ControlPolicy, Decision, DefaultCapacity, Directive, Ending,
+        EventVariant, HandlerSupervised, Inline, Machine, SelfSupervised, StageId, StateTimeout, StateVariant,
+        Supervisor, Unhandled, WriterId,
     };
     pub use std::string::String;
 

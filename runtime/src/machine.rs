@@ -5,23 +5,10 @@
 
 use std::time::Duration;
 
-use smallvec::SmallVec;
-
 use crate::control::{Control, ControlPolicy};
 
-/// How many actions one transition keeps inline before the list spills to the heap.
-pub const INLINE_ACTIONS: usize = 4;
-
-/// The actions one transition asks for, in the order they run. Up to [`INLINE_ACTIONS`] need no allocation.
-///
-/// ```
-/// use stagewise_runtime::machine::{Actions, INLINE_ACTIONS};
-///
-/// let actions: Actions<&str> = ["flush", "close"].into_iter().collect();
-/// assert!(!actions.spilled()); // inline: no heap allocation
-/// assert!(actions.len() <= INLINE_ACTIONS);
-/// ```
-pub type Actions<A> = SmallVec<[A; INLINE_ACTIONS]>;
+pub use crate::action_list::{ActionCapacity, ActionList, Actions, DefaultCapacity, Inline, INLINE_ACTIONS};
+use smallvec::SmallVec;
 
 /// How a run ends when the machine reaches a terminal state. Non-exhaustive: endings may be added, so a match on it
 /// ends with a `_` arm.
@@ -86,7 +73,7 @@ pub struct StateTimeout<E> {
     pub event: E,
 }
 
-/// The decision of a transition.
+/// The decision of a transition. `C` is the machine's [`ActionCapacity`]: how many actions stay inline.
 ///
 /// ```
 /// use stagewise_runtime::machine::Decision;
@@ -97,28 +84,28 @@ pub struct StateTimeout<E> {
 /// assert!(matches!(go, Decision::Goto { next: "Draining", .. }));
 /// ```
 #[derive(Debug)]
-pub enum Decision<S, A> {
+pub enum Decision<S, A, C: ActionCapacity = DefaultCapacity> {
     /// Leave the current state for `next` (possibly the same state, re-entered): exit actions of the current state,
     /// then `actions`, then entry actions of `next`. Re-arms `next`'s timeout.
     Goto {
         /// The next state.
         next: S,
         /// Actions of the transition itself.
-        actions: Actions<A>,
+        actions: ActionList<A, C>,
     },
     /// Stay in the current state without leaving it: only `actions` run, no exit or entry, the timeout keeps running.
     Stay {
         /// Actions of the transition.
-        actions: Actions<A>,
+        actions: ActionList<A, C>,
     },
     /// The current state has no transition for the event; its [`Unhandled`] policy applies.
     Unhandled,
 }
 
-impl<S, A> Decision<S, A> {
+impl<S, A, C: ActionCapacity> Decision<S, A, C> {
     /// Go to `next` with no actions of the transition's own.
     pub fn goto(next: S) -> Self {
-        Decision::Goto { next, actions: Actions::new() }
+        Decision::Goto { next, actions: SmallVec::new() }
     }
 
     /// Go to `next`, running `actions`.
@@ -130,6 +117,23 @@ impl<S, A> Decision<S, A> {
     pub fn stay_with(actions: impl IntoIterator<Item = A>) -> Self {
         Decision::Stay { actions: actions.into_iter().collect() }
     }
+
+    /// The same decision with its actions in a list of capacity `C2`: how a decision of the default capacity (what a
+    /// function transition returns) becomes one of a machine that keeps more actions inline.
+    ///
+    /// ```
+    /// use stagewise_runtime::machine::{Decision, Inline};
+    ///
+    /// let six: Decision<&str, &str, Inline<6>> = Decision::<&str, &str>::stay_with(["count"]).into_capacity();
+    /// assert!(matches!(six, Decision::Stay { ref actions } if actions.inline_size() == 6));
+    /// ```
+    pub fn into_capacity<C2: ActionCapacity>(self) -> Decision<S, A, C2> {
+        match self {
+            Decision::Goto { next, actions } => Decision::Goto { next, actions: actions.into_iter().collect() },
+            Decision::Stay { actions } => Decision::Stay { actions: actions.into_iter().collect() },
+            Decision::Unhandled => Decision::Unhandled,
+        }
+    }
 }
 
 /// The definition of a machine: its four types and its decisions, as associated functions (no `self`), so the
@@ -139,7 +143,9 @@ impl<S, A> Decision<S, A> {
 /// A machine is tested without a runtime by feeding it events through a [`StateMachine`]:
 ///
 /// ```
-/// use stagewise_runtime::machine::{Decision, EventVariant, Machine, StateMachine, StateVariant, Step};
+/// use stagewise_runtime::machine::{
+///     DefaultCapacity, Decision, EventVariant, Machine, StateMachine, StateVariant, Step,
+/// };
 /// use stagewise_runtime::{Action, BoxError};
 ///
 /// /// A turnstile: a coin unlocks it, a push locks it again.
@@ -194,6 +200,7 @@ impl<S, A> Decision<S, A> {
 ///     type Event = Event;
 ///     type Context = u32; // coins taken
 ///     type Action = Act;
+///     type ActionCapacity = DefaultCapacity; // up to 4 actions a transition without allocating
 ///
 ///     fn transition(state: &State, event: Event, _coins: &mut u32) -> Decision<State, Act> {
 ///         match (state, event) {
@@ -229,19 +236,25 @@ pub trait Machine {
     type Context: Send;
     /// The effects a transition asks for.
     type Action: crate::action::Action<Self::Context>;
+    /// How many actions one transition keeps inline, without a heap allocation: [`DefaultCapacity`] (that is
+    /// [`Inline`]`<`[`INLINE_ACTIONS`]`>`) unless a transition, with its exit and entry actions, runs more. The run
+    /// loop's future holds one list, so each action of capacity costs every stage of the machine its size.
+    /// `#[handler_supervised]` sizes it from the longest list a declared transition runs. (Rust has no defaults for
+    /// associated types yet, so a machine written by hand names it, usually as `DefaultCapacity`.)
+    type ActionCapacity: ActionCapacity;
 
     /// Decides what `event` does in `state`.
     fn transition(
         state: &Self::State,
         event: Self::Event,
         ctx: &mut Self::Context,
-    ) -> Decision<Self::State, Self::Action>;
+    ) -> Decision<Self::State, Self::Action, Self::ActionCapacity>;
 
     /// Pushes the actions that run when `state` is entered.
-    fn on_entry(_state: &Self::State, _actions: &mut Actions<Self::Action>) {}
+    fn on_entry(_state: &Self::State, _actions: &mut ActionsOf<Self>) {}
 
     /// Pushes the actions that run when `state` is left.
-    fn on_exit(_state: &Self::State, _actions: &mut Actions<Self::Action>) {}
+    fn on_exit(_state: &Self::State, _actions: &mut ActionsOf<Self>) {}
 
     /// The timeout of `state`, if it has one.
     fn timeout(_state: &Self::State) -> Option<StateTimeout<Self::Event>> {
@@ -264,13 +277,16 @@ pub trait Machine {
     }
 }
 
+/// The action list of machine `M`, with its own capacity.
+pub type ActionsOf<M> = ActionList<<M as Machine>::Action, <M as Machine>::ActionCapacity>;
+
 /// The outcome of feeding one event to a [`StateMachine`].
 #[derive(Debug)]
-pub enum Step<A> {
+pub enum Step<A, C: ActionCapacity = DefaultCapacity> {
     /// The machine turned; run these actions in order.
     Turned {
         /// Exit, transition and entry actions, in the order they run.
-        actions: Actions<A>,
+        actions: ActionList<A, C>,
         /// True when the machine left its state (a [`Decision::Goto`]), so the state timeout is re-armed.
         entered: bool,
     },
@@ -317,15 +333,15 @@ impl<M: Machine> StateMachine<M> {
     }
 
     /// The entry actions of the current state, for starting a run.
-    pub fn enter(&self) -> Actions<M::Action> {
-        let mut actions = Actions::new();
+    pub fn enter(&self) -> ActionsOf<M> {
+        let mut actions = SmallVec::new();
         M::on_entry(&self.state, &mut actions);
         actions
     }
 
     /// Feeds `event` to the machine and returns the actions to run. This is the only way the state changes.
     #[inline(always)]
-    pub fn handle(&mut self, event: M::Event, ctx: &mut M::Context) -> Step<M::Action> {
+    pub fn handle(&mut self, event: M::Event, ctx: &mut M::Context) -> Step<M::Action, M::ActionCapacity> {
         let event_name = event.name();
         let unhandled = M::unhandled(&self.state, &event);
         match M::transition(&self.state, event, ctx) {
@@ -347,8 +363,13 @@ impl<M: Machine> StateMachine<M> {
     /// Leaves the current state for `next`: its exit actions, the transition's own, then `next`'s entry actions. Out of
     /// line: a stay (the common steady turn) does not carry its code.
     #[inline(never)]
-    fn leave_for(&mut self, next: M::State, own: Actions<M::Action>, event_name: &'static str) -> Step<M::Action> {
-        let mut actions = Actions::new();
+    fn leave_for(
+        &mut self,
+        next: M::State,
+        own: ActionsOf<M>,
+        event_name: &'static str,
+    ) -> Step<M::Action, M::ActionCapacity> {
+        let mut actions = SmallVec::new();
         if !self.exit_unwound {
             self.exit_unwound = true;
             M::on_exit(&self.state, &mut actions);

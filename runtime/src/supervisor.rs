@@ -67,6 +67,7 @@ pub type Outputs<P> = SmallVec<[ChainEvent<P>; 1]>;
 ///     type Event = Event;
 ///     type Context = i64; // the sum
 ///     type Action = Add;
+///     type ActionCapacity = stagewise_runtime::DefaultCapacity;
 ///     fn transition(state: &State, event: Event, _: &mut i64) -> Decision<State, Add> {
 ///         match (state, event) {
 ///             (State::Reading, Event::Number(n)) => Decision::stay_with([Add(n)]),
@@ -220,6 +221,7 @@ pub trait HandlerSupervised: Supervisor {
 ///     type Event = Event;
 ///     type Context = StageHandle; // the stage it watches
 ///     type Action = NoAction;
+///     type ActionCapacity = stagewise_runtime::DefaultCapacity;
 ///     fn transition(_: &State, event: Event, _: &mut StageHandle) -> Decision<State, NoAction> {
 ///         match event { Event::Ended => Decision::goto(State::Done), Event::Fail(why) => Decision::goto(State::Failed(why)) }
 ///     }

@@ -156,6 +156,7 @@ impl Machine for CountSource {
     type Event = Ev;
     type Context = SourceCtx;
     type Action = SourceAction;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &Phase, event: Ev, _ctx: &mut SourceCtx) -> Decision<Phase, SourceAction> {
         match (state, event) {
@@ -369,6 +370,7 @@ impl Machine for Relay {
     type Event = Ev;
     type Context = RelayCtx;
     type Action = RelayAction;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &Phase, event: Ev, _ctx: &mut RelayCtx) -> Decision<Phase, RelayAction> {
         decide(state, event, RelayAction::Process, RelayAction::EndOfStream)

@@ -68,6 +68,7 @@ impl Machine for Counter {
     type Event = CountEv;
     type Context = u64;
     type Action = Increment;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &CountState, event: CountEv, _count: &mut u64) -> Decision<CountState, Increment> {
         match (state, event) {

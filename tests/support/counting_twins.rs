@@ -101,6 +101,7 @@ impl Machine for HandCounter {
     type Event = CountEv;
     type Context = u64;
     type Action = Increment;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &HandState, event: CountEv, _count: &mut u64) -> Decision<HandState, Increment> {
         match (state, event) {

@@ -177,6 +177,7 @@ impl Machine for Probe {
     type Event = Ev;
     type Context = Ctx;
     type Action = Act;
+    type ActionCapacity = stagewise::DefaultCapacity;
 
     fn transition(state: &St, event: Ev, ctx: &mut Ctx) -> Decision<St, Act> {
         match (state, event) {

@@ -81,6 +81,7 @@ fn stubs(model: &Model, generics: &syn::Generics, stage_ty: &syn::Type, guard: O
             type Event = #event;
             type Context = #context;
             type Action = #action;
+            type ActionCapacity = #p::DefaultCapacity;
             fn transition(
                 _: &Self::State,
                 _: Self::Event,

@@ -67,6 +67,7 @@ use super::stage::PipelineStage;
 /// # impl Action<()> for NoAction { fn name(&self) -> &'static str { "none" } async fn execute(self, _: &mut ()) -> Result<(), BoxError> { Ok(()) } }
 /// # struct Poller { attempt: u32 }
 /// # impl Machine for Poller { type State = S; type Event = E; type Context = (); type Action = NoAction;
+/// #     type ActionCapacity = stagewise_runtime::DefaultCapacity;
 /// #     fn transition(s: &S, e: E, _: &mut ()) -> Decision<S, NoAction> { match (s, e) { (S::Polling, E::Polled) => Decision::goto(S::Done), (_, E::Fail(_)) => Decision::goto(S::Failed), _ => Decision::Unhandled } } }
 /// # impl Supervisor for Poller {
 /// #     fn name(&self) -> &'static str { "poller" }

@@ -7,7 +7,7 @@ use futures_util::FutureExt;
 
 use crate::error::Escalation;
 use crate::lifecycle::Lifecycle;
-use crate::machine::{Actions, Ending, StateVariant};
+use crate::machine::{ActionsOf, Ending, StateVariant};
 
 use super::run::{Progress, Run};
 use crate::supervisor::Supervisor;
@@ -58,7 +58,7 @@ impl<S: Supervisor> Run<S> {
     }
 
     /// [`execute`](Self::execute) with its own panic guard, for the failure actions.
-    async fn execute_caught(&mut self, actions: Actions<S::Action>) -> Result<(), String> {
+    async fn execute_caught(&mut self, actions: ActionsOf<S>) -> Result<(), String> {
         match AssertUnwindSafe(self.execute(actions)).catch_unwind().await {
             Ok(result) => result,
             Err(panic) => Err(self.panicked(&*panic)),

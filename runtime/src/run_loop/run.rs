@@ -15,7 +15,7 @@ use crate::counters::{CounterSnapshot, Counters};
 use crate::directive::Directive;
 use crate::event::{StageId, WriterId};
 use crate::lifecycle::Lifecycle;
-use crate::machine::{Actions, EventVariant, StateMachine, StateVariant, Step};
+use crate::machine::{ActionsOf, EventVariant, StateMachine, StateVariant, Step};
 
 use super::phase::Phase;
 use super::recorder::Recorder;
@@ -264,7 +264,7 @@ impl<S: Supervisor> Run<S> {
     /// Turns the machine on `event`; `Err` when the state rejects it. Inline: it is on the hot path; what a steady
     /// turn does not need (publishing a new state, a rejected event) is out of line.
     #[inline(always)]
-    pub(super) fn step(&mut self, event: S::Event) -> Result<Actions<S::Action>, String> {
+    pub(super) fn step(&mut self, event: S::Event) -> Result<ActionsOf<S>, String> {
         self.phase = Phase::Transition { event: event.name() };
         match self.machine.handle(event, &mut self.ctx) {
             Step::Turned { actions, entered } => {
@@ -288,11 +288,11 @@ impl<S: Supervisor> Run<S> {
 
     /// A step that did not turn the machine: nothing to run for an ignored event, the failure for a rejected one.
     #[cold]
-    fn unturned(step: Step<S::Action>) -> Result<Actions<S::Action>, String> {
+    fn unturned(step: Step<S::Action, S::ActionCapacity>) -> Result<ActionsOf<S>, String> {
         match step {
             Step::Ignored { state, event } => {
                 tracing::debug!(state, event, "event not handled in this state; ignored by policy");
-                Ok(Actions::new())
+                Ok(ActionsOf::<S>::new())
             }
             Step::Rejected { state, event } => Err(format!("event {event} is not handled in state {state}")),
             Step::Turned { actions, .. } => Ok(actions),
@@ -300,7 +300,7 @@ impl<S: Supervisor> Run<S> {
     }
 
     /// Runs actions in order; the first error skips the rest. Panics propagate to the caller's guard.
-    pub(super) async fn execute(&mut self, actions: Actions<S::Action>) -> Result<(), String> {
+    pub(super) async fn execute(&mut self, actions: ActionsOf<S>) -> Result<(), String> {
         run_actions!(self, actions)
     }
 

@@ -25,6 +25,7 @@
 //! # impl Action<u32> for Log { fn name(&self) -> &'static str { "Log" } async fn execute(self, n: &mut u32) -> Result<(), BoxError> { *n += 1; Ok(()) } }
 //! # struct Stage;
 //! # impl Machine for Stage { type State = S; type Event = E; type Context = u32; type Action = Log;
+//! #     type ActionCapacity = stagewise_runtime::DefaultCapacity;
 //! #     fn transition(s: &S, e: E, _: &mut u32) -> Decision<S, Log> { match (s, e) { (S::Idle, E::Go) => Decision::goto_with(S::Done, [Log]), (_, E::Fail(_)) => Decision::goto(S::Failed), _ => Decision::Unhandled } } }
 //! # impl Supervisor for Stage {
 //! #     fn name(&self) -> &'static str { "stage" }

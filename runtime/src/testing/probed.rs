@@ -11,7 +11,7 @@ use crate::control::Control;
 use crate::directive::Directive;
 use crate::error::BoxError;
 use crate::event::{StageId, WriterId};
-use crate::machine::{Actions, Decision, EventVariant, Machine, StateTimeout, Unhandled};
+use crate::machine::{ActionList, ActionsOf, Decision, EventVariant, Machine, StateTimeout, Unhandled};
 use crate::supervisor::{HandlerSupervised, SelfSupervised, Supervisor};
 
 use super::{Fault, Turn};
@@ -122,7 +122,7 @@ pub(crate) struct ProbedContext<S: Supervisor> {
 /// One of the user's actions, logged and open to an injected fault.
 pub(crate) struct ProbedAction<S: Supervisor>(S::Action);
 
-fn wrap<S: Supervisor>(actions: Actions<S::Action>) -> Actions<ProbedAction<S>> {
+fn wrap<S: Supervisor>(actions: ActionsOf<S>) -> ActionList<ProbedAction<S>, S::ActionCapacity> {
     actions.into_iter().map(ProbedAction).collect()
 }
 
@@ -159,8 +159,13 @@ where
     type Event = S::Event;
     type Context = ProbedContext<S>;
     type Action = ProbedAction<S>;
+    type ActionCapacity = S::ActionCapacity;
 
-    fn transition(state: &S::State, event: S::Event, ctx: &mut ProbedContext<S>) -> Decision<S::State, Self::Action> {
+    fn transition(
+        state: &S::State,
+        event: S::Event,
+        ctx: &mut ProbedContext<S>,
+    ) -> Decision<S::State, Self::Action, S::ActionCapacity> {
         lock(&ctx.shared).turn.events.push(event.name());
         match S::transition(state, event, &mut ctx.inner) {
             Decision::Goto { next, actions } => {
@@ -172,14 +177,14 @@ where
         }
     }
 
-    fn on_entry(state: &S::State, actions: &mut Actions<Self::Action>) {
-        let mut inner = Actions::new();
+    fn on_entry(state: &S::State, actions: &mut ActionsOf<Self>) {
+        let mut inner = ActionsOf::<S>::new();
         S::on_entry(state, &mut inner);
         actions.extend(wrap::<S>(inner));
     }
 
-    fn on_exit(state: &S::State, actions: &mut Actions<Self::Action>) {
-        let mut inner = Actions::new();
+    fn on_exit(state: &S::State, actions: &mut ActionsOf<Self>) {
+        let mut inner = ActionsOf::<S>::new();
         S::on_exit(state, &mut inner);
         actions.extend(wrap::<S>(inner));
     }

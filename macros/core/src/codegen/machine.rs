@@ -6,6 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
 
+use super::capacity::fit_capacity;
 use super::{
     actions_list, events_pat, failure_codec, internal, method_path, private, respan, state_pat, transition_pat,
 };
@@ -126,12 +127,13 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
                     let allowed = t.to.iter().flatten().map(|to| quote!(#enum_ident::#to { .. }));
                     let function = quote::ToTokens::to_token_stream(path).to_string().replace(' ', "");
                     let (decision, next) = (internal("decision"), internal("next"));
+                    let fitted = fit_capacity(model, quote!(#decision));
                     quote! {
                         (#spat, #bind) => {
                             let #decision: #p::Decision<Self::State, Self::Action> = #call;
                             #[cfg(debug_assertions)]
                             #p::check_target(&#decision, |#next| ::core::matches!(#next, #(#allowed)|*), #function);
-                            #decision
+                            #fitted
                         }
                     }
                 }
@@ -155,7 +157,7 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
     // the ignore lists and then the failure path.
     let rest = match &model.args.unhandled {
         Some(path) => {
-            let call = decider_call(model, path);
+            let call = fit_capacity(model, decider_call(model, path));
             quote!((#state, #event) => #call)
         }
         None => quote!(_ => #p::Decision::Unhandled),
@@ -165,7 +167,7 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
             #state: &Self::State,
             #event: Self::Event,
             #ctx: &mut Self::Context,
-        ) -> #p::Decision<Self::State, Self::Action> {
+        ) -> #p::Decision<Self::State, Self::Action, Self::ActionCapacity> {
             match (#state, #event) {
                 #(#arms,)*
                 #rest,
@@ -194,7 +196,7 @@ pub(super) fn entry_exit_fn(model: &Model, name: &str, pick: impl Fn(&State) -> 
     }
     let name = Ident::new(name, proc_macro2::Span::call_site());
     Some(quote! {
-        fn #name(#state: &Self::State, #list: &mut #p::Actions<Self::Action>) {
+        fn #name(#state: &Self::State, #list: &mut #p::ActionsOf<Self>) {
             match #state {
                 #(#arms)*
                 _ => {}

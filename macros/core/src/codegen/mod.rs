@@ -2,6 +2,7 @@
 //! ([`state_enum`]), the `Machine` ([`machine`]) and the supervisor traits ([`supervised`]); this module holds the
 //! patterns and paths they share.
 
+mod capacity;
 mod dispatch;
 mod machine;
 mod state_enum;
@@ -14,6 +15,8 @@ use syn::{Expr, Ident, Path};
 
 use crate::model::{EventPat, Model, State};
 
+#[cfg(test)]
+pub(crate) use capacity::longest_action_list;
 pub use state_enum::{inherent, state_variant};
 pub use supervised::supervisor;
 

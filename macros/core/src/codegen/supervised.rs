@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use super::capacity::action_capacity;
 use super::dispatch::dispatch_fn;
 use super::machine::{control_fns, entry_exit_fn, timeout_fn, transition_fn, unhandled_fn};
 use super::{allows, failure_codec, internal, method_path, private, respan};
@@ -55,6 +56,7 @@ pub fn supervisor(model: &Model) -> TokenStream {
         model.args.action.as_ref().expect("validated"),
         model.args.context.as_ref().expect("validated"),
     );
+    let capacity = action_capacity(model);
     let transition = transition_fn(model);
     let entry = entry_exit_fn(model, "on_entry", |s| &s.entry);
     let exit = entry_exit_fn(model, "on_exit", |s| &s.exit);
@@ -98,6 +100,7 @@ pub fn supervisor(model: &Model) -> TokenStream {
             type Event = #event;
             type Context = #context;
             type Action = #action;
+            #capacity
             #transition
             #entry
             #exit

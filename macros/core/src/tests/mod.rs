@@ -4,6 +4,7 @@
 use proc_macro2::{TokenStream, TokenTree};
 use quote::quote;
 
+mod capacity;
 mod codegen;
 mod derive;
 mod diagnostics;

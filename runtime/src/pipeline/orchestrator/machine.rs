@@ -4,7 +4,7 @@
 use crate::control::Control;
 use crate::directive::Directive;
 use crate::error::BoxError;
-use crate::machine::{Actions, Decision, Machine};
+use crate::machine::{Actions, Decision, DefaultCapacity, Machine};
 use crate::supervisor::{SelfSupervised, Supervisor};
 
 use super::super::policy::FailurePolicy;
@@ -16,6 +16,7 @@ impl Machine for Orchestrator {
     type Event = OrchestratorEvent;
     type Context = OrchestratorContext;
     type Action = OrchestratorAction;
+    type ActionCapacity = DefaultCapacity;
 
     fn transition(
         state: &OrchestratorState,
