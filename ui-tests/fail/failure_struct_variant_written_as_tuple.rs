@@ -1,4 +1,4 @@
-// `Ev::Failed` is a struct variant `Failed { message }`; the error lands on the user's path.
+// `Ev::Failed` is a struct variant `Failed { message }`: two errors on the variant's name, each suggesting `{ message: _ }`.
 #[path = "../common/mod.rs"]
 mod common;
 use common::*;

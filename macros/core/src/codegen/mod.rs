@@ -145,5 +145,8 @@ pub(crate) fn failure_codec(model: &Model) -> Option<TokenStream> {
             _ => ::core::unreachable!("the failure event"),
         })
     };
-    Some(respan(codec, path.span()))
+    // On the variant's own name (`Failed` in `Ev::Failed`): rustc's suggestions about the variant (the fields of a
+    // struct variant) are then written after it, where they belong, not after the enum's name.
+    let span = path.segments.last().map_or_else(|| path.span(), |s| s.ident.span());
+    Some(respan(codec, span))
 }

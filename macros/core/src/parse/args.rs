@@ -309,7 +309,16 @@ fn parse_failure(input: ParseStream) -> syn::Result<Failure> {
     if input.peek(syn::token::Brace) {
         let content;
         let braces = syn::braced!(content in input);
-        let fields: Punctuated<Ident, Token![,]> = content.parse_terminated(Ident::parse, Token![,])?;
+        // `{ message }`, or as rustc suggests it, `{ message: _ }`: the field's name is what is read.
+        let field = |input: ParseStream| {
+            let name = Ident::parse(input)?;
+            if input.peek(Token![:]) {
+                input.parse::<Token![:]>()?;
+                input.parse::<Token![_]>()?;
+            }
+            Ok(name)
+        };
+        let fields: Punctuated<Ident, Token![,]> = content.parse_terminated(field, Token![,])?;
         if fields.len() != 1 {
             let span = if fields.is_empty() { braces.span.join() } else { fields[1].span() };
             return Err(syn::Error::new(span, FAILURE_SHAPE));

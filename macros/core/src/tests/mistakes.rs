@@ -75,3 +75,11 @@ fn a_transition_on_the_failure_event_names_it() {
     let e = one(args, with_running(quote!(#[on(Ev::Eof => Done)])));
     assert!(e.starts_with("`Ev::Eof` is the failure event (`failure = ..`)"), "{e}");
 }
+
+#[test]
+fn a_struct_failure_variant_may_be_written_as_rustc_suggests_it() {
+    let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Failed { message: _ });
+    let m = model(args, with_running(quote!()));
+    let failure = m.args.failure.expect("parsed");
+    assert_eq!(failure.shape, crate::model::FailureShape::Named(syn::parse_quote!(message)));
+}
