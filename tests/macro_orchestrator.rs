@@ -44,6 +44,8 @@ async fn a_graceful_stop_drains_then_stops_and_heartbeats_are_logged_then_ignore
     let expected = [
         "StartStages",
         "stray: Heartbeat in Running",
+        // Running's exit action, then the transition's own.
+        "log: stages no longer watched",
         "log: end of day",
         "DrainStages",
         "stray: Stop in Draining",
@@ -58,8 +60,17 @@ async fn a_failure_while_running_takes_that_states_failure_actions() {
     let (lifecycle, state, summary) = run(vec![Ev::Failed { reason: "parse died".into() }]).await;
     assert!(matches!(lifecycle, Lifecycle::Failed { .. }), "{lifecycle:?}");
     assert_eq!(state, "Failed");
-    // Running's own `#[on_failure(Act::Log(message), Act::DrainStages, teardown)]`, the named list spliced in.
-    assert_eq!(summary, ["StartStages", "log: parse died", "DrainStages", "StopStages", "CloseJournal"]);
+    // Running's exit action, then its own `#[on_failure(Act::Log(message), Act::DrainStages, teardown)]`, the named
+    // list spliced in: five actions in one turn.
+    let expected = [
+        "StartStages",
+        "log: stages no longer watched",
+        "log: parse died",
+        "DrainStages",
+        "StopStages",
+        "CloseJournal",
+    ];
+    assert_eq!(summary, expected);
 }
 
 #[test]
