@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use nats_support::NatsServer;
 use stagewise::journal::Journal;
-use stagewise::nats::{connect, lifecycle_stream, Context, Member, NatsJournal, ProcessOrchestrator, Request};
+use stagewise::nats::{
+    connect, lifecycle_stream, Context, Member, NatsError, NatsJournal, ProcessOrchestrator, Request,
+};
 use stagewise::pipeline::FailurePolicy;
 use stagewise::restart::{Backoff, Restart};
 use stagewise::{CounterSnapshot, Lifecycle, LifecycleRecord, StageId, WriterId};
@@ -127,4 +129,18 @@ async fn every_process_completed_completes_the_pipeline() {
     let records = all_records(&js).await;
     let own: Vec<_> = records.iter().filter(|r| r.supervisor == "pipe@orchestrator").map(|r| &r.lifecycle).collect();
     assert_eq!(own, [&Lifecycle::Started, &Lifecycle::Completed]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_zero_heartbeat_interval_is_refused_with_an_error_not_a_panic() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let joined = Member::join(&js, "pipe", "a", Duration::ZERO).await;
+    let refused = joined.expect_err("a member beating every 0 s");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("heartbeat"), "{refused}");
+
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::ZERO, 4);
+    let outcome = tokio::time::timeout(DEADLINE, tokio::spawn(orchestrator.run())).await.expect("before the deadline");
+    let refused = outcome.expect("the orchestrator did not panic").expect_err("an orchestrator expecting beats every 0 s");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("heartbeat"), "{refused}");
 }

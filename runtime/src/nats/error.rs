@@ -33,6 +33,14 @@ pub enum NatsError {
         /// What the client or the server said.
         why: String,
     },
+    /// A name or setting given to it cannot be used (a process name that is not one subject token, a zero
+    /// heartbeat interval); nothing was sent to the server.
+    Invalid {
+        /// The name or setting, as given.
+        what: String,
+        /// What it must be.
+        why: String,
+    },
     /// A second writer appended to a subject this journal or link writes alone.
     NotSoleWriter {
         /// The subject.
@@ -52,6 +60,7 @@ impl fmt::Display for NatsError {
                  use another name"
             ),
             NatsError::Request { what, why } => write!(f, "JetStream request failed: {what}: {why}"),
+            NatsError::Invalid { what, why } => write!(f, "{what}: {why}"),
             NatsError::NotSoleWriter { subject } => {
                 write!(f, "another writer appended to {subject}, which one journal or link writes alone")
             }
@@ -64,6 +73,10 @@ impl std::error::Error for NatsError {}
 impl NatsError {
     pub(crate) fn request(what: impl Into<String>, why: impl fmt::Display) -> Self {
         NatsError::Request { what: what.into(), why: why.to_string() }
+    }
+
+    pub(crate) fn invalid(what: impl Into<String>, why: impl fmt::Display) -> Self {
+        NatsError::Invalid { what: what.into(), why: why.to_string() }
     }
 }
 

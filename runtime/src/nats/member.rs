@@ -62,7 +62,15 @@ pub(crate) fn check_token(what: &str, name: &str) -> Result<(), NatsError> {
     let fine = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     match fine {
         true => Ok(()),
-        false => Err(NatsError::request(format!("{what} {name:?}"), "letters, digits, '-' and '_' only")),
+        false => Err(NatsError::invalid(format!("{what} {name:?}"), "letters, digits, '-' and '_' only")),
+    }
+}
+
+/// A heartbeat interval that can be kept: more than zero (a zero interval would panic the task keeping it).
+pub(crate) fn check_interval(what: &str, every: Duration) -> Result<(), NatsError> {
+    match every.is_zero() {
+        true => Err(NatsError::invalid(format!("{what} {every:?}"), "more than zero")),
+        false => Ok(()),
     }
 }
 
@@ -108,7 +116,8 @@ impl Member {
     /// listens for requests, and publishes a heartbeat every `heartbeat` until it is dropped.
     ///
     /// # Errors
-    /// When a name is not one subject token, or the stream or subscription cannot be set up.
+    /// [`NatsError::Invalid`] when `process` is not one subject token or `heartbeat` is zero; another [`NatsError`]
+    /// when the stream or subscription cannot be set up.
     pub async fn join(
         js: &jetstream::Context,
         pipeline: &str,
@@ -116,6 +125,7 @@ impl Member {
         heartbeat: Duration,
     ) -> Result<Self, NatsError> {
         check_token("process", process)?;
+        check_interval("heartbeat", heartbeat)?;
         let lifecycle =
             NatsJournal::open(js, &lifecycle_stream(pipeline), &subject(pipeline, "lifecycle", process)).await?;
         let client = js.client();

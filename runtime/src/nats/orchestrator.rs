@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::error::NatsError;
 use super::journal::NatsJournal;
-use super::member::{check_token, lifecycle_stream, send, subject};
+use super::member::{check_interval, check_token, lifecycle_stream, send, subject};
 use super::reader::Follower;
 use super::roster::{about, Effect, Policies, Roster};
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
@@ -101,7 +101,7 @@ impl ProcessOrchestrator {
     }
 
     /// The processes publish a heartbeat every `every` ([`Member::join`](super::Member::join)); one silent for
-    /// `missed` of them is gone.
+    /// `missed` of them (at least 1) is gone. `every` must be more than zero: [`run`](Self::run) refuses a zero one.
     #[must_use]
     pub fn heartbeat(mut self, every: Duration, missed: u32) -> Self {
         self.every = every;
@@ -144,13 +144,14 @@ impl ProcessOrchestrator {
     /// Runs until every process has completed or ended for good; returns (and records) the pipeline's outcome.
     ///
     /// # Errors
-    /// When a name is not one subject token, the stream or subscriptions cannot be set up, or a record cannot be
-    /// stored.
+    /// [`NatsError::Invalid`] when a name is not one subject token or the [`heartbeat`](Self::heartbeat) interval is
+    /// zero; another [`NatsError`] when the stream or subscriptions cannot be set up, or a record cannot be stored.
     pub async fn run(self) -> Result<Lifecycle, NatsError> {
         check_token("orchestrator", &self.name)?;
         for process in &self.processes {
             check_token("process", process)?;
         }
+        check_interval("heartbeat", self.every)?;
         let pipeline = self.policies.pipeline.clone();
         let spec = lifecycle_stream(&pipeline);
         let stream = spec.ensure(&self.js).await?;
