@@ -141,6 +141,52 @@ async fn a_zero_heartbeat_interval_is_refused_with_an_error_not_a_panic() {
 
     let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::ZERO, 4);
     let outcome = tokio::time::timeout(DEADLINE, tokio::spawn(orchestrator.run())).await.expect("before the deadline");
-    let refused = outcome.expect("the orchestrator did not panic").expect_err("an orchestrator expecting beats every 0 s");
+    let refused =
+        outcome.expect("the orchestrator did not panic").expect_err("an orchestrator expecting beats every 0 s");
     assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("heartbeat"), "{refused}");
+}
+
+/// Waits until the lifecycle stream holds a record `found` accepts; the records so far.
+async fn until(js: &Context, found: impl Fn(&LifecycleRecord) -> bool) -> Vec<LifecycleRecord> {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let records = all_records(js).await;
+        if records.iter().any(&found) {
+            return records;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not recorded before the deadline: {records:#?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_silent_for_a_while_but_alive_is_recorded_back_when_it_beats_again() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let restart = Restart::transient().intensity(3, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator =
+        ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 4).restart(restart, DEADLINE);
+    let running = tokio::spawn(orchestrator.run());
+    // The process's own journal, without a Member's heartbeat: the test beats for it, as a paused process would not.
+    let own = NatsJournal::<LifecycleRecord>::open(&js, &lifecycle_stream("pipe"), "pipe.lifecycle.a").await.unwrap();
+    own.append_acked(record("pipe", None, Lifecycle::Started)).await.unwrap();
+    own.append_acked(record("parse", Some(1), Lifecycle::Started)).await.unwrap();
+    until(&js, |r| matches!(r.lifecycle, Lifecycle::Restarting { .. })).await;
+
+    // It comes back (SIGCONT): its heartbeat again, the same run going on.
+    let client = js.client();
+    let beating = tokio::spawn(async move {
+        loop {
+            client.publish("pipe.heartbeat.a", Vec::new().into()).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let records = until(&js, |r| r.supervisor == "pipe@a" && r.state == "Back").await;
+    let parse: Vec<_> = records.iter().filter(|r| r.supervisor == "parse").map(|r| r.state.as_ref()).collect();
+    assert_eq!(parse, ["-", "Gone", "Back"], "parse's own history: started, taken for gone, back");
+    own.append_acked(record("parse", Some(1), Lifecycle::Completed)).await.unwrap();
+    own.append_acked(record("pipe", None, Lifecycle::Completed)).await.unwrap();
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed);
+    beating.abort();
 }

@@ -28,7 +28,10 @@ const FOLLOW_BUFFER: usize = 1024;
 /// - **A process that disappears** (killed, its machine lost): no heartbeat for `every × missed`
 ///   ([`heartbeat`](Self::heartbeat)) and it is gone. The orchestrator appends, to its own subject of the lifecycle
 ///   stream, a Failed record in its stead for each of its supervisors that had not ended (same supervisor name,
-///   writer and stage, state `Gone`, error `process NAME stopped heartbeating (...)`). While the orchestrator's own
+///   writer and stage, state `Gone`, error `process NAME stopped heartbeating (...)`). A process taken for gone that
+///   beats again (it was only paused, swapped out or cut off; or it was started again) is running: in its stead
+///   the orchestrator records each of those supervisors as it was (state `Back`) and `PIPELINE@PROCESS` Started
+///   (state `Back`), and no longer waits for it to start again. While the orchestrator's own
 ///   connection is down, and for a grace period after it is back, it judges no one: a server restart silences
 ///   every heartbeat at once.
 /// - **A process's pipeline ends** (its pipeline's terminal record) Failed or Cancelled, or the process is gone: if
@@ -195,8 +198,7 @@ impl ProcessOrchestrator {
                     }
                 }
                 Some(beat) = beats.next() => {
-                    roster.beat(beat.subject.rsplit('.').next().unwrap_or_default(), Instant::now());
-                    continue;
+                    roster.beat(beat.subject.rsplit('.').next().unwrap_or_default(), Instant::now())
                 }
                 _ = tick.tick() => {
                     let now = Instant::now();

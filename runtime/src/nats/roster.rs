@@ -31,12 +31,13 @@ enum Phase {
     /// No record or heartbeat from it yet.
     Unseen,
     Running,
-    /// Its run ended or it stopped heartbeating; a restart is requested at `request_at` and it must have started
-    /// again by `deadline`.
+    /// Its run ended or it stopped heartbeating (`gone`); a restart is requested at `request_at` and it must have
+    /// started again by `deadline`.
     Restarting {
         request_at: Instant,
         deadline: Instant,
         requested: bool,
+        gone: bool,
     },
     Completed,
     /// Failed for good, or ended after the pipeline was stopped.
@@ -92,14 +93,21 @@ impl Roster {
         Self { policies, processes, failure: None, stopping: false }
     }
 
-    /// `process` is alive: a heartbeat came from it.
-    pub(crate) fn beat(&mut self, process: &str, now: Instant) {
-        if let Some(p) = self.processes.get_mut(process) {
-            p.last_sign = now;
-            if p.phase == Phase::Unseen {
+    /// `process` is alive: a heartbeat came from it. One taken for gone that beats again was only slow (paused,
+    /// swapped out, cut off for a while) or was started again: it runs, and the records in its stead say it is back.
+    pub(crate) fn beat(&mut self, process: &str, now: Instant) -> Vec<Effect> {
+        let Some(p) = self.processes.get_mut(process) else { return Vec::new() };
+        p.last_sign = now;
+        match p.phase {
+            Phase::Unseen => p.phase = Phase::Running,
+            Phase::Restarting { gone: true, .. } => {
                 p.phase = Phase::Running;
+                p.backoff.started(now);
+                return back_records(p, process, &self.policies.pipeline);
             }
+            _ => {}
         }
+        Vec::new()
     }
 
     /// `process` wrote `record`.
@@ -123,7 +131,7 @@ impl Roster {
             }
             ending if pipeline_record && ending.is_terminal() && p.phase != Phase::Ended => {
                 let cause = format!("process {process}: {}", describe(&ending));
-                self.ended(process, &ending, cause, now)
+                self.ended(process, &ending, cause, false, now)
             }
             _ => Vec::new(),
         }
@@ -141,7 +149,7 @@ impl Roster {
                         format!("process {name} stopped heartbeating (nothing for {:?})", self.policies.silence);
                     effects.extend(gone_records(p, &name, &self.policies.pipeline, &cause));
                     let failed = Lifecycle::Failed { error: cause.clone(), escalation: None };
-                    effects.extend(self.ended(&name, &failed, cause, now));
+                    effects.extend(self.ended(&name, &failed, cause, true, now));
                 }
                 Phase::Unseen if judging && now.saturating_duration_since(p.last_sign) >= self.policies.come_back => {
                     let cause = format!("process {name} never showed up (nothing for {:?})", self.policies.come_back);
@@ -149,9 +157,9 @@ impl Roster {
                     effects.push(Effect::Record(about(&name, &self.policies.pipeline, "Gone", failed)));
                     effects.extend(self.give_up(&name, cause));
                 }
-                Phase::Restarting { request_at, deadline, requested } => {
+                Phase::Restarting { request_at, deadline, requested, gone } => {
                     if !requested && now >= request_at {
-                        p.phase = Phase::Restarting { request_at, deadline, requested: true };
+                        p.phase = Phase::Restarting { request_at, deadline, requested: true, gone };
                         effects.push(Effect::Send(name.clone(), Request::Restart));
                     } else if now >= deadline {
                         let cause = format!("process {name} did not start again within {:?}", self.policies.come_back);
@@ -181,8 +189,8 @@ impl Roster {
         })
     }
 
-    /// `process`'s pipeline ended with `ending` (or the process is gone): restart it if the policy allows.
-    fn ended(&mut self, process: &str, ending: &Lifecycle, cause: String, now: Instant) -> Vec<Effect> {
+    /// `process`'s pipeline ended with `ending` (or the process is `gone`): restart it if the policy allows.
+    fn ended(&mut self, process: &str, ending: &Lifecycle, cause: String, gone: bool, now: Instant) -> Vec<Effect> {
         let Some(p) = self.processes.get_mut(process) else { return Vec::new() };
         if self.stopping || !self.policies.restart.kind.restarts_after(ending) || !p.restarts.admit(now) {
             return self.give_up(process, cause);
@@ -190,7 +198,7 @@ impl Roster {
         let delay = p.backoff.next_delay(now);
         p.restarts.waited(delay);
         let deadline = now + delay + self.policies.come_back;
-        p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false };
+        p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false, gone };
         let attempt = p.restarts.total();
         let restarting = Lifecycle::Restarting { attempt, delay, cause };
         vec![Effect::Record(about(process, &self.policies.pipeline, "Restarting", restarting))]
@@ -239,10 +247,76 @@ fn gone_records(p: &Process, process: &str, pipeline: &str, cause: &str) -> Vec<
     }
 }
 
+/// Records, in the stead of a process taken for gone that beats again: each of its supervisors the orchestrator
+/// recorded Failed is as it was before (state `Back`), and the process is started again (`PIPELINE@PROCESS`).
+fn back_records(p: &Process, process: &str, pipeline: &str) -> Vec<Effect> {
+    let open = p.supervisors.values().filter(|r| !r.lifecycle.is_terminal());
+    let again = open.map(|r| Effect::Record(LifecycleRecord { state: Cow::Borrowed("Back"), ..r.clone() }));
+    again.chain([Effect::Record(about(process, pipeline, "Back", Lifecycle::Started))]).collect()
+}
+
 fn describe(ending: &Lifecycle) -> String {
     match ending {
         Lifecycle::Failed { error, .. } => format!("failed: {error}"),
         Lifecycle::Cancelled { reason } => format!("cancelled: {reason}"),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::StageId;
+    use crate::restart::Backoff;
+
+    fn started(supervisor: &'static str, stage: Option<u32>) -> LifecycleRecord {
+        LifecycleRecord {
+            supervisor: Cow::Borrowed(supervisor),
+            writer: stage.map_or(WriterId::System, |s| WriterId::Stage(StageId(s))),
+            stage: stage.map(StageId),
+            state: Cow::Borrowed("Running"),
+            lifecycle: Lifecycle::Started,
+            counters: CounterSnapshot::default(),
+        }
+    }
+
+    fn records(effects: &[Effect]) -> Vec<(&str, &str)> {
+        let recorded = effects.iter().filter_map(|e| match e {
+            Effect::Record(r) => Some((r.supervisor.as_ref(), r.state.as_ref())),
+            Effect::Send(..) => None,
+        });
+        recorded.collect()
+    }
+
+    #[test]
+    fn a_process_taken_for_gone_that_beats_again_is_back_and_not_given_up() {
+        let second = Duration::from_secs(1);
+        let policies = Policies {
+            pipeline: "p".to_owned(),
+            failure: FailurePolicy::FailPipeline,
+            restart: Restart::transient().intensity(3, second * 600).backoff(Backoff::none()),
+            come_back: second * 10,
+            silence: second,
+        };
+        let t0 = Instant::now();
+        let mut roster = Roster::new(policies, &["a".to_owned()], t0);
+        roster.record("a", started("p", None), t0);
+        roster.record("a", started("parse", Some(1)), t0);
+        let gone = roster.tick(t0 + second * 2, true);
+        assert_eq!(records(&gone), [("p", "Gone"), ("parse", "Gone"), ("p@a", "Restarting")]);
+
+        // It was only paused: it beats again, after the restart request it cannot take as one.
+        roster.tick(t0 + second * 3, true);
+        let back = roster.beat("a", t0 + second * 4);
+        assert_eq!(records(&back), [("p", "Back"), ("parse", "Back"), ("p@a", "Back")]);
+        // Well past the time it had to start again, still beating: running, nothing given up.
+        for s in 5..30 {
+            roster.beat("a", t0 + second * s);
+            assert!(records(&roster.tick(t0 + second * s, true)).is_empty());
+        }
+        assert_eq!(roster.outcome(), None);
+        let completed = LifecycleRecord { lifecycle: Lifecycle::Completed, ..started("p", None) };
+        roster.record("a", completed, t0 + second * 30);
+        assert_eq!(roster.outcome(), Some(Lifecycle::Completed));
     }
 }
