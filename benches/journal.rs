@@ -47,11 +47,35 @@ fn events() -> Vec<ChainEvent<String>> {
 
 fn encode<R: serde::Serialize>(format: Format, record: &R, out: &mut Vec<u8>) {
     match format {
-        Format::Postcard => *out = postcard::to_extend(record, std::mem::take(out)).unwrap(),
+        Format::Postcard => postcard::serialize_with_flavor::<R, _, _>(record, Slices(out)).unwrap(),
         _ => {
             serde_json::to_writer(&mut *out, record).unwrap();
             out.push(b'\n');
         }
+    }
+}
+
+/// Postcard's output appended to a `Vec`, a slice at a time: the fastest way to encode into a reused buffer
+/// (`postcard::to_extend` pushes byte by byte and costs about 1.6x as much).
+struct Slices<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Slices<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
+        self.0.push(data);
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 
@@ -93,7 +117,7 @@ fn plain<R: Clone + serde::Serialize>(n: u64, format: Format, framed: bool, reco
         encode(format, &record, &mut bytes);
         if framed {
             let len = (bytes.len() - 12) as u32;
-            let crc = crc32c::crc32c(&bytes[12..]);
+            let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, &bytes[12..]) as u32;
             bytes[..4].copy_from_slice(&len.to_le_bytes());
             bytes[4..8].copy_from_slice(&crc.to_le_bytes());
             bytes[8..12].copy_from_slice(&(!len).to_le_bytes());

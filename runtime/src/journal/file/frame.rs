@@ -16,6 +16,13 @@ pub(crate) const FRAME_HEADER: usize = 12;
 /// The largest payload a frame may hold. A checked header never claims more; this bounds what a reader allocates.
 pub(crate) const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 
+/// CRC32C (Castagnoli) of `bytes`: the checksum of every payload, segment header and tail mark.
+#[inline]
+pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
+    // The 32-bit CRC comes back in the low half of the u64.
+    crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32
+}
+
 /// Appends one frame holding `payload` to `out`.
 #[cfg(test)]
 pub(crate) fn write_frame(out: &mut Vec<u8>, payload: &[u8]) {
@@ -40,7 +47,7 @@ pub(crate) fn seal(out: &mut [u8], start: usize) -> Result<(), usize> {
     let (header, payload) = out[start..].split_at_mut(FRAME_HEADER);
     let len = u32::try_from(payload.len()).ok().filter(|&l| l as usize <= MAX_PAYLOAD).ok_or(payload.len())?;
     header[..4].copy_from_slice(&len.to_le_bytes());
-    header[4..8].copy_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    header[4..8].copy_from_slice(&crc32c(payload).to_le_bytes());
     header[8..].copy_from_slice(&(!len).to_le_bytes());
     Ok(())
 }
@@ -113,7 +120,7 @@ pub(crate) fn read_frame(bytes: &[u8]) -> Frame<'_> {
     }
     let payload = &bytes[FRAME_HEADER..end];
     let stored = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    if crc32c::crc32c(payload) != stored {
+    if crc32c(payload) != stored {
         return Frame::Damaged { reason: "record checksum mismatch".to_owned(), header_intact: true };
     }
     Frame::Record(payload)

@@ -38,7 +38,7 @@ impl Mark {
         b[8..16].copy_from_slice(&self.next.to_le_bytes());
         b[16..24].copy_from_slice(&self.base.to_le_bytes());
         b[24..32].copy_from_slice(&self.len.to_le_bytes());
-        let crc = crc32c::crc32c(&b[..32]);
+        let crc = super::frame::crc32c(&b[..32]);
         b[32..36].copy_from_slice(&crc.to_le_bytes());
         b
     }
@@ -48,7 +48,7 @@ impl Mark {
             return Err(format!("{NAME} is not a tail mark ({} bytes)", b.len()));
         }
         let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().expect("8 bytes"));
-        if crc32c::crc32c(&b[..32]).to_le_bytes() != b[32..36] || b[36..] != [0; 4] {
+        if super::frame::crc32c(&b[..32]).to_le_bytes() != b[32..36] || b[36..] != [0; 4] {
             return Err(format!("{NAME} fails its checksum"));
         }
         Ok(Self { next: word(8), base: word(16), len: word(24) })

@@ -91,7 +91,7 @@ pub(crate) fn header(format: Format, base: u64) -> [u8; SEGMENT_HEADER] {
     h[8..10].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
     h[10] = format.id();
     h[16..24].copy_from_slice(&base.to_le_bytes());
-    let crc = crc32c::crc32c(&h[..24]);
+    let crc = super::frame::crc32c(&h[..24]);
     h[24..28].copy_from_slice(&crc.to_le_bytes());
     h
 }
@@ -142,7 +142,7 @@ pub(crate) fn check_header(segment: &SegmentFile, bytes: &[u8]) -> Result<Header
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
     let stored = u32::from_le_bytes([bytes[24], bytes[25], bytes[26], bytes[27]]);
-    if crc32c::crc32c(&bytes[..24]) != stored {
+    if super::frame::crc32c(&bytes[..24]) != stored {
         let hint = if version > FORMAT_VERSION {
             format!(
                 " (it claims format version {version}; if a newer build wrote it, that build can read it, this one \
@@ -211,7 +211,7 @@ mod tests {
     fn header_of_version(version: u16) -> [u8; SEGMENT_HEADER] {
         let mut h = header(Format::Postcard, 0);
         h[8..10].copy_from_slice(&version.to_le_bytes());
-        let crc = crc32c::crc32c(&h[..24]);
+        let crc = super::super::frame::crc32c(&h[..24]);
         h[24..28].copy_from_slice(&crc.to_le_bytes());
         h
     }

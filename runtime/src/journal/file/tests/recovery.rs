@@ -116,7 +116,7 @@ fn a_corrupt_record_in_an_earlier_segment_stops_reading_before_later_segments() 
 fn write_version(seg: &Path, version: u16) -> Vec<u8> {
     let mut bytes = fs::read(seg).unwrap();
     bytes[8..10].copy_from_slice(&version.to_le_bytes());
-    let crc = crc32c::crc32c(&bytes[..24]);
+    let crc = frame::crc32c(&bytes[..24]);
     bytes[24..28].copy_from_slice(&crc.to_le_bytes());
     bytes.extend_from_slice(b"future records in a future layout");
     fs::write(seg, &bytes).unwrap();
