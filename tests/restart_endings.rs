@@ -2,8 +2,8 @@
 //! a Permanent stage whose work is over (its input ended, or its pipeline drains) ending for good instead of
 //! restarting until its intensity gives up; a failure after the input ended being final; a stage failing on every
 //! start giving up however long its backoff; a factory panicking on a restart named in the pipeline's failure; a
-//! Permanent source that sent end of stream being done; a restart record whose journal refuses it only once its
-//! append is awaited failing the pipeline, not dropped.
+//! Permanent source that sent end of stream being done; a restart record, or the events a failed stage held, that
+//! their journal refuses only once the append is awaited failing the pipeline, not dropped.
 
 mod pipeline_support;
 mod restart_support;
@@ -17,6 +17,7 @@ use restart_support::{
 };
 use stagewise::journal::AppendFuture;
 use stagewise::pipeline::link;
+use stagewise::pipeline::ErrorRecord;
 use stagewise::restart::{Backoff, Restart};
 use stagewise::{
     spawn_restartable, Control, Journal, JournalError, Lifecycle, LifecycleRecord, MemoryJournal, SpawnOptions, StageId,
@@ -272,4 +273,62 @@ async fn a_restart_record_the_journal_refuses_only_once_awaited_fails_the_pipeli
         other => panic!("the refused restart record was not noticed: the run ended {other:?}"),
     }
     assert_eq!(restart_delays(&journal.0, "scripted"), [MS * 10], "the record was written, its sync failed");
+}
+
+/// An error journal that takes every record at once but resolves each append only after a turn of the scheduler,
+/// with an error: a sync that fails after the write.
+struct RefusesWhenAwaited(MemoryJournal<ErrorRecord>);
+
+impl Journal<ErrorRecord> for RefusesWhenAwaited {
+    fn append(&self, record: ErrorRecord) -> Result<u64, JournalError> {
+        self.0.append(record)
+    }
+    fn append_async(&self, record: ErrorRecord) -> AppendFuture<'_> {
+        let _ = self.0.append(record);
+        Box::pin(async move {
+            tokio::task::yield_now().await;
+            Err(JournalError::Io(std::io::Error::other("the sync failed (injected)")))
+        })
+    }
+    fn read_from(&self, position: u64) -> Result<Vec<ErrorRecord>, JournalError> {
+        self.0.read_from(position)
+    }
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+    fn subscribe(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_events_of_a_failed_stage_its_error_journal_refuses_only_once_awaited_fail_the_pipeline() {
+    let journals = Journals::new();
+    let refusing = Arc::new(RefusesWhenAwaited(MemoryJournal::new()));
+    let sink = RelaySpec::new(2, "sink", journals.errors());
+    let errors_for = journals.errors();
+    let restart = Restart::transient().backoff(Backoff::exponential(MS * 10, MS * 10));
+    let outcome = stagewise::pipeline::Pipeline::builder("refused")
+        .capacity(2)
+        .journal(journals.lifecycle.clone())
+        .errors(refusing.clone())
+        .source(|out| CountSource::stage(StageId(0), 100, 10, out))
+        .restartable_transform(restart, move |inlet, outlet| {
+            RelaySpec::new(1, "relay", errors_for.clone())
+                .work(|_| Verdict::FailStage("poison"))
+                .build(inlet, Some(outlet))
+        })
+        .sink(|inlet| sink.build(inlet, None))
+        .run()
+        .await;
+    // Failed, or escalated when the journal refuses again while the pipeline fails (the stages' other events).
+    let error = match &outcome {
+        Ok(outcome) => match outcome.lifecycle() {
+            Lifecycle::Failed { error, .. } => error.clone(),
+            other => panic!("the refused events were not noticed: the pipeline ended {other:?}"),
+        },
+        Err(e) => format!("{e:?}"),
+    };
+    assert!(error.contains("error journal refused a record") && error.contains("(injected)"), "{error}");
+    assert!(refusing.0.len() > 0, "the held batch was written, its sync failed");
 }
