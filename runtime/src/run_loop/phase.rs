@@ -20,6 +20,15 @@ pub(super) enum Phase {
 }
 
 impl Phase {
+    /// The failure message for an action that returned `error`, while this phase names it.
+    #[cold]
+    pub(super) fn action_failed(self, error: &(dyn std::error::Error + Send + Sync)) -> String {
+        match self {
+            Phase::Action { name } => format!("action {name} failed: {error}"),
+            _ => format!("action failed: {error}"),
+        }
+    }
+
     /// The failure message for a panic in this phase, while the machine was in `state`.
     pub(super) fn panicked(self, state: &'static str, payload: &(dyn std::any::Any + Send)) -> String {
         let message = panic_message(payload);

@@ -13,6 +13,7 @@ use crate::action::Action;
 use crate::control::{Control, ControlPolicy, ControlReceiver};
 use crate::counters::{CounterSnapshot, Counters};
 use crate::directive::Directive;
+use crate::error::BoxError;
 use crate::event::{StageId, WriterId};
 use crate::lifecycle::Lifecycle;
 use crate::machine::{ActionsOf, EventVariant, StateMachine, StateVariant, Step};
@@ -27,23 +28,30 @@ use super::wake::{poll_wake, ready_wake, Interruption};
 use super::RunResult;
 use crate::supervisor::Supervisor;
 
-/// Runs `actions` in order with the run's context, marking the phase; evaluates to the first failure's message, skipping
-/// the rest. A macro rather than only an async fn so that the hot path keeps it inline: awaiting a nested future there
+/// Runs `actions` in order with the run's context, marking the phase; on the first failure, returns `$failed` of its
+/// message from the enclosing function, skipping the rest (returning at once keeps no outcome in the future). A macro rather than only an async fn so that the hot path keeps it inline: awaiting a nested future there
 /// cost 28% more instructions per transition (callgrind, counting stage).
 macro_rules! run_actions {
-    ($run:expr, $actions:expr) => {{
-        let mut outcome = Ok(());
+    ($run:expr, $actions:expr, $failed:expr) => {{
         for action in $actions {
             let name = action.name();
             $run.phase = Phase::Action { name };
-            tracing::trace!(action = name, "executing action");
+            // Out of line: `trace!` inline stores the name where its fields are built on every turn, enabled or not.
+            if tracing::level_enabled!(tracing::Level::TRACE) {
+                trace_action(name);
+            }
             if let Err(e) = action.execute(&mut $run.ctx).await {
-                outcome = Err(format!("action {name} failed: {e}"));
-                break;
+                return $failed($run.phase.action_failed(&*e));
             }
         }
-        outcome
     }};
+}
+
+/// Logs the action about to run (a failure reads its name back from the phase).
+#[cold]
+#[inline(never)]
+fn trace_action(name: &'static str) {
+    tracing::trace!(action = name, "executing action");
 }
 
 /// How a run of steady turns ended.
@@ -178,67 +186,91 @@ impl<S: Supervisor> Run<S> {
     /// first turn that is not. This is the hot path: everything on it is inline, nothing allocates.
     async fn steady(&mut self) -> SteadyEnd {
         loop {
-            self.tally.loop_turns += 1;
-            self.counters.turned(self.tally.loop_turns);
-            self.phase = Phase::Dispatch;
-            let state = self.machine.state();
-            let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
-            let raced = policy == ControlPolicy::Block
-                || (policy == ControlPolicy::Poll && self.control.is_some())
-                || self.timer.event.is_some();
-            let dispatched = if !raced {
-                // Nothing can race dispatch: await it alone. Only the three fields it needs are borrowed across the
-                // await, so the future keeps (and reloads every turn) no more references than that.
-                self.supervisor.dispatch_state(self.machine.state(), &mut self.ctx).await
-            } else {
-                let Run { supervisor, machine, ctx, timer, control, .. } = &mut *self;
-                let state = machine.state();
-                let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
-                if policy == ControlPolicy::Block {
-                    if control.is_none() && timer.event.is_none() {
-                        let message = format!("state {} blocks on the control channel, which is closed", state.name());
-                        return SteadyEnd::Failure(message);
+            let event = loop {
+                let (policy, raced) = self.begin_turn();
+                let dispatched = if !raced {
+                    // Nothing can race dispatch: await it alone. Only the three fields it needs are borrowed across the
+                    // await, so the future keeps (and reloads every turn) no more references than that.
+                    self.supervisor.dispatch_state(self.machine.state(), &mut self.ctx).await
+                } else {
+                    let Run { supervisor, machine, ctx, timer, control, .. } = &mut *self;
+                    let state = machine.state();
+                    let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
+                    if policy == ControlPolicy::Block {
+                        if control.is_none() && timer.event.is_none() {
+                            let message =
+                                format!("state {} blocks on the control channel, which is closed", state.name());
+                            return SteadyEnd::Failure(message);
+                        }
+                        let interruption =
+                            std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await;
+                        return SteadyEnd::Interrupted(interruption);
                     }
-                    let interruption = std::future::poll_fn(|cx| poll_wake(control.as_deref_mut(), timer, cx)).await;
-                    return SteadyEnd::Interrupted(interruption);
+                    if let Some(interruption) = ready_wake(control.as_deref_mut(), timer) {
+                        return SteadyEnd::Interrupted(interruption);
+                    }
+                    // Race dispatch against control and the timer, by hand rather than with `tokio::select!`: dispatch is
+                    // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
+                    // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
+                    // dispatch.
+                    let mut dispatch = std::pin::pin!(supervisor.dispatch_state(state, ctx));
+                    let raced = std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
+                        Poll::Ready(directive) => Poll::Ready(Ok(directive)),
+                        Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx).map(Err),
+                    })
+                    .await;
+                    match raced {
+                        Ok(directive) => directive,
+                        Err(interruption) => return SteadyEnd::Interrupted(interruption),
+                    }
+                };
+                // Moved into a temporary that ends with the `match`: matched in place, it would live (with a drop
+                // flag) across the await below, so in the future, stored and checked every turn.
+                match std::convert::identity(dispatched) {
+                    Ok(Directive::Transition(event)) => break event,
+                    other => {
+                        if let Some(end) = Self::off_turn(other, self) {
+                            return end;
+                        }
+                    }
                 }
-                if let Some(interruption) = ready_wake(control.as_deref_mut(), timer) {
-                    return SteadyEnd::Interrupted(interruption);
-                }
-                // Race dispatch against control and the timer, by hand rather than with `tokio::select!`: dispatch is
-                // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
-                // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
-                // dispatch.
-                let mut dispatch = std::pin::pin!(supervisor.dispatch_state(state, ctx));
-                let raced = std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
-                    Poll::Ready(directive) => Poll::Ready(Ok(directive)),
-                    Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx).map(Err),
-                })
-                .await;
-                match raced {
-                    Ok(directive) => directive,
-                    Err(interruption) => return SteadyEnd::Interrupted(interruption),
-                }
-            };
-            let event = match dispatched {
-                Ok(Directive::Transition(event)) => event,
-                Ok(Directive::Continue) => {
-                    // A dispatch that returns Continue without awaiting would otherwise keep this task on its worker
-                    // forever; spending tokio's cooperative budget makes it yield now and then.
-                    tokio::task::consume_budget().await;
-                    continue;
-                }
-                Ok(Directive::Terminate) => return SteadyEnd::Interrupted(Interruption::Terminate),
-                Err(e) => return SteadyEnd::Failure(self.dispatch_failed(&*e)),
+                // A dispatch that returns Continue without awaiting would otherwise keep this task on its worker
+                // forever; spending tokio's cooperative budget makes it yield now and then.
+                tokio::task::consume_budget().await;
             };
             let actions = match self.step(event) {
                 Ok(actions) => actions,
                 Err(message) => return SteadyEnd::Failure(message),
             };
-            if let Err(message) = run_actions!(self, actions) {
-                return SteadyEnd::Failure(message);
-            }
+            run_actions!(self, actions, SteadyEnd::Failure);
         }
+    }
+
+    /// A dispatch that did not name an event: `None` for Continue, else how the steady turns end (Terminate, or the
+    /// failure of a dispatch that returned an error). Out of line, so the hot path tests for a transition alone.
+    #[cold]
+    fn off_turn(dispatched: Result<Directive<S::Event>, BoxError>, run: &Self) -> Option<SteadyEnd> {
+        match dispatched {
+            Ok(Directive::Transition(_) | Directive::Continue) => None,
+            Ok(Directive::Terminate) => Some(SteadyEnd::Interrupted(Interruption::Terminate)),
+            Err(e) => Some(SteadyEnd::Failure(run.dispatch_failed(&*e))),
+        }
+    }
+
+    /// Starts a turn: counts it, marks the phase, and says the state's control policy and whether anything can race
+    /// dispatch. One synchronous call, so `self` is loaded once: in the `async fn` every access reloads it from the
+    /// future after each store through it.
+    #[inline(always)]
+    fn begin_turn(&mut self) -> (ControlPolicy, bool) {
+        self.tally.loop_turns += 1;
+        self.counters.turned(self.tally.loop_turns);
+        self.phase = Phase::Dispatch;
+        let state = self.machine.state();
+        let policy = if state.ending().is_some() { ControlPolicy::Ignore } else { state.control_policy() };
+        let raced = policy == ControlPolicy::Block
+            || (policy == ControlPolicy::Poll && self.control.is_some())
+            || self.timer.event.is_some();
+        (policy, raced)
     }
 
     /// Calls one of the machine's functions on the current state, marking the phase so a panic in it is named.
@@ -301,7 +333,8 @@ impl<S: Supervisor> Run<S> {
 
     /// Runs actions in order; the first error skips the rest. Panics propagate to the caller's guard.
     pub(super) async fn execute(&mut self, actions: ActionsOf<S>) -> Result<(), String> {
-        run_actions!(self, actions)
+        run_actions!(self, actions, Err);
+        Ok(())
     }
 
     /// Publishes the current state to watchers and the recorder.
