@@ -190,3 +190,15 @@ async fn a_process_silent_for_a_while_but_alive_is_recorded_back_when_it_beats_a
     assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed);
     beating.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_name_already_heartbeating_is_refused_and_free_again_once_it_stops() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let first = join(&js, "parse").await;
+    let twice = Member::join(&js, "pipe", "parse", Duration::from_millis(50)).await;
+    let refused = twice.expect_err("a second process joining as parse");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("heartbeats"), "{refused}");
+    drop(first); // killed: its heartbeat stops, and the role can be started again
+    join(&js, "parse").await;
+}

@@ -74,6 +74,20 @@ pub(crate) fn check_interval(what: &str, every: Duration) -> Result<(), NatsErro
     }
 }
 
+/// Refuses to join as `process` while another process heartbeats under that name: listens for three of its beats.
+async fn alone(client: &async_nats::Client, pipeline: &str, process: &str, every: Duration) -> Result<(), NatsError> {
+    let beat = subject(pipeline, "heartbeat", process);
+    let mut beats =
+        client.subscribe(beat.clone()).await.map_err(|e| NatsError::request(format!("listening on {beat}"), e))?;
+    match tokio::time::timeout(every * 3, beats.next()).await {
+        Ok(Some(_)) => Err(NatsError::invalid(
+            format!("process {process} of pipeline {pipeline}"),
+            format!("another process heartbeats under that name ({beat}): stop it, or give this one another name"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Sends `request` to `process` of `pipeline` (not stored: a process not connected at that moment misses it).
 pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &str, request: Request) {
     let subject = subject(pipeline, "control", process);
@@ -115,9 +129,13 @@ impl Member {
     /// pipeline's processes): opens its lifecycle journal (the stream [`lifecycle_stream`], created if missing),
     /// listens for requests, and publishes a heartbeat every `heartbeat` until it is dropped.
     ///
+    /// It first listens for three heartbeats' time: another process already heartbeating under the same name (the
+    /// role started twice) is refused here, before either writes a record, instead of both running and refusing
+    /// each other's appends to the streams they would share.
+    ///
     /// # Errors
-    /// [`NatsError::Invalid`] when `process` is not one subject token or `heartbeat` is zero; another [`NatsError`]
-    /// when the stream or subscription cannot be set up.
+    /// [`NatsError::Invalid`] when `process` is not one subject token or `heartbeat` is zero, or when another
+    /// process heartbeats as `process`; another [`NatsError`] when the stream or subscription cannot be set up.
     pub async fn join(
         js: &jetstream::Context,
         pipeline: &str,
@@ -129,6 +147,7 @@ impl Member {
         let lifecycle =
             NatsJournal::open(js, &lifecycle_stream(pipeline), &subject(pipeline, "lifecycle", process)).await?;
         let client = js.client();
+        alone(&client, pipeline, process, heartbeat).await?;
         let requests = client
             .subscribe(subject(pipeline, "control", process))
             .await
