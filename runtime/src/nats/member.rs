@@ -101,16 +101,35 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 /// While it lives it publishes a heartbeat; an [`ProcessOrchestrator`](super::ProcessOrchestrator) elsewhere takes a process
 /// whose heartbeat stops for a stopped process.
 ///
+/// A process's whole part: join, run the pipeline with the member's journal, stop it when asked, and after a failed
+/// run wait for the orchestrator's answer (the `stages` function stands for your own stages on the builder):
+///
 /// ```no_run
 /// use std::time::Duration;
-/// use stagewise_runtime::nats::{connect, Member};
-/// use stagewise_runtime::pipeline::Pipeline;
+/// use stagewise_runtime::nats::{connect, Member, Request};
+/// use stagewise_runtime::pipeline::{Pipeline, PipelineBuilder};
+/// use stagewise_runtime::{Control, Lifecycle};
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run(stages: impl Fn(PipelineBuilder) -> Pipeline) -> Result<(), Box<dyn std::error::Error>> {
 /// let js = connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
-/// let member = Member::join(&js, "access_log", "parse", Duration::from_millis(200)).await?;
-/// let builder = Pipeline::builder("access_log").journal(member.lifecycle());
-/// # Ok(()) }
+/// let mut member = Member::join(&js, "access_log", "parse", Duration::from_millis(200)).await?;
+/// loop {
+///     let mut handle = stages(Pipeline::builder("access_log").journal(member.lifecycle())).spawn();
+///     let outcome = loop {
+///         tokio::select! {
+///             outcome = handle.outcome() => break outcome?,
+///             Some(Request::Stop) = member.request() => handle.send(Control::Stop).await?,
+///         }
+///     };
+///     if *outcome.lifecycle() == Lifecycle::Completed {
+///         return Ok(());
+///     }
+///     // Failed or stopped: run again only if the orchestrator asks (it may take a while: give it a deadline).
+///     if member.request().await != Some(Request::Restart) {
+///         return Err(format!("{:?}", outcome.lifecycle()).into());
+///     }
+/// }
+/// # }
 /// ```
 pub struct Member {
     lifecycle: Arc<NatsJournal<LifecycleRecord>>,
