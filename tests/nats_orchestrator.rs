@@ -202,3 +202,31 @@ async fn a_process_name_already_heartbeating_is_refused_and_free_again_once_it_s
     drop(first); // killed: its heartbeat stops, and the role can be started again
     join(&js, "parse").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orchestrator_started_again_does_not_judge_a_gone_process_a_second_time() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let restart = Restart::transient().intensity(3, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator = || {
+        ProcessOrchestrator::new(&js, "pipe", ["a"])
+            .heartbeat(Duration::from_millis(50), 4)
+            .restart(restart.clone(), Duration::from_secs(2))
+    };
+    let first = tokio::spawn(orchestrator().run());
+    let member = join(&js, "a").await;
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    drop(member); // killed, and not started again
+    until(&js, |r| matches!(r.lifecycle, Lifecycle::Restarting { .. })).await;
+    first.abort(); // the orchestrator's process killed too, then started again
+
+    let outcome = tokio::time::timeout(DEADLINE, orchestrator().run()).await.expect("an outcome before the deadline");
+    let outcome = outcome.expect("the orchestrator ran");
+    assert!(
+        matches!(&outcome, Lifecycle::Failed { error, .. } if error.contains("did not start again")),
+        "{outcome:?}"
+    );
+    let records = all_records(&js).await;
+    let judged = |state: &str| records.iter().filter(|r| r.state == state).count();
+    assert_eq!((judged("Gone"), judged("Restarting")), (1, 1), "judged once, by the first: {records:#?}");
+}

@@ -47,7 +47,9 @@ const FOLLOW_BUFFER: usize = 1024;
 ///   covered, or Cancelled.
 ///
 /// It reads the lifecycle stream from its start, so it should hold one run of the pipeline (a fresh stream per
-/// run); started again, the orchestrator catches up from the records. Requests are plain NATS messages, not stored:
+/// run); started again, the orchestrator catches up from the records, its own earlier ones included: a process it
+/// had taken for gone or asked to restart is restarting still (not judged a second time; the restart counts against
+/// the intensity). Requests are plain NATS messages, not stored:
 /// a process not connected when one is sent misses it (a restart then gives up at `come_back`; a stop is sent again).
 ///
 /// ```no_run
@@ -166,6 +168,10 @@ impl ProcessOrchestrator {
             .await
             .map_err(|e| NatsError::request(format!("heartbeats of {pipeline}"), e))?;
         let all = subject(&pipeline, "lifecycle", ">");
+        // What an earlier orchestrator of this pipeline wrote (this one was started again) is stored up to here.
+        let mut stream = stream;
+        let earlier = stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?;
+        let earlier = earlier.state.last_sequence;
         let mut records = Follower::start(&stream, &all, 1, FOLLOW_BUFFER, None).await?;
         let store = |record: LifecycleRecord| {
             let journal = &journal;
@@ -185,11 +191,14 @@ impl ProcessOrchestrator {
                     let Some(delivered) = delivered else {
                         return Err(NatsError::request(format!("following {all}"), "the follower ended"));
                     };
-                    if delivered.subject.as_str() == own {
-                        continue;
-                    }
                     let process = delivered.subject.rsplit('.').next().unwrap_or_default().to_owned();
                     match super::decode::<LifecycleRecord>(&delivered.payload) {
+                        Ok(record) if delivered.subject.as_str() == own => {
+                            if delivered.sequence <= earlier {
+                                roster.replay(&record, Instant::now());
+                            }
+                            continue;
+                        }
                         Ok(record) => roster.record(&process, record, Instant::now()),
                         Err(e) => {
                             tracing::warn!(subject = %delivered.subject, error = %e, "not a lifecycle record");

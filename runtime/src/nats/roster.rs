@@ -72,6 +72,8 @@ pub(crate) struct Roster {
     /// The first failure no restart covers: the pipeline's outcome is Failed with it.
     failure: Option<String>,
     stopping: bool,
+    /// Replaying an earlier orchestrator's records: the last was a Gone record (the next Restarting is a gone one's).
+    replayed_gone: bool,
 }
 
 impl Roster {
@@ -90,7 +92,7 @@ impl Roster {
                 (name.clone(), process)
             })
             .collect();
-        Self { policies, processes, failure: None, stopping: false }
+        Self { policies, processes, failure: None, stopping: false, replayed_gone: false }
     }
 
     /// `process` is alive: a heartbeat came from it. One taken for gone that beats again was only slow (paused,
@@ -134,6 +136,26 @@ impl Roster {
                 self.ended(process, &ending, cause, false, now)
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// A record an earlier orchestrator of the pipeline wrote (this one was started again): a process it took for
+    /// gone or asked to restart is restarting still (its restart counted), not judged a second time; one it
+    /// recorded back is running.
+    pub(crate) fn replay(&mut self, record: &LifecycleRecord, now: Instant) {
+        let gone = std::mem::replace(&mut self.replayed_gone, record.state == "Gone");
+        let prefix = format!("{}@", self.policies.pipeline);
+        let Some(p) = record.supervisor.strip_prefix(&prefix).and_then(|name| self.processes.get_mut(name)) else {
+            return;
+        };
+        match (&record.lifecycle, record.state.as_ref()) {
+            (Lifecycle::Restarting { .. }, _) => {
+                p.restarts.admit(now);
+                let deadline = now + self.policies.come_back;
+                p.phase = Phase::Restarting { request_at: now, deadline, requested: false, gone };
+            }
+            (Lifecycle::Started, "Back") => p.phase = Phase::Running,
+            _ => {}
         }
     }
 
