@@ -92,11 +92,11 @@ struct Failure {
 
 impl Failure {
     fn of(e: &JournalError) -> Self {
-        let kind = match e {
-            JournalError::Io(e) => e.kind(),
-            _ => std::io::ErrorKind::Other,
-        };
-        Self { kind, message: e.to_string() }
+        // The I/O error's own message: waiters get an I/O error again, whose display says so (it was said twice).
+        match e {
+            JournalError::Io(io) => Self { kind: io.kind(), message: io.to_string() },
+            _ => Self { kind: std::io::ErrorKind::Other, message: e.to_string() },
+        }
     }
 
     fn error(&self) -> JournalError {

@@ -120,10 +120,20 @@ impl Writer {
 
     /// What the committer syncs: hands buffered records to the OS, then every record before the point's position is
     /// written, to older segments (synced when they were closed) or to the tail, which the point's handle syncs.
+    ///
+    /// Buffered records that cannot be written (a full disk) stay buffered, as when an appender's own write fails,
+    /// and the point covers the records before them: a failed write is not a failed sync, so it does not break the
+    /// journal, and the appender whose write hits it gets the error.
     pub(crate) fn sync_point(&mut self) -> Result<SyncPoint, JournalError> {
-        self.flush()?;
+        let upto = match self.flush() {
+            Ok(()) => self.next,
+            Err(e) => {
+                tracing::warn!(error = %e, dir = %self.dir.display(), "buffered journal records could not be written");
+                self.next - frame::frames_in(&self.buf)
+            }
+        };
         Ok(SyncPoint {
-            upto: self.next,
+            upto,
             closed: self.closed.iter().map(|(_, handle)| handle.clone()).collect(),
             folder: self.folder.clone().filter(|_| !self.closed.is_empty()),
             tail: self.tail.as_ref().map(SegmentIo::sync_handle),

@@ -79,10 +79,37 @@ fn a_failed_sync_refuses_further_appends_until_reopened() {
     let journal = FileJournal::open_with_faults(dir.path(), JournalOptions::default(), faults.clone()).unwrap();
     fill(&journal, 2);
     faults.fail_syncs();
-    assert!(matches!(journal.append(line(2)), Err(JournalError::Io(_))));
+    let err = journal.append(line(2)).unwrap_err();
+    assert!(matches!(err, JournalError::Io(_)), "{err}");
+    // The waiter gets the failed sync's I/O error, said once (it read "journal i/o error: journal i/o error: ..").
+    assert_eq!(err.to_string(), "journal i/o error: Input/output error (os error 5, injected)");
     faults.heal();
     assert!(matches!(journal.append(line(2)), Err(JournalError::Unusable(m)) if m.contains("reopen")));
     drop(journal);
     let journal = FileJournal::<String>::open_default(dir.path()).unwrap();
     assert_eq!(journal.read_from(0).unwrap()[..2], expected(0..2));
+}
+
+#[test]
+fn a_full_disk_when_the_committer_writes_buffered_records_is_not_a_failed_sync() {
+    // Under `Every`, records wait in the buffer and the committer writes them before it syncs. A full disk then is a
+    // failed write, as when it hits an appender's own write: the records stay buffered and the sync covers those
+    // written before them. It was taken for a failed sync: the committer broke the journal ("a sync failed (No space
+    // left on device)"), refusing appends until reopened, and failed appenders whose records were written.
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let every = Durability::Every { records: 1000, interval: Duration::from_secs(3600) };
+    let journal = FileJournal::open_with_faults(dir.path(), options(every), faults.clone()).unwrap();
+    journal.append(line(0)).unwrap();
+    journal.flush().unwrap();
+    journal.append(line(1)).unwrap();
+    faults.disk_full_after(0);
+    let point =
+        super::super::commit::Source::sync_point(&*journal.shared).expect("a failed write is not a failed sync");
+    assert_eq!(point.upto, 1, "the sync covers the written record, not the buffered one");
+    assert!(point.mark.is_none(), "no tail mark while records wait in the buffer");
+    faults.heal();
+    assert_eq!(journal.append(line(2)).unwrap(), 2, "space returned: the journal takes appends");
+    journal.sync().unwrap();
+    assert_eq!(journal.read_from(0).unwrap(), expected(0..3), "the buffered record was written once space returned");
 }
