@@ -228,3 +228,13 @@ async fn the_server_restarted_mid_run_every_stage_reconnects_and_finishes_with_t
         records.iter().filter(|r| r.supervisor == "access_log@orchestrator").map(|r| &r.lifecycle).collect();
     assert_eq!(orchestrator, [&Lifecycle::Started, &Lifecycle::Completed]);
 }
+
+#[test]
+fn the_aggregate_role_without_its_folder_is_a_usage_error_before_any_connection() {
+    let example = build_example("access_log", &["nats"]);
+    // Nothing listens on port 1: the missing flag must be reported, not the server.
+    let run = Command::new(&example).args(["--nats", "nats://127.0.0.1:1", "--role", "aggregate"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--role aggregate needs --durable DIR"), "{stderr}");
+}

@@ -128,6 +128,10 @@ fn args() -> Result<Args, String> {
         }
     }
     match (&mut args.nats, role) {
+        // Before connecting: with the server unreachable its error would hide the missing flag.
+        (Some(_), Some(role)) if role == "aggregate" && args.durable.is_none() => {
+            return Err("--role aggregate needs --durable DIR (its checkpoints, CSV and error journal)".to_owned())
+        }
         (Some((_, name)), Some(role)) => *name = role,
         (None, None) => {}
         (Some(_), None) => return Err("--nats needs --role read|parse|aggregate|orchestrate".to_owned()),
