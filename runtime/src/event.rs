@@ -124,7 +124,9 @@ impl EventIds {
 pub struct StageContext {
     /// The stage that wrote the event.
     pub stage: StageId,
-    /// The stage's name; static in the steady state, so writing it allocates nothing.
+    /// The stage's name; static in the steady state, so writing it allocates nothing (and reading it back from a
+    /// journal or link allocates each distinct name once).
+    #[serde(deserialize_with = "crate::names::deserialize")]
     pub name: Cow<'static, str>,
 }
 

@@ -30,6 +30,7 @@ pub mod journal;
 pub mod lifecycle;
 pub mod machine;
 mod macro_support;
+mod names;
 #[cfg(feature = "nats")]
 pub mod nats;
 pub mod pipeline;
