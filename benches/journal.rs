@@ -21,6 +21,7 @@ use std::hint::black_box;
 use std::io::{BufWriter, Write};
 use std::time::Duration;
 
+use harness::encode::encode;
 use harness::{ratio, timed, Bench, Clock, Elapsed, Measured, Stopwatch, Target};
 use stagewise::journal::{Durability, FileJournal, Format, Journal, JournalOptions};
 use stagewise::{ChainEvent, EventId, StageContext, StageId, WriterId};
@@ -43,40 +44,6 @@ fn events() -> Vec<ChainEvent<String>> {
             ChainEvent::new(id, StageContext::new(STAGE, "parse"), line)
         })
         .collect()
-}
-
-fn encode<R: serde::Serialize>(format: Format, record: &R, out: &mut Vec<u8>) {
-    match format {
-        Format::Postcard => postcard::serialize_with_flavor::<R, _, _>(record, Slices(out)).unwrap(),
-        _ => {
-            serde_json::to_writer(&mut *out, record).unwrap();
-            out.push(b'\n');
-        }
-    }
-}
-
-/// Postcard's output appended to a `Vec`, a slice at a time: the fastest way to encode into a reused buffer
-/// (`postcard::to_extend` pushes byte by byte and costs about 1.6x as much).
-struct Slices<'a>(&'a mut Vec<u8>);
-
-impl postcard::ser_flavors::Flavor for Slices<'_> {
-    type Output = ();
-
-    #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        self.0.extend_from_slice(data);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_push(&mut self, data: u8) -> postcard::Result<()> {
-        self.0.push(data);
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
 }
 
 fn os(format: Format) -> JournalOptions {

@@ -29,6 +29,8 @@
 
 #![allow(dead_code)] // Each benchmark uses part of it.
 
+pub mod encode;
+
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

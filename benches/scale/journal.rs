@@ -6,8 +6,9 @@
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-use stagewise::journal::{Durability, FileJournal, Journal, JournalOptions};
+use stagewise::journal::{Durability, FileJournal, Format, Journal, JournalOptions};
 
+use crate::harness::encode::encode;
 use crate::harness::{ratio, timed, Bench, Stopwatch};
 
 /// Record sizes, in bytes of payload.
@@ -44,7 +45,7 @@ pub fn curve(bench: &Bench, sizes: &[usize]) -> Vec<Point> {
             let watch = Stopwatch::start();
             for _ in 0..n {
                 encoded.clear();
-                encoded = postcard::to_extend(&record.clone(), encoded).expect("encode");
+                encode(Format::Postcard, &record.clone(), &mut encoded);
                 out.write_all(&encoded).expect("write");
             }
             out.flush().expect("flush");
