@@ -275,14 +275,24 @@ impl<R> FileJournal<R> {
     }
 
     /// Forces every appended record to stable storage, whatever the policy. Blocks the calling thread for an
-    /// `fdatasync`: from async code, await [`Journal::append_async`] under a syncing policy instead.
+    /// `fdatasync`: from async code, await [`Journal::append_async`] under a syncing policy instead. Under a syncing
+    /// policy the committer thread runs the sync, outside the journal's lock, so appenders on other threads (tokio
+    /// workers) never wait for it; under [`Durability::Os`] it runs here, under the lock.
     ///
     /// # Errors
     ///
     /// [`JournalError::Io`] when the records cannot be written or synced; the journal refuses appends after a
     /// failed sync.
     pub fn sync(&self) -> Result<(), JournalError> {
-        self.shared.lock().sync()
+        if self.options.durability == Durability::Os {
+            return self.shared.lock().sync();
+        }
+        let next = {
+            let mut writer = self.shared.lock();
+            writer.flush()?;
+            writer.next()
+        };
+        next.checked_sub(1).map_or(Ok(()), |last| self.shared.commit.wait(last))
     }
 }
 

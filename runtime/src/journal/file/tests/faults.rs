@@ -113,3 +113,35 @@ fn a_full_disk_when_the_committer_writes_buffered_records_is_not_a_failed_sync()
     journal.sync().unwrap();
     assert_eq!(journal.read_from(0).unwrap(), expected(0..3), "the buffered record was written once space returned");
 }
+
+#[test]
+fn a_sync_in_progress_holds_no_appender() {
+    // `FileJournal::sync` on a blocking thread (the main example syncs its error journal so before each checkpoint)
+    // while stages append from tokio workers: the sync ran under the journal's lock, so every append, even one that
+    // waits for no sync, waited for the `fdatasync` on whatever worker called it.
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let every = Durability::Every { records: 1000, interval: Duration::from_secs(3600) };
+    let journal = Arc::new(FileJournal::open_with_faults(dir.path(), options(every), faults.clone()).unwrap());
+    journal.append(line(0)).unwrap();
+    faults.hold_syncs();
+    let syncing = std::thread::spawn({
+        let journal = journal.clone();
+        move || journal.sync()
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(60); // hang guard only
+    while faults.syncs() == 0 {
+        assert!(std::time::Instant::now() < deadline, "the sync never started");
+        std::thread::yield_now();
+    }
+    let (sent, appended) = std::sync::mpsc::channel();
+    std::thread::spawn({
+        let journal = journal.clone();
+        move || sent.send(journal.append(line(1)).map_err(|e| e.to_string()))
+    });
+    let append = appended.recv_timeout(Duration::from_secs(30)); // hang guard only
+    faults.heal();
+    assert_eq!(append, Ok(Ok(1)), "an append that waits for no sync waited for a sync in progress");
+    syncing.join().unwrap().unwrap();
+    assert_eq!(journal.read_from(0).unwrap(), expected(0..2));
+}
