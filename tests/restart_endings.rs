@@ -220,39 +220,50 @@ async fn a_permanent_source_that_sent_end_of_stream_is_done_and_the_pipeline_com
     assert_eq!(journals.errors.records().len(), 0);
 }
 
-/// A lifecycle journal that takes every record at once, as a durable one does, but resolves the append of a
-/// `Restarting` record only after a turn of the scheduler, with an error: a sync that fails after the write.
-struct RefusesRestartsWhenAwaited(MemoryJournal<LifecycleRecord>);
+/// A journal that takes every record at once, as a durable one does, but resolves the append of each record
+/// `refuses` picks only after a turn of the scheduler, with an error: a sync that fails after the write.
+struct RefusesWhenAwaited<R> {
+    journal: MemoryJournal<R>,
+    refuses: fn(&R) -> bool,
+}
 
-impl Journal<LifecycleRecord> for RefusesRestartsWhenAwaited {
-    fn append(&self, record: LifecycleRecord) -> Result<u64, JournalError> {
-        self.0.append(record)
+impl<R> RefusesWhenAwaited<R> {
+    fn new(refuses: fn(&R) -> bool) -> Self {
+        Self { journal: MemoryJournal::new(), refuses }
     }
-    fn append_async(&self, record: LifecycleRecord) -> AppendFuture<'_> {
-        let restart = matches!(record.lifecycle, Lifecycle::Restarting { .. });
-        let appended = self.0.append(record);
+}
+
+impl<R: Clone + Send + Sync> Journal<R> for RefusesWhenAwaited<R> {
+    fn append(&self, record: R) -> Result<u64, JournalError> {
+        self.journal.append(record)
+    }
+    fn append_async(&self, record: R) -> AppendFuture<'_> {
+        let refused = (self.refuses)(&record);
+        let appended = self.journal.append(record);
         Box::pin(async move {
             tokio::task::yield_now().await;
-            if restart {
+            if refused {
                 return Err(JournalError::Io(std::io::Error::other("the sync failed (injected)")));
             }
             appended
         })
     }
-    fn read_from(&self, position: u64) -> Result<Vec<LifecycleRecord>, JournalError> {
-        self.0.read_from(position)
+    fn read_from(&self, position: u64) -> Result<Vec<R>, JournalError> {
+        self.journal.read_from(position)
     }
     fn len(&self) -> u64 {
-        self.0.len()
+        self.journal.len()
     }
     fn subscribe(&self) -> watch::Receiver<u64> {
-        self.0.subscribe()
+        self.journal.subscribe()
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_restart_record_the_journal_refuses_only_once_awaited_fails_the_pipeline() {
-    let journal = Arc::new(RefusesRestartsWhenAwaited(MemoryJournal::new()));
+    let journal = Arc::new(RefusesWhenAwaited::new(|record: &LifecycleRecord| {
+        matches!(record.lifecycle, Lifecycle::Restarting { .. })
+    }));
     let script = script([Plan { emit: vec![1], end: End::Fail }, Plan { emit: vec![2], end: End::Finish }]);
     let inlets = Arc::new(Mutex::new(Vec::new()));
     let mut handle = spawn_restartable(
@@ -272,39 +283,13 @@ async fn a_restart_record_the_journal_refuses_only_once_awaited_fails_the_pipeli
         }
         other => panic!("the refused restart record was not noticed: the run ended {other:?}"),
     }
-    assert_eq!(restart_delays(&journal.0, "scripted"), [MS * 10], "the record was written, its sync failed");
-}
-
-/// An error journal that takes every record at once but resolves each append only after a turn of the scheduler,
-/// with an error: a sync that fails after the write.
-struct RefusesWhenAwaited(MemoryJournal<ErrorRecord>);
-
-impl Journal<ErrorRecord> for RefusesWhenAwaited {
-    fn append(&self, record: ErrorRecord) -> Result<u64, JournalError> {
-        self.0.append(record)
-    }
-    fn append_async(&self, record: ErrorRecord) -> AppendFuture<'_> {
-        let _ = self.0.append(record);
-        Box::pin(async move {
-            tokio::task::yield_now().await;
-            Err(JournalError::Io(std::io::Error::other("the sync failed (injected)")))
-        })
-    }
-    fn read_from(&self, position: u64) -> Result<Vec<ErrorRecord>, JournalError> {
-        self.0.read_from(position)
-    }
-    fn len(&self) -> u64 {
-        self.0.len()
-    }
-    fn subscribe(&self) -> watch::Receiver<u64> {
-        self.0.subscribe()
-    }
+    assert_eq!(restart_delays(&journal.journal, "scripted"), [MS * 10], "the record was written, its sync failed");
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_events_of_a_failed_stage_its_error_journal_refuses_only_once_awaited_fail_the_pipeline() {
     let journals = Journals::new();
-    let refusing = Arc::new(RefusesWhenAwaited(MemoryJournal::new()));
+    let refusing = Arc::new(RefusesWhenAwaited::new(|_: &ErrorRecord| true));
     let sink = RelaySpec::new(2, "sink", journals.errors());
     let errors_for = journals.errors();
     let restart = Restart::transient().backoff(Backoff::exponential(MS * 10, MS * 10));
@@ -330,5 +315,5 @@ async fn the_events_of_a_failed_stage_its_error_journal_refuses_only_once_awaite
         Err(e) => format!("{e:?}"),
     };
     assert!(error.contains("error journal refused a record") && error.contains("(injected)"), "{error}");
-    assert!(refusing.0.len() > 0, "the held batch was written, its sync failed");
+    assert!(refusing.journal.len() > 0, "the held batch was written, its sync failed");
 }
