@@ -293,9 +293,8 @@ async fn the_events_of_a_failed_stage_its_error_journal_refuses_only_once_awaite
     let sink = RelaySpec::new(2, "sink", journals.errors());
     let errors_for = journals.errors();
     let restart = Restart::transient().backoff(Backoff::exponential(MS * 10, MS * 10));
-    let outcome = stagewise::pipeline::Pipeline::builder("refused")
-        .capacity(2)
-        .journal(journals.lifecycle.clone())
+    let outcome = journals
+        .builder("refused")
         .errors(refusing.clone())
         .source(|out| CountSource::stage(StageId(0), 100, 10, out))
         .restartable_transform(restart, move |inlet, outlet| {

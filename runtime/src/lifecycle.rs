@@ -58,6 +58,17 @@ impl Lifecycle {
     pub fn is_terminal(&self) -> bool {
         matches!(self, Lifecycle::Completed | Lifecycle::Failed { .. } | Lifecycle::Cancelled { .. })
     }
+
+    /// The record's kind, as a word: `Started`, `Completed`, `Failed`, `Cancelled` or `Restarting`.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Lifecycle::Started => "Started",
+            Lifecycle::Completed => "Completed",
+            Lifecycle::Failed { .. } => "Failed",
+            Lifecycle::Cancelled { .. } => "Cancelled",
+            Lifecycle::Restarting { .. } => "Restarting",
+        }
+    }
 }
 
 /// One lifecycle record of one supervisor.

@@ -11,7 +11,7 @@
 
 use std::future::IntoFuture;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use async_nats::jetstream::{self, context::PublishAckFuture, publish::PublishAck};
 use tokio::sync::{mpsc, watch};
@@ -33,7 +33,7 @@ struct Progress {
     issued: AtomicU64,
     /// Position just past the last record stored (every record before it is).
     stored: watch::Sender<u64>,
-    failure: Mutex<Option<String>>,
+    failure: OnceLock<String>,
 }
 
 /// Every producer of this process, to wait on before acknowledging upstream.
@@ -89,7 +89,7 @@ impl Appends {
             pipeline: pipeline.to_owned(),
             issued: AtomicU64::new(position),
             stored: watch::Sender::new(position),
-            failure: Mutex::new(None),
+            failure: OnceLock::new(),
         });
         PRODUCERS.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::downgrade(&progress));
         let (settler, records) = mpsc::channel(WINDOW);
@@ -133,15 +133,15 @@ impl Appends {
 
     fn failed(&self) -> Result<(), JournalError> {
         match self.progress.failure() {
-            Some(why) => Err(JournalError::Unusable(why)),
+            Some(why) => Err(JournalError::Unusable(why.clone())),
             None => Ok(()),
         }
     }
 }
 
 impl Progress {
-    fn failure(&self) -> Option<String> {
-        self.failure.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    fn failure(&self) -> Option<&String> {
+        self.failure.get()
     }
 }
 
@@ -192,6 +192,7 @@ fn settled_one(
 
 /// The producer stops: `error` is what its next append, and its end of stream, report.
 fn fail(progress: &Progress, error: &NatsError) {
-    *progress.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.to_string());
+    // The first failure stops the producer: a later one keeps it.
+    let _ = progress.failure.set(error.to_string());
     progress.stored.send_modify(|_| {});
 }

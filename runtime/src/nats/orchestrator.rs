@@ -227,12 +227,7 @@ impl ProcessOrchestrator {
                 }
             }
             if let Some(outcome) = roster.outcome() {
-                let state = match outcome {
-                    Lifecycle::Completed => "Completed",
-                    Lifecycle::Cancelled { .. } => "Cancelled",
-                    _ => "Failed",
-                };
-                store(about(&self.name, &pipeline, state, outcome.clone())).await?;
+                store(about(&self.name, &pipeline, outcome.kind(), outcome.clone())).await?;
                 return Ok(outcome);
             }
         }

@@ -73,7 +73,9 @@ impl Recorder {
     /// Keeps the first refusal of the journal for the run's result, and logs every one.
     fn note(&mut self, record: &LifecycleRecord, refused: Option<JournalError>) {
         let Some(e) = refused else { return };
-        self.refused.get_or_insert_with(|| format!("the lifecycle journal refused the {} record: {e}", kind(record)));
+        self.refused.get_or_insert_with(|| {
+            format!("the lifecycle journal refused the {} record: {e}", record.lifecycle.kind())
+        });
         tracing::error!(
             supervisor = self.supervisor,
             stage = self.stage_number(),
@@ -106,17 +108,6 @@ impl Recorder {
                 tracing::info!(supervisor, stage, state, attempt, cause = %cause, "stage restarting");
             }
         }
-    }
-}
-
-/// The record's kind, in words, for the error that says it was not journaled.
-fn kind(record: &LifecycleRecord) -> &'static str {
-    match record.lifecycle {
-        Lifecycle::Started => "Started",
-        Lifecycle::Completed => "Completed",
-        Lifecycle::Failed { .. } => "Failed",
-        Lifecycle::Cancelled { .. } => "Cancelled",
-        Lifecycle::Restarting { .. } => "Restarting",
     }
 }
 

@@ -8,6 +8,18 @@ use std::sync::Arc;
 #[cfg(any(test, feature = "fault-injection"))]
 use std::sync::Mutex;
 
+/// Makes a created or removed file name in `dir` survive a power cut.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Cuts the file at `path` to `len` bytes and syncs it.
+pub(crate) fn truncate(path: &Path, len: u64) -> io::Result<()> {
+    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(len)?;
+    file.sync_all()
+}
+
 /// A segment file open for writing at its end.
 #[derive(Debug)]
 pub(crate) struct SegmentIo {

@@ -110,7 +110,7 @@ impl MarkFile {
         match OpenOptions::new().write(true).create_new(true).open(&self.path) {
             Ok(file) => {
                 if self.durable {
-                    File::open(self.path.parent().unwrap_or(Path::new(".")))?.sync_all()?;
+                    super::io::sync_dir(self.path.parent().unwrap_or(Path::new(".")))?;
                 }
                 Ok(file)
             }

@@ -36,6 +36,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 pub use codec::Format;
+pub(crate) use io::sync_dir;
 #[cfg(any(test, feature = "fault-injection"))]
 pub use io::Faults;
 pub use policy::{Durability, JournalOptions};

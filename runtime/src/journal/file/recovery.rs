@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::frame::{self, Frame, FRAME_HEADER};
 use super::index::{wants_mark, Indexed};
+use super::io::sync_dir;
 #[cfg(any(test, feature = "fault-injection"))]
 use super::io::Faults;
 use super::io::SegmentIo;
@@ -17,7 +18,7 @@ use super::mark::{self, Mark};
 use super::policy::JournalOptions;
 use super::segment::{self, BadHeader, Header, SegmentFile, SEGMENT_HEADER};
 use super::unsynced;
-use super::writer::{sync_dir, Writer};
+use super::writer::Writer;
 use super::Damage;
 use crate::journal::JournalError;
 
@@ -186,7 +187,7 @@ pub(crate) fn open(
             Some(problem) if last && torn(&bytes, scan.end, &problem) => {
                 let cut = bytes.len() as u64 - end;
                 let records = frame::frames_in(&bytes[scan.end..]);
-                truncate(seg, end)?;
+                super::io::truncate(&seg.path, end)?;
                 recovery.truncated = Some(Truncation {
                     segment: seg.name(),
                     offset: end,
@@ -332,13 +333,6 @@ fn describe(problem: &Frame<'_>) -> String {
         Frame::Damaged { reason, .. } => reason.clone(),
         Frame::Record(_) => "intact".to_owned(),
     }
-}
-
-fn truncate(seg: &SegmentFile, len: u64) -> Result<(), JournalError> {
-    let file = OpenOptions::new().write(true).open(&seg.path)?;
-    file.set_len(len)?;
-    file.sync_all()?;
-    Ok(())
 }
 
 fn rewrite_header(seg: &SegmentFile, options: JournalOptions) -> Result<(), JournalError> {

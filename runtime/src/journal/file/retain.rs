@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use super::writer::sync_dir;
+use super::io::sync_dir;
 use super::{Durability, FileJournal};
 use crate::journal::JournalError;
 

@@ -8,7 +8,7 @@
 //! past the mark (in the segment the mark names, at or after the length it gives, or in a segment that starts after
 //! it). Without a mark (a journal an older build wrote, or a damaged mark) it is damage, as before.
 
-use std::fs::{self, OpenOptions};
+use std::fs;
 
 use super::frame;
 use super::mark::Mark;
@@ -46,11 +46,7 @@ pub(crate) fn cut(from: &[SegmentFile], keep: Option<u64>, why: &str) -> Result<
         records += frame::frames_in(held.get(kept.max(SEGMENT_HEADER)..).unwrap_or_default());
     }
     match keep {
-        Some(len) => {
-            let file = OpenOptions::new().write(true).open(&first.path)?;
-            file.set_len(len)?;
-            file.sync_all()?;
-        }
+        Some(len) => super::io::truncate(&first.path, len)?,
         None => fs::remove_file(&first.path)?,
     }
     for segment in later {
@@ -58,7 +54,7 @@ pub(crate) fn cut(from: &[SegmentFile], keep: Option<u64>, why: &str) -> Result<
     }
     if keep.is_none() || !later.is_empty() {
         if let Some(dir) = first.path.parent() {
-            super::writer::sync_dir(dir)?;
+            super::io::sync_dir(dir)?;
         }
     }
     let removed: Vec<String> = from.iter().skip(usize::from(keep.is_some())).map(SegmentFile::name).collect();

@@ -5,9 +5,9 @@
 //! frame is cut off the file, so the next append lands right after the last good record. Only a failed sync (after
 //! which the OS may have dropped written pages) or a failed undo leaves the journal refusing appends until reopened.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -386,9 +386,4 @@ fn interval_of(durability: Durability) -> Option<std::time::Duration> {
 #[cold]
 fn too_large(len: usize) -> JournalError {
     JournalError::Codec(format!("record encodes to {len} bytes, more than the limit of {}", frame::MAX_PAYLOAD))
-}
-
-/// Makes a created or removed file name in `dir` survive a power cut.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
 }

@@ -2,7 +2,7 @@
 //! stage's state and its input position, stored together in one record of a journal of their own, so after a crash
 //! the stage restarts from the last one and replays its input from there.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -25,12 +25,11 @@ pub struct Checkpoint<S> {
 #[derive(Debug)]
 pub struct Checkpoints<S> {
     journal: Arc<FileJournal<Checkpoint<S>>>,
-    dir: Arc<PathBuf>,
 }
 
 impl<S> Clone for Checkpoints<S> {
     fn clone(&self) -> Self {
-        Self { journal: self.journal.clone(), dir: self.dir.clone() }
+        Self { journal: self.journal.clone() }
     }
 }
 
@@ -42,10 +41,10 @@ impl<S: Payload> Checkpoints<S> {
     /// When the journal cannot be opened. Every error of these checkpoints names their folder (a damaged record: its
     /// segment as a path under it).
     pub fn open(dir: impl AsRef<Path>, options: JournalOptions) -> Result<Self, JournalError> {
-        let dir = Arc::new(dir.as_ref().to_owned());
+        let dir = dir.as_ref();
         let options = JournalOptions { segment_bytes: options.segment_bytes.min(1 << 20), ..options };
-        let journal = FileJournal::open(&*dir, options).map_err(|e| in_folder(&dir, e))?;
-        Ok(Self { journal: Arc::new(journal), dir })
+        let journal = FileJournal::open(dir, options).map_err(|e| in_folder(dir, e))?;
+        Ok(Self { journal: Arc::new(journal) })
     }
 
     /// The last checkpoint saved, if any. Reads the disk: call it when the stage is built, not on its hot path.
@@ -57,11 +56,11 @@ impl<S: Payload> Checkpoints<S> {
         // Past a damaged record the last checkpoint cannot be told: an earlier one would not match the stage's
         // effects, and its input may be deleted already.
         if let Some(damage) = &self.journal.recovery().damage {
-            return Err(in_folder(&self.dir, damage.error()));
+            return Err(in_folder(self.journal.dir(), damage.error()));
         }
         let Some(last) = self.journal.len().checked_sub(1) else { return Ok(None) };
         let read = || self.journal.iter_from(last)?.next().transpose();
-        read().map_err(|e| in_folder(&self.dir, e))
+        read().map_err(|e| in_folder(self.journal.dir(), e))
     }
 
     /// Saves `checkpoint`; returns once it survives a crash of this process (and a power cut, under a syncing
@@ -72,7 +71,7 @@ impl<S: Payload> Checkpoints<S> {
     /// # Errors
     /// When it cannot be stored; the previous checkpoint stays the last.
     pub async fn save(&self, checkpoint: Checkpoint<S>) -> Result<(), JournalError> {
-        self.store(checkpoint).await.map_err(|e| in_folder(&self.dir, e))
+        self.store(checkpoint).await.map_err(|e| in_folder(self.journal.dir(), e))
     }
 
     async fn store(&self, checkpoint: Checkpoint<S>) -> Result<(), JournalError> {

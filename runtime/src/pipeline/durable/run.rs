@@ -6,6 +6,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::journal::file::sync_dir;
+
 /// What a run folder held when it was opened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunStatus {
@@ -147,7 +149,7 @@ impl RunFolder {
         };
         if status == RunStatus::New {
             fs::write(dir.join(STARTED), input)?;
-            File::open(&dir)?.sync_all()?;
+            sync_dir(&dir)?;
         } else {
             // A run started before runs recorded their input (an empty mark) resumes on any.
             let started = fs::read_to_string(dir.join(STARTED)).unwrap_or_default();
@@ -201,7 +203,7 @@ impl RunFolder {
             fs::create_dir_all(self.dir.join(part))?;
         }
         fs::write(self.dir.join(PARTS), parts.join("\n"))?;
-        File::open(&self.dir)?.sync_all()
+        sync_dir(&self.dir)
     }
 
     /// Records that the run writes the file `path` (outside its journals: a sink's output), or, in a run that
@@ -236,7 +238,7 @@ impl RunFolder {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 let recorded = path.strip_prefix(&dir).unwrap_or(&path);
                 fs::write(self.dir.join(OUTPUT), recorded.as_os_str().as_encoded_bytes())?;
-                File::open(&self.dir)?.sync_all()
+                sync_dir(&self.dir)
             }
             Err(e) => Err(e),
         }
@@ -259,7 +261,7 @@ impl RunFolder {
     /// When the mark cannot be written.
     pub fn finish(&self) -> io::Result<()> {
         fs::write(self.dir.join(FINISHED), b"")?;
-        File::open(&self.dir)?.sync_all()
+        sync_dir(&self.dir)
     }
 }
 
@@ -302,7 +304,7 @@ fn clear(dir: &Path, lock: File) -> io::Result<File> {
     // `run/`, `./run/.` and `run` are the same folder: name the trash beside it, not inside it.
     let dir: PathBuf = dir.components().collect();
     let Some(name) = dir.file_name().map(|n| n.to_string_lossy().into_owned()) else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "a run folder to start over needs a name of its own"));
+        return Err(invalid("a run folder to start over needs a name of its own".into()));
     };
     let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let pid = std::process::id();
@@ -312,7 +314,7 @@ fn clear(dir: &Path, lock: File) -> io::Result<File> {
         .expect("a free name among 2^32");
     fs::rename(&dir, &trash)?;
     fs::create_dir_all(&dir)?;
-    File::open(&parent)?.sync_all()?;
+    sync_dir(&parent)?;
     // The new folder is locked before the old run goes: a process that took it in between sees an empty folder.
     let new = self::lock(&dir)?;
     fs::remove_dir_all(&trash)?;
