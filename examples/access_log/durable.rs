@@ -160,15 +160,9 @@ impl DurableRun {
     /// written twice.
     pub fn errors(&self, file: Arc<FileJournal<ErrorRecord>>) -> Result<Arc<ReplayedErrors>, String> {
         let accounted = self.resumed.as_ref().map_or(0, |c| c.state.errors);
-        let held = stagewise::Journal::len(&*file);
-        if held < accounted {
-            return Err(format!(
-                "the error journal in {} holds {held} records, but the run had written {accounted}: records are lost, \
-                 so the run cannot resume exactly; start over with --fresh",
-                self.run.dir().join("errors").display()
-            ));
-        }
-        ReplayedErrors::new(file, accounted).map(Arc::new).map_err(|e| format!("cannot read the error journal: {e}"))
+        ReplayedErrors::new(file, accounted).map(Arc::new).map_err(|e| {
+            format!("the error journal in {}: {e}; start over with --fresh", self.run.dir().join("errors").display())
+        })
     }
 
     /// Where the aggregate stage resumes reading its input.

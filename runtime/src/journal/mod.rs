@@ -181,3 +181,13 @@ pub trait Journal<R>: Send + Sync {
     /// Follows the tail: the receiver sees the record count change after every append, without polling.
     fn subscribe(&self) -> watch::Receiver<u64>;
 }
+
+/// Moves the position `watch` publishes forward to `to` (never back: writers may publish out of order), waking its
+/// receivers only when it moved.
+pub(crate) fn raise(watch: &watch::Sender<u64>, to: u64) {
+    watch.send_if_modified(|at| {
+        let moved = *at < to;
+        *at = (*at).max(to);
+        moved
+    });
+}

@@ -54,7 +54,7 @@ impl Durable {
         let task = tokio::spawn(async move {
             let mut next = start.max(1);
             // Delivered, not yet acknowledged, in sequence order.
-            let mut unacked: VecDeque<jetstream::Message> = VecDeque::new();
+            let mut unacked: VecDeque<(u64, jetstream::Message)> = VecDeque::new();
             loop {
                 tokio::select! {
                     moved = committed.changed() => {
@@ -91,10 +91,10 @@ impl Durable {
                             continue; // delivered again after the ack wait: the reader has it
                         }
                         next = sequence + 1;
-                        stored.send_if_modified(|n| std::mem::replace(n, (*n).max(sequence)) < sequence);
+                        crate::journal::raise(&stored, sequence);
                         let delivered =
                             Delivered { sequence, subject: message.subject.clone(), payload: message.payload.clone() };
-                        unacked.push_back(message);
+                        unacked.push_back((sequence, message));
                         if send.send(delivered).await.is_err() {
                             return;
                         }
@@ -128,12 +128,13 @@ impl Durable {
 }
 
 /// Acknowledges every message up to stream sequence `up_to` (one acknowledgement: the policy is "all").
-async fn acknowledge(unacked: &mut VecDeque<jetstream::Message>, up_to: u64) {
+/// Each message is queued with its stream sequence, read once when it was delivered.
+async fn acknowledge(unacked: &mut VecDeque<(u64, jetstream::Message)>, up_to: u64) {
     let mut last = None;
-    while unacked.front().and_then(|m| m.info().ok()).is_some_and(|info| info.stream_sequence <= up_to) {
+    while unacked.front().is_some_and(|(sequence, _)| *sequence <= up_to) {
         last = unacked.pop_front();
     }
-    if let Some(message) = last {
+    if let Some((_, message)) = last {
         if let Err(e) = message.ack().await {
             // The next acknowledgement covers this one.
             tracing::debug!(error = %e, "acknowledgement not sent");

@@ -206,7 +206,7 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         if ends {
             self.appends.stored(position).await?;
         }
-        self.appended.send_if_modified(|n| std::mem::replace(n, (*n).max(position + 1)) < position + 1);
+        crate::journal::raise(&self.appended, position + 1);
         Ok(position)
     }
 
@@ -282,6 +282,6 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> LinkLog<P> for Nat
     }
 
     fn acknowledge(&self, position: u64) {
-        self.committed.send_if_modified(|c| std::mem::replace(c, (*c).max(position)) < position);
+        crate::journal::raise(&self.committed, position);
     }
 }

@@ -63,7 +63,7 @@ impl Follower {
                     };
                     next = delivered.sequence + 1;
                     if let Some(stored) = &stored {
-                        stored.send_if_modified(|n| std::mem::replace(n, (*n).max(next - 1)) < next - 1);
+                        crate::journal::raise(stored, next - 1);
                     }
                     if send.send(delivered).await.is_err() {
                         return;

@@ -120,7 +120,7 @@ impl Shared {
     #[inline]
     fn publish(&self, upto: u64) {
         if self.appended.receiver_count() > 0 {
-            self.appended.send_if_modified(|count| advance(count, upto));
+            crate::journal::raise(&self.appended, upto);
         }
     }
 }
@@ -347,13 +347,6 @@ impl<R> Drop for FileJournal<R> {
     }
 }
 
-/// Moves the published record count forward to `to`; true if it moved.
-fn advance(count: &mut u64, to: u64) -> bool {
-    let moved = *count < to;
-    *count = (*count).max(to);
-    moved
-}
-
 impl<R: Serialize + DeserializeOwned + Send> Journal<R> for FileJournal<R> {
     fn append(&self, record: R) -> Result<u64, JournalError> {
         let Appended { position, wait } = self.shared.lock().append(&record)?;
@@ -393,7 +386,7 @@ impl<R: Serialize + DeserializeOwned + Send> Journal<R> for FileJournal<R> {
     fn subscribe(&self) -> watch::Receiver<u64> {
         let writer = self.shared.lock();
         let receiver = self.shared.appended.subscribe();
-        self.shared.appended.send_if_modified(|count| advance(count, writer.next()));
+        crate::journal::raise(&self.shared.appended, writer.next());
         receiver
     }
 }

@@ -28,8 +28,16 @@ impl ReplayedErrors {
     /// `inner`, resumed from a checkpoint taken when it held `accounted` records.
     ///
     /// # Errors
-    /// When the records after `accounted` cannot be read.
+    /// [`JournalError::Unusable`] when `inner` holds fewer than `accounted` records (some were lost: a resumed run
+    /// cannot write them again exactly); when the records after `accounted` cannot be read.
     pub fn new(inner: Arc<dyn Journal<ErrorRecord>>, accounted: u64) -> Result<Self, JournalError> {
+        let held = inner.len();
+        if held < accounted {
+            return Err(JournalError::Unusable(format!(
+                "it holds {held} records, but the run had written {accounted}: records are lost, so the run cannot \
+                 resume exactly"
+            )));
+        }
         let again = inner.read_from(accounted)?.into_iter().map(|r| r.id).collect();
         Ok(Self { inner, again: Mutex::new(again) })
     }

@@ -101,11 +101,7 @@ impl<P> LinkShared<P> {
     }
 
     pub(crate) fn published(&self, len: u64) {
-        self.appended.send_if_modified(|n| {
-            let moved = *n < len;
-            *n = (*n).max(len);
-            moved
-        });
+        crate::journal::raise(&self.appended, len);
     }
 
     fn recent(&self) -> MutexGuard<'_, VecDeque<(u64, LinkRecord<P>)>> {

@@ -259,6 +259,8 @@ fn a_resumed_stage_writes_each_error_record_once() {
     assert_eq!(seqs, (0..8).collect::<Vec<_>>(), "2..5 were recognised, 5..8 appended");
     assert_eq!(replayed.accounted(), 8);
 
+    let lost = ReplayedErrors::new(inner.clone(), 9).unwrap_err();
+    assert!(lost.to_string().contains("holds 8 records, but the run had written 9"), "{lost}");
     let diverging = ReplayedErrors::new(inner, 6).unwrap();
     assert!(diverging.append(record(99)).is_err(), "a replay that differs is refused, not hidden");
 }
