@@ -244,9 +244,6 @@ fn record_sizes(bench: &Bench) {
         }
     }
     if measured > 0 {
-        std::fs::create_dir_all(&bench.settings.out).unwrap();
-        let path = bench.settings.out.join("journal-record_sizes.csv");
-        std::fs::write(&path, csv).unwrap();
-        println!("record sizes: {}", path.display());
+        bench.write_csv("journal-record_sizes.csv", &csv);
     }
 }

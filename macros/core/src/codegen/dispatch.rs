@@ -40,7 +40,10 @@ pub(super) fn dispatch_fn(model: &Model) -> TokenStream {
         let waits = !s.is_terminal() && !matches!(dispatch, Some(Dispatch::Terminate));
         let body = match (work, reads_inbox(s)) {
             (Some((work, span)), true) => {
-                let work = span.map_or(work.clone(), |span| respan(work, span));
+                let work = match span {
+                    Some(span) => respan(work, span),
+                    None => work,
+                };
                 quote!(#p::with_inbox::<Self, _>(#inbox, #state, #work).await)
             }
             // Awaited inside the respan, as before there was an inbox: rustc's errors about the method land on its path.

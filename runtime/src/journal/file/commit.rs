@@ -29,6 +29,16 @@ pub(crate) struct SyncPoint {
     pub(crate) mark: Option<Mark>,
 }
 
+/// Syncs in the order a power cut needs: the segments closed since the last sync, then the tail, then the folder
+/// with their names (given only when segments were started). The committer and a sync on the caller both use it.
+pub(crate) fn sync_in_order<'a>(
+    closed: impl IntoIterator<Item = &'a SyncHandle>,
+    tail: Option<&'a SyncHandle>,
+    folder: Option<&'a SyncHandle>,
+) -> std::io::Result<()> {
+    closed.into_iter().chain(tail).chain(folder).try_for_each(SyncHandle::sync_data)
+}
+
 /// The journal as its committer sees it.
 pub(crate) trait Source: Send + Sync {
     /// Hands buffered records to the OS and says what a sync must cover now. Takes the writer's lock briefly.
@@ -219,9 +229,8 @@ impl GroupCommit {
             let mut rolled = false;
             let synced = journal.sync_point().and_then(|point| {
                 rolled = !point.closed.is_empty();
-                // The segments rolled since the last sync first, then the tail, then the folder with their names.
                 let tail = point.tail.as_ref().filter(|_| point.upto > synced_before || point.folder.is_some());
-                point.closed.iter().chain(tail).chain(point.folder.as_ref()).try_for_each(SyncHandle::sync_data)?;
+                sync_in_order(&point.closed, tail, point.folder.as_ref())?;
                 mark = point.mark;
                 Ok(point.upto)
             });

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::commit::{GroupCommit, SyncPoint};
+use super::commit::{sync_in_order, GroupCommit, SyncPoint};
 use super::index::{wants_mark, Indexed, Span};
 #[cfg(any(test, feature = "fault-injection"))]
 use super::io::Faults;
@@ -265,7 +265,7 @@ impl Writer {
         let closed = self.closed.iter().map(|(_, handle)| handle);
         let folder = self.folder.as_ref().filter(|_| !self.closed.is_empty());
         let tail = self.tail.as_ref().map(SegmentIo::sync_handle);
-        let synced = closed.chain(tail.as_ref()).chain(folder).try_for_each(SyncHandle::sync_data);
+        let synced = sync_in_order(closed, tail.as_ref(), folder);
         if let Err(e) = synced {
             self.break_with(format!("a sync failed ({e}); reopen the journal to recover"));
             return Err(JournalError::Io(e));
