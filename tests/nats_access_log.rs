@@ -36,8 +36,13 @@ impl Drop for Role {
 }
 
 fn start(example: &Path, url: &str, role: &str, lines: u64, dir: &Path) -> Role {
+    start_with(example, url, role, lines, dir, &[])
+}
+
+/// As [`start`], with more arguments.
+fn start_with(example: &Path, url: &str, role: &str, lines: u64, dir: &Path, more: &[&str]) -> Role {
     let mut command = Command::new(example);
-    command.args(["--nats", url, "--role", role, "--lines", &lines.to_string(), "--out"]);
+    command.args(["--nats", url, "--role", role, "--lines", &lines.to_string()]).args(more).arg("--out");
     command.arg(dir.join("nats.csv")).arg("--durable").arg(dir.join("aggregate"));
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{role}.log"))).unwrap();
     command.stdout(log.try_clone().unwrap()).stderr(log);
@@ -115,20 +120,26 @@ async fn wait_until_running(roles: &mut [(&str, Role)], dir: &Path, what: &str, 
     }
 }
 
-/// Waits for every role to exit successfully, within two minutes each (a hang guard: a server restart costs the
-/// clients' reconnection delay, about 15 s, more on a loaded machine); panics with every role's log otherwise.
+/// Waits for role `index` to exit, within two minutes (a hang guard: a server restart costs the clients'
+/// reconnection delay, about 15 s, more on a loaded machine); panics with every role's log otherwise.
+fn wait_exit(roles: &mut [(&str, Role)], index: usize, dir: &Path) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(status) = roles[index].1 .0.try_wait().unwrap() {
+            return status;
+        }
+        let name = roles[index].0;
+        assert!(Instant::now() < deadline, "{name} did not finish within 120 s\n{}", all_logs(roles, dir));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits for every role to exit successfully ([`wait_exit`]); panics with every role's log otherwise.
 fn wait_success(roles: &mut [(&str, Role)], dir: &Path, victim: &str) {
     let restarted = Instant::now();
     for index in 0..roles.len() {
+        let status = wait_exit(roles, index, dir);
         let name = roles[index].0;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let status = loop {
-            if let Some(status) = roles[index].1 .0.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "{name} did not finish within 120 s\n{}", all_logs(roles, dir));
-            std::thread::sleep(Duration::from_millis(20));
-        };
         assert!(status.success(), "killing {victim}: {name} failed ({status})\n{}", all_logs(roles, dir));
         eprintln!("killing {victim}: {name} done {:?} after the restart", restarted.elapsed());
     }
@@ -162,22 +173,13 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         // The orchestrator takes it for gone once its heartbeat stops, and records that and a restart.
         let gone = format!("process {victim} stopped heartbeating");
         let restarting = format!("access_log@{victim}");
-        let records = lifecycle_until(&js, |records| {
-            records.iter().any(|r| failed_with(r, "access_log", &gone))
-                && records
-                    .iter()
-                    .any(|r| r.supervisor == restarting && matches!(r.lifecycle, Lifecycle::Restarting { .. }))
-        })
-        .await;
-        assert!(
-            records.iter().any(|r| failed_with(r, "access_log", &gone)),
-            "{records:#?}\n{}",
-            all_logs(&roles, dir.path())
-        );
-        assert!(
-            records.iter().any(|r| r.supervisor == restarting && matches!(r.lifecycle, Lifecycle::Restarting { .. })),
-            "no restart recorded for {victim}: {records:#?}"
-        );
+        let gone_recorded = |records: &[LifecycleRecord]| records.iter().any(|r| failed_with(r, "access_log", &gone));
+        let restart_recorded = |records: &[LifecycleRecord]| {
+            records.iter().any(|r| r.supervisor == restarting && matches!(r.lifecycle, Lifecycle::Restarting { .. }))
+        };
+        let records = lifecycle_until(&js, |records| gone_recorded(records) && restart_recorded(records)).await;
+        assert!(gone_recorded(&records), "{records:#?}\n{}", all_logs(&roles, dir.path()));
+        assert!(restart_recorded(&records), "no restart recorded for {victim}: {records:#?}");
         roles[index].1 = start(&example, &url, victim, lines, dir.path());
 
         wait_success(&mut roles, dir.path(), victim);
@@ -237,4 +239,26 @@ fn the_aggregate_role_without_its_folder_is_a_usage_error_before_any_connection(
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--role aggregate needs --durable DIR"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stopped_for_good_ends_every_role_with_an_error_naming_it() {
+    let example = build_example("access_log", &["nats"]);
+    let mut server = NatsServer::start();
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    // More lines than the roles get through before the server is gone.
+    let start = |name| start_with(&example, &url, name, 100_000_000, dir.path(), &["--outage", "2"]);
+    let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(name))).into();
+    let what = "progress before stopping the server";
+    wait_until_running(&mut roles, dir.path(), what, async || records(&js, 1).await >= 10).await;
+    server.kill(); // for good
+    for index in 0..roles.len() {
+        let status = wait_exit(&mut roles, index, dir.path());
+        let (name, log) = (roles[index].0, log_of(roles[index].0, dir.path()));
+        assert!(!status.success(), "{name} succeeded without a server\n{log}");
+        let cause = format!("access_log --role {name}: ");
+        assert!(log.contains(&cause) && log.contains("the NATS server did not answer for 2s while"), "{name}: {log}");
+    }
 }

@@ -7,7 +7,7 @@ mod nats_support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use nats_support::{unreachable_url, NatsServer};
+use nats_support::{chain, unreachable_url, NatsServer};
 use stagewise::journal::{Journal, JournalError};
 use stagewise::nats::{connect, NatsError, NatsJournal, StreamSpec};
 
@@ -151,4 +151,20 @@ async fn a_stream_with_another_configuration_is_reported_by_name() {
     let error = NatsJournal::<String>::open(&js, &spec(), "lifecycle.read").await.expect_err("the stream differs");
     assert!(matches!(&error, NatsError::Mismatch { stream, .. } if stream == "LIFECYCLE"), "{error}");
     assert!(error.to_string().contains("LIFECYCLE exists with another configuration (subjects"), "{error}");
+}
+
+#[tokio::test]
+async fn a_server_stopped_for_good_fails_an_append_with_an_error_naming_it_after_the_outage_deadline() {
+    let mut server = NatsServer::start();
+    let writer = journal(&server, "lifecycle.parse").await.outage(Duration::from_secs(2));
+    writer.append_acked("started".to_owned()).await.expect("stored while the server is up");
+    server.kill(); // for good
+                   // A guard against a hang only: the append ends once the server has not answered for 2 s.
+    let refused = tokio::time::timeout(Duration::from_secs(60), writer.append_acked("completed".to_owned()))
+        .await
+        .expect("the append ends instead of waiting for the server forever")
+        .expect_err("nothing stores it");
+    let chain = chain(&refused);
+    assert!(chain.contains("the NATS server did not answer for 2s while"), "{chain}");
+    assert!(chain.contains("lifecycle.parse"), "names what it was doing: {chain}");
 }

@@ -11,7 +11,7 @@ mod nats_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use nats_support::NatsServer;
+use nats_support::{chain, NatsServer};
 use stagewise::nats::{connect, NatsLog};
 use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, LinkRecord};
 use stagewise::pipeline::{Batch, Inlet, Message};
@@ -273,4 +273,38 @@ async fn an_acknowledging_consumer_killed_mid_stream_reads_again_from_its_checkp
     let values = consume_committing(&mut inlet, 4).await;
     assert_eq!(values[..20], seen[40..], "the unacknowledged records delivered again");
     assert_eq!(values, (40..200).collect::<Vec<u64>>());
+}
+
+#[tokio::test]
+async fn a_server_stopped_for_good_fails_the_producer_and_the_consumer_with_an_error_naming_it() {
+    let mut server = NatsServer::start();
+    let outage = Duration::from_secs(2);
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let log = NatsLog::<u64>::open_acknowledging(&js, "stopping", "numbers", "reader", 64).await.unwrap();
+    let consumer_link = DurableLink::new(Arc::new(log.outage(outage)), LinkPolicy::default());
+    let mut inlet = consumer_link.inlet_from(0, Arc::default());
+    // The producer is held back by a consumer that never starts: the server answers that it is not there yet, which
+    // is no outage, so it waits for it, past the deadline.
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let log = NatsLog::<u64>::open(&js, "stopping", "numbers").await.unwrap().bounded_by("absent", 2).outage(outage);
+    let producer_link = DurableLink::new(Arc::new(log), LinkPolicy::default());
+    let out = producer_link.outlet();
+    let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
+    for b in 0..2 {
+        out.send(batch(&mut ids, b * 10..b * 10 + 10)).await.expect("room for 2 records");
+    }
+    assert_eq!(consume(&mut inlet, Some(2)).await.0, (0..20).collect::<Vec<u64>>());
+    let third = tokio::spawn(async move { out.send(batch(&mut ids, 20..30)).await });
+    tokio::time::sleep(outage + Duration::from_millis(500)).await;
+    assert!(!third.is_finished(), "a consumer not there yet is waited for: {:?}", third.await);
+
+    server.kill(); // for good
+                   // Guards against a hang only: each side ends once the server has not answered for 2 s.
+    let refused = tokio::time::timeout(DEADLINE, third).await.expect("the producer ends").unwrap();
+    let refused = chain(&refused.expect_err("nothing stores the third record"));
+    assert!(refused.contains("did not answer for 2s while waiting on the ack floor of consumer absent"), "{refused}");
+    let read = tokio::time::timeout(DEADLINE, inlet.recv()).await.expect("the consumer ends");
+    assert!(read.is_none(), "nothing more to read");
+    let failure = chain(inlet.failure().expect("the consumer says why"));
+    assert!(failure.contains("did not answer for 2s while following stopping.numbers"), "{failure}");
 }

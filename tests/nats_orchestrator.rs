@@ -230,3 +230,20 @@ async fn an_orchestrator_started_again_does_not_judge_a_gone_process_a_second_ti
     let judged = |state: &str| records.iter().filter(|r| r.state == state).count();
     assert_eq!((judged("Gone"), judged("Restarting")), (1, 1), "judged once, by the first: {records:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stopped_for_good_ends_the_orchestrator_with_an_error_naming_it() {
+    let mut server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let a = join(&js, "a").await;
+    write(&a, record("pipe", None, Lifecycle::Started)).await;
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 10);
+    let running = tokio::spawn(orchestrator.outage(Duration::from_secs(2)).run());
+    until(&js, |r| r.supervisor == "pipe@orchestrator").await;
+    server.kill(); // for good
+                   // A guard against a hang only: it ends once the server has not answered for 2 s.
+    let ended = tokio::time::timeout(DEADLINE, running).await.expect("the orchestrator ends").unwrap();
+    let lost = ended.expect_err("no outcome without a server");
+    assert!(matches!(lost, NatsError::Lost { .. }), "{lost}");
+    assert!(lost.to_string().starts_with("the NATS server did not answer for 2s while"), "{lost}");
+}

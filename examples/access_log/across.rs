@@ -78,6 +78,7 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
     js: &Context,
     name: &str,
     end: End,
+    outage: Duration,
 ) -> Result<DurableLink<P>, String> {
     let log = match end {
         End::Consumer { name: consumer } => {
@@ -87,16 +88,24 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
             NatsLog::open(js, "access_log", name).await.map(|log| log.bounded_by(consumer, MAX_ACK_PENDING))
         }
     };
-    let log = log.map_err(|e| format!("the link {name}: {e}"))?;
+    let log = log.map_err(|e| format!("the link {name}: {e}"))?.outage(outage);
     Ok(DurableLink::new(Arc::new(log), LinkPolicy { retention: Retention::KeepAll, ..LinkPolicy::default() }))
 }
 
 /// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV (by default in
-/// `state`).
-pub async fn run(url: &str, role: Role, input: Input, out: Option<&Path>, state: Option<PathBuf>) -> ExitCode {
+/// `state`). A server that does not answer for `outage` ends the role with an error (its stage fails; its
+/// lifecycle records, if they cannot be stored either, are printed with the error).
+pub async fn run(
+    url: &str,
+    role: Role,
+    input: Input,
+    out: Option<&Path>,
+    state: Option<PathBuf>,
+    outage: Duration,
+) -> ExitCode {
     let outcome = match role {
-        Role::Orchestrate => orchestrate::run(url).await,
-        _ => run_role(url, role, input, out, state).await,
+        Role::Orchestrate => orchestrate::run(url, outage).await,
+        _ => run_role(url, role, input, out, state, outage).await,
     };
     match outcome {
         Ok(code) => code,
@@ -115,10 +124,11 @@ async fn run_role(
     input: Input,
     out: Option<&Path>,
     state: Option<PathBuf>,
+    outage: Duration,
 ) -> Result<ExitCode, String> {
     let js = connect(url, CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
-    let mut member =
-        Member::join(&js, "access_log", role.name(), orchestrate::HEARTBEAT).await.map_err(|e| e.to_string())?;
+    let member = Member::join(&js, "access_log", role.name(), orchestrate::HEARTBEAT).await;
+    let mut member = member.map_err(|e| e.to_string())?.outage(outage);
     println!("role:    {} on {url}; lifecycle records to access_log.lifecycle.{}", role.name(), role.name());
     let mut input = Some(input);
     loop {
@@ -129,14 +139,14 @@ async fn run_role(
         let started = Instant::now();
         let pipeline = match role {
             Role::Read => {
-                let lines = link::<String>(&js, "stage-0", End::Producer { consumer: "parse" }).await?;
+                let lines = link::<String>(&js, "stage-0", End::Producer { consumer: "parse" }, outage).await?;
                 let current = input.take().ok_or("a file input is read once per process: start the process again")?;
                 input = again(&current);
                 builder.durable_source_on(&lines, |out| stages::read(StageId(0), current, BATCH, out)).durable_output()
             }
             Role::Parse => {
-                let lines = link::<String>(&js, "stage-0", End::Consumer { name: "parse" }).await?;
-                let hits = link::<Hit>(&js, "stage-1", End::Producer { consumer: "aggregate" }).await?;
+                let lines = link::<String>(&js, "stage-0", End::Consumer { name: "parse" }, outage).await?;
+                let hits = link::<Hit>(&js, "stage-1", End::Producer { consumer: "aggregate" }, outage).await?;
                 builder
                     .durable_input(&lines)
                     .durable_transform_on(&hits, |inlet, out| stages::parse(StageId(1), inlet, out))
@@ -144,7 +154,7 @@ async fn run_role(
             }
             Role::Aggregate | Role::Orchestrate => {
                 let state = state.as_deref().ok_or("the aggregate role keeps its checkpoints in --durable DIR")?;
-                match aggregate(&js, builder, state, out, &mut member).await? {
+                match aggregate(&js, builder, state, out, &mut member, outage).await? {
                     Some(code) => return Ok(code),
                     None => continue, // restart requested
                 }
@@ -169,6 +179,7 @@ async fn aggregate(
     state: &Path,
     out: Option<&Path>,
     member: &mut Member,
+    outage: Duration,
 ) -> Result<Option<ExitCode>, String> {
     let run = DurableRun::open(
         state,
@@ -190,7 +201,7 @@ async fn aggregate(
             .map(Arc::new)
             .map_err(|e| format!("cannot open the error journal in {}: {e}", state.display()))?;
     let replayed = run.errors(errors.clone())?;
-    let hits = link::<Hit>(js, "stage-1", End::Consumer { name: "aggregate" }).await?;
+    let hits = link::<Hit>(js, "stage-1", End::Consumer { name: "aggregate" }, outage).await?;
     let summary = Arc::new(Mutex::new(None));
     let started = Instant::now();
     let pipeline = builder

@@ -72,6 +72,8 @@ struct Args {
     metrics: Option<std::net::SocketAddr>,
     /// `--nats URL --role NAME`: one stage of the pipeline, in this process (feature `nats`).
     nats: Option<(String, String)>,
+    /// `--outage SECS`: how long a role goes on while the server does not answer (default 60 s).
+    outage: Option<std::time::Duration>,
 }
 
 fn args() -> Result<Args, String> {
@@ -89,6 +91,7 @@ fn args() -> Result<Args, String> {
         keep_links: false,
         metrics: None,
         nats: None,
+        outage: None,
     };
     let mut role = None;
     let mut it = std::env::args().skip(1);
@@ -121,6 +124,11 @@ fn args() -> Result<Args, String> {
                 args.segment_bytes = n.replace('_', "").parse().map_err(|_| format!("--segment-bytes: {n}"))?;
             }
             "--nats" => args.nats = Some((it.next().ok_or("--nats needs a URL")?, String::new())),
+            "--outage" => {
+                let n = it.next().ok_or("--outage needs a number of seconds")?;
+                let secs = n.parse().map_err(|_| format!("--outage: not a number of seconds: {n}"))?;
+                args.outage = Some(std::time::Duration::from_secs(secs));
+            }
             "--role" => role = Some(it.next().ok_or("--role needs read, parse, aggregate or orchestrate")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -164,7 +172,7 @@ async fn main() -> ExitCode {
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
-                 [--chaos P [--seed N]] [--metrics ADDR] [--nats URL --role read|parse|aggregate|orchestrate]"
+                 [--chaos P [--seed N]] [--metrics ADDR] [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS]]"
             );
             return ExitCode::from(2);
         }
@@ -463,7 +471,10 @@ async fn main() -> ExitCode {
 #[cfg(feature = "nats")]
 async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> ExitCode {
     match across::Role::parse(role) {
-        Ok(role) => across::run(url, role, input, args.out.as_deref(), args.durable.clone()).await,
+        Ok(role) => {
+            let outage = args.outage.unwrap_or(stagewise::nats::DEFAULT_OUTAGE);
+            across::run(url, role, input, args.out.as_deref(), args.durable.clone(), outage).await
+        }
         Err(why) => {
             eprintln!("access_log: {why}");
             ExitCode::from(2)

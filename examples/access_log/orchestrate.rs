@@ -32,13 +32,14 @@ const ANSWER: Duration = Duration::from_secs(30);
 const PROCESSES: [&str; 3] = ["read", "parse", "aggregate"];
 
 /// `--role orchestrate`: runs the orchestrator until every stage's process completed or the pipeline failed.
-pub async fn run(url: &str) -> Result<ExitCode, String> {
+pub async fn run(url: &str, outage: Duration) -> Result<ExitCode, String> {
     let js = connect(url, super::across::CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
     println!("role:    orchestrate on {url}: following access_log.lifecycle.> and access_log.heartbeat.*");
     let restart = Restart::transient().intensity(3, Duration::from_secs(60)).backoff(Backoff::none());
     let outcome = ProcessOrchestrator::new(&js, "access_log", PROCESSES)
         .heartbeat(HEARTBEAT, MISSED)
         .restart(restart, COME_BACK)
+        .outage(outage)
         .run()
         .await
         .map_err(|e| e.to_string())?;

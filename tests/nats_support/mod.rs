@@ -129,3 +129,14 @@ pub fn unreachable_url() -> String {
     let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).and_then(|l| l.local_addr()).expect("a free port").port();
     format!("nats://127.0.0.1:{port}")
 }
+
+/// Every message in `error`'s chain, outermost first.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut messages = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(inner) = source {
+        messages.push(inner.to_string());
+        source = inner.source();
+    }
+    messages.join(": ")
+}

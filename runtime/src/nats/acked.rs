@@ -8,12 +8,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
+use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::{self, stream::Stream};
 use futures_util::StreamExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::error::NatsError;
-use super::reader::{Delivered, Follower, RETRY_PAUSE};
+use super::outage::Outage;
+use super::reader::{Messages, Source};
+use super::stream::is_consumer_not_found;
 
 /// How long the server waits for an acknowledgement before delivering a record again. Redeliveries are skipped
 /// (the reader has them); a consumer that follows again after a lost connection starts a fresh delivery instead.
@@ -34,83 +37,25 @@ pub(crate) struct Durable {
 }
 
 impl Durable {
-    /// Follows `subject` of `stream` from sequence `start` through this durable consumer, created afresh there (a
-    /// consumer left by an earlier run is replaced: where to start is the stage's own checkpoint, never behind its
-    /// ack floor). Each time `committed` moves to `c`, the records up to sequence `c` are acknowledged, once every
-    /// append the pipeline's producers in this process issued before is stored.
-    pub(crate) async fn follow(
-        &self,
-        stream: &Stream,
-        subject: &str,
-        start: u64,
-        buffer: usize,
-        stored: watch::Sender<u64>,
-        mut committed: watch::Receiver<u64>,
-    ) -> Result<Follower, NatsError> {
-        let pipeline = self.pipeline.clone();
-        let mut incoming = self.consume(stream, subject, start).await?;
-        let (send, messages) = mpsc::channel(buffer.max(1));
-        let (durable, stream, subject) = (self.clone(), stream.clone(), subject.to_owned());
-        let task = tokio::spawn(async move {
-            let mut next = start.max(1);
-            // Delivered, not yet acknowledged, in sequence order.
-            let mut unacked: VecDeque<(u64, jetstream::Message)> = VecDeque::new();
-            loop {
-                tokio::select! {
-                    moved = committed.changed() => {
-                        if moved.is_err() {
-                            return;
-                        }
-                        let up_to = *committed.borrow_and_update();
-                        // Its outputs were appended before this commit: acknowledged once they are stored.
-                        super::inflight::settled(&pipeline).await;
-                        acknowledge(&mut unacked, up_to).await;
-                    }
-                    message = incoming.next() => {
-                        let message = match message {
-                            Some(Ok(message)) => message,
-                            other => {
-                                let why = other.map_or("the delivery ended".to_owned(), |e| format!("{:?}", e.err()));
-                                tracing::debug!(subject = %subject, next, error = %why, "following again");
-                                unacked.clear();
-                                incoming = loop {
-                                    tokio::time::sleep(RETRY_PAUSE).await;
-                                    if send.is_closed() {
-                                        return;
-                                    }
-                                    match durable.consume(&stream, &subject, next).await {
-                                        Ok(incoming) => break incoming,
-                                        Err(e) => tracing::debug!(subject = %subject, error = %e, "cannot follow yet"),
-                                    }
-                                };
-                                continue;
-                            }
-                        };
-                        let Ok(sequence) = message.info().map(|info| info.stream_sequence) else { continue };
-                        if sequence < next {
-                            continue; // delivered again after the ack wait: the reader has it
-                        }
-                        next = sequence + 1;
-                        crate::journal::raise(&stored, sequence);
-                        let delivered =
-                            Delivered { sequence, subject: message.subject.clone(), payload: message.payload.clone() };
-                        unacked.push_back((sequence, message));
-                        if send.send(delivered).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
-        Ok(Follower::from_task(messages, task))
+    /// What a [`Follower`](super::reader::Follower) of `subject` of `stream` reads through: this durable consumer,
+    /// created afresh at each start (a consumer left by an earlier run is replaced: where to start is the stage's own
+    /// checkpoint, never behind its ack floor). Each time `committed` moves to `c`, the records up to sequence `c` are
+    /// acknowledged, once every append the pipeline's producers in this process issued before is stored.
+    pub(crate) fn source(&self, stream: &Stream, subject: &str, committed: watch::Receiver<u64>) -> impl Source {
+        Acknowledging {
+            durable: self.clone(),
+            stream: stream.clone(),
+            subject: subject.to_owned(),
+            committed,
+            unacked: VecDeque::new(),
+        }
     }
 
     async fn consume(&self, stream: &Stream, subject: &str, start: u64) -> Result<pull::Stream, NatsError> {
         let what = || format!("consumer {} of {subject} from sequence {start}", self.name);
         match stream.delete_consumer(&self.name).await {
             Ok(_) => {}
-            Err(e) if matches!(e.kind(), jetstream::stream::ConsumerErrorKind::JetStream(js) if js.error_code() == jetstream::ErrorCode::CONSUMER_NOT_FOUND) =>
-                {}
+            Err(e) if is_consumer_not_found(&e) => {}
             Err(e) => return Err(NatsError::request(what(), e)),
         }
         let config = pull::Config {
@@ -124,6 +69,43 @@ impl Durable {
         };
         let consumer = stream.create_consumer(config).await.map_err(|e| NatsError::request(what(), e))?;
         consumer.messages().await.map_err(|e| NatsError::request(what(), e))
+    }
+}
+
+/// Reading through a durable consumer: the messages handed over and not yet acknowledged, and the stage's commits
+/// that acknowledge them.
+struct Acknowledging {
+    durable: Durable,
+    stream: Stream,
+    subject: String,
+    committed: watch::Receiver<u64>,
+    /// Delivered, not yet acknowledged, in sequence order.
+    unacked: VecDeque<(u64, jetstream::Message)>,
+}
+
+impl Source for Acknowledging {
+    async fn subscribe(&mut self, start: u64) -> Result<Messages, NatsError> {
+        let messages = self.durable.consume(&self.stream, &self.subject, start).await?;
+        Ok(messages.map(|m| m.map_err(|e| e.to_string())).boxed())
+    }
+
+    fn keep(&mut self, sequence: u64, message: jetstream::Message) {
+        self.unacked.push_back((sequence, message));
+    }
+
+    fn restarted(&mut self) {
+        self.unacked.clear();
+    }
+
+    async fn chore(&mut self) -> Option<u64> {
+        self.committed.changed().await.ok()?;
+        Some(*self.committed.borrow_and_update())
+    }
+
+    async fn do_chore(&mut self, up_to: u64) {
+        // Its outputs were appended before this commit: acknowledged once they are stored.
+        super::inflight::settled(&self.durable.pipeline).await;
+        acknowledge(&mut self.unacked, up_to).await;
     }
 }
 
@@ -158,17 +140,27 @@ impl Lead {
 
     /// Waits until the record at `position` (stream sequence `position + 1`) is fewer than `max` records past the
     /// consumer's ack floor. Before the consumer exists its floor counts as where it is: a producer does not run
-    /// ahead of a consumer that has not started.
-    pub(crate) async fn room(&self, stream: &Stream, position: u64) {
+    /// ahead of a consumer that has not started, and waits for it as long as it takes (the server answers that it
+    /// is not there yet).
+    ///
+    /// # Errors
+    /// [`NatsError::Lost`] when the server has not answered for `outage`'s deadline.
+    pub(crate) async fn room(&self, stream: &Stream, position: u64, outage: &mut Outage) -> Result<(), NatsError> {
         loop {
             if position.saturating_sub(self.floor.load(Ordering::Acquire)) < self.max {
-                return;
+                return Ok(());
             }
-            match stream.consumer_info(&self.consumer).await {
+            match tokio::time::timeout(outage.remaining(), stream.consumer_info(&self.consumer)).await {
                 // The latest answer, even when lower: a consumer started again from its checkpoint moves it back.
-                Ok(info) => self.floor.store(info.ack_floor.stream_sequence, Ordering::Release),
-                Err(e) => tracing::debug!(consumer = %self.consumer, error = %e, "no ack floor yet"),
+                Ok(Ok(info)) => {
+                    outage.answered();
+                    self.floor.store(info.ack_floor.stream_sequence, Ordering::Release);
+                }
+                Ok(Err(e)) if e.kind() == ConsumerInfoErrorKind::NotFound => outage.answered(),
+                Ok(Err(e)) => outage.failed(e),
+                Err(_) => outage.failed("no answer"),
             }
+            outage.check(|| format!("waiting on the ack floor of consumer {}", self.consumer))?;
             tokio::time::sleep(LEAD_POLL).await;
         }
     }

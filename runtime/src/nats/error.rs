@@ -19,6 +19,16 @@ pub enum NatsError {
         /// What the client said.
         why: String,
     },
+    /// The server stopped answering while a journal, link, member or orchestrator was working, and did not answer
+    /// again within its deadline (the `outage` setting; 60 s by default): a server stopped for good, or cut off.
+    Lost {
+        /// What it was doing (following a subject, publishing, waiting on a consumer's ack floor, ...).
+        what: String,
+        /// How long it waited.
+        deadline: Duration,
+        /// The connection's state and the last error.
+        why: String,
+    },
     /// The stream exists with another configuration than the one asked for; it is left as it is.
     Mismatch {
         /// The stream's name.
@@ -53,6 +63,9 @@ impl fmt::Display for NatsError {
         match self {
             NatsError::Unreachable { url, deadline, why } => {
                 write!(f, "no NATS server reachable at {url} within {deadline:?}: {why}")
+            }
+            NatsError::Lost { what, deadline, why } => {
+                write!(f, "the NATS server did not answer for {deadline:?} while {what}: {why}")
             }
             NatsError::Mismatch { stream, difference } => write!(
                 f,

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::error::NatsError;
+use super::outage::Outage;
 use super::publish::{store_again, Outgoing};
 use crate::journal::JournalError;
 
@@ -83,8 +84,9 @@ impl std::fmt::Debug for InFlight {
 }
 
 impl Appends {
-    /// A producer of a link of `pipeline` whose next record goes to `position`, on `js`.
-    pub(crate) fn new(js: &jetstream::Context, pipeline: &str, position: u64) -> Self {
+    /// A producer of a link of `pipeline` whose next record goes to `position`, on `js`; it gives up on a record
+    /// the server has not acknowledged within `outage`'s deadline.
+    pub(crate) fn new(js: &jetstream::Context, pipeline: &str, position: u64, outage: Outage) -> Self {
         let progress = Arc::new(Progress {
             pipeline: pipeline.to_owned(),
             issued: AtomicU64::new(position),
@@ -93,7 +95,7 @@ impl Appends {
         });
         PRODUCERS.lock().unwrap_or_else(PoisonError::into_inner).push(Arc::downgrade(&progress));
         let (settler, records) = mpsc::channel(WINDOW);
-        tokio::spawn(settle(js.clone(), records, progress.clone()));
+        tokio::spawn(settle(js.clone(), records, progress.clone(), outage));
         Self { progress, settler }
     }
 
@@ -150,7 +152,12 @@ impl Progress {
 /// connection, a restarted server), the acknowledgements of records published before it was stored again are not
 /// waited for (each would wait out its own timeout, one after the other): those records are published again at once,
 /// and the server's de-duplication answers for those it holds already.
-async fn settle(js: jetstream::Context, mut records: mpsc::Receiver<InFlight>, progress: Arc<Progress>) {
+async fn settle(
+    js: jetstream::Context,
+    mut records: mpsc::Receiver<InFlight>,
+    progress: Arc<Progress>,
+    mut outage: Outage,
+) {
     let mut suspect_before: Option<Instant> = None;
     while let Some(InFlight { position, at, outgoing, ack }) = records.recv().await {
         let suspect = suspect_before.is_some_and(|before| at < before);
@@ -163,7 +170,7 @@ async fn settle(js: jetstream::Context, mut records: mpsc::Receiver<InFlight>, p
             Some(ack) if ack.duplicate => Err(NatsError::NotSoleWriter { subject: outgoing.subject.clone() }),
             Some(ack) => Ok(ack),
             None => {
-                let stored = store_again(&js, &outgoing).await;
+                let stored = store_again(&js, &outgoing, &mut outage).await;
                 suspect_before = Some(Instant::now());
                 stored
             }

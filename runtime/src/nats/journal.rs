@@ -5,7 +5,8 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use async_nats::jetstream;
 use bytes::Bytes;
@@ -16,6 +17,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::error::NatsError;
+use super::outage::{Outage, Patience};
 use super::publish::{store, Outgoing};
 use super::reader::Follower;
 use super::stream::StreamSpec;
@@ -45,6 +47,8 @@ struct Inner {
     writable: bool,
     /// What the follow task has copied so far; shared with that task.
     copy: Arc<LocalCopy>,
+    /// How long an append or the follow task goes on while the server does not answer.
+    patience: Patience,
     /// Numbers the message ids of this writer's appends.
     next_id: AtomicU64,
     /// The runtime it was opened on: a thread outside it appends through it.
@@ -57,6 +61,8 @@ struct LocalCopy {
     /// Stream sequence and payload, in order.
     records: Mutex<Vec<(u64, Bytes)>>,
     len: watch::Sender<u64>,
+    /// Why the follow task stopped (the server did not answer within the deadline): the copy is no longer kept.
+    failure: OnceLock<String>,
 }
 
 impl Drop for Inner {
@@ -103,14 +109,23 @@ impl<R> NatsJournal<R> {
         while let Some(count) = counts.next().await {
             held += count.map_err(|e| NatsError::request(what(), e))?.1 as u64;
         }
-        let mut follower = Follower::start(&stream, subject, 1, FOLLOW_BUFFER, None).await?;
-        let copy = Arc::new(LocalCopy { records: Mutex::new(Vec::new()), len: watch::Sender::new(0) });
+        let patience = Patience::default();
+        let outage = Outage::new(js.client(), &patience);
+        let mut follower = Follower::start(&stream, subject, 1, FOLLOW_BUFFER, None, outage).await?;
+        let copy = Arc::new(LocalCopy {
+            records: Mutex::new(Vec::new()),
+            len: watch::Sender::new(0),
+            failure: OnceLock::new(),
+        });
         // The task holds the copy, not the journal: it runs until the journal aborts it on drop.
         let follow = tokio::spawn({
             let copy = copy.clone();
             async move {
-                while let Some(message) = follower.next().await {
-                    copy.keep(message.sequence, message.payload);
+                loop {
+                    match follower.next().await {
+                        Ok(message) => copy.keep(message.sequence, message.payload),
+                        Err(e) => return copy.fail(&e),
+                    }
                 }
             }
         });
@@ -119,13 +134,32 @@ impl<R> NatsJournal<R> {
             subject: subject.to_owned(),
             writable: !subject.contains(['*', '>']),
             copy,
+            patience,
             next_id: AtomicU64::new(held),
             runtime: tokio::runtime::Handle::current(),
             follow,
         });
         let mut caught_up = inner.copy.len.subscribe();
-        caught_up.wait_for(|&n| n >= held).await.map_err(|e| NatsError::request(what(), e))?;
+        let copy = &inner.copy;
+        let caught_up = caught_up.wait_for(|&n| n >= held || copy.failure.get().is_some()).await;
+        caught_up.map_err(|e| NatsError::request(what(), e))?;
+        if let Some(why) = copy.failure.get() {
+            return Err(NatsError::request(what(), why));
+        }
         Ok(Self { inner, _record: PhantomData })
+    }
+
+    /// How long an append, and the task keeping the copy, go on while the server does not answer before they fail
+    /// with [`NatsError::Lost`] (default [`DEFAULT_OUTAGE`](super::DEFAULT_OUTAGE), 60 s): a server restarted
+    /// within it is ridden out; once the copy's task has failed, every append fails.
+    #[must_use]
+    pub fn outage(self, deadline: Duration) -> Self {
+        self.set_outage(deadline);
+        self
+    }
+
+    pub(crate) fn set_outage(&self, deadline: Duration) {
+        self.inner.patience.set(deadline);
     }
 
     /// The subject it reads (and writes, without a wildcard).
@@ -143,10 +177,19 @@ impl LocalCopy {
         self.len.send_replace(n);
     }
 
+    /// The follow task stopped with `error`: appends waiting for the copy fail with it.
+    fn fail(&self, error: &NatsError) {
+        let _ = self.failure.set(error.to_string());
+        self.len.send_modify(|_| {});
+    }
+
     /// The position of the record the stream stored at `sequence`, once the copy holds it.
     async fn position_of(&self, sequence: u64) -> Result<u64, JournalError> {
         let mut len = self.len.subscribe();
         loop {
+            if let Some(why) = self.failure.get() {
+                return Err(JournalError::Unusable(format!("the journal's copy is no longer kept: {why}")));
+            }
             let found = {
                 let copy = self.records.lock().unwrap_or_else(PoisonError::into_inner);
                 copy.binary_search_by_key(&sequence, |(s, _)| *s).ok()
@@ -166,7 +209,7 @@ impl<R: Serialize> NatsJournal<R> {
     /// # Errors
     /// [`JournalError::Codec`] when the record cannot be encoded; [`JournalError::Unusable`] on a read-only
     /// (wildcard) journal; [`JournalError::Io`] wrapping a [`NatsError`] when the server did not store it after
-    /// retrying for a minute.
+    /// retrying for its [`outage`](Self::outage) deadline.
     pub async fn append_acked(&self, record: R) -> Result<u64, JournalError> {
         let inner = &self.inner;
         if !inner.writable {
@@ -176,7 +219,7 @@ impl<R: Serialize> NatsJournal<R> {
         let id = inner.next_id.fetch_add(1, Ordering::AcqRel);
         let outgoing =
             Outgoing { subject: inner.subject.clone(), id: format!("{}:{id}", inner.subject), after: None, payload };
-        let ack = store(&inner.js, &outgoing).await?;
+        let ack = store(&inner.js, &outgoing, &mut Outage::new(inner.js.client(), &inner.patience)).await?;
         inner.copy.position_of(ack.sequence).await
     }
 }

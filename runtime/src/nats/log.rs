@@ -9,6 +9,8 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use async_nats::jetstream::{self, stream::Stream};
 use serde::de::DeserializeOwned;
@@ -18,8 +20,9 @@ use tokio::sync::{watch, Mutex};
 use super::acked::{Durable, Lead};
 use super::error::NatsError;
 use super::inflight::Appends;
+use super::outage::{Outage, Patience};
 use super::publish::Outgoing;
-use super::reader::Follower;
+use super::reader::{Follower, Stored};
 use super::stream::StreamSpec;
 use crate::journal::JournalError;
 use crate::pipeline::durable::{Body, LinkLog, LinkRecord, LogFuture, Retention};
@@ -50,12 +53,19 @@ pub struct NatsLog<P> {
     subject: String,
     /// Records stored, as far as this process knows: moved by its own appends and by its reader.
     appended: watch::Sender<u64>,
+    /// Why its reader stopped (the server did not answer within the deadline): what the link's readers fail with.
+    failure: Arc<OnceLock<String>>,
     /// Position of the first record still held.
     first: AtomicU64,
+    /// The pipeline of the link: what a consumer in this process waits on before acknowledging.
+    pipeline: String,
     /// Position of the next record this process appends; held across an append so appends go one at a time.
     next: Mutex<u64>,
-    /// This process's appends awaiting their acknowledgements.
-    appends: Appends,
+    /// This process's appends awaiting their acknowledgements: started with the first append (a log only read
+    /// has none).
+    appends: OnceLock<Appends>,
+    /// How long a wait on the server may last while it does not answer; shared with the reader's and appends' tasks.
+    patience: Patience,
     reader: Mutex<Option<Reader>>,
     /// The durable consumer this process reads through, if it acknowledges what it committed.
     durable: Option<Durable>,
@@ -100,9 +110,12 @@ impl<P> NatsLog<P> {
             stream,
             subject,
             appended: watch::Sender::new(len),
+            failure: Arc::default(),
             first: AtomicU64::new(first),
+            pipeline: pipeline.to_owned(),
             next: Mutex::new(len),
-            appends: Appends::new(js, pipeline, len),
+            appends: OnceLock::new(),
+            patience: Patience::default(),
             reader: Mutex::new(None),
             durable: None,
             committed: watch::Sender::new(0),
@@ -148,15 +161,30 @@ impl<P> NatsLog<P> {
         self
     }
 
+    /// How long its appends, its reader and its wait on a consumer's ack floor go on while the server does not
+    /// answer before they fail with [`NatsError::Lost`] (default [`DEFAULT_OUTAGE`](super::DEFAULT_OUTAGE), 60 s):
+    /// a server restarted within it is ridden out, one stopped for good fails the stage using the link.
+    #[must_use]
+    pub fn outage(self, deadline: Duration) -> Self {
+        self.patience.set(deadline);
+        self
+    }
+
+    fn watch_outage(&self) -> Outage {
+        Outage::new(self.js.client(), &self.patience)
+    }
+
     /// A follower delivering record `position` on: through the durable consumer if there is one.
     async fn follow(&self, position: u64) -> Result<Follower, NatsError> {
         let start = position + 1;
+        let appended = Stored { count: self.appended.clone(), failure: self.failure.clone() };
+        let outage = self.watch_outage();
         match &self.durable {
             Some(durable) => {
-                let committed = self.committed.subscribe();
-                durable.follow(&self.stream, &self.subject, start, READ_BUFFER, self.appended.clone(), committed).await
+                let source = durable.source(&self.stream, &self.subject, self.committed.subscribe());
+                Follower::through(source, &self.subject, start, READ_BUFFER, Some(appended), outage).await
             }
-            None => Follower::start(&self.stream, &self.subject, start, READ_BUFFER, Some(self.appended.clone())).await,
+            None => Follower::start(&self.stream, &self.subject, start, READ_BUFFER, Some(appended), outage).await,
         }
     }
 
@@ -168,8 +196,7 @@ impl<P> NatsLog<P> {
     pub async fn open_following(js: &jetstream::Context, pipeline: &str, link: &str) -> Result<Self, NatsError> {
         let log = Self::open(js, pipeline, link).await?;
         let len = log.len_now();
-        let follower =
-            Follower::start(&log.stream, &log.subject, len + 1, READ_BUFFER, Some(log.appended.clone())).await?;
+        let follower = log.follow(len).await?;
         *log.reader.lock().await = Some(Reader { next: len, follower });
         Ok(log)
     }
@@ -199,12 +226,14 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
             payload,
         };
         if let Some(lead) = &self.lead {
-            lead.room(&self.stream, position).await;
+            lead.room(&self.stream, position, &mut self.watch_outage()).await?;
         }
-        self.appends.publish(&self.js, position, outgoing).await?;
+        let appends =
+            self.appends.get_or_init(|| Appends::new(&self.js, &self.pipeline, position, self.watch_outage()));
+        appends.publish(&self.js, position, outgoing).await?;
         *next = position + 1;
         if ends {
-            self.appends.stored(position).await?;
+            appends.stored(position).await?;
         }
         crate::journal::raise(&self.appended, position + 1);
         Ok(position)
@@ -221,8 +250,9 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         }
         let Some(reader) = reader.as_mut() else { return Ok(Vec::new()) };
         let mut records = Vec::with_capacity(max.min(READ_BUFFER));
-        let mut delivered = reader.follower.next().await;
+        let mut delivered = Some(reader.follower.next().await);
         while let Some(message) = delivered {
+            let message = message?;
             if message.sequence != reader.next + 1 {
                 return Err(JournalError::Unusable(format!(
                     "{}: record {} expected, the stream delivered sequence {}",
@@ -279,6 +309,11 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> LinkLog<P> for Nat
 
     fn appended(&self) -> Option<watch::Sender<u64>> {
         Some(self.appended.clone())
+    }
+
+    fn failure(&self) -> Option<JournalError> {
+        let why = self.failure.get()?;
+        Some(JournalError::Unusable(format!("{}: {why}", self.subject)))
     }
 
     fn acknowledge(&self, position: u64) {

@@ -186,6 +186,16 @@ impl Member {
         Ok(Self { lifecycle: Arc::new(lifecycle), requests, heartbeat })
     }
 
+    /// How long its lifecycle appends go on while the server does not answer before they fail with
+    /// [`NatsError::Lost`] (default [`DEFAULT_OUTAGE`](super::DEFAULT_OUTAGE), 60 s). A pipeline whose lifecycle
+    /// journal refuses a record ends escalated, the refused record in its outcome: the record is not lost to the
+    /// process, which can still print or log it.
+    #[must_use]
+    pub fn outage(self, deadline: Duration) -> Self {
+        self.lifecycle.set_outage(deadline);
+        self
+    }
+
     /// The journal this process's lifecycle records go to: give it to the pipeline builder
     /// ([`PipelineBuilder::journal`](crate::pipeline::PipelineBuilder::journal)).
     pub fn lifecycle(&self) -> Arc<NatsJournal<LifecycleRecord>> {

@@ -15,6 +15,10 @@
 //!   lifecycle records on its own subject of one stream, a heartbeat, requests it obeys); an orchestrator in any
 //!   process follows that stream and the heartbeats, records a process that disappeared, and applies the pipeline's
 //!   restart and failure policies to the others by requests.
+//! - The outage deadline ([`DEFAULT_OUTAGE`], 60 s; `outage(..)` on each of the above): how long a wait on the
+//!   server goes on while it does not answer. A server restarted within it is ridden out (the client reconnects on
+//!   its own, appends are published again with the same ids, readers follow again from their next sequence); one
+//!   that stays away ends the wait with [`NatsError::Lost`], naming what was waiting.
 //! - [`StreamSpec`]: the stream a journal or link needs; an existing stream with another configuration is an error
 //!   that names it ([`NatsError::Mismatch`]), never silently reused.
 //!
@@ -27,6 +31,7 @@ mod journal;
 mod log;
 mod member;
 mod orchestrator;
+mod outage;
 mod publish;
 mod reader;
 mod roster;
@@ -41,10 +46,12 @@ pub use journal::NatsJournal;
 pub use log::NatsLog;
 pub use member::{lifecycle_stream, Member, Request};
 pub use orchestrator::ProcessOrchestrator;
+pub use outage::DEFAULT_OUTAGE;
 pub use stream::StreamSpec;
 
 /// Connects to the NATS server at `url` (`nats://127.0.0.1:4222`, or a list separated by commas) and returns its
-/// JetStream context. The client reconnects on its own after a connection is lost; appends then wait and retry.
+/// JetStream context. The client reconnects on its own after a connection is lost; appends then wait and retry,
+/// readers follow again, for up to the outage deadline of the journal or link ([`DEFAULT_OUTAGE`] by default).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), stagewise_runtime::nats::NatsError> {

@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use super::error::NatsError;
 use super::journal::NatsJournal;
 use super::member::{check_interval, check_token, lifecycle_stream, send, subject};
+use super::outage::{Outage, Patience};
 use super::reader::Follower;
 use super::roster::{about, Effect, Policies, Roster};
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
@@ -75,6 +76,7 @@ pub struct ProcessOrchestrator {
     every: Duration,
     missed: u32,
     grace: Duration,
+    outage: Duration,
     policies: Policies,
 }
 
@@ -95,6 +97,7 @@ impl ProcessOrchestrator {
             every,
             missed,
             grace: Duration::from_secs(30),
+            outage: super::DEFAULT_OUTAGE,
             policies: Policies {
                 pipeline: pipeline.to_owned(),
                 failure: FailurePolicy::FailPipeline,
@@ -139,6 +142,15 @@ impl ProcessOrchestrator {
         self
     }
 
+    /// How long it goes on while the server does not answer (its connection down, its records not stored, the
+    /// lifecycle stream not followed) before [`run`](Self::run) fails with [`NatsError::Lost`] (default
+    /// [`DEFAULT_OUTAGE`](super::DEFAULT_OUTAGE), 60 s). A server restarted within it is ridden out.
+    #[must_use]
+    pub fn outage(mut self, deadline: Duration) -> Self {
+        self.outage = deadline;
+        self
+    }
+
     /// Its own subject is `PIPELINE.lifecycle.NAME` (default `orchestrator`).
     #[must_use]
     pub fn name(mut self, name: &str) -> Self {
@@ -161,7 +173,9 @@ impl ProcessOrchestrator {
         let spec = lifecycle_stream(&pipeline);
         let stream = spec.ensure(&self.js).await?;
         let own = subject(&pipeline, "lifecycle", &self.name);
-        let journal = NatsJournal::<LifecycleRecord>::open(&self.js, &spec, &own).await?;
+        let journal = NatsJournal::<LifecycleRecord>::open(&self.js, &spec, &own).await?.outage(self.outage);
+        let patience = Patience::default();
+        patience.set(self.outage);
         let client = self.js.client();
         let mut beats = client
             .subscribe(subject(&pipeline, "heartbeat", "*"))
@@ -172,7 +186,9 @@ impl ProcessOrchestrator {
         let mut stream = stream;
         let earlier = stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?;
         let earlier = earlier.state.last_sequence;
-        let mut records = Follower::start(&stream, &all, 1, FOLLOW_BUFFER, None).await?;
+        let outage = Outage::new(self.js.client(), &patience);
+        let mut records = Follower::start(&stream, &all, 1, FOLLOW_BUFFER, None, outage).await?;
+        let mut connection = Outage::new(client.clone(), &patience);
         let store = |record: LifecycleRecord| {
             let journal = &journal;
             async move {
@@ -188,9 +204,7 @@ impl ProcessOrchestrator {
         loop {
             let effects = tokio::select! {
                 delivered = records.next() => {
-                    let Some(delivered) = delivered else {
-                        return Err(NatsError::request(format!("following {all}"), "the follower ended"));
-                    };
+                    let delivered = delivered?;
                     let process = delivered.subject.rsplit('.').next().unwrap_or_default().to_owned();
                     match super::decode::<LifecycleRecord>(&delivered.payload) {
                         Ok(record) if delivered.subject.as_str() == own => {
@@ -211,9 +225,13 @@ impl ProcessOrchestrator {
                 }
                 _ = tick.tick() => {
                     let now = Instant::now();
-                    if client.connection_state() != State::Connected {
+                    if client.connection_state() == State::Connected {
+                        connection.answered();
+                    } else {
                         quiet_until = now + self.grace;
+                        connection.failed("its connection is down");
                     }
+                    connection.check(|| format!("orchestrating {pipeline}"))?;
                     roster.tick(now, now >= quiet_until)
                 }
             };

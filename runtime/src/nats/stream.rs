@@ -105,3 +105,8 @@ fn is_name_taken(e: &jetstream::context::CreateStreamError) -> bool {
 fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
     matches!(e.kind(), GetStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NOT_FOUND)
 }
+
+/// The server answered that the consumer is not there (deleting it, or asking for it).
+pub(crate) fn is_consumer_not_found(e: &jetstream::stream::ConsumerError) -> bool {
+    matches!(e.kind(), jetstream::stream::ConsumerErrorKind::JetStream(js) if js.error_code() == ErrorCode::CONSUMER_NOT_FOUND)
+}

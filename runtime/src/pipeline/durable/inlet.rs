@@ -171,6 +171,9 @@ impl<P: Send + 'static> DurableInlet<P> {
             if self.link.is_producer_gone() {
                 return Ok(None);
             }
+            if let Some(e) = self.link.log.failure() {
+                return Err(e);
+            }
             if self.appended.changed().await.is_err() {
                 return Ok(None);
             }

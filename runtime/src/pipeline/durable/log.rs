@@ -65,6 +65,13 @@ pub trait LinkLog<P>: Send + Sync + 'static {
         let _ = position;
     }
 
+    /// For a log another process appends to: why it can no longer learn of new records (its connection to the
+    /// server that holds them is lost for good), so a reader waiting for one fails instead of waiting forever.
+    /// `None` (the default) while it can.
+    fn failure(&self) -> Option<JournalError> {
+        None
+    }
+
     /// For a log another process appends to: the count of records stored, moved by the log as it learns of them,
     /// which the link's readers then follow. `None` (the default) when only this process appends, through the
     /// link's outlet.
