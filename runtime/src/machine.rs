@@ -10,6 +10,11 @@ use crate::control::{Control, ControlPolicy};
 pub use crate::action_list::{ActionCapacity, ActionList, Actions, DefaultCapacity, Inline, INLINE_ACTIONS};
 use smallvec::SmallVec;
 
+mod state_machine;
+
+pub(crate) use state_machine::{Decided, Unsettled};
+pub use state_machine::{StateMachine, Step};
+
 /// How a run ends when the machine reaches a terminal state. Non-exhaustive: endings may be added, so a match on it
 /// ends with a `_` arm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -279,104 +284,3 @@ pub trait Machine {
 
 /// The action list of machine `M`, with its own capacity.
 pub type ActionsOf<M> = ActionList<<M as Machine>::Action, <M as Machine>::ActionCapacity>;
-
-/// The outcome of feeding one event to a [`StateMachine`].
-#[derive(Debug)]
-pub enum Step<A, C: ActionCapacity = DefaultCapacity> {
-    /// The machine turned; run these actions in order.
-    Turned {
-        /// Exit, transition and entry actions, in the order they run.
-        actions: ActionList<A, C>,
-        /// True when the machine left its state (a [`Decision::Goto`]), so the state timeout is re-armed.
-        entered: bool,
-    },
-    /// The state ignored the event (its [`Unhandled::Ignore`] policy).
-    Ignored {
-        /// The state that ignored it.
-        state: &'static str,
-        /// The event's name.
-        event: &'static str,
-    },
-    /// The state has no transition for the event and its policy is [`Unhandled::Fail`].
-    Rejected {
-        /// The state that rejected it.
-        state: &'static str,
-        /// The event's name.
-        event: &'static str,
-    },
-}
-
-/// A machine in motion: the current state and the definition that moves it.
-pub struct StateMachine<M: Machine> {
-    state: M::State,
-    /// Set while the current state's exit hook runs; still set afterwards only if it panicked. The next transition
-    /// (the failure transition the loop takes for that panic) then leaves without calling the hook again, instead of
-    /// panicking a second time and escalating.
-    exit_unwound: bool,
-}
-
-impl<M: Machine> std::fmt::Debug for StateMachine<M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StateMachine").field("state", &self.state.name()).finish()
-    }
-}
-
-impl<M: Machine> StateMachine<M> {
-    /// A machine in `initial`. Entry actions of the initial state are not run here; see [`StateMachine::enter`].
-    pub fn new(initial: M::State) -> Self {
-        Self { state: initial, exit_unwound: false }
-    }
-
-    /// The current state.
-    pub fn state(&self) -> &M::State {
-        &self.state
-    }
-
-    /// The entry actions of the current state, for starting a run.
-    pub fn enter(&self) -> ActionsOf<M> {
-        let mut actions = SmallVec::new();
-        M::on_entry(&self.state, &mut actions);
-        actions
-    }
-
-    /// Feeds `event` to the machine and returns the actions to run. This is the only way the state changes.
-    #[inline(always)]
-    pub fn handle(&mut self, event: M::Event, ctx: &mut M::Context) -> Step<M::Action, M::ActionCapacity> {
-        let event_name = event.name();
-        let unhandled = M::unhandled(&self.state, &event);
-        match M::transition(&self.state, event, ctx) {
-            // Not traced (its actions are): a steady turn pays for no second disabled `trace!` check.
-            Decision::Stay { actions } => Step::Turned { actions, entered: false },
-            Decision::Goto { next, actions } => self.leave_for(next, actions, event_name),
-            Decision::Unhandled => {
-                let state = self.state.name();
-                match unhandled {
-                    Unhandled::Ignore => Step::Ignored { state, event: event_name },
-                    Unhandled::Fail => Step::Rejected { state, event: event_name },
-                }
-            }
-        }
-    }
-
-    /// Leaves the current state for `next`: its exit actions, the transition's own, then `next`'s entry actions. Out of
-    /// line: a stay (the common steady turn) does not carry its code.
-    #[inline(never)]
-    fn leave_for(
-        &mut self,
-        next: M::State,
-        own: ActionsOf<M>,
-        event_name: &'static str,
-    ) -> Step<M::Action, M::ActionCapacity> {
-        let mut actions = SmallVec::new();
-        if !self.exit_unwound {
-            self.exit_unwound = true;
-            M::on_exit(&self.state, &mut actions);
-        }
-        self.exit_unwound = false;
-        actions.extend(own);
-        M::on_entry(&next, &mut actions);
-        tracing::trace!(from = self.state.name(), to = next.name(), event = event_name, "transition");
-        self.state = next;
-        Step::Turned { actions, entered: true }
-    }
-}

@@ -16,7 +16,7 @@ use crate::directive::Directive;
 use crate::error::BoxError;
 use crate::event::{StageId, WriterId};
 use crate::lifecycle::Lifecycle;
-use crate::machine::{ActionsOf, EventVariant, StateMachine, StateVariant, Step};
+use crate::machine::{ActionsOf, Decided, EventVariant, StateMachine, StateVariant, Step, Unsettled};
 
 use super::phase::Phase;
 use super::recorder::Recorder;
@@ -238,9 +238,17 @@ impl<S: Supervisor> Run<S> {
                 // forever; spending tokio's cooperative budget makes it yield now and then.
                 tokio::task::consume_budget().await;
             };
-            let actions = match self.step(event) {
-                Ok(actions) => actions,
-                Err(message) => return SteadyEnd::Failure(message),
+            // A stay is matched in place, so its list goes from the transition straight into the action loop; the rest
+            // is settled out of line.
+            let actions = match self.decide(event) {
+                Decided::Stay(actions) => {
+                    self.transitioned();
+                    actions
+                }
+                Decided::Other(unsettled) => match self.settle(unsettled) {
+                    Ok(actions) => actions,
+                    Err(message) => return SteadyEnd::Failure(message),
+                },
             };
             run_actions!(self, actions, SteadyEnd::Failure);
         }
@@ -293,15 +301,41 @@ impl<S: Supervisor> Run<S> {
         format!("dispatch failed in state {}: {error}", self.machine.state().name())
     }
 
-    /// Turns the machine on `event`; `Err` when the state rejects it. Inline: it is on the hot path; what a steady
-    /// turn does not need (publishing a new state, a rejected event) is out of line.
-    #[inline(always)]
+    /// Turns the machine on `event`; `Err` when the state rejects it. Off the hot path (control, timeouts, the failure
+    /// event); steady turns match a stay in place and [`settle`](Self::settle) the rest.
     pub(super) fn step(&mut self, event: S::Event) -> Result<ActionsOf<S>, String> {
+        match self.decide(event) {
+            Decided::Stay(actions) => {
+                self.transitioned();
+                Ok(actions)
+            }
+            Decided::Other(unsettled) => self.settle(unsettled),
+        }
+    }
+
+    /// The machine's decision on `event`, marking the phase. A function of its own so that the run's future only
+    /// moves the event: borrowed there (for its name), it would keep a place (and a drop flag) in the future until the
+    /// turn ends, stored and reloaded every turn.
+    #[inline(always)]
+    fn decide(&mut self, event: S::Event) -> Decided<S> {
         self.phase = Phase::Transition { event: event.name() };
-        match self.machine.handle(event, &mut self.ctx) {
+        self.machine.decide(event, &mut self.ctx)
+    }
+
+    /// Counts a transition.
+    #[inline(always)]
+    fn transitioned(&mut self) {
+        self.tally.transitions += 1;
+        self.counters.transitioned(self.tally.transitions);
+    }
+
+    /// Applies a decision that is not a stay: a state left (published, its successor's timeout armed) or an event
+    /// ignored or rejected (`Err`).
+    #[inline(never)]
+    fn settle(&mut self, unsettled: Unsettled<S>) -> Result<ActionsOf<S>, String> {
+        match self.machine.settle(unsettled) {
             Step::Turned { actions, entered } => {
-                self.tally.transitions += 1;
-                self.counters.transitioned(self.tally.transitions);
+                self.transitioned();
                 if entered {
                     self.entered();
                 }
