@@ -204,6 +204,17 @@ impl ::stagewise::__private::Machine for Read {
         Self::Action,
         Self::ActionCapacity,
     > {
+        type __Failure = <ReadEvent as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: ReadEvent| match __event {
+                    ReadEvent::Failure(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         match (__state, __event) {
             (ReadState::Idle { .. }, ReadEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(ReadState::Reading)
@@ -237,16 +248,16 @@ impl ::stagewise::__private::Machine for Read {
             (ReadState::Reading { .. }, ReadEvent::Stop { .. }) => {
                 ::stagewise::__private::Decision::goto(ReadState::Cancelled)
             }
-            (ReadState::Failed { .. }, ReadEvent::Failure { .. }) => {
+            (ReadState::Failed { .. }, __Failure::Failure(..)) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, __event @ ReadEvent::Failure { .. }) => {
+            (_, __event @ __Failure::Failure(..)) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        ReadEvent::Failure,
+                        __Failure::Failure,
                         |__event| match __event {
-                            ReadEvent::Failure(__field) => __field,
+                            __Failure::Failure(__field) => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -342,10 +353,21 @@ impl ::stagewise::__private::Supervisor for Read {
         &self,
         __message: ::stagewise::__private::String,
     ) -> Self::Event {
+        type __Failure = <ReadEvent as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: ReadEvent| match __event {
+                    ReadEvent::Failure(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         ::stagewise::__private::failure_codec(
-                ReadEvent::Failure,
+                __Failure::Failure,
                 |__event| match __event {
-                    ReadEvent::Failure(__field) => __field,
+                    __Failure::Failure(__field) => __field,
                     _ => ::core::unreachable!("the failure event"),
                 },
             )

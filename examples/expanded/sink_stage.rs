@@ -125,6 +125,17 @@ impl ::stagewise::__private::Machine for Store {
         Self::Action,
         Self::ActionCapacity,
     > {
+        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: Ev| match __event {
+                    Ev::Error(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         match (__state, __event) {
             (StoreState::Receiving { .. }, Ev::Record(record)) => {
                 ::stagewise::__private::Decision::stay_with([Act::Append(record)])
@@ -138,16 +149,16 @@ impl ::stagewise::__private::Machine for Store {
                     [Act::Commit],
                 )
             }
-            (StoreState::Failed { .. }, Ev::Error { .. }) => {
+            (StoreState::Failed { .. }, __Failure::Error(..)) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, __event @ Ev::Error { .. }) => {
+            (_, __event @ __Failure::Error(..)) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        Ev::Error,
+                        __Failure::Error,
                         |__event| match __event {
-                            Ev::Error(__field) => __field,
+                            __Failure::Error(__field) => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -252,10 +263,21 @@ impl ::stagewise::__private::Supervisor for Store {
         &self,
         __message: ::stagewise::__private::String,
     ) -> Self::Event {
+        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: Ev| match __event {
+                    Ev::Error(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         ::stagewise::__private::failure_codec(
-                Ev::Error,
+                __Failure::Error,
                 |__event| match __event {
-                    Ev::Error(__field) => __field,
+                    __Failure::Error(__field) => __field,
                     _ => ::core::unreachable!("the failure event"),
                 },
             )

@@ -135,6 +135,17 @@ impl ::stagewise::__private::Machine for Lines {
         Self::Action,
         Self::ActionCapacity,
     > {
+        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: Ev| match __event {
+                    Ev::Error(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         match (__state, __event) {
             (LinesState::Created { .. }, Ev::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(LinesState::Reading)
@@ -157,16 +168,16 @@ impl ::stagewise::__private::Machine for Lines {
                     [Act::CloseOutput],
                 )
             }
-            (LinesState::Failed { .. }, Ev::Error { .. }) => {
+            (LinesState::Failed { .. }, __Failure::Error(..)) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, __event @ Ev::Error { .. }) => {
+            (_, __event @ __Failure::Error(..)) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        Ev::Error,
+                        __Failure::Error,
                         |__event| match __event {
-                            Ev::Error(__field) => __field,
+                            __Failure::Error(__field) => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -270,10 +281,21 @@ impl ::stagewise::__private::Supervisor for Lines {
         &self,
         __message: ::stagewise::__private::String,
     ) -> Self::Event {
+        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: Ev| match __event {
+                    Ev::Error(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         ::stagewise::__private::failure_codec(
-                Ev::Error,
+                __Failure::Error,
                 |__event| match __event {
-                    Ev::Error(__field) => __field,
+                    __Failure::Error(__field) => __field,
                     _ => ::core::unreachable!("the failure event"),
                 },
             )

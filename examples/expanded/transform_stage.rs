@@ -153,6 +153,17 @@ impl ::stagewise::__private::Machine for Uppercase {
         Self::Action,
         Self::ActionCapacity,
     > {
+        type __Failure = <UppercaseEvent as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: UppercaseEvent| match __event {
+                    UppercaseEvent::Error(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         match (__state, __event) {
             (UppercaseState::Created { .. }, UppercaseEvent::Start { .. }) => {
                 ::stagewise::__private::Decision::goto(UppercaseState::Initialized)
@@ -175,16 +186,16 @@ impl ::stagewise::__private::Machine for Uppercase {
                     [UppercaseAction::CloseOutput],
                 )
             }
-            (UppercaseState::Failed { .. }, UppercaseEvent::Error { .. }) => {
+            (UppercaseState::Failed { .. }, __Failure::Error(..)) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (_, __event @ UppercaseEvent::Error { .. }) => {
+            (_, __event @ __Failure::Error(..)) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        UppercaseEvent::Error,
+                        __Failure::Error,
                         |__event| match __event {
-                            UppercaseEvent::Error(__field) => __field,
+                            __Failure::Error(__field) => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -312,10 +323,21 @@ impl ::stagewise::__private::Supervisor for Uppercase {
         &self,
         __message: ::stagewise::__private::String,
     ) -> Self::Event {
+        type __Failure = <UppercaseEvent as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: UppercaseEvent| match __event {
+                    UppercaseEvent::Error(__field) => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         ::stagewise::__private::failure_codec(
-                UppercaseEvent::Error,
+                __Failure::Error,
                 |__event| match __event {
-                    UppercaseEvent::Error(__field) => __field,
+                    __Failure::Error(__field) => __field,
                     _ => ::core::unreachable!("the failure event"),
                 },
             )

@@ -84,7 +84,7 @@ pub mod __private {
 
     pub use crate::inbox::{wait_inbox, with_inbox, EventInbox, InboxReader};
     pub use crate::macro_support::{
-        build_failed, complete, decide, dispatch, failure_codec, CompletionFn, DecisionFn, DispatchFn,
+        build_failed, complete, decide, dispatch, failure_codec, CheckedFailure, CompletionFn, DecisionFn, DispatchFn,
         FailedStateField, FailedStateFn, FailureCodec, FailureMessage, StageMethodOf, SupervisorName, Unknown,
     };
 

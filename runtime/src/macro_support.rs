@@ -238,6 +238,20 @@ pub trait StageMethodOf<T> {}
 #[derive(Debug)]
 pub enum Unknown {}
 
+/// `<E as CheckedFailure<{ check }>>::Out` is `E` once the anonymous constant `check` compiles, and a type rustc
+/// says nothing more about when it does not. Generated code checks the path written in `failure = ..` once in `check`
+/// (as the pattern that takes the message out) and names the variant through this type everywhere else, so a path of
+/// the wrong kind (a struct variant written as a tuple one, a function, a variant of another enum) is one error, at
+/// the check, instead of one per kind of use.
+pub trait CheckedFailure<const CHECK: usize> {
+    /// `Self`, when the check compiled.
+    type Out;
+}
+
+impl<E> CheckedFailure<0> for E {
+    type Out = E;
+}
+
 /// How generated code builds the failure event from a message and reads the message back out of it, whatever the
 /// variant's field type: built by [`failure_codec`] where that type is checked once.
 pub struct FailureCodec<T, E> {

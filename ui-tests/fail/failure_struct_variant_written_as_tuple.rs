@@ -1,4 +1,4 @@
-// `Ev::Failed` is a struct variant `Failed { message }`: two errors on the variant's name, each suggesting `{ message: _ }`.
+// `Ev::Failed` is a struct variant `Failed { message }`: one error on the variant's name, suggesting `{ message: _ }` (which `failure = ..` accepts).
 #[path = "../common/mod.rs"]
 mod common;
 use common::*;

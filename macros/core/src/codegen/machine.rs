@@ -2,24 +2,16 @@
 //! and exit actions, timeouts, the unhandled-event policy and the control mapping.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::quote;
 use syn::spanned::Spanned;
 use syn::{Expr, Ident};
 
 use super::capacity::fit_capacity;
 use super::{
-    actions_list, events_pat, failure_codec, internal, method_path, private, respan, state_pat, transition_pat,
+    actions_list, events_pat, failure_alias, failure_codec, failure_pat, internal, mentions, method_path, private,
+    respan, state_pat, transition_pat,
 };
 use crate::model::{Model, Shape, State, Target};
-
-/// True when `tokens` contain the identifier `name` anywhere.
-fn mentions(tokens: TokenStream, name: &str) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(ident) => ident == name,
-        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
-        _ => false,
-    })
-}
 
 /// The failed state, built from the expression `message` when it has a field for it, or by the user's
 /// `#[failed(Stage::build)]` function from the state that failed and the message.
@@ -69,10 +61,8 @@ fn decider_call(model: &Model, path: &syn::Path) -> TokenStream {
 
 /// The pattern of the failure event binding it whole to the internal `event`, and the same without the binding.
 fn failure_pats(model: &Model) -> Option<(TokenStream, TokenStream)> {
-    let failure = model.args.failure.as_ref()?;
-    let path = &failure.path;
+    let any = failure_pat(model)?;
     let event = internal("event");
-    let any = quote_spanned!(path.span()=> #path { .. });
     Some((quote!(#event @ #any), any))
 }
 
@@ -151,6 +141,8 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
         }
         arms.push(failure_arm(model, &quote!(_), &pat, &model.args.on_failure));
     }
+    // The failure variant's alias, when the arms name it (see `failure_alias`).
+    let alias = if model.failed().is_some() { failure_alias(model) } else { None };
     let (state, event, ctx) = (internal("state"), internal("event"), internal("ctx"));
     // `unhandled = Stage::hook`: every event no transition of the state takes goes to the hook, which may log or count
     // it, map it to another event (by calling `transition` again) or return `Decision::Unhandled`, which leaves it to
@@ -168,6 +160,7 @@ pub(super) fn transition_fn(model: &Model) -> TokenStream {
             #event: Self::Event,
             #ctx: &mut Self::Context,
         ) -> #p::Decision<Self::State, Self::Action, Self::ActionCapacity> {
+            #alias
             match (#state, #event) {
                 #(#arms,)*
                 #rest,

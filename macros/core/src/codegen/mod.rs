@@ -126,17 +126,85 @@ pub(crate) fn respan(tokens: TokenStream, span: Span) -> TokenStream {
         .collect()
 }
 
+/// True when `tokens` contain the identifier `name` anywhere.
+pub(crate) fn mentions(tokens: TokenStream, name: &str) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(ident) => ident == name,
+        proc_macro2::TokenTree::Group(group) => mentions(group.stream(), name),
+        _ => false,
+    })
+}
+
+/// The span of the failure variant's own name (`Failed` in `Ev::Failed`): rustc's suggestions about the variant (the
+/// fields of a struct variant) are then written after it, where they belong, not after the enum's name.
+fn failure_span(path: &Path) -> Span {
+    path.segments.last().map_or_else(|| path.span(), |s| s.ident.span())
+}
+
+/// `failure = Ev::Error` (a tuple variant) is checked once, as the pattern that takes the message out, in the
+/// anonymous constant of `type __Failure = <Event as CheckedFailure<{ check }>>::Out;`; generated code then names the
+/// variant `__Failure::Error`, which rustc says nothing more about when the check failed. So a path of the wrong kind
+/// (a struct variant, a function, a variant of another enum) is one error instead of one per kind of use (value,
+/// pattern). `None` when the event type cannot be named in a constant (a generic stage, `Self`): the path is used as
+/// written then.
+pub(crate) fn failure_alias(model: &Model) -> Option<TokenStream> {
+    let failure = model.args.failure.as_ref()?;
+    let event_ty = model.args.event.as_ref()?;
+    let generic = model.args.stage.as_ref().is_some_and(|s| !s.generics.params.is_empty());
+    if failure.shape != crate::model::FailureShape::Tuple || generic || mentions(quote!(#event_ty), "Self") {
+        return None;
+    }
+    let (p, alias, event, field) = (private(model), internal("Failure"), internal("event"), internal("field"));
+    let path = &failure.path;
+    let pat = respan(quote!(#path(#field)), failure_span(path));
+    Some(quote! {
+        type #alias = <#event_ty as #p::CheckedFailure<{
+            let _ = |#event: #event_ty| match #event {
+                #pat => { let _ = #field; }
+                _ => {}
+            };
+            0
+        }>>::Out;
+    })
+}
+
+/// The failure variant as generated code names it: through [`failure_alias`] when there is one (the alias must be in
+/// scope), as written otherwise.
+fn failure_variant(model: &Model) -> Option<TokenStream> {
+    let path = &model.args.failure.as_ref()?.path;
+    if failure_alias(model).is_none() {
+        return Some(quote!(#path));
+    }
+    let alias = internal("Failure");
+    let ident = &path.segments.last()?.ident;
+    Some(quote!(#alias::#ident))
+}
+
+/// A pattern matching the failure event whatever it carries (the alias of [`failure_alias`] must be in scope).
+pub(crate) fn failure_pat(model: &Model) -> Option<TokenStream> {
+    let path = &model.args.failure.as_ref()?.path;
+    let pat = match failure_alias(model) {
+        Some(_) => {
+            let variant = failure_variant(model)?;
+            quote!(#variant(..))
+        }
+        None => quote!(#path { .. }),
+    };
+    Some(respan(pat, failure_span(path)))
+}
+
 /// `failure_codec(make, take)` of the failure variant, spanned on its path in `failure = ..`: the same tokens at every
-/// use, so a variant whose field is not a `String` is one error there.
+/// use, so a variant whose field is not a `String` is one error there (the alias of [`failure_alias`] must be in
+/// scope).
 pub(crate) fn failure_codec(model: &Model) -> Option<TokenStream> {
     let failure = model.args.failure.as_ref()?;
     let p = private(model);
-    let path = &failure.path;
+    let variant = failure_variant(model)?;
     let (field, event) = (internal("field"), internal("event"));
     let (make, pat) = match &failure.shape {
-        crate::model::FailureShape::Tuple => (quote!(#path), quote!(#path(#field))),
+        crate::model::FailureShape::Tuple => (quote!(#variant), quote!(#variant(#field))),
         crate::model::FailureShape::Named(name) => {
-            (quote!(|#field| #path { #name: #field }), quote!(#path { #name: #field }))
+            (quote!(|#field| #variant { #name: #field }), quote!(#variant { #name: #field }))
         }
     };
     let codec = quote! {
@@ -145,8 +213,5 @@ pub(crate) fn failure_codec(model: &Model) -> Option<TokenStream> {
             _ => ::core::unreachable!("the failure event"),
         })
     };
-    // On the variant's own name (`Failed` in `Ev::Failed`): rustc's suggestions about the variant (the fields of a
-    // struct variant) are then written after it, where they belong, not after the enum's name.
-    let span = path.segments.last().map_or_else(|| path.span(), |s| s.ident.span());
-    Some(respan(codec, span))
+    Some(respan(codec, failure_span(&failure.path)))
 }

@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use super::capacity::action_capacity;
 use super::dispatch::dispatch_fn;
 use super::machine::{control_fns, entry_exit_fn, timeout_fn, transition_fn, unhandled_fn};
-use super::{allows, failure_codec, internal, method_path, private, respan};
+use super::{allows, failure_alias, failure_codec, internal, method_path, private, respan};
 use crate::model::{Mode, Model};
 
 fn failure_event_fn(model: &Model) -> TokenStream {
@@ -16,8 +16,10 @@ fn failure_event_fn(model: &Model) -> TokenStream {
     let message = internal("message");
     let codec = failure_codec(model).expect("validated");
     let event = quote!(#codec.make(#message));
+    let alias = failure_alias(model);
     quote! {
         fn event_for_action_error(&self, #message: #p::String) -> Self::Event {
+            #alias
             #event
         }
     }

@@ -60,20 +60,20 @@ fn crate_override_changes_every_runtime_path() {
 const FIELD: &str = "< String as :: stagewise :: __private :: FailedStateField > :: from_failure (message)";
 
 /// How every failure arm reads the message out of the failure event.
-const CODEC: &str = ":: stagewise :: __private :: failure_codec (Ev :: Error , | __event | match __event { Ev :: Error (__field) => __field , _ => :: core :: unreachable ! (\"the failure event\") , }) . take (__event) ;";
+const CODEC: &str = ":: stagewise :: __private :: failure_codec (__Failure :: Error , | __event | match __event { __Failure :: Error (__field) => __field , _ => :: core :: unreachable ! (\"the failure event\") , }) . take (__event) ;";
 
 #[test]
 fn failure_transition_is_generated_once_idempotent_and_overridable() {
     let out = expand(Mode::Handler, keys(), uppercase()).to_string();
     let idempotent =
-        "(UppercaseState :: Failed { .. } , Ev :: Error { .. }) => :: stagewise :: __private :: Decision :: Stay";
+        "(UppercaseState :: Failed { .. } , __Failure :: Error (..)) => :: stagewise :: __private :: Decision :: Stay";
     let take = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Flush]) }}");
-    let any = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Cleanup]) }}");
+    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ __Failure :: Error (..)) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Flush]) }}");
+    let any = format!("(_ , __event @ __Failure :: Error (..)) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Cleanup]) }}");
     let (i, o, a) = (out.find(idempotent), out.find(&override_), out.find(&any));
     assert!(i.is_some() && o.is_some() && a.is_some(), "{out}");
     assert!(i < o && o < a, "failed state first, per-state overrides next, the any-state edge last");
-    assert_eq!(out.matches("__event @ Ev :: Error { .. }) =>").count(), 2);
+    assert_eq!(out.matches("__event @ __Failure :: Error (..)) =>").count(), 2);
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn failure_actions_may_use_the_message() {
     );
     let out = expand(Mode::Handler, args.clone(), uppercase()).to_string();
     let message = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_failure (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_failure (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
     assert!(out.contains(&arm), "{out}");
     // A unit failed state binds it too: the actions still get the message.
     let unit = quote! {
@@ -99,7 +99,7 @@ fn failure_actions_may_use_the_message() {
         }
     };
     let out = expand(Mode::Handler, args, unit).to_string();
-    let arm = format!("(_ , __event @ Ev :: Error {{ .. }}) => {{ {message} let next = S :: Failed ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = S :: Failed ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
     assert!(out.contains(&arm), "{out}");
 }
 
@@ -177,7 +177,7 @@ fn unhandled_key_hands_every_event_no_transition_takes_to_the_stage_hook() {
         "{out}"
     );
     assert!(!out.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "no second catch-all: {out}");
-    let failure_edge = out.find("__event @ Ev :: Error").expect("failure edge");
+    let failure_edge = out.find("__event @ __Failure :: Error").expect("failure edge");
     assert!(failure_edge < out.find("Up :: stray").unwrap(), "the failure event never reaches the hook: {out}");
     let default = expand(Mode::Handler, keys(), uppercase()).to_string();
     assert!(default.contains("_ => :: stagewise :: __private :: Decision :: Unhandled"), "default kept: {default}");
@@ -323,4 +323,21 @@ fn inbox_key_races_the_stages_own_events_under_each_states_policy() {
     let plain = expand(Mode::Handler, keys(), uppercase()).to_string();
     assert!(!plain.contains("InboxReader"), "{plain}");
     assert!(plain.contains(&format!("UppercaseState :: Created {{ .. }} => {p} ControlPolicy :: Block")), "{plain}");
+}
+
+#[test]
+fn a_tuple_failure_path_is_checked_once_and_named_through_the_checked_alias() {
+    let out = expand(Mode::Handler, keys(), uppercase()).to_string();
+    let check = "type __Failure = < Ev as :: stagewise :: __private :: CheckedFailure < { let _ = | __event : Ev | match __event { Ev :: Error (__field) => { let _ = __field ; } _ => { } } ; 0 } >> :: Out ;";
+    // Declared in both functions that name the variant, the same tokens (rustc reports a failed check once).
+    assert_eq!(out.matches(check).count(), 2, "{out}");
+    assert_eq!(out.matches("Ev :: Error").count(), 2, "the written path is used in the checks alone: {out}");
+    // A generic stage cannot name its event type in a constant: the path is used as written.
+    let generic = quote!(stage = <T> Up<T>, event = Ev, action = Act, context = Ctx, failure = Ev::Error);
+    let out = expand(Mode::Handler, generic, uppercase()).to_string();
+    assert!(!out.contains("__Failure") && out.contains("__event @ Ev :: Error { .. }"), "{out}");
+    // So is a struct variant's (`failure = Ev::Error { message }`).
+    let named = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error { message });
+    let out = expand(Mode::Handler, named, uppercase()).to_string();
+    assert!(!out.contains("__Failure") && out.contains("Ev :: Error { message : __field }"), "{out}");
 }
