@@ -195,8 +195,9 @@ impl<S: Supervisor> Run<S> {
                 } else {
                     let Run { supervisor, machine, ctx, timer, control, .. } = &mut *self;
                     let state = machine.state();
-                    let mut control = if policy == ControlPolicy::Ignore { None } else { control.as_mut() };
-                    if policy == ControlPolicy::Block {
+                    // `matches!` rather than `==`, which borrows `policy` and so would give it a place in the future.
+                    let mut control = if matches!(policy, ControlPolicy::Ignore) { None } else { control.as_mut() };
+                    if matches!(policy, ControlPolicy::Block) {
                         if control.is_none() && timer.event.is_none() {
                             let message =
                                 format!("state {} blocks on the control channel, which is closed", state.name());
@@ -212,9 +213,10 @@ impl<S: Supervisor> Run<S> {
                     // Race dispatch against control and the timer, by hand rather than with `tokio::select!`: dispatch is
                     // polled first, and the others only register for wake-ups once it is pending, which keeps a busy
                     // stage's turn cheap. A message that arrives meanwhile is taken by `ready_wake` before the next
-                    // dispatch.
+                    // dispatch. The closure owns what it polls (the pinned dispatch, the channel, the timer): borrowing
+                    // them, it would keep pointers to them in the future beside them, stored every turn.
                     let mut dispatch = std::pin::pin!(supervisor.dispatch_state(state, ctx));
-                    let raced = std::future::poll_fn(|cx| match dispatch.as_mut().poll(cx) {
+                    let raced = std::future::poll_fn(move |cx| match dispatch.as_mut().poll(cx) {
                         Poll::Ready(directive) => Poll::Ready(Ok(directive)),
                         Poll::Pending => poll_wake(control.as_deref_mut(), timer, cx).map(Err),
                     })
@@ -239,18 +241,17 @@ impl<S: Supervisor> Run<S> {
                 tokio::task::consume_budget().await;
             };
             // A stay is matched in place, so its list goes from the transition straight into the action loop; the rest
-            // is settled out of line.
-            let actions = match self.decide(event) {
+            // is settled out of line, and has an action loop of its own, so the stay's list is not merged with it.
+            match self.decide(event) {
                 Decided::Stay(actions) => {
                     self.transitioned();
-                    actions
+                    run_actions!(self, actions, SteadyEnd::Failure);
                 }
                 Decided::Other(unsettled) => match self.settle(unsettled) {
-                    Ok(actions) => actions,
+                    Ok(actions) => run_actions!(self, actions, SteadyEnd::Failure),
                     Err(message) => return SteadyEnd::Failure(message),
                 },
-            };
-            run_actions!(self, actions, SteadyEnd::Failure);
+            }
         }
     }
 
