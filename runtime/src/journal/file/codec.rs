@@ -40,7 +40,8 @@ impl Format {
         }
     }
 
-    /// Appends the encoding of `record` to `out`.
+    /// Appends the encoding of `record` to `out`. Inlined into the append path (one call fewer per append).
+    #[inline]
     pub(crate) fn encode<R: Serialize>(self, record: &R, out: &mut Vec<u8>) -> Result<(), JournalError> {
         match self {
             Format::Postcard => postcard::serialize_with_flavor::<R, _, _>(record, Tail(out))

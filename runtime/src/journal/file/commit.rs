@@ -39,6 +39,20 @@ pub(crate) fn sync_in_order<'a>(
     closed.into_iter().chain(tail).chain(folder).try_for_each(SyncHandle::sync_data)
 }
 
+/// Syncs everything written to `journal` so far, outside its lock (which [`Source::sync_point`] takes only to say what
+/// to sync): the committer's round, and [`FileJournal::sync`](super::FileJournal::sync) under `Os` on the caller's
+/// thread. The tail is left alone when nothing was appended since `synced_before` and no segment was started. Returns
+/// how far the journal is then synced, and where it stood, for the tail mark.
+pub(crate) fn sync_round(journal: &dyn Source, synced_before: u64) -> Result<(u64, Option<Mark>), JournalError> {
+    let point = journal.sync_point()?;
+    let tail = point.tail.as_ref().filter(|_| point.upto > synced_before || point.folder.is_some());
+    sync_in_order(&point.closed, tail, point.folder.as_ref())?;
+    if !point.closed.is_empty() {
+        journal.closed_synced(point.upto);
+    }
+    Ok((point.upto, point.mark))
+}
+
 /// The journal as its committer sees it.
 pub(crate) trait Source: Send + Sync {
     /// Hands buffered records to the OS and says what a sync must cover now. Takes the writer's lock briefly.
@@ -72,9 +86,22 @@ pub(crate) struct GroupCommit {
     /// For [`Durability::Every`](super::Durability::Every): sync records that waited this long even when no
     /// appender asks.
     interval: Option<Duration>,
+    /// The committer thread, once started: joined by a journal that waits for its last sync.
+    thread: Mutex<Option<thread::JoinHandle<()>>>,
 }
 
-#[derive(Debug)]
+impl std::fmt::Debug for State {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("State")
+            .field("synced", &self.synced)
+            .field("wanted", &self.wanted)
+            .field("failed", &self.failed)
+            .field("closed", &self.closed)
+            .field("last", &self.last.as_ref().map(|_| "a last sync"))
+            .finish()
+    }
+}
+
 struct State {
     /// Every record before this position is on stable storage.
     synced: u64,
@@ -84,6 +111,8 @@ struct State {
     failed: Option<Failure>,
     /// The journal is closing: the committer ends.
     closed: bool,
+    /// What the committer runs before it ends: a dropped journal's last sync (see [`GroupCommit::close`]).
+    last: Option<Box<dyn FnOnce() + Send>>,
 }
 
 /// What async waiters see.
@@ -118,11 +147,12 @@ impl GroupCommit {
     /// Records before `synced` are already on stable storage.
     pub(crate) fn new(synced: u64, interval: Option<Duration>) -> Arc<Self> {
         Arc::new(Self {
-            state: Mutex::new(State { synced, wanted: synced, failed: None, closed: false }),
+            state: Mutex::new(State { synced, wanted: synced, failed: None, closed: false, last: None }),
             work: Condvar::new(),
             done: Condvar::new(),
             progress: watch::Sender::new(Progress { synced, failed: None }),
             interval,
+            thread: Mutex::new(None),
         })
     }
 
@@ -135,17 +165,42 @@ impl GroupCommit {
     pub(crate) fn start(self: &Arc<Self>, source: Weak<dyn Source>) -> std::io::Result<()> {
         let commit = self.clone();
         // A small stack: the thread only syncs files and logs.
-        thread::Builder::new()
+        let thread = thread::Builder::new()
             .name("stagewise-journal-commit".to_owned())
             .stack_size(256 * 1024)
             .spawn(move || commit.run(&source))?;
+        *self.thread.lock().unwrap_or_else(PoisonError::into_inner) = Some(thread);
         Ok(())
     }
 
-    /// Ends the committer once it has finished the sync it is running, if any.
-    pub(crate) fn close(&self) {
-        self.lock().closed = true;
+    /// Ends the committer once it has finished the sync it is running, if any, after it runs `last` (a dropped
+    /// journal's last sync, which must not run on the dropping thread).
+    ///
+    /// # Errors
+    /// `last` back when there is no committer to run it (none was started: [`Durability::Os`](super::Durability::Os)).
+    pub(crate) fn close(&self, last: Box<dyn FnOnce() + Send>) -> Result<(), Box<dyn FnOnce() + Send>> {
+        // A started committer runs until it is closed (its journal is alive while this is called).
+        let running = self.thread.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        if !running {
+            self.lock().closed = true;
+            return Err(last);
+        }
+        let mut state = self.lock();
+        state.closed = true;
+        state.last = Some(last);
+        drop(state);
         self.work.notify_all();
+        Ok(())
+    }
+
+    /// Waits for the committer thread to end (after [`close`](Self::close): once it ran the last sync).
+    pub(crate) fn join(&self) {
+        let thread = self.thread.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(thread) = thread {
+            if thread.join().is_err() {
+                tracing::error!("a journal's committer thread panicked");
+            }
+        }
     }
 
     /// Every record before the returned position is on stable storage.
@@ -153,8 +208,8 @@ impl GroupCommit {
         self.lock().synced
     }
 
-    /// Notes that the writer synced every record before `upto` itself (on a segment roll, `sync`, close). Called
-    /// under the writer's lock, which is always taken before this one.
+    /// Notes that every record before `upto` was synced by someone else than the committer (`sync`, close). When the
+    /// caller holds the writer's lock, that one was taken first.
     pub(crate) fn synced_to(&self, upto: u64) {
         let mut state = self.lock();
         if upto > state.synced {
@@ -221,23 +276,19 @@ impl GroupCommit {
         let mut last_sync = Instant::now();
         loop {
             if !self.wait_for_work(last_sync) {
+                let last = self.lock().last.take();
+                if let Some(last) = last {
+                    last();
+                }
                 return;
             }
             let Some(journal) = source.upgrade() else { return };
-            let synced_before = self.synced();
             let mut mark = None;
-            let mut rolled = false;
-            let synced = journal.sync_point().and_then(|point| {
-                rolled = !point.closed.is_empty();
-                let tail = point.tail.as_ref().filter(|_| point.upto > synced_before || point.folder.is_some());
-                sync_in_order(&point.closed, tail, point.folder.as_ref())?;
-                mark = point.mark;
-                Ok(point.upto)
+            let synced = sync_round(&*journal, self.synced()).map(|(upto, at)| {
+                mark = at;
+                upto
             });
             last_sync = Instant::now();
-            if let (Ok(upto), true) = (&synced, rolled) {
-                journal.closed_synced(*upto);
-            }
             let mut state = self.lock();
             match synced {
                 // An appender asks only for records it wrote, so what is still wanted gets the next round.

@@ -28,11 +28,12 @@ pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
 pub(crate) fn write_frame(out: &mut Vec<u8>, payload: &[u8]) {
     let start = begin(out);
     out.extend_from_slice(payload);
-    seal(out, start).expect("test payloads are small");
+    finish(out, start).expect("test payloads are small");
+    seal_from(out, start, 0);
 }
 
 /// Reserves a frame header at the end of `out` and returns where the frame starts; the payload is then encoded
-/// straight after it, and [`seal`] fills the header in. Saves copying every payload once.
+/// straight after it, [`finish`] writes its length, and [`seal_from`] its checksum. Saves copying every payload once.
 #[inline]
 pub(crate) fn begin(out: &mut Vec<u8>) -> usize {
     let start = out.len();
@@ -40,16 +41,51 @@ pub(crate) fn begin(out: &mut Vec<u8>) -> usize {
     start
 }
 
-/// Fills in the header of the frame that starts at `start` and runs to the end of `out`. `Err(len)` when the payload
-/// is larger than [`MAX_PAYLOAD`].
+/// Writes the length (and the inverted length) of the frame that starts at `start` and runs to the end of `out`.
+/// `Err(len)` when the payload is larger than [`MAX_PAYLOAD`].
 #[inline]
-pub(crate) fn seal(out: &mut [u8], start: usize) -> Result<(), usize> {
-    let (header, payload) = out[start..].split_at_mut(FRAME_HEADER);
-    let len = u32::try_from(payload.len()).ok().filter(|&l| l as usize <= MAX_PAYLOAD).ok_or(payload.len())?;
+pub(crate) fn finish(out: &mut [u8], start: usize) -> Result<(), usize> {
+    let header = start..start + FRAME_HEADER;
+    let len = out.len() - header.end;
+    let len = u32::try_from(len).ok().filter(|&l| l as usize <= MAX_PAYLOAD).ok_or(len)?;
+    let header = &mut out[header];
     header[..4].copy_from_slice(&len.to_le_bytes());
-    header[4..8].copy_from_slice(&crc32c(payload).to_le_bytes());
     header[8..].copy_from_slice(&(!len).to_le_bytes());
     Ok(())
+}
+
+/// Fills in the checksum of every frame from `at` to the end of `out`, each [`finish`]ed, and returns the frame
+/// (start, end) among them that runs across byte `across`, if one does. One pass over many frames: their checksums,
+/// independent of each other, run side by side in the CPU (see `buffer.rs`).
+pub(crate) fn seal_from(out: &mut [u8], mut at: usize, across: usize) -> Option<(usize, usize)> {
+    let mut found = None;
+    while at < out.len() {
+        let end = at + FRAME_HEADER + length_at(out, at);
+        let crc = crc32c(&out[at + FRAME_HEADER..end]);
+        out[at + 4..at + 8].copy_from_slice(&crc.to_le_bytes());
+        if at < across && across < end {
+            found = Some((at, end));
+        }
+        at = end;
+    }
+    found
+}
+
+/// The frame (start, end) that runs across byte `across` of `out`, walking [`finish`]ed frames from `at`.
+pub(crate) fn frame_across(out: &[u8], mut at: usize, across: usize) -> Option<(usize, usize)> {
+    while at < across.min(out.len()) {
+        let end = at + FRAME_HEADER + length_at(out, at);
+        if across < end {
+            return Some((at, end));
+        }
+        at = end;
+    }
+    None
+}
+
+#[inline]
+fn length_at(out: &[u8], at: usize) -> usize {
+    u32::from_le_bytes([out[at], out[at + 1], out[at + 2], out[at + 3]]) as usize
 }
 
 /// How many frames with an intact header start one after the other at the beginning of `cut`.

@@ -14,6 +14,7 @@ pub(crate) const MARK_BYTES: u64 = 32 * 1024;
 
 /// True when the record at `position`, starting at byte `offset` of a segment whose marks so far are `marks`, gets
 /// a mark. The writer and recovery agree on it.
+#[inline]
 pub(crate) fn wants_mark(position: u64, offset: u64, marks: &[(u64, u64)]) -> bool {
     let since = marks.last().map_or(SEGMENT_HEADER as u64, |&(_, at)| at);
     position.is_multiple_of(MARK_EVERY) || offset.saturating_sub(since) >= MARK_BYTES
@@ -23,7 +24,8 @@ pub(crate) fn wants_mark(position: u64, offset: u64, marks: &[(u64, u64)]) -> bo
 #[derive(Clone, Debug)]
 pub(crate) struct Indexed {
     pub(crate) file: SegmentFile,
-    /// Bytes readers may read (header included); everything before is complete, checked frames.
+    /// Bytes written (header included). Once the buffer is flushed, everything before is complete, checked frames
+    /// (while records keep coming, the file may end inside one: see `Frames::whole_pages`); readers flush first.
     pub(crate) len: u64,
     /// The damage found at `len`, where reading must stop with an error.
     pub(crate) damage: Option<Damage>,

@@ -28,12 +28,22 @@ pub(crate) struct SegmentIo {
     sync: SyncHandle,
 }
 
-/// Syncs one segment file; can be used while the journal's lock is free.
+/// Syncs one segment file (or a folder); can be used while the journal's lock is free.
 #[derive(Clone, Debug)]
 pub(crate) struct SyncHandle {
-    file: Arc<File>,
+    file: Target,
     #[cfg(any(test, feature = "fault-injection"))]
     faults: Option<Arc<Faults>>,
+}
+
+/// What a [`SyncHandle`] syncs.
+#[derive(Clone, Debug)]
+enum Target {
+    /// A file kept open for it.
+    Open(Arc<File>),
+    /// A file opened only when it is synced: for `Os` journals, which may roll many segments between two syncs
+    /// (if any) and should not keep a descriptor open for each.
+    Later(Arc<Path>),
 }
 
 impl SyncHandle {
@@ -43,10 +53,22 @@ impl SyncHandle {
         #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
     ) -> io::Result<Self> {
         Ok(Self {
-            file: Arc::new(File::open(dir)?),
+            file: Target::Open(Arc::new(File::open(dir)?)),
             #[cfg(any(test, feature = "fault-injection"))]
             faults,
         })
+    }
+
+    /// A handle that opens the file (or folder) at `path` when it syncs it.
+    pub(crate) fn later(
+        path: &Path,
+        #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
+    ) -> Self {
+        Self {
+            file: Target::Later(path.into()),
+            #[cfg(any(test, feature = "fault-injection"))]
+            faults,
+        }
     }
 
     /// Forces the file's written data (a folder's: its entries) to stable storage.
@@ -59,7 +81,15 @@ impl SyncHandle {
                 return Err(error);
             }
         }
-        self.file.sync_data()
+        match &self.file {
+            Target::Open(file) => file.sync_data(),
+            // Deleted since (retention): nothing of it to keep.
+            Target::Later(path) => match File::open(path) {
+                Ok(file) => file.sync_data(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e),
+            },
+        }
     }
 }
 
@@ -69,7 +99,7 @@ impl SegmentIo {
         #[cfg(any(test, feature = "fault-injection"))] faults: Option<Arc<Faults>>,
     ) -> io::Result<Self> {
         let sync = SyncHandle {
-            file: Arc::new(file.try_clone()?),
+            file: Target::Open(Arc::new(file.try_clone()?)),
             #[cfg(any(test, feature = "fault-injection"))]
             faults,
         };

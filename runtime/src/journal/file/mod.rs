@@ -1,13 +1,15 @@
 //! The durable journal: records framed with a length and checksums in append-only segment files under one folder,
 //! synced as a [`Durability`] policy says, recovered on open, readable from any position and followable at the tail.
 //!
-//! Module map: `frame` (one record on disk), `segment` (segment files and their header), `codec` (serde formats),
+//! Module map: `frame` (one record on disk), `buffer` (frames not yet written, checksummed on the way out), `segment` (segment files and their header), `codec` (serde formats),
 //! `policy` (options), `writer` (appending under the lock), `reader` (reading back), `recovery` (opening), `index`
 //! (where readers start), `mark` (the tail mark), `io` (the file seam and test faults), `commit` (group commit: the
-//! thread that runs the syncs and wakes waiting appenders), `lock` (one writer per folder), `unsynced` (a torn tail across segments rolled since the last sync),
+//! thread that runs the syncs and wakes waiting appenders), `lock` (one writer per folder), `closing` (drop and a sync without a committer), `unsynced` (a torn tail across segments rolled since the last sync),
 //! `retain` and `scan`. The
 //! on-disk format and the benchmark numbers are in `README.md` beside this file.
 
+mod buffer;
+mod closing;
 mod codec;
 mod commit;
 mod frame;
@@ -166,7 +168,8 @@ pub struct FileJournal<R> {
     dir: PathBuf,
     options: JournalOptions,
     recovery: Recovery,
-    _lock: lock::FolderLock,
+    /// Held while open; handed to the committer with the last sync when the journal is dropped in a runtime.
+    folder: Option<lock::FolderLock>,
     _record: PhantomData<fn(R) -> R>,
 }
 
@@ -232,7 +235,7 @@ impl<R> FileJournal<R> {
             let source: Weak<dyn commit::Source> = Arc::downgrade(&shared) as Weak<Shared>;
             shared.commit.start(source)?;
         }
-        Ok(Self { shared, dir: dir.to_owned(), options, recovery, _lock: lock, _record: PhantomData })
+        Ok(Self { shared, dir: dir.to_owned(), options, recovery, folder: Some(lock), _record: PhantomData })
     }
 
     /// What opening found and repaired.
@@ -276,9 +279,9 @@ impl<R> FileJournal<R> {
     }
 
     /// Forces every appended record to stable storage, whatever the policy. Blocks the calling thread for an
-    /// `fdatasync`: from async code, await [`Journal::append_async`] under a syncing policy instead. Under a syncing
-    /// policy the committer thread runs the sync, outside the journal's lock, so appenders on other threads (tokio
-    /// workers) never wait for it; under [`Durability::Os`] it runs here, under the lock.
+    /// `fdatasync`: from async code, await [`Journal::append_async`] under a syncing policy instead. The sync runs
+    /// outside the journal's lock, so appenders on other threads (tokio workers) never wait for it: on the committer
+    /// thread under a syncing policy, here under [`Durability::Os`] (which has no committer).
     ///
     /// # Errors
     ///
@@ -286,7 +289,7 @@ impl<R> FileJournal<R> {
     /// failed sync.
     pub fn sync(&self) -> Result<(), JournalError> {
         if self.options.durability == Durability::Os {
-            return self.shared.lock().sync();
+            return self.shared.sync_here();
         }
         let next = {
             let mut writer = self.shared.lock();
@@ -334,16 +337,6 @@ impl<R: DeserializeOwned> FileJournal<R> {
         }
         let (segments, skip) = writer.readable_from(position)?;
         Ok(Records::new(self.options.format, segments, skip))
-    }
-}
-
-impl<R> Drop for FileJournal<R> {
-    fn drop(&mut self) {
-        let mark = self.shared.lock().close();
-        if let Some(mark) = mark {
-            self.shared.marks.write(mark);
-        }
-        self.shared.commit.close();
     }
 }
 

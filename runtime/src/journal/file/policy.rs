@@ -47,8 +47,9 @@ pub struct JournalOptions {
     pub segment_bytes: u64,
     /// How records are serialized. Default: [`Format::Postcard`].
     pub format: Format,
-    /// How many bytes of records are buffered before they are handed to the OS, for the buffering policies.
-    /// Default: 64 KiB.
+    /// How many bytes of records are buffered before they are handed to the OS, for the buffering policies. A full
+    /// buffer is written in whole pages: the record a page boundary cuts stays buffered (its start written), counted
+    /// in these bytes. Default: 64 KiB.
     pub buffer_bytes: usize,
 }
 

@@ -5,14 +5,13 @@
 //! frame is cut off the file, so the next append lands right after the last good record. Only a failed sync (after
 //! which the OS may have dropped written pages) or a failed undo leaves the journal refusing appends until reopened.
 
-use std::fs::{self, OpenOptions};
-use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
 
+use super::buffer::Frames;
 use super::commit::{sync_in_order, GroupCommit, SyncPoint};
 use super::index::{wants_mark, Indexed, Span};
 #[cfg(any(test, feature = "fault-injection"))]
@@ -20,9 +19,11 @@ use super::io::Faults;
 use super::io::{SegmentIo, SyncHandle};
 use super::mark::Mark;
 use super::policy::{Durability, JournalOptions};
-use super::segment::{self, SegmentFile, SEGMENT_HEADER};
+use super::segment::{SegmentFile, SEGMENT_HEADER};
 use super::{frame, Damage};
 use crate::journal::JournalError;
+
+mod roll;
 
 /// Why appends are refused.
 #[derive(Debug)]
@@ -42,7 +43,7 @@ pub(crate) struct Writer {
     segments: Vec<Indexed>,
     tail: Option<SegmentIo>,
     /// Frames encoded but not yet written to the tail file.
-    buf: Vec<u8>,
+    buf: Frames,
     /// Appends since the last one that waited for a sync (under [`Durability::Every`]).
     unsynced: u64,
     /// When an append last waited for a sync (under [`Durability::Every`]).
@@ -77,7 +78,7 @@ impl Writer {
             options,
             segments,
             tail,
-            buf: Vec::with_capacity(options.buffer_bytes + 4096),
+            buf: Frames::with_capacity(options.buffer_bytes + 4096),
             unsynced: 0,
             last_sync: Instant::now(),
             next,
@@ -129,7 +130,7 @@ impl Writer {
             Ok(()) => self.next,
             Err(e) => {
                 tracing::warn!(error = %e, dir = %self.dir.display(), "buffered journal records could not be written");
-                self.next - frame::frames_in(&self.buf)
+                self.next - self.buf.frames()
             }
         };
         Ok(SyncPoint {
@@ -169,24 +170,25 @@ impl Writer {
             return Err(self.refused());
         }
         let mut mark = self.buf.len();
-        let start = frame::begin(&mut self.buf);
-        if let Err(e) = self.options.format.encode(record, &mut self.buf) {
-            self.buf.truncate(mark);
+        let start = self.buf.begin();
+        if let Err(e) = self.options.format.encode(record, self.buf.bytes()) {
+            self.buf.cut(mark);
             return Err(e);
         }
-        if let Err(len) = frame::seal(&mut self.buf, start) {
-            self.buf.truncate(mark);
+        if let Err(len) = self.buf.finish(start) {
+            self.buf.cut(mark);
             return Err(too_large(len));
         }
-        let tail_bytes = self.segments.last().map_or(0, |s| s.len) + mark as u64;
+        // Where the record starts in the tail segment.
+        let mut offset = self.segments.last().map_or(0, |s| s.len) + mark as u64;
         let frame_len = (self.buf.len() - mark) as u64;
-        if tail_bytes > SEGMENT_HEADER as u64 && tail_bytes + frame_len > self.options.segment_bytes {
+        if offset > SEGMENT_HEADER as u64 && offset + frame_len > self.options.segment_bytes {
             let framed = self.buf.split_off(mark);
             self.roll()?;
             mark = self.buf.len();
-            self.buf.extend_from_slice(&framed);
+            self.buf.put_back(&framed);
+            offset = SEGMENT_HEADER as u64 + mark as u64;
         }
-        let offset = self.segments.last().map_or(0, |s| s.len) + mark as u64;
         // Written now when a sync must cover it; the caller waits for that sync outside the lock (see `commit`).
         let wait = match self.options.durability {
             Durability::EveryAppend => true,
@@ -197,7 +199,7 @@ impl Writer {
         };
         let kept = if wait { self.flush() } else { self.flush_if_full() };
         if let Err(e) = kept {
-            self.buf.truncate(mark);
+            self.buf.cut(mark);
             return Err(e);
         }
         if wait {
@@ -224,10 +226,12 @@ impl Writer {
         }
     }
 
+    /// Writes the buffer out once it holds `buffer_bytes` (counting what is written of a record it holds the rest
+    /// of), in whole pages (see `Frames::whole_pages`).
     #[inline]
     fn flush_if_full(&mut self) -> Result<(), JournalError> {
-        if self.buf.len() >= self.options.buffer_bytes {
-            self.flush()
+        if self.buf.held() >= self.options.buffer_bytes {
+            self.write_out(true)
         } else {
             Ok(())
         }
@@ -235,16 +239,28 @@ impl Writer {
 
     /// Hands buffered records to the OS. On error the buffer is kept and the file cut back to its last good frame.
     pub(crate) fn flush(&mut self) -> Result<(), JournalError> {
+        self.write_out(false)
+    }
+
+    /// Writes the buffer to the tail segment, all of it or (`whole_pages`) what ends the file on a page boundary.
+    /// On error the buffer is kept and the file cut back to where it ended.
+    fn write_out(&mut self, whole_pages: bool) -> Result<(), JournalError> {
         if self.buf.is_empty() {
             return Ok(());
         }
         let (Some(tail), Some(indexed)) = (self.tail.as_mut(), self.segments.last_mut()) else {
             return Ok(());
         };
-        match tail.write_all(&self.buf) {
+        let pages = if whole_pages { self.buf.whole_pages(indexed.len, self.options.buffer_bytes) } else { 0 };
+        let bytes = match pages {
+            0 => self.buf.sealed(),
+            n => &self.buf.sealed()[..n],
+        };
+        let n = bytes.len();
+        match tail.write_all(bytes) {
             Ok(()) => {
-                indexed.len += self.buf.len() as u64;
-                self.buf.clear();
+                indexed.len += n as u64;
+                self.buf.written(n);
                 Ok(())
             }
             Err(e) => {
@@ -303,54 +319,6 @@ impl Writer {
     pub(crate) fn break_with(&mut self, why: String) {
         tracing::error!(dir = %self.dir.display(), "{why}");
         self.refusal = Some(Refusal::Broken(why));
-    }
-
-    /// Closes the tail segment and starts a new one whose first record is the next. No sync runs here, on the
-    /// appender's thread: under a syncing policy the closed segment, the new one and the folder are synced by the
-    /// next sync (the committer's, or [`sync`](Self::sync)) before it counts any record as synced. A crash before
-    /// that sync may leave the new segment on disk while the end of the closed one is not: recovery cuts that
-    /// unsynced tail off across the segments (see `unsynced.rs`).
-    fn roll(&mut self) -> Result<(), JournalError> {
-        self.flush()?;
-        let segment = SegmentFile::new(&self.dir, self.next);
-        let folder = match &self.folder {
-            Some(folder) => Some(folder.clone()),
-            None if self.durable() => Some(SyncHandle::folder(
-                &self.dir,
-                #[cfg(any(test, feature = "fault-injection"))]
-                self.faults.clone(),
-            )?),
-            None => None,
-        };
-        let file = OpenOptions::new().read(true).write(true).create_new(true).open(&segment.path)?;
-        let header = segment::header(self.options.format, self.next);
-        let started = SegmentIo::new(
-            file,
-            #[cfg(any(test, feature = "fault-injection"))]
-            self.faults.clone(),
-        )
-        .and_then(|mut io| io.write_all(&header).map(|()| io));
-        let io = match started {
-            Ok(io) => io,
-            Err(e) => return Err(self.abandon(&segment, e)),
-        };
-        let closed = self.tail.replace(io);
-        if let (Some(closed), true) = (closed, self.durable()) {
-            self.closed.push((self.next, closed.sync_handle()));
-        }
-        self.folder = folder;
-        self.segments.push(Indexed::new(segment, SEGMENT_HEADER as u64, None, Vec::new()));
-        Ok(())
-    }
-
-    /// Removes a segment that could not be started because of `e`, and returns `e`.
-    fn abandon(&mut self, segment: &SegmentFile, e: io::Error) -> JournalError {
-        if let Err(undo) = fs::remove_file(&segment.path) {
-            self.break_with(format!(
-                "a new segment could not be started ({e}) nor removed ({undo}); reopen the journal to recover"
-            ));
-        }
-        JournalError::Io(e)
     }
 
     /// The segments readers need to read from `position` on, with everything appended so far visible to them.

@@ -149,3 +149,30 @@ async fn a_dropped_async_append_is_still_written_and_synced() {
     }
     assert_eq!(journal.read_from(0).unwrap(), expected(0..1));
 }
+
+#[test]
+fn an_os_sync_covers_rolled_segments_and_leaves_the_lock_free_while_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let faults = Faults::new();
+    let opts = JournalOptions { segment_bytes: 256, ..options(Durability::Os) };
+    let journal = Arc::new(FileJournal::open_with_faults(dir.path(), opts, faults.clone()).unwrap());
+    fill(&journal, 7);
+    assert_eq!((faults.syncs(), segments(dir.path()).len()), (0, 4), "three rolls, nothing synced");
+    faults.hold_syncs();
+    let syncer = {
+        let journal = journal.clone();
+        std::thread::spawn(move || journal.sync())
+    };
+    while faults.syncs() == 0 {
+        std::thread::yield_now();
+    }
+    // A sync is running (held): an append on another thread does not wait for it.
+    let (done, finished) = std::sync::mpsc::channel();
+    let other = journal.clone();
+    std::thread::spawn(move || done.send(other.append(line(7)).map(|_| other.len())));
+    let seen = finished.recv_timeout(Duration::from_secs(30));
+    faults.heal();
+    assert_eq!(seen.expect("the append waited for the held sync").unwrap(), 8);
+    syncer.join().unwrap().unwrap();
+    assert!(faults.syncs() >= 5, "the three closed segments, the tail and the folder: {} syncs", faults.syncs());
+}

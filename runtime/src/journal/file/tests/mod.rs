@@ -1,5 +1,6 @@
 //! Behaviour of the file journal, one concern per module, and the helpers they share.
 
+mod close;
 mod commit;
 mod faults;
 mod loss;
