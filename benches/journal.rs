@@ -7,14 +7,16 @@
 //! - `append_json`: the same with JSON records.
 //! - `codec`: encoding and decoding one record, postcard vs JSON.
 //! - `policies`: `Every { 1000 }`, `Every { 100 }`, `EveryAppend` alone and with 8 appending threads (wall clock).
-//! - `size_*`: appends per second vs record size (16 B to 64 KiB payloads), journal `Os` and the limit; the table
-//!   goes to `journal-record_sizes.csv` beside the harness's CSV (the plotted curve in `docs/figures/` is the `scale`
-//!   benchmark's).
+//! - `size`: appends per second vs record size (16 B to 64 KiB payloads), journal `Os` and the limit, measured by
+//!   the `scale` benchmark's journal curve (`scale/journal.rs`, whose plot is in `docs/figures/`); the table goes to
+//!   `journal-record_sizes.csv` beside the harness's CSV.
 //!
 //! Single-threaded variants are timed on the thread's CPU time. Run: `cargo bench --bench journal` (or `-- append_os`).
 
 #[path = "harness/mod.rs"]
 mod harness;
+#[path = "scale/journal.rs"]
+mod journal_curve;
 
 use std::fs::File;
 use std::hint::black_box;
@@ -22,7 +24,7 @@ use std::io::{BufWriter, Write};
 use std::time::Duration;
 
 use harness::encode::encode;
-use harness::{ratio, timed, Bench, Clock, Elapsed, Measured, Stopwatch, Target};
+use harness::{ratio, timed, Bench, Clock, Elapsed, Stopwatch, Target};
 use stagewise::journal::{Durability, FileJournal, Format, Journal, JournalOptions};
 use stagewise::{ChainEvent, EventId, StageContext, StageId, WriterId};
 
@@ -84,7 +86,7 @@ fn plain<R: Clone + serde::Serialize>(n: u64, format: Format, framed: bool, reco
         encode(format, &record, &mut bytes);
         if framed {
             let len = (bytes.len() - 12) as u32;
-            let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, &bytes[12..]) as u32;
+            let crc = crc_fast::crc32_iscsi(&bytes[12..]);
             bytes[..4].copy_from_slice(&len.to_le_bytes());
             bytes[4..8].copy_from_slice(&crc.to_le_bytes());
             bytes[8..12].copy_from_slice(&(!len).to_le_bytes());
@@ -209,41 +211,30 @@ fn policies(events: &[ChainEvent<String>]) {
     );
 }
 
-/// Appends per second vs record size: payloads of 16 B to 64 KiB, journal `Os` and the limit.
+/// Appends per second vs record size, measured by the scale curve's code (`scale/journal.rs`, one owner: the plotted
+/// curve in `docs/figures/` and this table come from the same measurement); the table goes to
+/// `journal-record_sizes.csv`.
 fn record_sizes(bench: &Bench) {
+    let sizes: &[usize] = if bench.settings.smoke { &[16, 4096] } else { &journal_curve::SIZES };
+    let points = journal_curve::curve(bench, sizes);
+    if points.is_empty() {
+        return;
+    }
     let mut csv = String::from(
         "record_bytes,variant,ns_per_append_median,ns_per_append_min,ns_per_append_max,appends_per_s_median,\
          mb_per_s_median\n",
     );
-    let mut measured = 0;
-    for size in [16usize, 64, 256, 1024, 4096, 16384, 65536] {
-        let records: Vec<String> =
-            (0..64).map(|i| format!("{i:04}{}", "x".repeat(size.saturating_sub(4)))[..size].to_owned()).collect();
-        let comparison = format!("size_{size}");
-        let result: Option<Measured> = bench.compare(
-            &comparison,
-            "append",
-            vec![
-                timed("bufwriter", |n| plain(n, Format::Postcard, false, &records)),
-                timed("journal_os", |n| journal(n, os(Format::Postcard), &records)),
-            ],
-            &[ratio("limit / journal Os", "bufwriter", "journal_os")],
-        );
-        let Some(result) = result else { continue };
-        measured += 1;
-        for variant in ["bufwriter", "journal_os"] {
-            let s = result.spread(variant);
-            let per_s = 1e9 / s.median;
+    for p in &points {
+        for (variant, [median, slowest, fastest]) in [("bufwriter", p.limit), ("journal_os", p.journal)] {
             csv.push_str(&format!(
-                "{size},{variant},{:.1},{:.1},{:.1},{per_s:.0},{:.1}\n",
-                s.median,
-                s.min,
-                s.max,
-                per_s * size as f64 / 1e6
+                "{},{variant},{:.1},{:.1},{:.1},{median:.0},{:.1}\n",
+                p.bytes,
+                1e9 / median,
+                1e9 / fastest,
+                1e9 / slowest,
+                median * p.bytes as f64 / 1e6
             ));
         }
     }
-    if measured > 0 {
-        bench.write_csv("journal-record_sizes.csv", &csv);
-    }
+    bench.write_csv("journal-record_sizes.csv", &csv);
 }

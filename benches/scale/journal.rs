@@ -1,7 +1,8 @@
 //! Curve 3: file journal appends per second under `Durability::Os` against the record size (16 B to 64 KiB), beside
 //! encoding the same record with postcard and writing it through a `BufWriter` of the journal's buffer size (the
 //! limit). Both append on the calling thread; the time holds the final flush. Written on the public `FileJournal` API
-//! only; each sample starts from an empty folder.
+//! only; each sample starts from an empty folder. The one measurement of this curve: `benches/scale.rs` plots it,
+//! `benches/journal.rs -- size` writes it as the journal README's table.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -51,7 +52,8 @@ pub fn curve(bench: &Bench, sizes: &[usize]) -> Vec<Point> {
             out.flush().expect("flush");
             watch.elapsed()
         });
-        let comparison = format!("journal_{bytes}B");
+        // Named for both filters: `scale -- journal` and `journal -- size`.
+        let comparison = format!("journal_size_{bytes}B");
         let Some(m) = bench.compare(
             &comparison,
             "append",

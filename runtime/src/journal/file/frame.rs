@@ -19,8 +19,8 @@ pub(crate) const MAX_PAYLOAD: usize = 64 * 1024 * 1024;
 /// CRC32C (Castagnoli) of `bytes`: the checksum of every payload, segment header and tail mark.
 #[inline]
 pub(crate) fn crc32c(bytes: &[u8]) -> u32 {
-    // The 32-bit CRC comes back in the low half of the u64.
-    crc_fast::checksum(crc_fast::CrcAlgorithm::Crc32Iscsi, bytes) as u32
+    // The named entry point: `checksum(CrcAlgorithm::Crc32Iscsi, ..)` goes through a match over every algorithm.
+    crc_fast::crc32_iscsi(bytes)
 }
 
 /// Appends one frame holding `payload` to `out`.
