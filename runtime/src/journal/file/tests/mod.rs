@@ -5,8 +5,10 @@ mod commit;
 mod faults;
 mod loss;
 mod recovery;
+mod reopen;
 mod roll;
 mod roundtrip;
+mod sizes;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
