@@ -145,3 +145,51 @@ fn a_sync_in_progress_holds_no_appender() {
     syncing.join().unwrap().unwrap();
     assert_eq!(journal.read_from(0).unwrap(), expected(0..2));
 }
+
+#[test]
+fn a_full_disk_at_any_byte_of_whole_page_writes_keeps_every_acknowledged_record_and_at_a_drop_damages_nothing() {
+    // Under `Os` a full buffer is written in whole pages, the record a page boundary cuts left with its start on disk:
+    // a write that fails part-way is cut back to that start, and the record's rest follows once space returns.
+    let every = Durability::Every { records: 1000, interval: Duration::from_secs(3600) };
+    for (case, durability) in (0..24u64).zip([Durability::Os, every].into_iter().cycle()) {
+        let dir = tempfile::tempdir().unwrap();
+        let faults = Faults::new();
+        let opts = JournalOptions { buffer_bytes: 4096 + 700, segment_bytes: 40_000, ..options(durability) };
+        let journal = FileJournal::open_with_faults(dir.path(), opts, faults.clone()).unwrap();
+        let record = |i: u64| line(i).repeat(1 + (i % 23) as usize);
+        let mut acknowledged = 0;
+        while acknowledged < 40 {
+            journal.append(record(acknowledged)).unwrap();
+            acknowledged += 1;
+        }
+        faults.disk_full_after(case * 1531 % 9000);
+        while journal.append(record(acknowledged)).is_ok() {
+            acknowledged += 1;
+        }
+        faults.heal();
+        for _ in 0..30 {
+            assert_eq!(journal.append(record(acknowledged)).unwrap(), acknowledged);
+            acknowledged += 1;
+        }
+        let all: Vec<String> = (0..acknowledged).map(record).collect();
+        assert_eq!(journal.read_from(0).unwrap(), all, "case {case}: every acknowledged record, once");
+        let written = acknowledged;
+        for _ in 0..5 {
+            journal.append(record(acknowledged)).unwrap();
+            acknowledged += 1;
+        }
+        // A full disk again, while the journal is dropped: what is buffered then cannot be written.
+        faults.disk_full_after(case * 733 % 5000);
+        drop(journal);
+        let reopened = FileJournal::<String>::open(dir.path(), opts).unwrap();
+        let recovery = reopened.recovery();
+        assert!(recovery.damage.is_none() && recovery.lost.is_none(), "case {case}: {recovery:?}");
+        let read = reopened.read_from(0).unwrap();
+        assert!((written..=acknowledged).contains(&(read.len() as u64)), "case {case}: {}", read.len());
+        for (i, stored) in read.iter().enumerate() {
+            assert_eq!(*stored, record(i as u64), "case {case}: record {i}");
+        }
+        let next = read.len() as u64;
+        assert_eq!(reopened.append(record(next)).unwrap(), next, "case {case}: the journal takes appends again");
+    }
+}
