@@ -106,6 +106,21 @@ pub struct ControlEvents {
     pub stop: Option<Expr>,
 }
 
+impl ControlEvents {
+    /// The control messages, as `control(..)` names them.
+    pub const MESSAGES: [&'static str; 3] = ["start", "drain", "stop"];
+
+    /// The event of the message `name`, one of [`Self::MESSAGES`].
+    pub fn slot(&mut self, name: &str) -> Option<&mut Option<Expr>> {
+        match name {
+            "start" => Some(&mut self.start),
+            "drain" => Some(&mut self.drain),
+            "stop" => Some(&mut self.stop),
+            _ => None,
+        }
+    }
+}
+
 /// How a state's run ends when the machine reaches it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EndingKind {

@@ -194,41 +194,32 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
             }
             let mut seen: Vec<String> = Vec::new();
             meta.parse_nested_meta(|inner| {
-                let key = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
-                let slot = match key.as_str() {
-                    "start" => &mut args.control.start,
-                    "drain" => &mut args.control.drain,
-                    "stop" => &mut args.control.stop,
-                    _ => {
-                        let mut msg = "unknown control message".to_owned();
-                        let best =
-                            did_you_mean(&key, &["start", "drain", "stop"]).filter(|b| !seen.iter().any(|s| s == b));
-                        if let Some(best) = best {
-                            msg.push_str(&format!(" `{key}`: did you mean `{best}`?"));
-                        }
-                        msg.push_str(if best.is_some() { "\n" } else { ": " });
-                        msg.push_str("`control(..)` takes `start`, `drain` and `stop`");
-                        cx.error_spanned_by(&inner.path, msg);
-                        // Read as the message it probably meant, so nothing else fails for it.
-                        let slot = match best {
-                            Some("start") => &mut args.control.start,
-                            Some("drain") => &mut args.control.drain,
-                            Some("stop") => &mut args.control.stop,
-                            _ => {
-                                skip_value(inner.input);
-                                return Ok(());
-                            }
-                        };
-                        seen.push(best.unwrap_or_default().to_owned());
-                        *slot = Some(inner.value()?.parse()?);
+                let written = inner.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                let key = if ControlEvents::MESSAGES.contains(&written.as_str()) {
+                    if seen.contains(&written) {
+                        cx.error_spanned_by(&inner.path, format!("duplicate control message `{written}`"));
+                        skip_value(inner.input);
                         return Ok(());
                     }
+                    written
+                } else {
+                    let mut msg = "unknown control message".to_owned();
+                    let best =
+                        did_you_mean(&written, &ControlEvents::MESSAGES).filter(|b| !seen.iter().any(|s| s == b));
+                    if let Some(best) = best {
+                        msg.push_str(&format!(" `{written}`: did you mean `{best}`?"));
+                    }
+                    msg.push_str(if best.is_some() { "\n" } else { ": " });
+                    msg.push_str("`control(..)` takes `start`, `drain` and `stop`");
+                    cx.error_spanned_by(&inner.path, msg);
+                    // Read as the message it probably meant, so nothing else fails for it.
+                    let Some(best) = best else {
+                        skip_value(inner.input);
+                        return Ok(());
+                    };
+                    best.to_owned()
                 };
-                if seen.contains(&key) {
-                    cx.error_spanned_by(&inner.path, format!("duplicate control message `{key}`"));
-                    skip_value(inner.input);
-                    return Ok(());
-                }
+                let slot = args.control.slot(&key).expect("one of the control messages");
                 seen.push(key);
                 *slot = Some(inner.value()?.parse()?);
                 Ok(())
