@@ -4,8 +4,6 @@
 /// The tokens of an attribute, so an error about the whole attribute underlines all of it.
 pub type Origin = proc_macro2::TokenStream;
 
-use proc_macro2::TokenStream;
-use quote::quote;
 use syn::{Expr, Generics, Ident, Path, Type};
 
 /// Which supervisor trait the machine is wired to.
@@ -321,22 +319,17 @@ impl Model {
         }
     }
 
-    /// The supervisor's name as generated code: `name = ..` as written, else the stage type's last path segment in
-    /// snake case (`AccessLog` -> `"access_log"`), as names in logs and lifecycle records are written. Written, it is
-    /// a string literal or any constant `&'static str` expression; it is evaluated in the stage's impls, so a generic
-    /// stage may take it from its parameters (`name = W::NAME`), one name per instance.
-    pub fn supervisor_name(&self) -> TokenStream {
-        if let Some(name) = &self.args.name {
-            return quote!(#name);
-        }
+    /// The supervisor's name when `name = ..` is not written: the stage type's last path segment in snake case
+    /// (`AccessLog` -> `"access_log"`), as names in logs and lifecycle records are written. (A written name is
+    /// generated code's, in `codegen::supervised`.)
+    pub fn default_supervisor_name(&self) -> String {
         let ident = match self.args.stage.as_ref().map(|s| &s.ty) {
             Some(Type::Path(p)) => {
                 p.path.segments.last().map_or_else(|| self.ident.to_string(), |s| s.ident.to_string())
             }
             _ => self.ident.to_string(),
         };
-        let name = snake_case(&ident);
-        quote!(#name)
+        snake_case(&ident)
     }
 }
 

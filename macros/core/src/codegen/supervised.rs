@@ -65,11 +65,16 @@ pub fn supervisor(model: &Model) -> TokenStream {
     let timeout = timeout_fn(model);
     let unhandled = unhandled_fn(model);
     let control = control_fns(model);
-    // A written name goes through `SupervisorName`, spanned on it: one that is not a `&'static str` is one error there.
+    // `name = ..`: a string literal, or any constant `&'static str` expression, evaluated in the stage's impls (so a
+    // generic stage may take it from its parameters, `name = W::NAME`, one name per instance). Any but a literal goes
+    // through `SupervisorName`, spanned on it: one that is not a `&'static str` is one error there.
     let name = match &model.args.name {
         Some(expr @ syn::Expr::Lit(_)) => quote!(#expr),
         Some(expr) => respan(quote!(#p::SupervisorName::name(#expr)), expr.span()),
-        None => model.supervisor_name(),
+        None => {
+            let name = model.default_supervisor_name();
+            quote!(#name)
+        }
     };
     let dispatch = dispatch_fn(model);
     let failure_event = failure_event_fn(model);

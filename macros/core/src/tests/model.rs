@@ -13,7 +13,7 @@ use crate::{derive, mermaid};
 fn model_reads_keys_states_and_transitions_in_source_order() {
     let m = model(keys(), uppercase());
     assert_eq!(m.ident, "UppercaseState");
-    assert_eq!(m.supervisor_name().to_string(), "\"up\"");
+    assert_eq!(m.default_supervisor_name(), "up");
     assert_eq!(crate::model::snake_case("AccessLog"), "access_log");
     assert_eq!(crate::model::snake_case("HTTPServer"), "http_server");
     assert_eq!(m.args.on_failure.len(), 1);
@@ -75,7 +75,7 @@ fn struct_failure_event_and_generic_stage_are_parsed() {
     );
     assert_eq!(m.args.failure.as_ref().unwrap().shape, FailureShape::Named(syn::parse_quote!(reason)));
     assert_eq!(m.args.stage.as_ref().unwrap().generics.params.len(), 1);
-    assert_eq!(m.supervisor_name().to_string(), "\"worker\"");
+    assert_eq!(m.default_supervisor_name(), "worker");
 }
 
 #[test]
