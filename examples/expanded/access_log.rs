@@ -323,13 +323,15 @@ impl ::stagewise::__private::Supervisor for Read {
             match __state {
                 ReadState::Idle { .. } => ::core::future::pending().await,
                 ReadState::Reading { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Read::next_batch, __stage, __ctx)
-                        .await
+                    ::stagewise::__private::dispatched(
+                        ::stagewise::__private::dispatch::<
+                            Self,
+                            Self::Context,
+                            Self::Event,
+                            _,
+                        >(Read::next_batch, __stage, __ctx)
+                            .await,
+                    )
                 }
                 ReadState::Done { .. } => {
                     ::core::result::Result::Ok(
@@ -831,22 +833,26 @@ impl<W: BatchWork> ::stagewise::__private::Supervisor for Consume<W> {
             match __state {
                 ConsumeState::Idle { .. } => ::core::future::pending().await,
                 ConsumeState::Running { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Consume::next, __stage, __ctx)
-                        .await
+                    ::stagewise::__private::dispatched(
+                        ::stagewise::__private::dispatch::<
+                            Self,
+                            Self::Context,
+                            Self::Event,
+                            _,
+                        >(Consume::next, __stage, __ctx)
+                            .await,
+                    )
                 }
                 ConsumeState::Draining { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Consume::next_draining, __stage, __ctx)
-                        .await
+                    ::stagewise::__private::dispatched(
+                        ::stagewise::__private::dispatch::<
+                            Self,
+                            Self::Context,
+                            Self::Event,
+                            _,
+                        >(Consume::next_draining, __stage, __ctx)
+                            .await,
+                    )
                 }
                 ConsumeState::Done { .. } => {
                     ::core::result::Result::Ok(

@@ -386,15 +386,12 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
             >::of(&__stage.requests);
             match __state {
                 OrchestratorState::Starting { .. } => {
-                    ::core::future::ready(
-                            ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition({
-                                    let __emitted: Self::Event = Ev::Start;
-                                    __emitted
-                                }),
-                            ),
-                        )
-                        .await
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Transition({
+                            let __emitted: Self::Event = Ev::Start;
+                            __emitted
+                        }),
+                    )
                 }
                 OrchestratorState::Running { .. } => {
                     ::stagewise::__private::wait_inbox::<Self>(__inbox, __state).await

@@ -227,24 +227,23 @@ impl ::stagewise::__private::Supervisor for Store {
             let __stage = self;
             match __state {
                 StoreState::Receiving { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Store::receive, __stage, __ctx)
-                        .await
+                    ::stagewise::__private::dispatched(
+                        ::stagewise::__private::dispatch::<
+                            Self,
+                            Self::Context,
+                            Self::Event,
+                            _,
+                        >(Store::receive, __stage, __ctx)
+                            .await,
+                    )
                 }
                 StoreState::Committing { .. } => {
-                    ::core::future::ready(
-                            ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition({
-                                    let __emitted: Self::Event = Ev::Committed;
-                                    __emitted
-                                }),
-                            ),
-                        )
-                        .await
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Transition({
+                            let __emitted: Self::Event = Ev::Committed;
+                            __emitted
+                        }),
+                    )
                 }
                 StoreState::Done { .. } => {
                     ::core::result::Result::Ok(

@@ -251,13 +251,15 @@ impl ::stagewise::__private::Supervisor for Lines {
             match __state {
                 LinesState::Created { .. } => ::core::future::pending().await,
                 LinesState::Reading { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Lines::read, __stage, __ctx)
-                        .await
+                    ::stagewise::__private::dispatched(
+                        ::stagewise::__private::dispatch::<
+                            Self,
+                            Self::Context,
+                            Self::Event,
+                            _,
+                        >(Lines::read, __stage, __ctx)
+                            .await,
+                    )
                 }
                 LinesState::Done { .. } => {
                     ::core::result::Result::Ok(

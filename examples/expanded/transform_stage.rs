@@ -276,35 +276,31 @@ impl ::stagewise::__private::Supervisor for Uppercase {
             match __state {
                 UppercaseState::Created { .. } => ::core::future::pending().await,
                 UppercaseState::Initialized { .. } => {
-                    ::core::future::ready(
-                            ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition({
-                                    let __emitted: Self::Event = UppercaseEvent::Ready;
-                                    __emitted
-                                }),
-                            ),
-                        )
-                        .await
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Transition({
+                            let __emitted: Self::Event = UppercaseEvent::Ready;
+                            __emitted
+                        }),
+                    )
                 }
                 UppercaseState::Running { .. } => {
-                    ::stagewise::__private::dispatch::<
-                        Self,
-                        Self::Context,
-                        Self::Event,
-                        _,
-                    >(Uppercase::next_line, __stage, __ctx)
-                        .await
+                    ::stagewise::__private::dispatched(
+                        ::stagewise::__private::dispatch::<
+                            Self,
+                            Self::Context,
+                            Self::Event,
+                            _,
+                        >(Uppercase::next_line, __stage, __ctx)
+                            .await,
+                    )
                 }
                 UppercaseState::Draining { .. } => {
-                    ::core::future::ready(
-                            ::core::result::Result::Ok(
-                                ::stagewise::__private::Directive::Transition({
-                                    let __emitted: Self::Event = UppercaseEvent::Flushed;
-                                    __emitted
-                                }),
-                            ),
-                        )
-                        .await
+                    ::core::result::Result::Ok(
+                        ::stagewise::__private::Directive::Transition({
+                            let __emitted: Self::Event = UppercaseEvent::Flushed;
+                            __emitted
+                        }),
+                    )
                 }
                 UppercaseState::Drained { .. } => {
                     ::core::result::Result::Ok(

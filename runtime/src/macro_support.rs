@@ -45,12 +45,29 @@ where
     }
 }
 
-/// Calls a dispatch method. Generated dispatch returns this (an opaque future whatever `F` is), so a method of the
-/// wrong shape is the one error of the `F: DispatchFn` bound, and nothing more. The method's own future is wrapped in
-/// `ErrInto`, a plain mapping of its output, not in an `async` block of its own: this is every turn's hot path, and
-/// another state machine around the method's costs more than the 3% the macro may add (`benches/macro_cost.rs`).
+/// Calls a dispatch method: its own future, with no wrapper future around it (`ErrInto` keeps a state of its own and
+/// moves it on completion: 5 instructions a turn in `benches/macro_cost.rs`), so generated dispatch awaits it in its
+/// `async` block and maps the output with [`dispatched`]. Opaque, its output type fixed here by the `F: DispatchFn`
+/// bound, so a method of the wrong shape is that bound's one error, and nothing more.
 #[inline]
 pub fn dispatch<'s, 'c, S: 's, C: 'c, E, F: DispatchFn<'s, 'c, S, C, E>>(
+    method: F,
+    stage: &'s mut S,
+    ctx: &'c mut C,
+) -> impl Future<Output = Result<Directive<E>, F::Error>> + use<'s, 'c, S, C, E, F> {
+    method.call(stage, ctx)
+}
+
+/// The output of a [`dispatch`] future as dispatch's: the method's error into a `BoxError`.
+#[inline]
+pub fn dispatched<E, Err: Into<BoxError>>(result: Result<Directive<E>, Err>) -> Result<Directive<E>, BoxError> {
+    result.map_err(Into::into)
+}
+
+/// [`dispatch`] as one future, for `with_inbox`, which races it against the stage's inbox: the method's future
+/// wrapped in `ErrInto`, a plain mapping of its output. The same bound, so the same one error.
+#[inline]
+pub fn dispatch_future<'s, 'c, S: 's, C: 'c, E, F: DispatchFn<'s, 'c, S, C, E>>(
     method: F,
     stage: &'s mut S,
     ctx: &'c mut C,

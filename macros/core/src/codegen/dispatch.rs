@@ -23,17 +23,24 @@ pub(super) fn dispatch_fn(model: &Model) -> TokenStream {
             (false, Some(Dispatch::Call(path))) if s.policy() != Policy::Block => {
                 // Through `DispatchFn`, so a method of the wrong shape is one error on its path.
                 let method = method_path(model, path);
-                let call = quote!(#p::dispatch::<Self, Self::Context, Self::Event, _>(#method, #stage, #ctx));
+                let call = if reads_inbox(s) {
+                    quote!(#p::dispatch_future::<Self, Self::Context, Self::Event, _>(#method, #stage, #ctx))
+                } else {
+                    // The method's own future awaited here, in this block, and its output mapped by a plain
+                    // function: no wrapper future on the hot path.
+                    let call = quote!(#p::dispatch::<Self, Self::Context, Self::Event, _>(#method, #stage, #ctx));
+                    quote!(#p::dispatched(#call.await))
+                };
                 Some((call, Some(path.span())))
             }
             // The event typed on its own, so an expression of another type is one error on it.
             (false, Some(Dispatch::Emit(event))) => {
                 let emitted = internal("emitted");
                 let event = quote!({ let #emitted: Self::Event = #event; #emitted });
-                Some((
-                    quote!(::core::future::ready(::core::result::Result::Ok(#p::Directive::Transition(#event)))),
-                    None,
-                ))
+                let directive = quote!(::core::result::Result::Ok(#p::Directive::Transition(#event)));
+                // Handed to `with_inbox` as a future; without an inbox, the block's value.
+                let work = if reads_inbox(s) { quote!(::core::future::ready(#directive)) } else { directive };
+                Some((work, None))
             }
             (false, Some(Dispatch::Wait | Dispatch::Call(_)) | None) => None,
         };
@@ -47,8 +54,9 @@ pub(super) fn dispatch_fn(model: &Model) -> TokenStream {
                 quote!(#p::with_inbox::<Self, _>(#inbox, #state, #work).await)
             }
             // Awaited inside the respan, as before there was an inbox: rustc's errors about the method land on its path.
-            (Some((work, Some(span))), false) => respan(quote!(#work.await), span),
-            (Some((work, None)), false) => quote!(#work.await),
+            (Some((work, Some(span))), false) => respan(work, span),
+            // An emitted event is the block's value as it is.
+            (Some((work, None)), false) => work,
             (None, true) if waits => quote!(#p::wait_inbox::<Self>(#inbox, #state).await),
             (None, _) if waits => quote!(::core::future::pending().await),
             (None, _) => quote!(::core::result::Result::Ok(#p::Directive::Terminate)),

@@ -108,7 +108,8 @@ fn blocking_and_plain_states_wait_and_terminal_states_terminate() {
     let out = expand(Mode::Handler, keys(), uppercase()).to_string();
     assert!(out.contains("UppercaseState :: Created { .. } => :: core :: future :: pending () . await"));
     assert!(out.contains("UppercaseState :: Drained { .. } => :: core :: result :: Result :: Ok (:: stagewise :: __private :: Directive :: Terminate)"));
-    assert!(out.contains("UppercaseState :: Running { .. } => :: stagewise :: __private :: dispatch :: < Self , Self :: Context , Self :: Event , _ > (Up :: next_line , __stage , __ctx) . await"));
+    // The method's own future, awaited in the dispatch block with no wrapper future, its output mapped by a function.
+    assert!(out.contains("UppercaseState :: Running { .. } => :: stagewise :: __private :: dispatched (:: stagewise :: __private :: dispatch :: < Self , Self :: Context , Self :: Event , _ > (Up :: next_line , __stage , __ctx) . await)"), "{out}");
 }
 
 #[test]
@@ -297,7 +298,7 @@ fn inbox_key_races_the_stages_own_events_under_each_states_policy() {
     // ...the polling state races its work against the inbox, and the terminal state never reads it.
     assert!(
         out.contains(&format!(
-            "UppercaseState :: Running {{ .. }} => {p} with_inbox :: < Self , _ > (__inbox , __state , {p} dispatch"
+            "UppercaseState :: Running {{ .. }} => {p} with_inbox :: < Self , _ > (__inbox , __state , {p} dispatch_future"
         )),
         "{out}"
     );
@@ -340,4 +341,21 @@ fn a_tuple_failure_path_is_checked_once_and_named_through_the_checked_alias() {
     let named = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error { message });
     let out = expand(Mode::Handler, named, uppercase()).to_string();
     assert!(!out.contains("__Failure") && out.contains("Ev :: Error { message : __field }"), "{out}");
+}
+
+#[test]
+fn an_emitted_event_is_the_dispatch_blocks_value_and_a_future_only_for_the_inbox() {
+    let states = quote! {
+        enum S {
+            #[initial] #[dispatch(emit = Ev::Start)] #[on(Ev::Start => Done)] Idle,
+            #[terminal] Done,
+            #[failed] Failed(String),
+        }
+    };
+    let out = expand(Mode::Handler, keys(), states.clone()).to_string();
+    let value = "S :: Idle { .. } => :: core :: result :: Result :: Ok (:: stagewise :: __private :: Directive :: Transition ({ let __emitted : Self :: Event = Ev :: Start ; __emitted }))";
+    assert!(out.contains(value) && !out.contains("future :: ready"), "no `ready(..).await`: {out}");
+    let args = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, inbox = events);
+    let out = expand(Mode::Handler, args, states).to_string();
+    assert!(out.contains("with_inbox :: < Self , _ > (__inbox , __state , :: core :: future :: ready (:: core :: result :: Result :: Ok"), "{out}");
 }

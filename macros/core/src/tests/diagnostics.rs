@@ -189,7 +189,7 @@ fn bare_method_names_are_the_stages_own_and_near_miss_attributes_are_caught() {
         ),
     )
     .to_string();
-    assert!(out.contains("(Self :: next , __stage , __ctx) . await"), "{out}");
+    assert!(out.contains("(Self :: next , __stage , __ctx) . await)"), "{out}");
     assert!(out.contains("(Self :: decide , __state , __event , __ctx)"), "{out}");
     let e = errors(
         keys(),
