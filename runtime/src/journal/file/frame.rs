@@ -175,6 +175,14 @@ mod tests {
     }
 
     #[test]
+    fn the_checksum_and_the_frame_bytes_are_the_format_on_disk() {
+        // CRC32C's check value: journals written by any build read back only while this holds.
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+        let bytes = framed(&[b"123456789"]);
+        assert_eq!(bytes[..FRAME_HEADER], [9, 0, 0, 0, 0x83, 0x92, 0x06, 0xE3, 0xF6, 0xFF, 0xFF, 0xFF]);
+    }
+
+    #[test]
     fn a_written_frame_reads_back_intact() {
         let bytes = framed(&[b"hello", b""]);
         assert_eq!(read_frame(&bytes), Frame::Record(b"hello"));
