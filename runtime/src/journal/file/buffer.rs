@@ -55,9 +55,19 @@ impl Frames {
     }
 
     /// The bytes to encode a payload onto.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn bytes(&mut self) -> &mut Vec<u8> {
         &mut self.bytes
+    }
+
+    /// The bytes to encode the payload of the frame [`begin`](Self::begin) started onto, for as long as the returned
+    /// guard lives: a record's `Serialize` is the caller's code, run under the journal's lock, and if it panics the
+    /// guard cuts the buffer back to `mark` (where the frame starts). Left in, the frame without its length would be
+    /// read as a length by the next checksum pass, which then panicked (out of range) on every later write and
+    /// aborted the process in the journal's drop.
+    #[inline]
+    pub(crate) fn encoding(&mut self, mark: usize) -> Encoding<'_> {
+        Encoding { frames: self, mark }
     }
 
     /// Ends the frame that starts at `start` (see [`frame::finish`]); its checksum comes with [`sealed`](Self::sealed).
@@ -151,6 +161,34 @@ impl Frames {
     /// How many records are not all written yet.
     pub(crate) fn frames(&self) -> u64 {
         frame::frames_in(&self.bytes[self.head..]) + u64::from(self.head > 0)
+    }
+}
+
+/// The buffer while a payload is encoded onto it: cut back to where the frame starts unless [`done`](Self::done) is
+/// called (see [`Frames::encoding`]).
+pub(crate) struct Encoding<'a> {
+    frames: &'a mut Frames,
+    mark: usize,
+}
+
+impl Encoding<'_> {
+    /// The bytes to encode onto.
+    #[inline]
+    pub(crate) fn bytes(&mut self) -> &mut Vec<u8> {
+        &mut self.frames.bytes
+    }
+
+    /// The encoding returned (with the record or an error the caller handles): the buffer is left as it is.
+    #[inline]
+    pub(crate) fn done(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl Drop for Encoding<'_> {
+    /// Only reached when the encoding panicked.
+    fn drop(&mut self) {
+        self.frames.cut(self.mark);
     }
 }
 

@@ -112,7 +112,8 @@ impl Shared {
     #[inline]
     fn lock(&self) -> MutexGuard<'_, Writer> {
         // Every mutation of the writer leaves it consistent before anything that can panic (encoding runs on a
-        // record of the caller's, but the buffer is cut back on its error), so a poisoned lock is still usable.
+        // record of the caller's, but the buffer is cut back on its error or its panic:
+        // `Frames::encoding`), so a poisoned lock is still usable.
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

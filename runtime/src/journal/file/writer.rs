@@ -171,7 +171,10 @@ impl Writer {
         }
         let mut mark = self.buf.len();
         let start = self.buf.begin();
-        if let Err(e) = self.options.format.encode(record, self.buf.bytes()) {
+        let mut encoding = self.buf.encoding(mark);
+        let encoded = self.options.format.encode(record, encoding.bytes());
+        encoding.done();
+        if let Err(e) = encoded {
             self.buf.cut(mark);
             return Err(e);
         }

@@ -4,6 +4,7 @@ mod close;
 mod commit;
 mod faults;
 mod loss;
+mod panics;
 mod recovery;
 mod reopen;
 mod roll;
