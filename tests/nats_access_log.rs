@@ -41,10 +41,15 @@ fn start(example: &Path, url: &str, role: &str, lines: u64, dir: &Path) -> Role 
 
 /// As [`start`], with more arguments.
 fn start_with(example: &Path, url: &str, role: &str, lines: u64, dir: &Path, more: &[&str]) -> Role {
+    start_logged(example, url, (role, role), lines, dir, more)
+}
+
+/// As [`start_with`], `role.0` logging to `{role.1}.log`.
+fn start_logged(example: &Path, url: &str, role: (&str, &str), lines: u64, dir: &Path, more: &[&str]) -> Role {
     let mut command = Command::new(example);
-    command.args(["--nats", url, "--role", role, "--lines", &lines.to_string()]).args(more).arg("--out");
+    command.args(["--nats", url, "--role", role.0, "--lines", &lines.to_string()]).args(more).arg("--out");
     command.arg(dir.join("nats.csv")).arg("--durable").arg(dir.join("aggregate"));
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{role}.log"))).unwrap();
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{}.log", role.1))).unwrap();
     command.stdout(log.try_clone().unwrap()).stderr(log);
     Role(command.spawn().expect("start access_log"))
 }
@@ -261,4 +266,64 @@ async fn a_server_stopped_for_good_ends_every_role_with_an_error_naming_it() {
         let cause = format!("access_log --role {name}: ");
         assert!(log.contains(&cause) && log.contains("the NATS server did not answer for 2s while"), "{name}: {log}");
     }
+}
+
+/// Sends `signal` (`STOP`, `CONT`) to `role`'s process.
+fn signal(role: &Role, signal: &str) {
+    let sent = Command::new("kill").args([&format!("-{signal}"), &role.0.id().to_string()]).status().unwrap();
+    assert!(sent.success(), "kill -{signal}");
+}
+
+/// Waits until `name`'s log holds `text` (a hang guard of a minute; panics with every log otherwise).
+async fn until_logged(roles: &mut [(&str, Role)], dir: &Path, name: &str, text: &str) {
+    let what = format!("{text:?} in {name}.log");
+    wait_until_running(roles, dir, &what, async || log_of(name, dir).contains(text)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_role_is_refused_while_the_first_lives_and_a_paused_one_replaced_stops_itself_when_resumed() {
+    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let example = build_example("access_log", &["nats"]);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference_csv(&example, lines, dir.path());
+    let server = NatsServer::start();
+    let url = server.url();
+    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
+    let what = "progress before pausing read";
+    wait_until_running(&mut roles, dir.path(), what, async || records(&js, 1).await >= lines.div_ceil(512) / 5).await;
+    // read paused (SIGSTOP): the run stands still, every other role alive and idle.
+    let read = roles.iter().position(|(name, _)| *name == "read").unwrap();
+    signal(&roles[read].1, "STOP");
+
+    // A second parse while the first renews its claim on the name: refused, naming why, before writing anything.
+    let mut second = vec![("parse-2", start_logged(&example, &url, ("parse", "parse-2"), lines, dir.path(), &[]))];
+    let refused = wait_exit(&mut second, 0, dir.path());
+    let log = log_of("parse-2", dir.path());
+    assert!(!refused.success() && log.contains("another process runs as parse of pipeline access_log"), "{log}");
+
+    // parse paused too: its claim expires, and a replacement takes it once it has.
+    let paused = roles.iter().position(|(name, _)| *name == "parse").unwrap();
+    let (_, first) = roles.remove(paused);
+    signal(&first, "STOP");
+    roles.push(("parse-3", start_logged(&example, &url, ("parse", "parse-3"), lines, dir.path(), &[])));
+    until_logged(&mut roles, dir.path(), "parse-3", "role:    parse").await;
+
+    // The first resumed (SIGCONT): it learns its name was taken before it writes anything, and stops.
+    signal(&first, "CONT");
+    let mut first = vec![("parse", first)];
+    let stopped = wait_exit(&mut first, 0, dir.path());
+    let log = log_of("parse", dir.path());
+    let all = all_logs(&roles, dir.path());
+    assert!(
+        !stopped.success() && log.contains("lost its claim on the name parse of pipeline access_log"),
+        "{log}\n{all}"
+    );
+
+    // read resumed: the run finishes through the replacement, the single-process run's CSV.
+    let read = roles.iter().position(|(name, _)| *name == "read").unwrap();
+    signal(&roles[read].1, "CONT");
+    wait_success(&mut roles, dir.path(), "parse (paused, replaced)");
+    let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
+    assert!(csv == reference, "the CSV differs from the single-process run's");
 }

@@ -192,14 +192,17 @@ async fn a_process_silent_for_a_while_but_alive_is_recorded_back_when_it_beats_a
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_process_name_already_heartbeating_is_refused_and_free_again_once_it_stops() {
+async fn a_process_name_claimed_by_a_live_process_is_refused_and_free_again_once_it_stops() {
     let server = NatsServer::start();
     let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
     let first = join(&js, "parse").await;
+    // It waits for the claim to expire (10 beats and 2 more): the first renews it, so it is refused.
     let twice = Member::join(&js, "pipe", "parse", Duration::from_millis(50)).await;
     let refused = twice.expect_err("a second process joining as parse");
-    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("heartbeats"), "{refused}");
-    drop(first); // killed: its heartbeat stops, and the role can be started again
+    assert!(matches!(refused, NatsError::Claimed { .. }), "{refused}");
+    assert!(refused.to_string().starts_with("another process runs as parse of pipeline pipe"), "{refused}");
+    assert!(first.fenced().is_none(), "the first keeps its name");
+    drop(first); // stopped: its claim is released (or expires), and the role can be started again
     join(&js, "parse").await;
 }
 
@@ -246,4 +249,25 @@ async fn a_server_stopped_for_good_ends_the_orchestrator_with_an_error_naming_it
     let lost = ended.expect_err("no outcome without a server");
     assert!(matches!(lost, NatsError::Lost { .. }), "{lost}");
     assert!(lost.to_string().starts_with("the NATS server did not answer for 2s while"), "{lost}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_run_judges_nothing_from_an_earlier_runs_records() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let a = join(&js, "a").await;
+    // The earlier run: a completed, and so did the pipeline.
+    write(&a, record("pipe", None, Lifecycle::Started)).await;
+    write(&a, record("pipe", None, Lifecycle::Completed)).await;
+    let earlier = tokio::time::timeout(DEADLINE, ProcessOrchestrator::new(&js, "pipe", ["a"]).run()).await;
+    assert_eq!(earlier.expect("before the deadline").unwrap(), Lifecycle::Completed);
+
+    // A new run: the earlier Completed does not count; this run's failure does.
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 10);
+    let running = tokio::spawn(orchestrator.new_run().run());
+    until(&js, |r| r.supervisor == "pipe@orchestrator" && r.state == "NewRun").await;
+    write(&a, record("pipe", None, Lifecycle::Started)).await;
+    write(&a, record("pipe", None, failed("boom"))).await;
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("before the deadline").unwrap();
+    assert_eq!(outcome.unwrap(), failed("process a: failed: boom"));
 }

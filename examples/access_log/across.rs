@@ -93,7 +93,8 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
 }
 
 /// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV (by default in
-/// `state`). A server that does not answer for `outage` ends the role with an error (its stage fails; its
+/// `state`). `fresh` (`--fresh`) on the orchestrate role starts a new run: the lifecycle records of earlier runs,
+/// kept in the stream, are not judged. A server that does not answer for `outage` ends the role with an error (its stage fails; its
 /// lifecycle records, if they cannot be stored either, are printed with the error).
 pub async fn run(
     url: &str,
@@ -102,9 +103,10 @@ pub async fn run(
     out: Option<&Path>,
     state: Option<PathBuf>,
     outage: Duration,
+    fresh: bool,
 ) -> ExitCode {
     let outcome = match role {
-        Role::Orchestrate => orchestrate::run(url, outage).await,
+        Role::Orchestrate => orchestrate::run(url, outage, fresh).await,
         _ => run_role(url, role, input, out, state, outage).await,
     };
     match outcome {

@@ -473,7 +473,7 @@ async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> E
     match across::Role::parse(role) {
         Ok(role) => {
             let outage = args.outage.unwrap_or(stagewise::nats::DEFAULT_OUTAGE);
-            across::run(url, role, input, args.out.as_deref(), args.durable.clone(), outage).await
+            across::run(url, role, input, args.out.as_deref(), args.durable.clone(), outage, args.fresh).await
         }
         Err(why) => {
             eprintln!("access_log: {why}");

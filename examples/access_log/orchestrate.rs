@@ -32,11 +32,13 @@ const ANSWER: Duration = Duration::from_secs(30);
 const PROCESSES: [&str; 3] = ["read", "parse", "aggregate"];
 
 /// `--role orchestrate`: runs the orchestrator until every stage's process completed or the pipeline failed.
-pub async fn run(url: &str, outage: Duration) -> Result<ExitCode, String> {
+pub async fn run(url: &str, outage: Duration, new_run: bool) -> Result<ExitCode, String> {
     let js = connect(url, super::across::CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
     println!("role:    orchestrate on {url}: following access_log.lifecycle.> and access_log.heartbeat.*");
     let restart = Restart::transient().intensity(3, Duration::from_secs(60)).backoff(Backoff::none());
-    let outcome = ProcessOrchestrator::new(&js, "access_log", PROCESSES)
+    let orchestrator = ProcessOrchestrator::new(&js, "access_log", PROCESSES);
+    let orchestrator = if new_run { orchestrator.new_run() } else { orchestrator };
+    let outcome = orchestrator
         .heartbeat(HEARTBEAT, MISSED)
         .restart(restart, COME_BACK)
         .outage(outage)
@@ -47,23 +49,48 @@ pub async fn run(url: &str, outage: Duration) -> Result<ExitCode, String> {
     Ok(if outcome == Lifecycle::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Runs `pipeline` to its end, stopping it if the orchestrator asks.
+/// Runs `pipeline` to its end, stopping it if the orchestrator asks. A process fenced off its name (another took
+/// it while this one was paused) ends with that error, whatever its pipeline's outcome.
 pub async fn obeying(pipeline: Pipeline, member: &mut Member) -> Result<PipelineOutcome, String> {
     let mut handle = pipeline.spawn();
     let mut listening = true;
     loop {
         tokio::select! {
-            outcome = handle.outcome() => return outcome.map_err(|e| format!("the pipeline escalated: {e}")),
+            outcome = handle.outcome() => {
+                let outcome = outcome.map_err(|e| format!("the pipeline escalated: {}", chain(&e)));
+                return match member.fenced() {
+                    Some(fenced) => Err(format!("{fenced} ({})", outcome.map_or_else(|e| e, |o| o.pipeline.to_string()))),
+                    None => outcome,
+                };
+            }
             request = member.request(), if listening => match request {
                 Some(Request::Stop) => {
                     println!("stop:    asked by the orchestrator");
                     let _ = handle.send(Control::Stop).await;
                 }
                 Some(_) => {}
-                None => listening = false,
+                None => {
+                    listening = false;
+                    if let Some(fenced) = member.fenced() {
+                        println!("stop:    {fenced}");
+                        let _ = handle.send(Control::Stop).await;
+                    }
+                }
             },
         }
     }
+}
+
+/// `error` and its sources, outermost first: an escalation's source is what refused its record (a lost server, a
+/// process fenced off its name).
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text = format!("{text}: {inner}");
+        source = inner.source();
+    }
+    text
 }
 
 /// After a failed run: true when the orchestrator asks for another, false when it asks to stop or does not answer.

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::{pull, AckPolicy, DeliverPolicy};
-use async_nats::jetstream::context::ConsumerInfoErrorKind;
 use async_nats::jetstream::{self, stream::Stream};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use tokio::sync::watch;
 
+use super::claim::hold_all;
 use super::error::NatsError;
-use super::outage::Outage;
+use super::outage::{Outage, Patience};
 use super::reader::{Messages, Source};
 use super::stream::is_consumer_not_found;
 
@@ -25,25 +25,56 @@ const ACK_WAIT: Duration = Duration::from_secs(60);
 /// How often a producer held back by its consumer asks for the consumer's ack floor.
 const LEAD_POLL: Duration = Duration::from_millis(10);
 
-/// The durable consumer a link's consuming process reads through.
+/// The durable consumer a link's consuming process reads through. On the server it is called
+/// `{name}--{instance}`, `instance` unique to this process: a process that takes the name over deletes every
+/// consumer called `{name}` or `{name}--...` and creates its own, so the pull requests of a process it replaced
+/// (paused, then resumed) reach a consumer that is gone, never take records from the new one.
 #[derive(Clone, Debug)]
 pub(crate) struct Durable {
-    /// The consumer's name on the stream.
-    pub(crate) name: String,
+    /// The consumer's name, as the producer's [`Lead`] knows it.
+    name: String,
+    /// Its name on the server.
+    instance: String,
     /// Records delivered and not yet acknowledged, at most.
-    pub(crate) max_ack_pending: u64,
+    max_ack_pending: u64,
     /// The pipeline of the link: an acknowledgement waits for its producers in this process.
-    pub(crate) pipeline: String,
+    pipeline: String,
+}
+
+/// True for the server's name of an instance of the consumer called `name`.
+fn is_instance_of(server_name: &str, name: &str) -> bool {
+    server_name == name || server_name.strip_prefix(name).is_some_and(|rest| rest.starts_with("--"))
 }
 
 impl Durable {
+    pub(crate) fn new(name: &str, max_ack_pending: u64, pipeline: &str) -> Self {
+        static MADE: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let unique = format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
+        Self {
+            name: name.to_owned(),
+            instance: format!("{name}--{unique}"),
+            max_ack_pending,
+            pipeline: pipeline.to_owned(),
+        }
+    }
+
     /// What a [`Follower`](super::reader::Follower) of `subject` of `stream` reads through: this durable consumer,
     /// created afresh at each start (a consumer left by an earlier run is replaced: where to start is the stage's own
     /// checkpoint, never behind its ack floor). Each time `committed` moves to `c`, the records up to sequence `c` are
     /// acknowledged, once every append the pipeline's producers in this process issued before is stored.
-    pub(crate) fn source(&self, stream: &Stream, subject: &str, committed: watch::Receiver<u64>) -> impl Source {
+    /// Neither is done while this process's claim on its name is not held ([`hold_all`]): a process resumed after a
+    /// pause that another took its name over in would otherwise replace that one's consumer.
+    pub(crate) fn source(
+        &self,
+        stream: &Stream,
+        subject: &str,
+        committed: watch::Receiver<u64>,
+        patience: Patience,
+    ) -> impl Source {
         Acknowledging {
             durable: self.clone(),
+            patience,
             stream: stream.clone(),
             subject: subject.to_owned(),
             committed,
@@ -53,13 +84,17 @@ impl Durable {
 
     async fn consume(&self, stream: &Stream, subject: &str, start: u64) -> Result<pull::Stream, NatsError> {
         let what = || format!("consumer {} of {subject} from sequence {start}", self.name);
-        match stream.delete_consumer(&self.name).await {
-            Ok(_) => {}
-            Err(e) if is_consumer_not_found(&e) => {}
-            Err(e) => return Err(NatsError::request(what(), e)),
+        let names: Vec<String> =
+            stream.consumer_names().try_collect().await.map_err(|e| NatsError::request(what(), e))?;
+        for name in names.iter().filter(|n| is_instance_of(n, &self.name)) {
+            match stream.delete_consumer(name).await {
+                Ok(_) => {}
+                Err(e) if is_consumer_not_found(&e) => {}
+                Err(e) => return Err(NatsError::request(what(), e)),
+            }
         }
         let config = pull::Config {
-            durable_name: Some(self.name.clone()),
+            durable_name: Some(self.instance.clone()),
             filter_subject: subject.to_owned(),
             deliver_policy: DeliverPolicy::ByStartSequence { start_sequence: start.max(1) },
             ack_policy: AckPolicy::All,
@@ -76,6 +111,8 @@ impl Durable {
 /// that acknowledge them.
 struct Acknowledging {
     durable: Durable,
+    /// How long to wait for this process's claim to be renewed.
+    patience: Patience,
     stream: Stream,
     subject: String,
     committed: watch::Receiver<u64>,
@@ -85,6 +122,7 @@ struct Acknowledging {
 
 impl Source for Acknowledging {
     async fn subscribe(&mut self, start: u64) -> Result<Messages, NatsError> {
+        hold_all(&self.durable.pipeline, self.patience.get()).await?;
         let messages = self.durable.consume(&self.stream, &self.subject, start).await?;
         Ok(messages.map(|m| m.map_err(|e| e.to_string())).boxed())
     }
@@ -105,6 +143,10 @@ impl Source for Acknowledging {
     async fn do_chore(&mut self, up_to: u64) {
         // Its outputs were appended before this commit: acknowledged once they are stored.
         super::inflight::settled(&self.durable.pipeline).await;
+        if let Err(e) = hold_all(&self.durable.pipeline, self.patience.get()).await {
+            // Its reads and writes fail with it: acknowledge nothing more.
+            return tracing::warn!(error = %e, "not acknowledged");
+        }
         acknowledge(&mut self.unacked, up_to).await;
     }
 }
@@ -150,18 +192,40 @@ impl Lead {
             if position.saturating_sub(self.floor.load(Ordering::Acquire)) < self.max {
                 return Ok(());
             }
-            match tokio::time::timeout(outage.remaining(), stream.consumer_info(&self.consumer)).await {
+            match tokio::time::timeout(outage.remaining(), self.floor_now(stream)).await {
                 // The latest answer, even when lower: a consumer started again from its checkpoint moves it back.
-                Ok(Ok(info)) => {
+                Ok(Ok(Some(floor))) => {
                     outage.answered();
-                    self.floor.store(info.ack_floor.stream_sequence, Ordering::Release);
+                    self.floor.store(floor, Ordering::Release);
                 }
-                Ok(Err(e)) if e.kind() == ConsumerInfoErrorKind::NotFound => outage.answered(),
+                // No such consumer yet: an answer, not an outage.
+                Ok(Ok(None)) => outage.answered(),
                 Ok(Err(e)) => outage.failed(e),
                 Err(_) => outage.failed("no answer"),
             }
             outage.check(|| format!("waiting on the ack floor of consumer {}", self.consumer))?;
             tokio::time::sleep(LEAD_POLL).await;
         }
+    }
+
+    /// The consumer's ack floor (the lowest of its instances', while a new one replaces an old one), `None` while
+    /// there is none.
+    async fn floor_now(&self, stream: &Stream) -> Result<Option<u64>, async_nats::Error> {
+        let mut consumers = stream.consumers();
+        let mut floor = None;
+        while let Some(info) = consumers.try_next().await? {
+            if is_instance_of(&info.name, &self.consumer) {
+                // A consumer that has acknowledged nothing yet reports 0; what it starts past is consumed already
+                // (a consumer started again when its stage had caught up would otherwise hold its producer back
+                // for good).
+                let start = match info.config.deliver_policy {
+                    DeliverPolicy::ByStartSequence { start_sequence } => start_sequence.saturating_sub(1),
+                    _ => 0,
+                };
+                let at = info.ack_floor.stream_sequence.max(start);
+                floor = Some(floor.unwrap_or(u64::MAX).min(at));
+            }
+        }
+        Ok(floor)
     }
 }

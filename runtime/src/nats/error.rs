@@ -51,6 +51,24 @@ pub enum NatsError {
         /// What it must be.
         why: String,
     },
+    /// Another process holds the claim on this process's name (it runs under that name now), and still did after
+    /// `wait`: this one was not started.
+    Claimed {
+        /// The pipeline.
+        pipeline: String,
+        /// The process name.
+        process: String,
+        /// How long it waited for the claim to expire.
+        wait: Duration,
+    },
+    /// This process's claim on its name expired (it was paused, or cut off) and another process took it: this one
+    /// stops writing, so the two never both write as that process.
+    Fenced {
+        /// The pipeline.
+        pipeline: String,
+        /// The process name.
+        process: String,
+    },
     /// A second writer appended to a subject this journal or link writes alone.
     NotSoleWriter {
         /// The subject.
@@ -74,6 +92,16 @@ impl fmt::Display for NatsError {
             ),
             NatsError::Request { what, why } => write!(f, "JetStream request failed: {what}: {why}"),
             NatsError::Invalid { what, why } => write!(f, "{what}: {why}"),
+            NatsError::Claimed { pipeline, process, wait } => write!(
+                f,
+                "another process runs as {process} of pipeline {pipeline}: its claim on that name was still renewed \
+                 after {wait:?}; stop it, or give this one another name"
+            ),
+            NatsError::Fenced { pipeline, process } => write!(
+                f,
+                "this process lost its claim on the name {process} of pipeline {pipeline} to another process (it \
+                 was paused or cut off for longer than the claim lives): it stops rather than run beside it"
+            ),
             NatsError::NotSoleWriter { subject } => {
                 write!(f, "another writer appended to {subject}, which one journal or link writes alone")
             }

@@ -16,6 +16,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::claim::Claim;
 use super::error::NatsError;
 use super::outage::{Outage, Patience};
 use super::publish::{store, Outgoing};
@@ -49,6 +50,8 @@ struct Inner {
     copy: Arc<LocalCopy>,
     /// How long an append or the follow task goes on while the server does not answer.
     patience: Patience,
+    /// The claim on the name of the process that writes it, checked before each append.
+    claim: OnceLock<Arc<Claim>>,
     /// Numbers the message ids of this writer's appends.
     next_id: AtomicU64,
     /// The runtime it was opened on: a thread outside it appends through it.
@@ -135,6 +138,7 @@ impl<R> NatsJournal<R> {
             writable: !subject.contains(['*', '>']),
             copy,
             patience,
+            claim: OnceLock::new(),
             next_id: AtomicU64::new(held),
             runtime: tokio::runtime::Handle::current(),
             follow,
@@ -160,6 +164,11 @@ impl<R> NatsJournal<R> {
 
     pub(crate) fn set_outage(&self, deadline: Duration) {
         self.inner.patience.set(deadline);
+    }
+
+    /// Each append first waits until `claim` is held, and fails once another process took it.
+    pub(crate) fn fence_with(&self, claim: Arc<Claim>) {
+        let _ = self.inner.claim.set(claim);
     }
 
     /// The subject it reads (and writes, without a wildcard).
@@ -216,6 +225,9 @@ impl<R: Serialize> NatsJournal<R> {
             return Err(JournalError::Unusable(format!("{} names several subjects: read-only", inner.subject)));
         }
         let payload = super::encode(&record)?;
+        if let Some(claim) = inner.claim.get() {
+            claim.hold(inner.patience.get()).await?;
+        }
         let id = inner.next_id.fetch_add(1, Ordering::AcqRel);
         let outgoing =
             Outgoing { subject: inner.subject.clone(), id: format!("{}:{id}", inner.subject), after: None, payload };

@@ -144,7 +144,7 @@ impl<P> NatsLog<P> {
         max_ack_pending: u64,
     ) -> Result<Self, NatsError> {
         let mut log = Self::open(js, pipeline, link).await?;
-        log.durable = Some(Durable { name: consumer.to_owned(), max_ack_pending, pipeline: pipeline.to_owned() });
+        log.durable = Some(Durable::new(consumer, max_ack_pending, pipeline));
         let len = log.len_now();
         let follower = log.follow(len).await?;
         *log.reader.lock().await = Some(Reader { next: len, follower });
@@ -181,7 +181,8 @@ impl<P> NatsLog<P> {
         let outage = self.watch_outage();
         match &self.durable {
             Some(durable) => {
-                let source = durable.source(&self.stream, &self.subject, self.committed.subscribe());
+                let committed = self.committed.subscribe();
+                let source = durable.source(&self.stream, &self.subject, committed, self.patience.clone());
                 Follower::through(source, &self.subject, start, READ_BUFFER, Some(appended), outage).await
             }
             None => Follower::start(&self.stream, &self.subject, start, READ_BUFFER, Some(appended), outage).await,
@@ -228,6 +229,8 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         if let Some(lead) = &self.lead {
             lead.room(&self.stream, position, &mut self.watch_outage()).await?;
         }
+        // Nothing written as a process whose name another process took.
+        super::claim::hold_all(&self.pipeline, self.patience.get()).await?;
         let appends =
             self.appends.get_or_init(|| Appends::new(&self.js, &self.pipeline, position, self.watch_outage()));
         appends.publish(&self.js, position, outgoing).await?;

@@ -13,6 +13,7 @@ use async_nats::jetstream;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
+use super::claim::Claim;
 use super::error::NatsError;
 use super::journal::NatsJournal;
 use super::stream::StreamSpec;
@@ -74,19 +75,8 @@ pub(crate) fn check_interval(what: &str, every: Duration) -> Result<(), NatsErro
     }
 }
 
-/// Refuses to join as `process` while another process heartbeats under that name: listens for three of its beats.
-async fn alone(client: &async_nats::Client, pipeline: &str, process: &str, every: Duration) -> Result<(), NatsError> {
-    let beat = subject(pipeline, "heartbeat", process);
-    let mut beats =
-        client.subscribe(beat.clone()).await.map_err(|e| NatsError::request(format!("listening on {beat}"), e))?;
-    match tokio::time::timeout(every * 3, beats.next()).await {
-        Ok(Some(_)) => Err(NatsError::invalid(
-            format!("process {process} of pipeline {pipeline}"),
-            format!("another process heartbeats under that name ({beat}): stop it, or give this one another name"),
-        )),
-        _ => Ok(()),
-    }
-}
+/// How many heartbeats a claim on a process name lives without being renewed.
+pub const CLAIM_BEATS: u32 = 10;
 
 /// Sends `request` to `process` of `pipeline` (not stored: a process not connected at that moment misses it).
 pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &str, request: Request) {
@@ -133,6 +123,7 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 /// ```
 pub struct Member {
     lifecycle: Arc<NatsJournal<LifecycleRecord>>,
+    claim: Arc<Claim>,
     requests: async_nats::Subscriber,
     heartbeat: JoinHandle<()>,
 }
@@ -148,13 +139,17 @@ impl Member {
     /// pipeline's processes): opens its lifecycle journal (the stream [`lifecycle_stream`], created if missing),
     /// listens for requests, and publishes a heartbeat every `heartbeat` until it is dropped.
     ///
-    /// It first listens for three heartbeats' time: another process already heartbeating under the same name (the
-    /// role started twice) is refused here, before either writes a record, instead of both running and refusing
-    /// each other's appends to the streams they would share.
+    /// It first claims the name (bucket `{PIPELINE}_CLAIMS`, see the [module](super)): the claim lives
+    /// [`CLAIM_BEATS`] heartbeats and is renewed at each. While another process holds it (the role started twice, or
+    /// started again while the first is only paused) it waits for it to expire, for one time-to-live and two beats,
+    /// then gives up, before writing anything. A member whose claim expired (it was paused or cut off) and was
+    /// taken is fenced: its lifecycle appends, its pipeline's link appends and acknowledgements in this process fail
+    /// with [`NatsError::Fenced`], it stops heartbeating, and [`request`](Self::request) returns `None`.
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when `process` is not one subject token or `heartbeat` is zero, or when another
-    /// process heartbeats as `process`; another [`NatsError`] when the stream or subscription cannot be set up.
+    /// [`NatsError::Invalid`] when `process` is not one subject token or `heartbeat` is zero;
+    /// [`NatsError::Claimed`] when another process kept its claim on `process`; another [`NatsError`] when the
+    /// stream, the claims bucket or the subscription cannot be set up.
     pub async fn join(
         js: &jetstream::Context,
         pipeline: &str,
@@ -163,27 +158,42 @@ impl Member {
     ) -> Result<Self, NatsError> {
         check_token("process", process)?;
         check_interval("heartbeat", heartbeat)?;
+        let ttl = heartbeat * CLAIM_BEATS;
+        let claim = Claim::take(js, pipeline, process, ttl, ttl + heartbeat * 2).await?;
+        // Opened once the name is this process's: it counts what the previous holder wrote, all of it.
         let lifecycle =
             NatsJournal::open(js, &lifecycle_stream(pipeline), &subject(pipeline, "lifecycle", process)).await?;
+        lifecycle.fence_with(claim.clone());
         let client = js.client();
-        alone(&client, pipeline, process, heartbeat).await?;
         let requests = client
             .subscribe(subject(pipeline, "control", process))
             .await
             .map_err(|e| NatsError::request(format!("requests to {process}"), e))?;
         let beat = subject(pipeline, "heartbeat", process);
+        let renewed = claim.clone();
         let heartbeat = tokio::spawn(async move {
-            let mut every = tokio::time::interval(heartbeat);
+            let interval = heartbeat;
+            let mut every = tokio::time::interval(interval);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
+                // Renewed first, so a process resumed after a pause learns whether it was replaced before it beats;
+                // a slow renewal does not hold the beat back past its interval.
+                match tokio::time::timeout(interval, renewed.renew()).await {
+                    Ok(Ok(())) => {}
+                    // Another process runs under this name now: it heartbeats, this one no longer does.
+                    Ok(Err(fenced @ NatsError::Fenced { .. })) => return tracing::error!(error = %fenced, "fenced"),
+                    // The claim lapses on its own if this goes on; a beat can still tell the orchestrator it lives.
+                    Ok(Err(e)) => tracing::debug!(error = %e, "claim not renewed"),
+                    Err(_) => tracing::debug!("claim not renewed within a heartbeat"),
+                }
                 // While the connection is down the client buffers or refuses it: the next one goes through.
                 if let Err(e) = client.publish(beat.clone(), bytes::Bytes::new()).await {
                     tracing::debug!(subject = %beat, error = %e, "heartbeat not sent");
                 }
             }
         });
-        Ok(Self { lifecycle: Arc::new(lifecycle), requests, heartbeat })
+        Ok(Self { lifecycle: Arc::new(lifecycle), claim, requests, heartbeat })
     }
 
     /// How long its lifecycle appends go on while the server does not answer before they fail with
@@ -202,19 +212,40 @@ impl Member {
         self.lifecycle.clone()
     }
 
-    /// The next request from the orchestrator, waiting for it; `None` once the connection is closed for good.
+    /// The next request from the orchestrator, waiting for it; `None` once the connection is closed for good or
+    /// this member is fenced (another process took its name).
     pub async fn request(&mut self) -> Option<Request> {
-        while let Some(message) = self.requests.next().await {
-            if let Some(request) = Request::from_payload(&message.payload) {
-                return Some(request);
+        let mut fenced = tokio::time::interval(FENCE_LOOK);
+        loop {
+            tokio::select! {
+                message = self.requests.next() => match Request::from_payload(&message?.payload) {
+                    Some(request) => return Some(request),
+                    None => continue,
+                },
+                _ = fenced.tick() => if self.claim.is_fenced() {
+                    return None;
+                },
             }
         }
-        None
+    }
+
+    /// Once another process took this member's name (its claim expired while it was paused or cut off): the
+    /// [`NatsError::Fenced`] its writes fail with. It should end.
+    pub fn fenced(&self) -> Option<NatsError> {
+        self.claim.is_fenced().then(|| self.claim.fenced())
     }
 }
 
 impl Drop for Member {
     fn drop(&mut self) {
         self.heartbeat.abort();
+        // The name is free at once for the next process, instead of when the claim expires.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let claim = self.claim.clone();
+            runtime.spawn(async move { claim.release().await });
+        }
     }
 }
+
+/// How often [`Member::request`] looks whether the member was fenced.
+const FENCE_LOOK: Duration = Duration::from_millis(50);

@@ -12,7 +12,8 @@
 //!   ([`NatsLog::open_acknowledging`]), and a producer wait on its ack floor ([`NatsLog::bounded_by`]): bounded in
 //!   flight across processes.
 //! - [`Member`] and [`ProcessOrchestrator`]: lifecycle across processes. Each process joins as a member (its
-//!   lifecycle records on its own subject of one stream, a heartbeat, requests it obeys); an orchestrator in any
+//!   lifecycle records on its own subject of one stream, a heartbeat, requests it obeys, an exclusive claim on its
+//!   name that fences it off once another process took the name over); an orchestrator in any
 //!   process follows that stream and the heartbeats, records a process that disappeared, and applies the pipeline's
 //!   restart and failure policies to the others by requests.
 //! - The outage deadline ([`DEFAULT_OUTAGE`], 60 s; `outage(..)` on each of the above): how long a wait on the
@@ -25,6 +26,7 @@
 //! Records are encoded with postcard, as in the file journal.
 
 mod acked;
+mod claim;
 mod error;
 mod inflight;
 mod journal;
@@ -44,7 +46,7 @@ use async_nats::jetstream;
 pub use error::NatsError;
 pub use journal::NatsJournal;
 pub use log::NatsLog;
-pub use member::{lifecycle_stream, Member, Request};
+pub use member::{lifecycle_stream, Member, Request, CLAIM_BEATS};
 pub use orchestrator::ProcessOrchestrator;
 pub use outage::DEFAULT_OUTAGE;
 pub use stream::StreamSpec;

@@ -47,8 +47,11 @@ const FOLLOW_BUFFER: usize = 1024;
 ///   record (supervisor `PIPELINE@NAME`) and returns it: Completed, Failed naming the first failure no restart
 ///   covered, or Cancelled.
 ///
-/// It reads the lifecycle stream from its start, so it should hold one run of the pipeline (a fresh stream per
-/// run); started again, the orchestrator catches up from the records, its own earlier ones included: a process it
+/// **Runs.** The lifecycle stream is kept across runs of the pipeline. An orchestrator that starts a run
+/// ([`new_run`](Self::new_run)) judges nothing from the records already there: it follows the stream from its end
+/// and marks the start of the run with its own Started record (state `NewRun`); processes that joined before it
+/// count as running by their heartbeats. Started again without `new_run` (within a run), the orchestrator catches
+/// up from the records of the current run, from the last such mark on, its own earlier ones included: a process it
 /// had taken for gone or asked to restart is restarting still (not judged a second time; the restart counts against
 /// the intensity). Requests are plain NATS messages, not stored:
 /// a process not connected when one is sent misses it (a restart then gives up at `come_back`; a stop is sent again).
@@ -77,8 +80,12 @@ pub struct ProcessOrchestrator {
     missed: u32,
     grace: Duration,
     outage: Duration,
+    new_run: bool,
     policies: Policies,
 }
+
+/// The state of the Started record of an orchestrator that starts a run: records before it belong to earlier runs.
+const NEW_RUN: &str = "NewRun";
 
 impl ProcessOrchestrator {
     /// The orchestrator of `processes` (their names as they [joined](super::Member::join)) of the pipeline called
@@ -98,6 +105,7 @@ impl ProcessOrchestrator {
             missed,
             grace: Duration::from_secs(30),
             outage: super::DEFAULT_OUTAGE,
+            new_run: false,
             policies: Policies {
                 pipeline: pipeline.to_owned(),
                 failure: FailurePolicy::FailPipeline,
@@ -151,6 +159,14 @@ impl ProcessOrchestrator {
         self
     }
 
+    /// This orchestrator starts a new run of the pipeline: records already in the lifecycle stream (earlier runs')
+    /// are not judged, and an orchestrator started again later catches up from this run's start only.
+    #[must_use]
+    pub fn new_run(mut self) -> Self {
+        self.new_run = true;
+        self
+    }
+
     /// Its own subject is `PIPELINE.lifecycle.NAME` (default `orchestrator`).
     #[must_use]
     pub fn name(mut self, name: &str) -> Self {
@@ -187,7 +203,8 @@ impl ProcessOrchestrator {
         let earlier = stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?;
         let earlier = earlier.state.last_sequence;
         let outage = Outage::new(self.js.client(), &patience);
-        let mut records = Follower::start(&stream, &all, 1, FOLLOW_BUFFER, None, outage).await?;
+        let from = if self.new_run { earlier + 1 } else { 1 };
+        let mut records = Follower::start(&stream, &all, from, FOLLOW_BUFFER, None, outage).await?;
         let mut connection = Outage::new(client.clone(), &patience);
         let store = |record: LifecycleRecord| {
             let journal = &journal;
@@ -196,7 +213,8 @@ impl ProcessOrchestrator {
                 journal.append_acked(record).await.map_err(|e| NatsError::request(what, e))
             }
         };
-        store(about(&self.name, &pipeline, "Running", Lifecycle::Started)).await?;
+        let state = if self.new_run { NEW_RUN } else { "Running" };
+        store(about(&self.name, &pipeline, state, Lifecycle::Started)).await?;
         let mut roster = Roster::new(self.policies.clone(), &self.processes, Instant::now());
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -208,7 +226,10 @@ impl ProcessOrchestrator {
                     let process = delivered.subject.rsplit('.').next().unwrap_or_default().to_owned();
                     match super::decode::<LifecycleRecord>(&delivered.payload) {
                         Ok(record) if delivered.subject.as_str() == own => {
-                            if delivered.sequence <= earlier {
+                            if delivered.sequence <= earlier && record.state == NEW_RUN {
+                                // A run started here: what came before was an earlier run's.
+                                roster = Roster::new(self.policies.clone(), &self.processes, Instant::now());
+                            } else if delivered.sequence <= earlier {
                                 roster.replay(&record, Instant::now());
                             }
                             continue;

@@ -213,6 +213,10 @@ impl Following {
                     self.outage.answered();
                     return Some(incoming);
                 }
+                Ok(Err(fenced @ NatsError::Fenced { .. })) => {
+                    self.end(fenced).await;
+                    return None;
+                }
                 Ok(Err(e)) => {
                     tracing::debug!(subject = %self.subject, error = %e, "cannot follow yet; retrying");
                     self.outage.failed(e);
