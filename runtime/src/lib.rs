@@ -84,9 +84,9 @@ pub mod __private {
 
     pub use crate::inbox::{wait_inbox, with_inbox, EventInbox, InboxReader};
     pub use crate::macro_support::{
-        build_failed, complete, decide, dispatch, dispatch_future, dispatched, failure_codec, CheckedFailure,
-        CompletionFn, DecisionFn, DispatchFn, FailedStateField, FailedStateFn, FailureCodec, FailureMessage,
-        StageMethodOf, SupervisorName, Unknown,
+        build_failed, complete, decide, dispatch, dispatch_future, dispatch_sync, dispatch_sync_future, dispatched,
+        failure_codec, CheckedFailure, CompletionFn, DecisionFn, DispatchFn, FailedStateField, FailedStateFn,
+        FailureCodec, FailureMessage, StageMethodOf, SupervisorName, SyncDispatchFn, Unknown,
     };
 
     /// The ids a stage struct carries, implemented by `#[derive(Stage)]` from its `#[stage_id]` (and optional

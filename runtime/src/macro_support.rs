@@ -15,7 +15,7 @@ use crate::machine::{Decision, EventVariant};
 #[diagnostic::on_unimplemented(
     message = "`#[dispatch(..)]` needs an async method of the stage taking the context and returning a `Result` of a `Directive`",
     label = "not `async fn(&mut self, ctx: &mut {C}) -> Result<Directive<{E}>, impl Into<BoxError>>`",
-    note = "write the method as `async fn next(&mut self, ctx: &mut {C}) -> Result<stagewise::Directive<{E}>, stagewise::BoxError>`"
+    note = "write the method as `async fn next(&mut self, ctx: &mut {C}) -> Result<stagewise::Directive<{E}>, stagewise::BoxError>`, or keep a plain `fn` and add `sync`: `#[dispatch(Stage::next, sync)]`"
 )]
 pub trait DispatchFn<'s, 'c, S: 's, C: 'c, E> {
     /// The method's error type.
@@ -73,6 +73,53 @@ pub fn dispatch_future<'s, 'c, S: 's, C: 'c, E, F: DispatchFn<'s, 'c, S, C, E>>(
     ctx: &'c mut C,
 ) -> impl Future<Output = Result<Directive<E>, BoxError>> + use<'s, 'c, S, C, E, F> {
     futures_util::TryFutureExt::err_into(method.call(stage, ctx))
+}
+
+/// `#[dispatch(Stage::method, sync)]`: a plain `fn name(&mut self, ctx: &mut Context) -> Result<Directive<Event>, E>`,
+/// `E: Into<BoxError>`, called with no future; a method of another shape (an `async fn` too) is one error on its path.
+#[diagnostic::on_unimplemented(
+    message = "`#[dispatch(.., sync)]` needs a plain (not `async`) method of the stage taking the context and returning a `Result` of a `Directive`",
+    label = "not `fn(&mut self, ctx: &mut {C}) -> Result<Directive<{E}>, impl Into<BoxError>>`",
+    note = "write the method as `fn next(&mut self, ctx: &mut {C}) -> Result<stagewise::Directive<{E}>, stagewise::BoxError>`; an `async fn` is named without `sync`: `#[dispatch(Stage::next)]`"
+)]
+pub trait SyncDispatchFn<S, C, E> {
+    /// The method's error type.
+    type Error: Into<BoxError>;
+    /// Calls the method.
+    fn call(self, stage: &mut S, ctx: &mut C) -> Result<Directive<E>, Self::Error>;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S, C, E, Err, F> SyncDispatchFn<S, C, E> for F
+where
+    F: FnOnce(&mut S, &mut C) -> Result<Directive<E>, Err>,
+    Err: Into<BoxError>,
+{
+    type Error = Err;
+
+    #[inline]
+    fn call(self, stage: &mut S, ctx: &mut C) -> Result<Directive<E>, Err> {
+        self(stage, ctx)
+    }
+}
+
+/// Calls a `sync` dispatch method: its result, no future; generated dispatch maps it with [`dispatched`].
+#[inline]
+pub fn dispatch_sync<S, C, E, F: SyncDispatchFn<S, C, E>>(
+    method: F,
+    stage: &mut S,
+    ctx: &mut C,
+) -> Result<Directive<E>, F::Error> {
+    method.call(stage, ctx)
+}
+
+/// [`dispatch_sync`] as a future, for `with_inbox`: the method runs when first polled, after the inbox was checked.
+pub async fn dispatch_sync_future<S, C, E, F: SyncDispatchFn<S, C, E>>(
+    method: F,
+    stage: &mut S,
+    ctx: &mut C,
+) -> Result<Directive<E>, BoxError> {
+    dispatched(method.call(stage, ctx))
 }
 
 /// A function transition's decider (`#[on(Ev::X => Stage::decide, to = [..])]`) or the `unhandled = Stage::hook`:
@@ -328,6 +375,10 @@ mod tests {
             *ctx += self.0;
             Ok(Directive::Transition(*ctx))
         }
+
+        fn next_now(&mut self, ctx: &mut u32) -> Result<Directive<u32>, std::io::Error> {
+            Ok(Directive::Transition(*ctx + self.0))
+        }
     }
 
     #[tokio::test]
@@ -337,5 +388,13 @@ mod tests {
         let result = DispatchFn::<Stage, u32, u32>::call(Stage::next, &mut stage, &mut ctx).await;
         assert!(matches!(result, Ok(Directive::Transition(3))));
         assert_eq!(String::from_message("gone".into()).into_message(), "gone");
+    }
+
+    #[tokio::test]
+    async fn a_plain_method_is_a_sync_dispatch_fn_run_when_its_future_is_first_polled() {
+        let (mut stage, mut ctx) = (Stage(2), 1);
+        assert!(matches!(dispatch_sync(Stage::next_now, &mut stage, &mut ctx), Ok(Directive::Transition(3))));
+        let result = dispatch_sync_future(Stage::next_now, &mut stage, &mut ctx).await;
+        assert!(matches!(result, Ok(Directive::Transition(3))));
     }
 }

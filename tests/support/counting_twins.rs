@@ -1,5 +1,7 @@
 //! The counting stage twice over the same types: once written with `#[handler_supervised]`, once by hand, so the
-//! macro's run-time cost can be measured against code without it (`benches/macro_cost.rs`).
+//! macro's run-time cost can be measured against code without it (`benches/macro_cost.rs`). The macro twin's step is
+//! a `sync` method, as a user would write a step that computes its event; a third twin, the same machine with an
+//! `async` method, shows what awaiting a method's future costs (information, no target).
 
 use stagewise::{
     BoxError, Decision, Directive, Ending, EventVariant, HandlerSupervised, Machine, Stage, StageId, StateVariant,
@@ -50,7 +52,7 @@ pub struct MacroCounter {
 #[derive(Debug, PartialEq)]
 pub enum MacroState {
     #[initial]
-    #[dispatch(MacroCounter::next)]
+    #[dispatch(MacroCounter::next, sync)]
     #[on(CountEv::Tick => stay, actions = [Increment])]
     #[on(CountEv::Finish => Done)]
     Counting,
@@ -61,6 +63,36 @@ pub enum MacroState {
 }
 
 impl MacroCounter {
+    /// Computes the event: a plain method, called with no future.
+    fn next(&mut self, count: &mut u64) -> Result<Directive<CountEv>, BoxError> {
+        Ok(Directive::Transition(next_event(*count, self.limit)))
+    }
+}
+
+/// With the macro and an `async` step: the same machine, its method's future created and awaited each turn.
+#[derive(Stage)]
+pub struct MacroAsyncCounter {
+    id: StageId,
+    limit: u64,
+}
+
+#[stagewise::handler_supervised(
+    stage = MacroAsyncCounter, event = CountEv, action = Increment, context = u64, failure = CountEv::Error,
+)]
+#[derive(Debug, PartialEq)]
+pub enum MacroAsyncState {
+    #[initial]
+    #[dispatch(MacroAsyncCounter::next)]
+    #[on(CountEv::Tick => stay, actions = [Increment])]
+    #[on(CountEv::Finish => Done)]
+    Counting,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed,
+}
+
+impl MacroAsyncCounter {
     async fn next(&mut self, count: &mut u64) -> Result<Directive<CountEv>, BoxError> {
         Ok(Directive::Transition(next_event(*count, self.limit)))
     }
@@ -140,6 +172,14 @@ pub async fn count_with_macro(limit: u64) -> u64 {
     let stage = MacroCounter { id: StageId(1), limit };
     let record =
         stagewise::run_handler_supervised(stage, MacroState::INITIAL, 0, stagewise::Supervision::default()).await;
+    record.expect("the counter completes").counters.transitions
+}
+
+/// Counts to `limit` with the macro-written twin whose step is `async`; returns the transitions made.
+pub async fn count_with_async_macro(limit: u64) -> u64 {
+    let stage = MacroAsyncCounter { id: StageId(1), limit };
+    let record =
+        stagewise::run_handler_supervised(stage, MacroAsyncState::INITIAL, 0, stagewise::Supervision::default()).await;
     record.expect("the counter completes").counters.transitions
 }
 

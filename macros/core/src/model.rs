@@ -163,6 +163,8 @@ pub enum Dispatch {
     Emit(Expr),
     /// `Stage::method`: call this async method with `(&mut stage, &mut context)`.
     Call(Path),
+    /// `Stage::method, sync`: call this plain (not `async`) method with `(&mut stage, &mut context)`; no future.
+    CallSync(Path),
 }
 
 /// Where a declared transition goes.

@@ -31,7 +31,7 @@ fn stage_ident(model: &Model) -> Option<&Ident> {
 fn method_paths(model: &Model) -> Vec<&Path> {
     let mut paths: Vec<&Path> = model.args.completion.iter().chain(&model.args.unhandled).collect();
     for state in &model.states {
-        if let Some((Dispatch::Call(path), _)) = &state.dispatch {
+        if let Some((Dispatch::Call(path) | Dispatch::CallSync(path), _)) = &state.dispatch {
             paths.push(path);
         }
         paths.extend(state.transitions.iter().filter_map(|t| match &t.target {

@@ -1,6 +1,6 @@
 //! `Supervisor::dispatch_state`: what each state does each turn, an `async` block around a `match` on the state that
-//! awaits the stage's method (through `__private::dispatch`, so a method of the wrong shape is one error), emits an
-//! event, terminates, or waits; with an `inbox`, the stage's own events race that work under the state's policy.
+//! awaits the stage's method (through `__private::dispatch`, so a method of the wrong shape is one error), calls a
+//! `sync` one without a future, emits an event, terminates, or waits; with an `inbox`, the stage's own events race that work under the state's policy.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -33,6 +33,19 @@ pub(super) fn dispatch_fn(model: &Model) -> TokenStream {
                 };
                 Some((call, Some(path.span())))
             }
+            // A plain method: called here, its result the block's value, no future (through `SyncDispatchFn`, so a
+            // method of the wrong shape, an `async fn` among them, is one error on its path). With an inbox, a future
+            // that calls it when first polled, after the inbox was checked.
+            (false, Some(Dispatch::CallSync(path))) if s.policy() != Policy::Block => {
+                let method = method_path(model, path);
+                let call = if reads_inbox(s) {
+                    quote!(#p::dispatch_sync_future::<Self, Self::Context, Self::Event, _>(#method, #stage, #ctx))
+                } else {
+                    let call = quote!(#p::dispatch_sync::<Self, Self::Context, Self::Event, _>(#method, #stage, #ctx));
+                    quote!(#p::dispatched(#call))
+                };
+                Some((call, Some(path.span())))
+            }
             // The event typed on its own, so an expression of another type is one error on it.
             (false, Some(Dispatch::Emit(event))) => {
                 let emitted = internal("emitted");
@@ -42,7 +55,7 @@ pub(super) fn dispatch_fn(model: &Model) -> TokenStream {
                 let work = if reads_inbox(s) { quote!(::core::future::ready(#directive)) } else { directive };
                 Some((work, None))
             }
-            (false, Some(Dispatch::Wait | Dispatch::Call(_)) | None) => None,
+            (false, Some(Dispatch::Wait | Dispatch::Call(_) | Dispatch::CallSync(_)) | None) => None,
         };
         let waits = !s.is_terminal() && !matches!(dispatch, Some(Dispatch::Terminate));
         let body = match (work, reads_inbox(s)) {

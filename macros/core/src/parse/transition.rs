@@ -53,10 +53,47 @@ pub(super) fn parse_dispatch(input: ParseStream) -> syn::Result<Dispatch> {
             quote::ToTokens::to_token_stream(&path).to_string().replace(' ', "")
         )));
     }
-    if !input.is_empty() {
-        return Err(input.error("`#[dispatch]` takes one method path, e.g. `#[dispatch(Stage::next)]`"));
+    if input.is_empty() {
+        return Ok(Dispatch::Call(path));
     }
-    Ok(Dispatch::Call(path))
+    let one_path = input.error("`#[dispatch]` takes one method path, e.g. `#[dispatch(Stage::next)]`");
+    if !input.peek(Token![,]) {
+        return Err(one_path);
+    }
+    input.parse::<Token![,]>()?;
+    // A second path, not an option: said as such, on the comma.
+    if input.peek(Token![::]) || input.peek2(Token![::]) {
+        return Err(one_path);
+    }
+    parse_dispatch_option(input)?;
+    Ok(Dispatch::CallSync(path))
+}
+
+/// The option after a dispatch method's path: `sync`, for a plain (not `async`) method.
+fn parse_dispatch_option(input: ParseStream) -> syn::Result<()> {
+    const HELP: &str = "the one option after the method is `sync`, for a plain (not `async`) method: \
+                        `#[dispatch(Stage::next, sync)]`";
+    let option = match input.parse::<Ident>() {
+        Ok(option) => option,
+        Err(_) if input.is_empty() => return Err(input.error(format!("write an option after the comma: {HELP}"))),
+        Err(_) => return Err(input.error(HELP)),
+    };
+    if option != "sync" {
+        let mut msg = format!("unknown option `{option}` in #[dispatch]");
+        if let Some(best) = did_you_mean(&option.to_string(), &["sync"]) {
+            msg.push_str(&format!(": did you mean `{best}`?"));
+        }
+        msg.push_str(&format!("\n{HELP}"));
+        return Err(syn::Error::new_spanned(option, msg));
+    }
+    input.parse::<Option<Token![,]>>()?;
+    if input.peek(Ident) && input.fork().parse::<Ident>().is_ok_and(|again| again == "sync") {
+        return Err(input.error("`sync` is written once: `#[dispatch(Stage::next, sync)]`"));
+    }
+    if !input.is_empty() {
+        return Err(input.error(HELP));
+    }
+    Ok(())
 }
 
 /// `#[on(..)]`: the events, the target, and the `to` and `actions` keys.

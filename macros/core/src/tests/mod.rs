@@ -11,6 +11,7 @@ mod diagnostics;
 mod mistakes;
 mod model;
 mod stage_typo;
+mod sync_dispatch;
 
 use crate::expand::{analyze, expand};
 use crate::model::{Mode, Model};
