@@ -1,7 +1,8 @@
 //! A stay and a goto take the same paths through the run loop, though the loop runs a stay's actions in an action loop
 //! of its own (issue 14's hot path): lists of any length run in order, an action that fails or panics takes failure
 //! path B with the same records and skips the rest, control that arrives while a turn's actions run is taken after
-//! them, and an abort in the middle of a stay's actions records Cancelled and runs no more of them.
+//! them, and an abort in the middle of a stay's actions records Cancelled and runs no more of them. Also: a stage whose
+//! dispatch always has an event ready still lets its worker run other tasks.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -347,4 +348,54 @@ async fn a_control_message_whose_transition_is_a_stay_runs_its_actions_and_a_fai
     assert_eq!(record.counters.transitions, 3, "the gate's stay, the control's stay, the failure transition");
     assert_eq!(record.counters.failures, 1);
     assert_eq!(journal.records().len(), 2, "Started and Failed");
+}
+
+/// Transitions forever, each at once: its dispatch awaits nothing, so only the loop can make it yield its worker.
+struct Busy;
+impl Machine for Busy {
+    type State = St;
+    type Event = Ev;
+    type Context = Ctx;
+    type Action = Act;
+    type ActionCapacity = stagewise::DefaultCapacity;
+    fn transition(state: &St, event: Ev, ctx: &mut Ctx) -> Decision<St, Act> {
+        Turns::transition(state, event, ctx)
+    }
+    fn unhandled(state: &St, event: &Ev) -> Unhandled {
+        Turns::unhandled(state, event)
+    }
+    fn control_event(control: Control) -> Option<Ev> {
+        Turns::control_event(control)
+    }
+}
+impl Supervisor for Busy {
+    fn name(&self) -> &'static str {
+        "busy"
+    }
+    async fn dispatch_state(&mut self, state: &St, _ctx: &mut Ctx) -> Result<Directive<Ev>, BoxError> {
+        Ok(if state.ending().is_some() { Directive::Terminate } else { Directive::Transition(Ev::Stay(vec![])) })
+    }
+    fn event_for_action_error(&self, message: String) -> Ev {
+        Ev::Failure(message)
+    }
+    async fn write_completion_event(&mut self, _ctx: &mut Ctx) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+impl HandlerSupervised for Busy {
+    fn stage_id(&self) -> StageId {
+        StageId(4)
+    }
+}
+
+/// On this current-thread runtime, a stage that never yields would keep the other task (and this test) from ever
+/// running: without the loop spending tokio's budget, the test hangs.
+#[tokio::test]
+async fn a_stage_that_always_has_a_transition_ready_still_lets_its_worker_run_other_tasks() {
+    let mut handle = spawn_handler_supervised(Busy, St::Work, Ctx::default(), SpawnOptions::default());
+    let other = tokio::spawn(async {});
+    other.await.unwrap();
+    handle.try_send(Control::Stop).unwrap();
+    let record = handle.outcome().await.unwrap();
+    assert!(matches!(record.lifecycle, Lifecycle::Cancelled { .. }));
 }

@@ -18,7 +18,7 @@
 pub enum Directive<E> {
     /// Nothing to drive now; the loop turns again. Dispatch should await its input rather than return this at once,
     /// so that an idle stage sleeps instead of spinning. (A stage that does return it at once still lets other tasks
-    /// run: each Continue spends tokio's cooperative budget.)
+    /// run: each Continue spends tokio's cooperative budget, as every 64th turn does whatever its directive.)
     Continue,
     /// Feed this event to the machine and run the resulting actions.
     Transition(E),

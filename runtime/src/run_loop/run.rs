@@ -187,6 +187,13 @@ impl<S: Supervisor> Run<S> {
     async fn steady(&mut self) -> SteadyEnd {
         loop {
             let event = loop {
+                // A dispatch that returns at once without awaiting anything tokio counts would otherwise keep this task
+                // on its worker forever: after a Continue (the phase is still Dispatch), and every 64th turn whatever
+                // it did, the loop spends a unit of tokio's cooperative budget, so such a stage yields now and then.
+                // One await point for both, where the turn keeps nothing alive.
+                if matches!(self.phase, Phase::Dispatch) || self.tally.loop_turns.is_multiple_of(64) {
+                    tokio::task::consume_budget().await;
+                }
                 let (policy, raced) = self.begin_turn();
                 let dispatched = if !raced {
                     // Nothing can race dispatch: await it alone. Only the three fields it needs are borrowed across the
@@ -236,9 +243,6 @@ impl<S: Supervisor> Run<S> {
                         }
                     }
                 }
-                // A dispatch that returns Continue without awaiting would otherwise keep this task on its worker
-                // forever; spending tokio's cooperative budget makes it yield now and then.
-                tokio::task::consume_budget().await;
             };
             // A stay is matched in place, so its list goes from the transition straight into the action loop; the rest
             // is settled out of line, and has an action loop of its own, so the stay's list is not merged with it.
