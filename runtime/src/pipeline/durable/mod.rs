@@ -24,6 +24,7 @@
 //! under every [`Durability`](crate::journal::Durability) policy (records are handed to the OS before anyone reads
 //! them); for a power cut only under syncing policies.
 
+mod batch_codec;
 mod chain;
 mod checkpoint;
 mod inlet;

@@ -19,9 +19,11 @@ pub struct LinkRecord<P> {
 
 /// What a stage sent on a durable link.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(serialize = "P: Serialize", deserialize = "P: Deserialize<'de>"))]
 pub enum Body<P> {
-    /// Events, in order.
-    Events(Batch<P>),
+    /// Events, in order; stored with their stage contexts once a batch and their ids as steps from the previous
+    /// event's (`batch_codec.rs`).
+    Events(#[serde(with = "super::batch_codec")] Batch<P>),
     /// No event follows.
     EndOfStream,
 }
