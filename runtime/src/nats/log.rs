@@ -8,7 +8,7 @@
 //! the stage committed, whose ack floor a producer opened bounded waits on.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub struct NatsLog<P> {
     failure: Arc<OnceLock<String>>,
     /// Position of the first record still held.
     first: AtomicU64,
+    /// The size of the last record encoded: room the next one's encoding starts with.
+    encoded: AtomicUsize,
     /// The pipeline of the link: what a consumer in this process waits on before acknowledging.
     pipeline: String,
     /// Position of the next record this process appends; held across an append so appends go one at a time.
@@ -112,6 +114,7 @@ impl<P> NatsLog<P> {
             appended: watch::Sender::new(len),
             failure: Arc::default(),
             first: AtomicU64::new(first),
+            encoded: AtomicUsize::new(0),
             pipeline: pipeline.to_owned(),
             next: Mutex::new(len),
             appends: OnceLock::new(),
@@ -217,7 +220,8 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
     /// records in flight); end of stream returns once it and every record before it are stored.
     async fn append_record(&self, record: LinkRecord<P>) -> Result<u64, JournalError> {
         let ends = matches!(record.body, Body::EndOfStream);
-        let payload = super::encode(&record)?;
+        let payload = super::encode_sized(&record, self.encoded.load(Ordering::Relaxed))?;
+        self.encoded.store(payload.len(), Ordering::Relaxed);
         let mut next = self.next.lock().await;
         let position = *next;
         let outgoing = Outgoing {

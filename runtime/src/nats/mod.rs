@@ -79,6 +79,17 @@ pub(crate) fn encode<R: serde::Serialize>(record: &R) -> Result<bytes::Bytes, cr
     postcard::to_stdvec(record).map(bytes::Bytes::from).map_err(|e| crate::journal::JournalError::Codec(e.to_string()))
 }
 
+/// As [`encode`], into a buffer of `size` bytes to begin with (the size of the record before, for records alike):
+/// a batch's encoding then grows its buffer once at most instead of doubling it up from nothing.
+pub(crate) fn encode_sized<R: serde::Serialize>(
+    record: &R,
+    size: usize,
+) -> Result<bytes::Bytes, crate::journal::JournalError> {
+    postcard::to_extend(record, Vec::with_capacity(size + size / 8))
+        .map(bytes::Bytes::from)
+        .map_err(|e| crate::journal::JournalError::Codec(e.to_string()))
+}
+
 /// Decodes a record from a message's payload.
 pub(crate) fn decode<R: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<R, crate::journal::JournalError> {
     postcard::from_bytes(payload).map_err(|e| crate::journal::JournalError::Codec(e.to_string()))

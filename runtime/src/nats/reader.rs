@@ -184,13 +184,15 @@ impl Following {
                 continue; // delivered again after the ack wait: the reader has it
             }
             next = sequence + 1;
-            if let Some(stored) = &self.stored {
-                crate::journal::raise(&stored.count, sequence);
-            }
             let delivered = Delivered { sequence, subject: message.subject.clone(), payload: message.payload.clone() };
             source.keep(sequence, message);
             if self.send.send(Ok(delivered)).await.is_err() {
                 return;
+            }
+            // Counted once handed over: a reader woken by the count finds the message there, instead of waking
+            // again for it (what is in the channel is counted, so a full channel never hides a record).
+            if let Some(stored) = &self.stored {
+                crate::journal::raise(&stored.count, sequence);
             }
         }
     }

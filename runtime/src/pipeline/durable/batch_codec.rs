@@ -56,7 +56,10 @@ impl<'a> Contexts<'a> {
 
     /// The index of `context` in the table, trying `hint` (the previous event's) first.
     fn index(&self, context: &StageContext, hint: usize) -> Option<usize> {
-        let same = |c: &&StageContext| c.stage == context.stage && c.name == context.name;
+        // Events of one stage share its static name: comparing where it lies settles most comparisons.
+        let same = |c: &&StageContext| {
+            c.stage == context.stage && (std::ptr::eq(c.name.as_ref(), context.name.as_ref()) || c.name == context.name)
+        };
         if self.table.get(hint).is_some_and(same) {
             return Some(hint);
         }
