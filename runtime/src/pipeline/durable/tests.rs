@@ -12,8 +12,11 @@ pub(super) fn options(segment_bytes: u64) -> JournalOptions {
     JournalOptions { segment_bytes, ..JournalOptions::with_durability(Durability::Os) }
 }
 
+/// Segment size of the links under test: small, so their records (about 60 bytes a batch of 10) span several.
+pub(super) const SEGMENT_BYTES: u64 = 2048;
+
 pub(super) fn links(dir: &Path, policy: LinkPolicy) -> DurableLinks {
-    DurableLinks::new(dir, options(4096), policy)
+    DurableLinks::new(dir, options(SEGMENT_BYTES), policy)
 }
 
 fn batch(ids: &mut EventIds, stage: u32, values: impl IntoIterator<Item = u64>) -> Batch<u64> {
@@ -81,7 +84,7 @@ pub(super) async fn resumed_double(dir: &Path, crash_after: usize, before_send: 
 
 pub(super) fn read_all(dir: &Path, index: usize) -> Vec<LinkRecord<u64>> {
     let journal =
-        crate::journal::FileJournal::<LinkRecord<u64>>::open(stage_folder(dir, index), options(4096)).unwrap();
+        crate::journal::FileJournal::<LinkRecord<u64>>::open(stage_folder(dir, index), options(SEGMENT_BYTES)).unwrap();
     crate::journal::Journal::read_from(&journal, 0).unwrap()
 }
 

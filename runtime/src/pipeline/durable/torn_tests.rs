@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::journal::Journal;
 
-use super::tests::{assert_doubled, links, options, resumed_double, source};
+use super::tests::{assert_doubled, links, options, resumed_double, source, SEGMENT_BYTES};
 use super::*;
 
 /// The segment files of the journal in `dir`, oldest first.
@@ -22,7 +22,7 @@ fn segments(dir: &Path) -> Vec<PathBuf> {
 /// Leaves the journal in `dir` as a crash in the middle of a segment roll does: a next segment, named for the
 /// journal's next position, holding part of its header only.
 fn cut_a_roll_short(dir: &Path) {
-    let records = crate::journal::FileJournal::<LinkRecord<u64>>::open(dir, options(4096)).unwrap().len();
+    let records = crate::journal::FileJournal::<LinkRecord<u64>>::open(dir, options(SEGMENT_BYTES)).unwrap().len();
     let last = segments(dir).pop().expect("a segment");
     let name = last.file_name().unwrap().to_string_lossy().into_owned();
     let digits = name.len() - ".seg".len();
