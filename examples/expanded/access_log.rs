@@ -222,14 +222,24 @@ impl ::stagewise::__private::Machine for Read {
             (ReadState::Idle { .. }, ReadEvent::Drain { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     ReadState::Done,
-                    [ReadAction::EndOfStream],
+                    [
+                        {
+                            let __action: Self::Action = ReadAction::EndOfStream;
+                            __action
+                        },
+                    ],
                 )
             }
             (ReadState::Idle { .. }, ReadEvent::Stop { .. }) => {
                 ::stagewise::__private::Decision::goto(ReadState::Cancelled)
             }
             (ReadState::Reading { .. }, ReadEvent::Read(batch)) => {
-                ::stagewise::__private::Decision::stay_with([ReadAction::Send(batch)])
+                ::stagewise::__private::Decision::stay_with([
+                    {
+                        let __action: Self::Action = ReadAction::Send(batch);
+                        __action
+                    },
+                ])
             }
             (
                 ReadState::Reading { .. },
@@ -237,7 +247,12 @@ impl ::stagewise::__private::Machine for Read {
             ) => {
                 ::stagewise::__private::Decision::goto_with(
                     ReadState::Done,
-                    [ReadAction::EndOfStream],
+                    [
+                        {
+                            let __action: Self::Action = ReadAction::EndOfStream;
+                            __action
+                        },
+                    ],
                 )
             }
             (ReadState::Reading { .. }, ReadEvent::Start { .. }) => {
@@ -269,7 +284,12 @@ impl ::stagewise::__private::Machine for Read {
                 );
                 ::stagewise::__private::Decision::goto_with(
                     next,
-                    [ReadAction::Report(message)],
+                    [
+                        {
+                            let __action: Self::Action = ReadAction::Report(message);
+                            __action
+                        },
+                    ],
                 )
             }
             _ => ::stagewise::__private::Decision::Unhandled,
@@ -716,12 +736,22 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
                 ::stagewise::__private::Decision::goto(ConsumeState::Cancelled)
             }
             (ConsumeState::Running { .. }, StreamEvent::Batch(batch)) => {
-                ::stagewise::__private::Decision::stay_with([ConsumeAction::Work(batch)])
+                ::stagewise::__private::Decision::stay_with([
+                    {
+                        let __action: Self::Action = ConsumeAction::Work(batch);
+                        __action
+                    },
+                ])
             }
             (ConsumeState::Running { .. }, StreamEvent::EndOfStream { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     ConsumeState::Done,
-                    [ConsumeAction::EndOfStream],
+                    [
+                        {
+                            let __action: Self::Action = ConsumeAction::EndOfStream;
+                            __action
+                        },
+                    ],
                 )
             }
             (ConsumeState::Running { .. }, StreamEvent::Drain { .. }) => {
@@ -736,7 +766,12 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
                 ::stagewise::__private::Decision::goto(ConsumeState::Cancelled)
             }
             (ConsumeState::Draining { .. }, StreamEvent::Batch(batch)) => {
-                ::stagewise::__private::Decision::stay_with([ConsumeAction::Work(batch)])
+                ::stagewise::__private::Decision::stay_with([
+                    {
+                        let __action: Self::Action = ConsumeAction::Work(batch);
+                        __action
+                    },
+                ])
             }
             (
                 ConsumeState::Draining { .. },
@@ -744,7 +779,12 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
             ) => {
                 ::stagewise::__private::Decision::goto_with(
                     ConsumeState::Done,
-                    [ConsumeAction::EndOfStream],
+                    [
+                        {
+                            let __action: Self::Action = ConsumeAction::EndOfStream;
+                            __action
+                        },
+                    ],
                 )
             }
             (
@@ -779,7 +819,12 @@ impl<W: BatchWork> ::stagewise::__private::Machine for Consume<W> {
                 );
                 ::stagewise::__private::Decision::goto_with(
                     next,
-                    [ConsumeAction::Report(message)],
+                    [
+                        {
+                            let __action: Self::Action = ConsumeAction::Report(message);
+                            __action
+                        },
+                    ],
                 )
             }
             _ => ::stagewise::__private::Decision::Unhandled,

@@ -167,11 +167,27 @@ impl ::stagewise::__private::Machine for Orchestrator {
         Self::Action,
         Self::ActionCapacity,
     > {
+        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: Ev| match __event {
+                    Ev::Failed { reason: __field, .. } => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         match (__state, __event) {
             (OrchestratorState::Starting { .. }, Ev::Start { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     OrchestratorState::Running,
-                    [Act::StartStages],
+                    [
+                        {
+                            let __action: Self::Action = Act::StartStages;
+                            __action
+                        },
+                    ],
                 )
             }
             (
@@ -180,7 +196,16 @@ impl ::stagewise::__private::Machine for Orchestrator {
             ) => {
                 ::stagewise::__private::Decision::goto_with(
                     OrchestratorState::Draining,
-                    [Act::Log(reason), Act::DrainStages],
+                    [
+                        {
+                            let __action: Self::Action = Act::Log(reason);
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::DrainStages;
+                            __action
+                        },
+                    ],
                 )
             }
             (
@@ -189,16 +214,35 @@ impl ::stagewise::__private::Machine for Orchestrator {
             ) => {
                 ::stagewise::__private::Decision::goto_with(
                     OrchestratorState::Aborting,
-                    [Act::Log(reason)],
+                    [
+                        {
+                            let __action: Self::Action = Act::Log(reason);
+                            __action
+                        },
+                    ],
                 )
             }
             (OrchestratorState::Running { .. }, Ev::StageFailed(stage)) => {
-                ::stagewise::__private::Decision::stay_with([Act::Log(stage)])
+                ::stagewise::__private::Decision::stay_with([
+                    {
+                        let __action: Self::Action = Act::Log(stage);
+                        __action
+                    },
+                ])
             }
             (OrchestratorState::Draining { .. }, Ev::Drained { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     OrchestratorState::Stopped,
-                    [Act::StopStages, Act::CloseJournal],
+                    [
+                        {
+                            let __action: Self::Action = Act::StopStages;
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::CloseJournal;
+                            __action
+                        },
+                    ],
                 )
             }
             (OrchestratorState::Draining { .. }, __event @ Ev::Deadline { .. }) => {
@@ -231,19 +275,30 @@ impl ::stagewise::__private::Machine for Orchestrator {
             ) => {
                 ::stagewise::__private::Decision::goto_with(
                     OrchestratorState::Aborted,
-                    [Act::StopStages, Act::CloseJournal],
+                    [
+                        {
+                            let __action: Self::Action = Act::StopStages;
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::CloseJournal;
+                            __action
+                        },
+                    ],
                 )
             }
-            (OrchestratorState::Failed { .. }, Ev::Failed { .. }) => {
+            (OrchestratorState::Failed { .. }, __Failure::Failed { .. }) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (OrchestratorState::Running { .. }, __event @ Ev::Failed { .. }) => {
+            (OrchestratorState::Running { .. }, __event @ __Failure::Failed { .. }) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        |__field| Ev::Failed { reason: __field },
+                        |__field| __Failure::Failed {
+                            reason: __field,
+                        },
                         |__event| match __event {
-                            Ev::Failed { reason: __field } => __field,
+                            __Failure::Failed { reason: __field } => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -261,18 +316,32 @@ impl ::stagewise::__private::Machine for Orchestrator {
                 ::stagewise::__private::Decision::goto_with(
                     next,
                     [
-                        Act::Log(message),
-                        Act::DrainStages,
-                        Act::StopStages,
-                        Act::CloseJournal,
+                        {
+                            let __action: Self::Action = Act::Log(message);
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::DrainStages;
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::StopStages;
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::CloseJournal;
+                            __action
+                        },
                     ],
                 )
             }
-            (_, __event @ Ev::Failed { .. }) => {
+            (_, __event @ __Failure::Failed { .. }) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        |__field| Ev::Failed { reason: __field },
+                        |__field| __Failure::Failed {
+                            reason: __field,
+                        },
                         |__event| match __event {
-                            Ev::Failed { reason: __field } => __field,
+                            __Failure::Failed { reason: __field } => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -289,7 +358,20 @@ impl ::stagewise::__private::Machine for Orchestrator {
                 );
                 ::stagewise::__private::Decision::goto_with(
                     next,
-                    [Act::Log(message), Act::StopStages, Act::CloseJournal],
+                    [
+                        {
+                            let __action: Self::Action = Act::Log(message);
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::StopStages;
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = Act::CloseJournal;
+                            __action
+                        },
+                    ],
                 )
             }
             (__state, __event) => {
@@ -424,10 +506,23 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
         &self,
         __message: ::stagewise::__private::String,
     ) -> Self::Event {
+        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
+            {
+                let _ = |__event: Ev| match __event {
+                    Ev::Failed { reason: __field, .. } => {
+                        let _ = __field;
+                    }
+                    _ => {}
+                };
+                0
+            },
+        >>::Out;
         ::stagewise::__private::failure_codec(
-                |__field| Ev::Failed { reason: __field },
+                |__field| __Failure::Failed {
+                    reason: __field,
+                },
                 |__event| match __event {
-                    Ev::Failed { reason: __field } => __field,
+                    __Failure::Failed { reason: __field } => __field,
                     _ => ::core::unreachable!("the failure event"),
                 },
             )

@@ -138,7 +138,12 @@ impl ::stagewise::__private::Machine for Store {
         >>::Out;
         match (__state, __event) {
             (StoreState::Receiving { .. }, Ev::Record(record)) => {
-                ::stagewise::__private::Decision::stay_with([Act::Append(record)])
+                ::stagewise::__private::Decision::stay_with([
+                    {
+                        let __action: Self::Action = Act::Append(record);
+                        __action
+                    },
+                ])
             }
             (StoreState::Receiving { .. }, Ev::EndOfStream { .. }) => {
                 ::stagewise::__private::Decision::goto(StoreState::Committing)
@@ -146,7 +151,12 @@ impl ::stagewise::__private::Machine for Store {
             (StoreState::Committing { .. }, Ev::Committed { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     StoreState::Done,
-                    [Act::Commit],
+                    [
+                        {
+                            let __action: Self::Action = Act::Commit;
+                            __action
+                        },
+                    ],
                 )
             }
             (StoreState::Failed { .. }, __Failure::Error(..)) => {
@@ -168,7 +178,15 @@ impl ::stagewise::__private::Machine for Store {
                         message,
                     ),
                 );
-                ::stagewise::__private::Decision::goto_with(next, [Act::Rollback])
+                ::stagewise::__private::Decision::goto_with(
+                    next,
+                    [
+                        {
+                            let __action: Self::Action = Act::Rollback;
+                            __action
+                        },
+                    ],
+                )
             }
             _ => ::stagewise::__private::Decision::Unhandled,
         }

@@ -154,18 +154,33 @@ impl ::stagewise::__private::Machine for Lines {
                 ::stagewise::__private::Decision::goto(LinesState::Stopped)
             }
             (LinesState::Reading { .. }, Ev::Read(line)) => {
-                ::stagewise::__private::Decision::stay_with([Act::Write(line)])
+                ::stagewise::__private::Decision::stay_with([
+                    {
+                        let __action: Self::Action = Act::Write(line);
+                        __action
+                    },
+                ])
             }
             (LinesState::Reading { .. }, Ev::Exhausted { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     LinesState::Done,
-                    [Act::CloseOutput],
+                    [
+                        {
+                            let __action: Self::Action = Act::CloseOutput;
+                            __action
+                        },
+                    ],
                 )
             }
             (LinesState::Reading { .. }, Ev::Stop { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     LinesState::Stopped,
-                    [Act::CloseOutput],
+                    [
+                        {
+                            let __action: Self::Action = Act::CloseOutput;
+                            __action
+                        },
+                    ],
                 )
             }
             (LinesState::Failed { .. }, __Failure::Error(..)) => {
@@ -187,7 +202,15 @@ impl ::stagewise::__private::Machine for Lines {
                         message,
                     ),
                 );
-                ::stagewise::__private::Decision::goto_with(next, [Act::CloseOutput])
+                ::stagewise::__private::Decision::goto_with(
+                    next,
+                    [
+                        {
+                            let __action: Self::Action = Act::CloseOutput;
+                            __action
+                        },
+                    ],
+                )
             }
             _ => ::stagewise::__private::Decision::Unhandled,
         }

@@ -173,7 +173,10 @@ impl ::stagewise::__private::Machine for Uppercase {
             }
             (UppercaseState::Running { .. }, UppercaseEvent::Processed(events)) => {
                 ::stagewise::__private::Decision::stay_with([
-                    UppercaseAction::Forward(events),
+                    {
+                        let __action: Self::Action = UppercaseAction::Forward(events);
+                        __action
+                    },
                 ])
             }
             (
@@ -183,7 +186,12 @@ impl ::stagewise::__private::Machine for Uppercase {
             (UppercaseState::Draining { .. }, UppercaseEvent::Flushed { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
                     UppercaseState::Drained,
-                    [UppercaseAction::CloseOutput],
+                    [
+                        {
+                            let __action: Self::Action = UppercaseAction::CloseOutput;
+                            __action
+                        },
+                    ],
                 )
             }
             (UppercaseState::Failed { .. }, __Failure::Error(..)) => {
@@ -208,8 +216,16 @@ impl ::stagewise::__private::Machine for Uppercase {
                 ::stagewise::__private::Decision::goto_with(
                     next,
                     [
-                        UppercaseAction::ReportFailure(message),
-                        UppercaseAction::CloseOutput,
+                        {
+                            let __action: Self::Action = UppercaseAction::ReportFailure(
+                                message,
+                            );
+                            __action
+                        },
+                        {
+                            let __action: Self::Action = UppercaseAction::CloseOutput;
+                            __action
+                        },
                     ],
                 )
             }

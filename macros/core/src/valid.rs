@@ -16,6 +16,7 @@ pub fn check(cx: &Ctxt, model: &Model) {
     for state in &model.states {
         check_state(cx, model, state);
     }
+    check_ignores(cx, model);
 }
 
 fn check_args(cx: &Ctxt, model: &Model) {
@@ -316,5 +317,39 @@ fn takes_every_value(pat: Option<&syn::Pat>) -> bool {
         Some(syn::Pat::TupleStruct(t)) => t.elems.iter().all(irrefutable),
         Some(syn::Pat::Struct(s)) => s.fields.iter().all(|f| irrefutable(&f.pat)),
         Some(other) => irrefutable(other),
+    }
+}
+
+/// An ignore list entry that can never apply is a mistake, not a no-op: the failure event (its generated edge takes it
+/// in every state), or an event a transition of the same state takes whatever it carries.
+fn check_ignores(cx: &Ctxt, model: &Model) {
+    let text = |p: &syn::Path| p.to_token_stream().to_string();
+    let failure = model.args.failure.as_ref().map(|f| text(&f.path));
+    let failure_msg = "the failure event takes the failure path in every state: it cannot be ignored (to change what \
+                       a state does on failure, use `#[on_failure(..)]`)";
+    for path in model.args.ignore.iter().chain(model.states.iter().flat_map(|s| &s.ignore)) {
+        if failure.as_deref() == Some(text(path).as_str()) {
+            cx.error_spanned_by(path, failure_msg);
+        }
+    }
+    for state in &model.states {
+        for path in &state.ignore {
+            let taken = state
+                .transitions
+                .iter()
+                .flat_map(|t| &t.events)
+                .any(|e| text(&e.path) == text(path) && takes_every_value(e.pat.as_ref()));
+            if taken && failure.as_deref() != Some(text(path).as_str()) {
+                cx.error_spanned_by(
+                    path,
+                    format!(
+                        "state `{}` has a transition on `{}` that takes every one: this ignore never applies; \
+                         remove one of the two",
+                        state.ident,
+                        text(path).replace(' ', "")
+                    ),
+                );
+            }
+        }
     }
 }

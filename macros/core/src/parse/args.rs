@@ -70,7 +70,8 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
                 key.clone()
             };
             let mut msg = format!("unknown key `{shown}` in #[{}]", mode.attr());
-            let best = did_you_mean(&key, KEYS).filter(|best| !seen.iter().any(|s| s == best));
+            let best =
+                did_you_mean(&key, KEYS).or_else(|| abbreviated(&key)).filter(|best| !seen.iter().any(|s| s == best));
             if let Some(best) = best {
                 msg.push_str(&format!(": did you mean `{best}`?"));
             }
@@ -113,20 +114,41 @@ pub fn parse_args(cx: &Ctxt, mode: Mode, tokens: TokenStream) -> Args {
     args
 }
 
+/// The key a common abbreviation stands for (`ctx` is too far from `context` for an edit distance).
+fn abbreviated(key: &str) -> Option<&'static str> {
+    match key {
+        "ctx" | "cx" => Some("context"),
+        "ev" | "evt" => Some("event"),
+        "act" => Some("action"),
+        _ => None,
+    }
+}
+
+/// The value after `key =`. A key written with a colon (`stage: Up`, as in a struct literal) is one error on the
+/// colon, and its value is still read: what follows is the same, and code using the stage gets no follow-on errors.
+fn value<'a>(cx: &Ctxt, key: &str, meta: &'a syn::meta::ParseNestedMeta) -> syn::Result<syn::parse::ParseStream<'a>> {
+    if meta.input.peek(Token![:]) && !meta.input.peek(Token![::]) {
+        let colon: Token![:] = meta.input.parse()?;
+        cx.error_spanned_by(colon, format!("write `{key} = ..`: a key takes its value after `=`, not `:`"));
+        return Ok(meta.input);
+    }
+    meta.value()
+}
+
 fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: &Ctxt) -> syn::Result<()> {
     match key {
         "stage" => {
-            let input = meta.value()?;
+            let input = value(cx, key, meta)?;
             let generics = if input.peek(Token![<]) { input.parse()? } else { syn::Generics::default() };
             let ty: Type = parse_type(cx, key, input)?;
             args.stage = Some(StageType { generics, ty });
         }
-        "event" => args.event = Some(parse_type(cx, key, meta.value()?)?),
-        "action" => args.action = Some(parse_type(cx, key, meta.value()?)?),
-        "context" => args.context = Some(parse_type(cx, key, meta.value()?)?),
-        "failure" => args.failure = Some(parse_failure(meta.value()?)?),
+        "event" => args.event = Some(parse_type(cx, key, value(cx, key, meta)?)?),
+        "action" => args.action = Some(parse_type(cx, key, value(cx, key, meta)?)?),
+        "context" => args.context = Some(parse_type(cx, key, value(cx, key, meta)?)?),
+        "failure" => args.failure = Some(parse_failure(value(cx, key, meta)?)?),
         "on_failure" => {
-            let expr: Expr = meta.value()?.parse()?;
+            let expr: Expr = value(cx, key, meta)?.parse()?;
             args.on_failure_set = true;
             match expr {
                 Expr::Array(list) => args.on_failure = list.elems.into_iter().collect(),
@@ -136,10 +158,10 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
                 ),
             }
         }
-        "name" => args.name = Some(meta.value()?.parse()?),
-        "closed" => args.closed = Some(meta.value()?.parse()?),
+        "name" => args.name = Some(value(cx, key, meta)?.parse()?),
+        "closed" => args.closed = Some(value(cx, key, meta)?.parse()?),
         "inbox" => {
-            let input = meta.value()?;
+            let input = value(cx, key, meta)?;
             let fork = input.fork();
             match fork.parse::<syn::Member>() {
                 Ok(member) if fork.is_empty() || fork.peek(Token![,]) => {
@@ -155,13 +177,13 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
                 }
             }
         }
-        "completion" => args.completion = Some(meta.value()?.parse()?),
-        "unhandled" => args.unhandled = Some(meta.value()?.parse()?),
+        "completion" => args.completion = Some(value(cx, key, meta)?.parse()?),
+        "unhandled" => args.unhandled = Some(value(cx, key, meta)?.parse()?),
         "ignore" => {
-            let input = meta.value()?;
+            let input = value(cx, key, meta)?;
             let content =
                 super::transition::bracketed(input, "`ignore` lists events in brackets: `ignore = [Event::Tick]`")?;
-            args.ignore = content.parse_terminated(Path::parse_mod_style, Token![,])?.into_iter().collect();
+            args.ignore = super::ignored_events(cx, &content)?;
         }
         "action_lists" => {
             meta.parse_nested_meta(|list| {
@@ -183,7 +205,7 @@ fn parse_key(args: &mut Args, key: &str, meta: &syn::meta::ParseNestedMeta, cx: 
             })?;
         }
         "crate" => {
-            args.krate = meta.value()?.call(Path::parse_mod_style)?;
+            args.krate = value(cx, key, meta)?.call(Path::parse_mod_style)?;
             args.crate_set = true;
         }
         "control" => {

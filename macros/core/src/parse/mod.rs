@@ -27,3 +27,29 @@ fn skip_value(input: ParseStream) {
         Ok(((), rest))
     });
 }
+
+/// The events of an ignore list (`ignore = [..]`, `#[ignore(..)]`): variant paths, comma-separated. One written as a
+/// pattern (`Ev::Line(_)`, `Ev::Bad { .. }`) is one error on what follows the path, and the path is kept: an ignore
+/// list drops an event whatever it carries.
+fn ignored_events(cx: &crate::ctxt::Ctxt, input: ParseStream) -> syn::Result<Vec<syn::Path>> {
+    let mut events = Vec::new();
+    while !input.is_empty() {
+        let path = input.call(syn::Path::parse_mod_style)?;
+        if input.peek(syn::token::Paren) || input.peek(syn::token::Brace) {
+            let data: TokenTree = input.parse()?;
+            let shown = quote::quote!(#path).to_string().replace(' ', "");
+            cx.error_spanned_by(
+                data,
+                format!(
+                    "an ignore list names the event's variant, which drops it whatever it carries: write `{shown}`"
+                ),
+            );
+        }
+        events.push(path);
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<syn::Token![,]>()?;
+    }
+    Ok(events)
+}

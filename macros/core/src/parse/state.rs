@@ -212,7 +212,7 @@ fn parse_state_attr(cx: &Ctxt, state: &mut State, name: &str, attr: &Attribute) 
                     "`#[ignore]` lists the events to drop: `#[ignore(Event::Tick)]`",
                 ));
             };
-            state.ignore.extend(list.parse_args_with(Punctuated::<Path, Token![,]>::parse_terminated)?);
+            state.ignore.extend(list.parse_args_with(|input: ParseStream| super::ignored_events(cx, input))?);
         }
         "on_failure" => {
             let actions = expr_list(attr, name)?;

@@ -68,8 +68,8 @@ fn failure_transition_is_generated_once_idempotent_and_overridable() {
     let idempotent =
         "(UppercaseState :: Failed { .. } , __Failure :: Error (..)) => :: stagewise :: __private :: Decision :: Stay";
     let take = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ __Failure :: Error (..)) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Flush]) }}");
-    let any = format!("(_ , __event @ __Failure :: Error (..)) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Cleanup]) }}");
+    let override_ = format!("(UppercaseState :: Running {{ .. }} , __event @ __Failure :: Error (..)) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , {}) }}", action_list(&["Act :: Flush"]));
+    let any = format!("(_ , __event @ __Failure :: Error (..)) => {{ {take} let next = UppercaseState :: Failed ({FIELD}) ; :: stagewise :: __private :: Decision :: goto_with (next , {}) }}", action_list(&["Act :: Cleanup"]));
     let (i, o, a) = (out.find(idempotent), out.find(&override_), out.find(&any));
     assert!(i.is_some() && o.is_some() && a.is_some(), "{out}");
     assert!(i < o && o < a, "failed state first, per-state overrides next, the any-state edge last");
@@ -88,7 +88,7 @@ fn failure_actions_may_use_the_message() {
     );
     let out = expand(Mode::Handler, args.clone(), uppercase()).to_string();
     let message = format!("let message : :: stagewise :: __private :: String = {CODEC}");
-    let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_failure (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_failure (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , {}) }}", action_list(&["Act :: Report (message)", "Act :: Close"]));
     assert!(out.contains(&arm), "{out}");
     // A unit failed state binds it too: the actions still get the message.
     let unit = quote! {
@@ -99,7 +99,7 @@ fn failure_actions_may_use_the_message() {
         }
     };
     let out = expand(Mode::Handler, args, unit).to_string();
-    let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = S :: Failed ; :: stagewise :: __private :: Decision :: goto_with (next , [Act :: Report (message) , Act :: Close]) }}");
+    let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = S :: Failed ; :: stagewise :: __private :: Decision :: goto_with (next , {}) }}", action_list(&["Act :: Report (message)", "Act :: Close"]));
     assert!(out.contains(&arm), "{out}");
 }
 
@@ -337,10 +337,12 @@ fn a_tuple_failure_path_is_checked_once_and_named_through_the_checked_alias() {
     let generic = quote!(stage = <T> Up<T>, event = Ev, action = Act, context = Ctx, failure = Ev::Error);
     let out = expand(Mode::Handler, generic, uppercase()).to_string();
     assert!(!out.contains("__Failure") && out.contains("__event @ Ev :: Error { .. }"), "{out}");
-    // So is a struct variant's (`failure = Ev::Error { message }`).
+    // A struct variant (`failure = Ev::Error { message }`) is checked the same way, its field named in the pattern.
     let named = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error { message });
     let out = expand(Mode::Handler, named, uppercase()).to_string();
-    assert!(!out.contains("__Failure") && out.contains("Ev :: Error { message : __field }"), "{out}");
+    let check = "match __event { Ev :: Error { message : __field , .. } => { let _ = __field ; } _ => { } }";
+    assert_eq!(out.matches(check).count(), 2, "{out}");
+    assert!(out.contains("__event @ __Failure :: Error { .. }"), "{out}");
 }
 
 #[test]

@@ -83,3 +83,52 @@ fn a_struct_failure_variant_may_be_written_as_rustc_suggests_it() {
     let failure = m.args.failure.expect("parsed");
     assert_eq!(failure.shape, crate::model::FailureShape::Named(syn::parse_quote!(message)));
 }
+
+#[test]
+fn a_key_with_a_colon_or_abbreviated_is_one_error_and_still_read() {
+    let args = quote!(stage: Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error);
+    let e = one(args.clone(), with_running(quote!()));
+    assert!(e.starts_with("write `stage = ..`: a key takes its value after `=`, not `:`"), "{e}");
+    let (model, _) = analyze(Mode::Handler, args, with_running(quote!()));
+    assert!(model.is_err(), "an error");
+    let args = quote!(stage = Up, event = Ev, action = Act, ctx = Ctx, failure = Ev::Error);
+    let e = one(args, with_running(quote!()));
+    assert!(e.starts_with("unknown key `ctx` in #[handler_supervised]: did you mean `context`?"), "{e}");
+}
+
+#[test]
+fn an_ignored_event_written_as_a_pattern_is_one_error_saying_the_path() {
+    let args = quote!(
+        stage = Up,
+        event = Ev,
+        action = Act,
+        context = Ctx,
+        failure = Ev::Error,
+        ignore = [Ev::Line(_), Ev::Eof]
+    );
+    let e = one(args, with_running(quote!()));
+    assert!(
+        e.starts_with("an ignore list names the event's variant, which drops it whatever it carries: write `Ev::Line`"),
+        "{e}"
+    );
+    let e = one(keys(), with_running(quote!(#[ignore(Ev::Tick, Ev::Bad { .. })])));
+    assert!(e.ends_with("write `Ev::Bad`"), "{e}");
+}
+
+#[test]
+fn an_ignore_that_never_applies_is_one_error() {
+    let args = quote!(
+        stage = Up,
+        event = Ev,
+        action = Act,
+        context = Ctx,
+        failure = Ev::Error,
+        ignore = [Ev::Error, Ev::Tick]
+    );
+    let e = one(args, with_running(quote!()));
+    assert!(e.starts_with("the failure event takes the failure path in every state: it cannot be ignored"), "{e}");
+    let e = one(keys(), with_running(quote!(#[ignore(Ev::Eof)] #[on(Ev::Eof => Done)])));
+    assert!(e.starts_with("state `Running` has a transition on `Ev::Eof` that takes every one"), "{e}");
+    // A transition that takes some values leaves the ignore the rest.
+    assert!(errors(keys(), with_running(quote!(#[ignore(Ev::Code)] #[on(Ev::Code(3) => Done)]))).is_empty());
+}

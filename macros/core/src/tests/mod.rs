@@ -67,3 +67,10 @@ pub(super) fn uppercase() -> TokenStream {
         }
     }
 }
+
+/// An action list as generated code writes it: each action typed on its own (`actions` as `quote!` prints them).
+pub(super) fn action_list(actions: &[&str]) -> String {
+    let typed: Vec<String> =
+        actions.iter().map(|a| format!("{{ let __action : Self :: Action = {a} ; __action }}")).collect();
+    format!("[{}]", typed.join(" , "))
+}

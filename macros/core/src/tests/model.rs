@@ -139,7 +139,11 @@ fn event_patterns_bind_data_for_actions() {
         ),
     )
     .to_string();
-    assert!(out.contains("(S :: A { .. } , Ev :: Line (line)) => :: stagewise :: __private :: Decision :: stay_with ([Act :: Store (line)])"), "{out}");
+    let arm = format!(
+        "(S :: A {{ .. }} , Ev :: Line (line)) => :: stagewise :: __private :: Decision :: stay_with ({})",
+        action_list(&["Act :: Store (line)"])
+    );
+    assert!(out.contains(&arm), "{out}");
     let e = errors(
         keys(),
         quote!(

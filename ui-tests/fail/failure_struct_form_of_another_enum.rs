@@ -1,0 +1,27 @@
+// `failure = Act::Log { message }`: a variant of the action enum, written as a struct one: one error.
+#[path = "../common/mod.rs"]
+mod common;
+use common::*;
+
+#[stagewise::handler_supervised(stage = Up, event = Ev, action = Act, context = Ctx, failure = Act::Log { message })]
+pub enum S {
+    #[initial]
+    #[on(Ev::Start => Running)]
+    Idle,
+    #[dispatch(Up::next)]
+    #[on(Ev::Eof => Done)]
+    Running,
+    #[terminal]
+    Done,
+    #[failed]
+    Failed(String),
+}
+
+fn main() {
+    let s = S::INITIAL;
+    match s {
+        S::Idle => {}
+        _ => {}
+    }
+    use_stage(up(), S::INITIAL, Ctx);
+}
