@@ -167,17 +167,6 @@ impl ::stagewise::__private::Machine for Orchestrator {
         Self::Action,
         Self::ActionCapacity,
     > {
-        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
-            {
-                let _ = |__event: Ev| match __event {
-                    Ev::Failed { reason: __field, .. } => {
-                        let _ = __field;
-                    }
-                    _ => {}
-                };
-                0
-            },
-        >>::Out;
         match (__state, __event) {
             (OrchestratorState::Starting { .. }, Ev::Start { .. }) => {
                 ::stagewise::__private::Decision::goto_with(
@@ -287,18 +276,16 @@ impl ::stagewise::__private::Machine for Orchestrator {
                     ],
                 )
             }
-            (OrchestratorState::Failed { .. }, __Failure::Failed { .. }) => {
+            (OrchestratorState::Failed { .. }, Ev::Failed { .. }) => {
                 ::stagewise::__private::Decision::Stay {
                     actions: ::stagewise::__private::Actions::new(),
                 }
             }
-            (OrchestratorState::Running { .. }, __event @ __Failure::Failed { .. }) => {
+            (OrchestratorState::Running { .. }, __event @ Ev::Failed { .. }) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        |__field| __Failure::Failed {
-                            reason: __field,
-                        },
+                        |__field| Ev::Failed { reason: __field },
                         |__event| match __event {
-                            __Failure::Failed { reason: __field } => __field,
+                            Ev::Failed { reason: __field } => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -335,13 +322,11 @@ impl ::stagewise::__private::Machine for Orchestrator {
                     ],
                 )
             }
-            (_, __event @ __Failure::Failed { .. }) => {
+            (_, __event @ Ev::Failed { .. }) => {
                 let message: ::stagewise::__private::String = ::stagewise::__private::failure_codec(
-                        |__field| __Failure::Failed {
-                            reason: __field,
-                        },
+                        |__field| Ev::Failed { reason: __field },
                         |__event| match __event {
-                            __Failure::Failed { reason: __field } => __field,
+                            Ev::Failed { reason: __field } => __field,
                             _ => ::core::unreachable!("the failure event"),
                         },
                     )
@@ -506,23 +491,10 @@ impl ::stagewise::__private::Supervisor for Orchestrator {
         &self,
         __message: ::stagewise::__private::String,
     ) -> Self::Event {
-        type __Failure = <Ev as ::stagewise::__private::CheckedFailure<
-            {
-                let _ = |__event: Ev| match __event {
-                    Ev::Failed { reason: __field, .. } => {
-                        let _ = __field;
-                    }
-                    _ => {}
-                };
-                0
-            },
-        >>::Out;
         ::stagewise::__private::failure_codec(
-                |__field| __Failure::Failed {
-                    reason: __field,
-                },
+                |__field| Ev::Failed { reason: __field },
                 |__event| match __event {
-                    __Failure::Failed { reason: __field } => __field,
+                    Ev::Failed { reason: __field } => __field,
                     _ => ::core::unreachable!("the failure event"),
                 },
             )

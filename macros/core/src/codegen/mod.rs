@@ -143,27 +143,22 @@ fn failure_span(path: &Path) -> Span {
     path.segments.last().map_or_else(|| path.span(), |s| s.ident.span())
 }
 
-/// `failure = Ev::Error` (a tuple variant) or `Ev::Error { message }` (a struct variant) is checked once, as the
-/// pattern that takes the message out, in the
+/// `failure = Ev::Error` (a tuple variant) is checked once, as the pattern that takes the message out, in the
 /// anonymous constant of `type __Failure = <Event as CheckedFailure<{ check }>>::Out;`; generated code then names the
 /// variant `__Failure::Error`, which rustc says nothing more about when the check failed. So a path of the wrong kind
-/// (a struct variant written as a tuple one or the reverse, a misspelt field, a function, a variant of another enum) is one error instead of one per kind of use (value,
+/// (a struct variant, a function, a variant of another enum) is one error instead of one per kind of use (value,
 /// pattern). `None` when the event type cannot be named in a constant (a generic stage, `Self`): the path is used as
 /// written then.
 pub(crate) fn failure_alias(model: &Model) -> Option<TokenStream> {
     let failure = model.args.failure.as_ref()?;
     let event_ty = model.args.event.as_ref()?;
     let generic = model.args.stage.as_ref().is_some_and(|s| !s.generics.params.is_empty());
-    if generic || mentions(quote!(#event_ty), "Self") {
+    if failure.shape != crate::model::FailureShape::Tuple || generic || mentions(quote!(#event_ty), "Self") {
         return None;
     }
     let (p, alias, event, field) = (private(model), internal("Failure"), internal("event"), internal("field"));
     let path = &failure.path;
-    let pat = match &failure.shape {
-        crate::model::FailureShape::Tuple => quote!(#path(#field)),
-        crate::model::FailureShape::Named(name) => quote!(#path { #name: #field, .. }),
-    };
-    let pat = respan(pat, failure_span(path));
+    let pat = respan(quote!(#path(#field)), failure_span(path));
     Some(quote! {
         type #alias = <#event_ty as #p::CheckedFailure<{
             let _ = |#event: #event_ty| match #event {
@@ -193,10 +188,7 @@ pub(crate) fn failure_pat(model: &Model) -> Option<TokenStream> {
     let pat = match failure_alias(model) {
         Some(_) => {
             let variant = failure_variant(model)?;
-            match &model.args.failure.as_ref()?.shape {
-                crate::model::FailureShape::Tuple => quote!(#variant(..)),
-                crate::model::FailureShape::Named(_) => quote!(#variant { .. }),
-            }
+            quote!(#variant(..))
         }
         None => quote!(#path { .. }),
     };

@@ -337,12 +337,10 @@ fn a_tuple_failure_path_is_checked_once_and_named_through_the_checked_alias() {
     let generic = quote!(stage = <T> Up<T>, event = Ev, action = Act, context = Ctx, failure = Ev::Error);
     let out = expand(Mode::Handler, generic, uppercase()).to_string();
     assert!(!out.contains("__Failure") && out.contains("__event @ Ev :: Error { .. }"), "{out}");
-    // A struct variant (`failure = Ev::Error { message }`) is checked the same way, its field named in the pattern.
+    // So is a struct variant's (`failure = Ev::Error { message }`).
     let named = quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error { message });
     let out = expand(Mode::Handler, named, uppercase()).to_string();
-    let check = "match __event { Ev :: Error { message : __field , .. } => { let _ = __field ; } _ => { } }";
-    assert_eq!(out.matches(check).count(), 2, "{out}");
-    assert!(out.contains("__event @ __Failure :: Error { .. }"), "{out}");
+    assert!(!out.contains("__Failure") && out.contains("Ev :: Error { message : __field }"), "{out}");
 }
 
 #[test]
