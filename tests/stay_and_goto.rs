@@ -388,14 +388,25 @@ impl HandlerSupervised for Busy {
     }
 }
 
-/// On this current-thread runtime, a stage that never yields would keep the other task (and this test) from ever
-/// running: without the loop spending tokio's budget, the test hangs.
-#[tokio::test]
-async fn a_stage_that_always_has_a_transition_ready_still_lets_its_worker_run_other_tasks() {
-    let mut handle = spawn_handler_supervised(Busy, St::Work, Ctx::default(), SpawnOptions::default());
-    let other = tokio::spawn(async {});
-    other.await.unwrap();
-    handle.try_send(Control::Stop).unwrap();
-    let record = handle.outcome().await.unwrap();
-    assert!(matches!(record.lifecycle, Lifecycle::Cancelled { .. }));
+/// On a current-thread runtime of its own thread, a stage that never yields would keep the other task from ever
+/// running: without the loop spending tokio's budget, that thread hangs, and this test fails when it has not
+/// reported within a minute (instead of hanging with it: a starved runtime's own timers never fire).
+#[test]
+fn a_stage_that_always_has_a_transition_ready_still_lets_its_worker_run_other_tasks() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let lifecycle = rt.block_on(async {
+            let mut handle = spawn_handler_supervised(Busy, St::Work, Ctx::default(), SpawnOptions::default());
+            let other = tokio::spawn(async {});
+            other.await.unwrap();
+            handle.try_send(Control::Stop).unwrap();
+            handle.outcome().await.unwrap().lifecycle
+        });
+        done.send(lifecycle).unwrap();
+    });
+    let lifecycle = finished
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the other task never ran beside a stage that always has a transition ready");
+    assert!(matches!(lifecycle, Lifecycle::Cancelled { .. }), "{lifecycle:?}");
 }
