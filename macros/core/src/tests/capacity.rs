@@ -3,7 +3,7 @@
 
 use quote::quote;
 
-use super::{keys, model, uppercase};
+use super::{keys, keys_with, model, uppercase};
 use crate::codegen::longest_action_list;
 use crate::expand::expand;
 use crate::model::Mode;
@@ -62,14 +62,7 @@ fn exit_own_and_entry_actions_of_one_transition_count_together() {
 
 #[test]
 fn a_failure_edge_counts_the_failing_states_exit_its_failure_actions_and_the_failed_entry() {
-    let args = quote!(
-        stage = Up,
-        event = Ev,
-        action = Act,
-        context = Ctx,
-        failure = Ev::Error,
-        on_failure = [Act::A, Act::B, Act::C]
-    );
+    let args = keys_with(quote!(on_failure = [Act::A, Act::B, Act::C]));
     let item = quote! {
         enum S {
             #[initial]

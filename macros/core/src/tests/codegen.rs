@@ -78,14 +78,7 @@ fn failure_transition_is_generated_once_idempotent_and_overridable() {
 
 #[test]
 fn failure_actions_may_use_the_message() {
-    let args = quote!(
-        stage = Up,
-        event = Ev,
-        action = Act,
-        context = Ctx,
-        failure = Ev::Error,
-        on_failure = [Act::Report(message), Act::Close]
-    );
+    let args = keys_with(quote!(on_failure = [Act::Report(message), Act::Close]));
     let out = expand(Mode::Handler, args.clone(), uppercase()).to_string();
     let message = format!("let message : :: stagewise :: __private :: String = {CODEC}");
     let arm = format!("(_ , __event @ __Failure :: Error (..)) => {{ {message} let next = UppercaseState :: Failed (< String as :: stagewise :: __private :: FailedStateField > :: from_failure (:: core :: clone :: Clone :: clone (& message))) ; :: stagewise :: __private :: Decision :: goto_with (next , {}) }}", action_list(&["Act :: Report (message)", "Act :: Close"]));
@@ -207,14 +200,7 @@ fn completion_key_writes_the_completion_through_the_stage_method() {
 
 #[test]
 fn enum_level_ignore_list_is_dropped_in_every_state_after_the_states_own() {
-    let args = quote!(
-        stage = Up,
-        event = Ev,
-        action = Act,
-        context = Ctx,
-        failure = Ev::Error,
-        ignore = [Ev::Tick, Ev::Noise]
-    );
+    let args = keys_with(quote!(ignore = [Ev::Tick, Ev::Noise]));
     let item = quote! {
         enum S {
             #[initial] #[ignore(Ev::Line)] #[on(Ev::Start => Done)] Idle,
@@ -231,15 +217,10 @@ fn enum_level_ignore_list_is_dropped_in_every_state_after_the_states_own() {
 
 #[test]
 fn named_action_lists_are_spliced_wherever_actions_are_listed() {
-    let args = quote!(
-        stage = Up,
-        event = Ev,
-        action = Act,
-        context = Ctx,
-        failure = Ev::Error,
+    let args = keys_with(quote!(
         action_lists(teardown = [Act::Flush, Act::Close], note = [Act::Log(message)]),
         on_failure = [note, teardown],
-    );
+    ));
     let item = quote! {
         enum S {
             #[initial]

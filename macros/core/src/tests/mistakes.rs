@@ -98,14 +98,7 @@ fn a_key_with_a_colon_or_abbreviated_is_one_error_and_still_read() {
 
 #[test]
 fn an_ignored_event_written_as_a_pattern_is_one_error_saying_the_path() {
-    let args = quote!(
-        stage = Up,
-        event = Ev,
-        action = Act,
-        context = Ctx,
-        failure = Ev::Error,
-        ignore = [Ev::Line(_), Ev::Eof]
-    );
+    let args = keys_with(quote!(ignore = [Ev::Line(_), Ev::Eof]));
     let e = one(args, with_running(quote!()));
     assert!(
         e.starts_with("an ignore list names the event's variant, which drops it whatever it carries: write `Ev::Line`"),
@@ -117,14 +110,7 @@ fn an_ignored_event_written_as_a_pattern_is_one_error_saying_the_path() {
 
 #[test]
 fn an_ignore_that_never_applies_is_one_error() {
-    let args = quote!(
-        stage = Up,
-        event = Ev,
-        action = Act,
-        context = Ctx,
-        failure = Ev::Error,
-        ignore = [Ev::Error, Ev::Tick]
-    );
+    let args = keys_with(quote!(ignore = [Ev::Error, Ev::Tick]));
     let e = one(args, with_running(quote!()));
     assert!(e.starts_with("the failure event takes the failure path in every state: it cannot be ignored"), "{e}");
     let e = one(keys(), with_running(quote!(#[ignore(Ev::Eof)] #[on(Ev::Eof => Done)])));

@@ -47,7 +47,12 @@ pub(super) fn errors(args: TokenStream, item: TokenStream) -> Vec<String> {
 }
 
 pub(super) fn keys() -> TokenStream {
-    quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, on_failure = [Act::Cleanup])
+    keys_with(quote!(on_failure = [Act::Cleanup]))
+}
+
+/// The five required keys, then `extra`.
+pub(super) fn keys_with(extra: TokenStream) -> TokenStream {
+    quote!(stage = Up, event = Ev, action = Act, context = Ctx, failure = Ev::Error, #extra)
 }
 
 pub(super) fn uppercase() -> TokenStream {
