@@ -51,11 +51,19 @@ fn start(example: &Path, dir: &Path, log: &str, args: &[&str]) -> Child {
         .expect("the example starts")
 }
 
-/// Waits for `child` and panics with its log when it failed.
+/// Waits for `child`; when it failed, panics with every log in `dir` (the other processes' say why).
 fn finished(mut child: Child, dir: &Path, log: &str) {
     let status = child.wait().expect("the example's status");
-    let printed = std::fs::read_to_string(dir.join(log)).unwrap_or_default();
-    assert!(status.success(), "{log}: {status}\n{printed}");
+    if !status.success() {
+        let mut logs: Vec<_> = std::fs::read_dir(dir).expect("the logs").flatten().map(|e| e.path()).collect();
+        logs.retain(|p| p.extension().is_some_and(|e| e == "log"));
+        logs.sort();
+        let printed: String = logs
+            .iter()
+            .map(|p| format!("--- {}\n{}\n", p.display(), std::fs::read_to_string(p).unwrap_or_default()))
+            .collect();
+        panic!("{log}: {status}\n{printed}");
+    }
 }
 
 /// One single-process run of `lines`; returns its time and its CSV.

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream;
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use async_nats::jetstream::kv::{self, CreateErrorKind, Operation, UpdateErrorKind};
 use async_nats::jetstream::stream::{self, DiscardPolicy, StorageType};
 use bytes::Bytes;
@@ -79,21 +80,35 @@ impl Claim {
         let epochs = store(js, &format!("{}_EPOCHS", bucket(pipeline)), Duration::ZERO).await?;
         let holder = Bytes::from(holder_id());
         let until = Instant::now() + wait;
+        // The claim lives a time-to-live from when it was stored: when an attempt went unanswered (it may have been
+        // stored), from that attempt's send on.
+        let mut first_sent = None;
         let revision = loop {
-            let sent = Instant::now();
-            match kv.create(process, holder.clone()).await {
+            let sent = *first_sent.get_or_insert_with(Instant::now);
+            match settled(|| kv.create(process, holder.clone())).await {
                 Ok(revision) => break (revision, sent),
-                Err(e) if e.kind() == CreateErrorKind::AlreadyExists && Instant::now() < until => {
-                    tokio::time::sleep(ttl / 10).await;
+                // No answer: the next attempt creates it, or finds it created by this one.
+                Err(e) if e.kind() == CreateErrorKind::Publish && Instant::now() < until => {
+                    tracing::debug!(process, error = %e, "claim not answered; trying again");
                 }
                 Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {
-                    return Err(NatsError::Claimed { pipeline: pipeline.to_owned(), process: process.to_owned(), wait })
+                    if let Ok(Some(entry)) = kv.entry(process).await {
+                        if entry.operation == Operation::Put && entry.value == holder {
+                            break (entry.revision, sent); // stored by an attempt whose answer was lost
+                        }
+                    }
+                    first_sent = None;
+                    if Instant::now() >= until {
+                        let (pipeline, process) = (pipeline.to_owned(), process.to_owned());
+                        return Err(NatsError::Claimed { pipeline, process, wait });
+                    }
+                    tokio::time::sleep(ttl / 10).await;
                 }
                 Err(e) => return Err(NatsError::request(format!("claiming {process} in {}", bucket(pipeline)), e)),
             }
         };
         // Held: nobody else moves the epoch now.
-        let epoch = epochs.put(process, holder.clone()).await;
+        let epoch = settled(|| epochs.put(process, holder.clone())).await;
         let epoch = epoch.map_err(|e| NatsError::request(format!("the epoch of {process}"), e))?;
         let claim = Arc::new(Self {
             kv,
@@ -258,6 +273,41 @@ async fn store(js: &jetstream::Context, name: &str, ttl: Duration) -> Result<kv:
         Ok(store) => Ok(store),
         Err(e) => Err(NatsError::request(what(), created.err().map_or(e.to_string(), |c| c.to_string()))),
     }
+}
+
+/// Runs `write` to a bucket, again while the server answers that no stream takes it, for up to [`SETTLING`]: two
+/// processes creating one bucket at the same moment (the roles of a pipeline started together on a new server) are
+/// both answered before nats-server 2.9 binds the stream to its subjects, so a first write can find no stream.
+async fn settled<T, E, F>(mut write: impl FnMut() -> F) -> Result<T, E>
+where
+    E: std::error::Error + 'static,
+    F: std::future::Future<Output = Result<T, E>>,
+{
+    let until = Instant::now() + SETTLING;
+    loop {
+        match write().await {
+            Err(e) if no_stream(&e) && Instant::now() < until => {
+                tracing::debug!(error = %e, "a bucket's stream does not take writes yet; trying again");
+                tokio::time::sleep(SETTLING / 100).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// How long [`settled`] tries a write again.
+const SETTLING: Duration = Duration::from_secs(5);
+
+/// True when `error`, or an error it comes from, is a publish that no stream took.
+fn no_stream(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.downcast_ref::<PublishError>().is_some_and(|p| p.kind() == PublishErrorKind::StreamNotFound) {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// Unique to this holder: the process id, the time, a count.

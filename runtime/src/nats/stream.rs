@@ -98,8 +98,11 @@ impl StreamSpec {
 /// How often [`StreamSpec::ensure`] asks, when it lost a race to create the stream or the server answered late.
 const CREATE_ATTEMPTS: usize = 5;
 
+/// Another process created the stream first. A create racing another's may also be answered that its subjects
+/// overlap an existing stream (that same one): the next look finds it, or the overlap is real and is reported.
 fn is_name_taken(e: &jetstream::context::CreateStreamError) -> bool {
-    matches!(e.kind(), CreateStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NAME_EXIST)
+    matches!(e.kind(), CreateStreamErrorKind::JetStream(js)
+        if js.error_code() == ErrorCode::STREAM_NAME_EXIST || js.error_code() == ErrorCode::STREAM_SUBJECT_OVERLAP)
 }
 
 fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
