@@ -25,7 +25,7 @@ use super::publish::Outgoing;
 use super::reader::{Follower, Stored};
 use super::stream::StreamSpec;
 use crate::journal::JournalError;
-use crate::pipeline::durable::{Body, LinkLog, LinkRecord, LogFuture, Retention};
+use crate::pipeline::durable::{record_bytes, Body, LinkLog, LinkRecord, LogFuture, Retention};
 
 /// Messages a reader holds ahead of the stage reading them.
 const READ_BUFFER: usize = 256;
@@ -220,7 +220,8 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
     /// records in flight); end of stream returns once it and every record before it are stored.
     async fn append_record(&self, record: LinkRecord<P>) -> Result<u64, JournalError> {
         let ends = matches!(record.body, Body::EndOfStream);
-        let payload = super::encode_sized(&record, self.encoded.load(Ordering::Relaxed))?;
+        let encoded = self.encoded.load(Ordering::Relaxed);
+        let payload = bytes::Bytes::from(record_bytes::encode(&record, encoded + encoded / 8)?);
         self.encoded.store(payload.len(), Ordering::Relaxed);
         let mut next = self.next.lock().await;
         let position = *next;
@@ -266,7 +267,7 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
                     self.subject, reader.next, message.sequence
                 )));
             }
-            records.push(super::decode(&message.payload)?);
+            records.push(record_bytes::decode(&message.payload)?);
             reader.next += 1;
             if records.len() >= max {
                 break;

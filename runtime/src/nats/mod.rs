@@ -23,7 +23,8 @@
 //! - [`StreamSpec`]: the stream a journal or link needs; an existing stream with another configuration is an error
 //!   that names it ([`NatsError::Mismatch`]), never silently reused.
 //!
-//! Records are encoded with postcard, as in the file journal.
+//! Records are encoded with postcard, as in the file journal (a link's records through
+//! `pipeline/durable/record_bytes.rs`: the same bytes, written and read without serde's per-event layers).
 
 mod acked;
 mod claim;
@@ -77,17 +78,6 @@ pub async fn connect(url: &str, deadline: Duration) -> Result<jetstream::Context
 /// Encodes a record as the journal and link messages carry it.
 pub(crate) fn encode<R: serde::Serialize>(record: &R) -> Result<bytes::Bytes, crate::journal::JournalError> {
     postcard::to_stdvec(record).map(bytes::Bytes::from).map_err(|e| crate::journal::JournalError::Codec(e.to_string()))
-}
-
-/// As [`encode`], into a buffer of `size` bytes to begin with (the size of the record before, for records alike):
-/// a batch's encoding then grows its buffer once at most instead of doubling it up from nothing.
-pub(crate) fn encode_sized<R: serde::Serialize>(
-    record: &R,
-    size: usize,
-) -> Result<bytes::Bytes, crate::journal::JournalError> {
-    postcard::to_extend(record, Vec::with_capacity(size + size / 8))
-        .map(bytes::Bytes::from)
-        .map_err(|e| crate::journal::JournalError::Codec(e.to_string()))
 }
 
 /// Decodes a record from a message's payload.

@@ -37,12 +37,12 @@ pub(crate) fn deserialize<'de, P: Deserialize<'de>, D: Deserializer<'de>>(
 }
 
 /// The distinct contexts of a batch, in the order they first appear.
-struct Contexts<'a> {
-    table: Vec<&'a StageContext>,
+pub(super) struct Contexts<'a> {
+    pub(super) table: Vec<&'a StageContext>,
 }
 
 impl<'a> Contexts<'a> {
-    fn of<P>(events: &'a [ChainEvent<P>]) -> Self {
+    pub(super) fn of<P>(events: &'a [ChainEvent<P>]) -> Self {
         let mut contexts = Self { table: Vec::new() };
         let mut last = 0;
         for event in events {
@@ -55,7 +55,8 @@ impl<'a> Contexts<'a> {
     }
 
     /// The index of `context` in the table, trying `hint` (the previous event's) first.
-    fn index(&self, context: &StageContext, hint: usize) -> Option<usize> {
+    #[inline]
+    pub(super) fn index(&self, context: &StageContext, hint: usize) -> Option<usize> {
         // Events of one stage share its static name: comparing where it lies settles most comparisons.
         let same = |c: &&StageContext| {
             c.stage == context.stage && (std::ptr::eq(c.name.as_ref(), context.name.as_ref()) || c.name == context.name)

@@ -32,6 +32,9 @@ mod links;
 mod log;
 mod outlet;
 mod record;
+// The link records' postcard bytes written and read directly: for links on a NATS stream.
+#[cfg(feature = "nats")]
+pub(crate) mod record_bytes;
 mod replayed;
 mod retention;
 mod run;
