@@ -256,15 +256,32 @@ async fn a_server_stopped_for_good_ends_every_role_with_an_error_naming_it() {
     // More lines than the roles get through before the server is gone.
     let start = |name| start_with(&example, &url, name, 100_000_000, dir.path(), &["--outage", "2"]);
     let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(name))).into();
-    let what = "progress before stopping the server";
-    wait_until_running(&mut roles, dir.path(), what, async || records(&js, 1).await >= 10).await;
+    // Every role running its stage (its Started record stored) and records through both links: progress on the
+    // hits alone does not say aggregate has started (parse runs up to 64 records ahead of it), and a role stopped
+    // while it starts ends with its start's error, not the outage's.
+    let spec = lifecycle_stream("access_log");
+    let lifecycle = NatsJournal::<LifecycleRecord>::open(&js, &spec, "access_log.lifecycle.>").await.unwrap();
+    let started = |records: &[LifecycleRecord], supervisor: &str| {
+        records.iter().any(|r| r.supervisor == supervisor && r.lifecycle == Lifecycle::Started)
+    };
+    let running = || {
+        let records = lifecycle.read_from(0).unwrap();
+        ["read", "parse", "aggregate", "access_log@orchestrator"].iter().all(|name| started(&records, name))
+    };
+    let what = "every role running and records through both links before stopping the server";
+    wait_until_running(&mut roles, dir.path(), what, async || running() && records(&js, 1).await >= 10).await;
     server.kill(); // for good
     for index in 0..roles.len() {
         let status = wait_exit(&mut roles, index, dir.path());
         let (name, log) = (roles[index].0, log_of(roles[index].0, dir.path()));
-        assert!(!status.success(), "{name} succeeded without a server\n{log}");
+        assert!(!status.success(), "{name} exited successfully without a server; it printed:\n{log}");
         let cause = format!("access_log --role {name}: ");
-        assert!(log.contains(&cause) && log.contains("the NATS server did not answer for 2s while"), "{name}: {log}");
+        let lost = "the NATS server did not answer for 2s while";
+        assert!(
+            log.contains(&cause) && log.contains(lost),
+            "{name} exited ({status}) without an error line naming the lost server ({cause:?} and {lost:?}); it \
+             printed:\n{log}"
+        );
     }
 }
 
