@@ -6,6 +6,9 @@
 //! nats-server is restarted (same store, same port) in the middle: every stage reconnects and finishes, the same
 //! CSV, and the lifecycle stream holds each stage's Started and Completed and no process taken for gone.
 //!
+//! And two runs against one server, one after the other, each with `--fresh` on every role: each CSV is its own
+//! input's single-process CSV.
+//!
 //! CI size: 100,000 lines per run. More: `NATS_ACCESS_LOG_LINES=1000000 cargo test --release --features nats --test
 //! nats_access_log`.
 
@@ -139,14 +142,15 @@ fn wait_exit(roles: &mut [(&str, Role)], index: usize, dir: &Path) -> std::proce
     }
 }
 
-/// Waits for every role to exit successfully ([`wait_exit`]); panics with every role's log otherwise.
-fn wait_success(roles: &mut [(&str, Role)], dir: &Path, victim: &str) {
-    let restarted = Instant::now();
+/// Waits for every role to exit successfully ([`wait_exit`]); panics with every role's log otherwise, saying
+/// `what` happened in the run.
+fn wait_success(roles: &mut [(&str, Role)], dir: &Path, what: &str) {
+    let since = Instant::now();
     for index in 0..roles.len() {
         let status = wait_exit(roles, index, dir);
         let name = roles[index].0;
-        assert!(status.success(), "killing {victim}: {name} failed ({status})\n{}", all_logs(roles, dir));
-        eprintln!("killing {victim}: {name} done {:?} after the restart", restarted.elapsed());
+        assert!(status.success(), "{what}: {name} failed ({status})\n{}", all_logs(roles, dir));
+        eprintln!("{what}: {name} done {:?} after", since.elapsed());
     }
 }
 
@@ -187,7 +191,7 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         assert!(restart_recorded(&records), "no restart recorded for {victim}: {records:#?}");
         roles[index].1 = start(&example, &url, victim, lines, dir.path());
 
-        wait_success(&mut roles, dir.path(), victim);
+        wait_success(&mut roles, dir.path(), &format!("killing {victim}, then starting it again"));
         let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
         assert!(csv == reference, "killing {victim}: the CSV differs from the single-process run's");
         let aggregate_log = std::fs::read_to_string(dir.path().join("aggregate.log")).unwrap();
@@ -213,7 +217,7 @@ async fn the_server_restarted_mid_run_every_stage_reconnects_and_finishes_with_t
         assert!(role.0.try_wait().unwrap().is_none(), "{name} had already finished: the restart would prove nothing");
     }
     server.restart(); // same store, same port
-    wait_success(&mut roles, dir.path(), "nats-server");
+    wait_success(&mut roles, dir.path(), "restarting nats-server");
     assert!(
         std::fs::read(dir.path().join("nats.csv")).unwrap() == reference,
         "the CSV differs from the single-process run's"
@@ -340,7 +344,41 @@ async fn a_second_role_is_refused_while_the_first_lives_and_a_paused_one_replace
     // read resumed: the run finishes through the replacement, the single-process run's CSV.
     let read = roles.iter().position(|(name, _)| *name == "read").unwrap();
     signal(&roles[read].1, "CONT");
-    wait_success(&mut roles, dir.path(), "parse (paused, replaced)");
+    wait_success(&mut roles, dir.path(), "pausing parse, replacing it");
     let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
     assert!(csv == reference, "the CSV differs from the single-process run's");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_single_process_csv() {
+    let example = build_example("access_log", &["nats"]);
+    let dir = tempfile::tempdir().unwrap();
+    let server = NatsServer::start();
+    let url = server.url();
+    // The second run's read is started first and ends (its few batches fit in its lead over parse) before parse and
+    // aggregate start: they must take its run, not the first one left in the streams and the aggregate's folder.
+    let runs = [(1_000, ROLES), (5_000, ["orchestrate", "read", "parse", "aggregate"])];
+    for (run, (lines, order)) in runs.into_iter().enumerate() {
+        let single = dir.path().join(format!("single-{run}"));
+        std::fs::create_dir_all(&single).unwrap();
+        let reference = reference_csv(&example, lines, &single);
+        let logs: Vec<String> = order.iter().map(|name| format!("{name}-{run}")).collect();
+        let start = |index: usize| {
+            let role = (order[index], logs[index].as_str());
+            (logs[index].as_str(), start_logged(&example, &url, role, lines, dir.path(), &["--fresh"]))
+        };
+        let mut roles: Vec<(&str, Role)> = (0..2).map(start).collect();
+        if run == 1 {
+            let status = wait_exit(&mut roles, 1, dir.path());
+            assert!(status.success(), "read alone failed ({status})\n{}", all_logs(&roles, dir.path()));
+        }
+        roles.extend((2..4).map(start));
+        wait_success(&mut roles, dir.path(), &format!("run {run} ({lines} lines, --fresh)"));
+        let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
+        let all = all_logs(&roles, dir.path());
+        assert!(csv == reference, "run {run} ({lines} lines): the CSV differs from the single-process run's\n{all}");
+        let aggregate = log_of(&format!("aggregate-{run}"), dir.path());
+        assert!(aggregate.contains(&format!("{lines} lines in")), "{aggregate}");
+        assert!(aggregate.contains("in = out + errors: yes"), "{aggregate}");
+    }
 }

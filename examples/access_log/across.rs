@@ -11,11 +11,13 @@
 //! Killed at any moment and started again, a role resumes as a durable stage does: read and parse just past the
 //! input stamped on their own last record in their output stream, aggregate from its last checkpoint in `--durable
 //! DIR` (its table, CSV and error journal are local files). So the final CSV is the single-process run's.
+//! `--fresh` on a stage role starts a new run instead (see `runs.rs`): each role starts over what it owns, its
+//! output stream or folder, once its input is the new run's.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use stagewise::journal::{Durability, FileJournal, JournalOptions};
 use stagewise::nats::{connect, Context, Member, NatsLog};
@@ -26,6 +28,7 @@ use stagewise::{Lifecycle, StageId};
 use crate::durable::DurableRun;
 use crate::orchestrate;
 use crate::parse::Hit;
+use crate::runs;
 use crate::stages::{self, Input};
 use crate::work::{BATCH, LINK_CAPACITY};
 
@@ -80,6 +83,17 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
     end: End,
     outage: Duration,
 ) -> Result<DurableLink<P>, String> {
+    link_of_run(js, name, end, outage, None).await
+}
+
+/// As [`link`], refused unless its stream is the run created at `run` (it was not started over meanwhile).
+async fn link_of_run<P: stagewise::pipeline::durable::Payload>(
+    js: &Context,
+    name: &str,
+    end: End,
+    outage: Duration,
+    run: Option<SystemTime>,
+) -> Result<DurableLink<P>, String> {
     let log = match end {
         End::Consumer { name: consumer } => {
             NatsLog::open_acknowledging(js, "access_log", name, consumer, MAX_ACK_PENDING).await
@@ -89,12 +103,16 @@ async fn link<P: stagewise::pipeline::durable::Payload>(
         }
     };
     let log = log.map_err(|e| format!("the link {name}: {e}"))?.outage(outage);
+    if run.is_some_and(|run| run != log.created()) {
+        return Err(format!("the link {name} was started over (a new run) while this role opened it: start it again"));
+    }
     Ok(DurableLink::new(Arc::new(log), LinkPolicy { retention: Retention::KeepAll, ..LinkPolicy::default() }))
 }
 
 /// Runs `role` against the server at `url`; `state` is the aggregate's folder, `out` its CSV (by default in
-/// `state`). `fresh` (`--fresh`) on the orchestrate role starts a new run: the lifecycle records of earlier runs,
-/// kept in the stream, are not judged. A server that does not answer for `outage` ends the role with an error (its stage fails; its
+/// `state`). `fresh` (`--fresh`) starts a new run: on the orchestrate role, the lifecycle records of earlier runs,
+/// kept in the stream, are not judged; on a stage role, it starts its output over for the new run of its input
+/// (`runs.rs`). A server that does not answer for `outage` ends the role with an error (its stage fails; its
 /// lifecycle records, if they cannot be stored either, are printed with the error).
 pub async fn run(
     url: &str,
@@ -107,7 +125,7 @@ pub async fn run(
 ) -> ExitCode {
     let outcome = match role {
         Role::Orchestrate => orchestrate::run(url, outage, fresh).await,
-        _ => run_role(url, role, input, out, state, outage).await,
+        _ => run_role(url, role, input, out, state, outage, fresh).await,
     };
     match outcome {
         Ok(code) => code,
@@ -119,7 +137,8 @@ pub async fn run(
 }
 
 /// Joins the pipeline as `role` (lifecycle records to `access_log.lifecycle.<role>`, a heartbeat) and runs its stage,
-/// again each time the orchestrator asks after a failed run; stops it when the orchestrator asks.
+/// again each time the orchestrator asks after a failed run; stops it when the orchestrator asks. With `fresh` its
+/// first run is a new run (`runs.rs`), once it holds the claim on its name; the others resume.
 async fn run_role(
     url: &str,
     role: Role,
@@ -127,6 +146,7 @@ async fn run_role(
     out: Option<&Path>,
     state: Option<PathBuf>,
     outage: Duration,
+    mut fresh: bool,
 ) -> Result<ExitCode, String> {
     let js = connect(url, CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
     let member = Member::join(&js, "access_log", role.name(), orchestrate::HEARTBEAT).await;
@@ -141,13 +161,16 @@ async fn run_role(
         let started = Instant::now();
         let pipeline = match role {
             Role::Read => {
+                runs::read(&js, std::mem::take(&mut fresh)).await?;
                 let lines = link::<String>(&js, "stage-0", End::Producer { consumer: "parse" }, outage).await?;
                 let current = input.take().ok_or("a file input is read once per process: start the process again")?;
                 input = again(&current);
                 builder.durable_source_on(&lines, |out| stages::read(StageId(0), current, BATCH, out)).durable_output()
             }
             Role::Parse => {
-                let lines = link::<String>(&js, "stage-0", End::Consumer { name: "parse" }, outage).await?;
+                let run = runs::parse(&js, std::mem::take(&mut fresh), outage).await?;
+                let lines = link_of_run::<String>(&js, "stage-0", End::Consumer { name: "parse" }, outage, Some(run));
+                let lines = lines.await?;
                 let hits = link::<Hit>(&js, "stage-1", End::Producer { consumer: "aggregate" }, outage).await?;
                 builder
                     .durable_input(&lines)
@@ -156,7 +179,8 @@ async fn run_role(
             }
             Role::Aggregate | Role::Orchestrate => {
                 let state = state.as_deref().ok_or("the aggregate role keeps its checkpoints in --durable DIR")?;
-                match aggregate(&js, builder, state, out, &mut member, outage).await? {
+                let fresh = std::mem::take(&mut fresh);
+                match aggregate(&js, builder, (state, fresh), out, &mut member, outage).await? {
                     Some(code) => return Ok(code),
                     None => continue, // restart requested
                 }
@@ -173,25 +197,18 @@ async fn run_role(
     }
 }
 
-/// One run of the aggregate stage: `Some(exit code)` when the process is done, `None` when the orchestrator asked
-/// for another run after a failed one.
+/// One run of the aggregate stage, its folder `state` started over when `fresh`: `Some(exit code)` when the process
+/// is done, `None` when the orchestrator asked for another run after a failed one.
 async fn aggregate(
     js: &Context,
     builder: PipelineBuilder,
-    state: &Path,
+    (state, fresh): (&Path, bool),
     out: Option<&Path>,
     member: &mut Member,
     outage: Duration,
 ) -> Result<Option<ExitCode>, String> {
-    let run = DurableRun::open(
-        state,
-        false,
-        false,
-        "the parse stage's JetStream link",
-        Durability::Os,
-        64 << 20,
-        Retention::KeepAll,
-    )?;
+    let (hits_run, over) = runs::aggregate(js, state, fresh, outage).await?;
+    let run = DurableRun::open(state, fresh, false, &over, Durability::Os, 64 << 20, Retention::KeepAll)?;
     if run.status == RunStatus::Finished {
         println!("run:     {} holds a finished run; nothing to do", state.display());
         return Ok(Some(ExitCode::SUCCESS));
@@ -203,7 +220,8 @@ async fn aggregate(
             .map(Arc::new)
             .map_err(|e| format!("cannot open the error journal in {}: {e}", state.display()))?;
     let replayed = run.errors(errors.clone())?;
-    let hits = link::<Hit>(js, "stage-1", End::Consumer { name: "aggregate" }, outage).await?;
+    let hits = End::Consumer { name: "aggregate" };
+    let hits = link_of_run::<Hit>(js, "stage-1", hits, outage, Some(hits_run)).await?;
     let summary = Arc::new(Mutex::new(None));
     let started = Instant::now();
     let pipeline = builder

@@ -37,6 +37,8 @@ mod endpoint;
 #[cfg(feature = "nats")]
 mod orchestrate;
 mod parse;
+#[cfg(feature = "nats")]
+mod runs;
 mod stages;
 mod work;
 
@@ -172,7 +174,8 @@ async fn main() -> ExitCode {
             eprintln!(
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
-                 [--chaos P [--seed N]] [--metrics ADDR] [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS]]"
+                 [--chaos P [--seed N]] [--metrics ADDR] \
+                 [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS] [--fresh]]"
             );
             return ExitCode::from(2);
         }

@@ -123,6 +123,7 @@ struct Acknowledging {
 impl Source for Acknowledging {
     async fn subscribe(&mut self, start: u64) -> Result<Messages, NatsError> {
         hold_all(&self.durable.pipeline, self.patience.get()).await?;
+        super::stream::unchanged(&self.stream).await?;
         let messages = self.durable.consume(&self.stream, &self.subject, start).await?;
         Ok(messages.map(|m| m.map_err(|e| e.to_string())).boxed())
     }

@@ -69,6 +69,12 @@ pub enum NatsError {
         /// The process name.
         process: String,
     },
+    /// The stream was deleted and created again (a new run, [`StreamSpec::reset`](super::StreamSpec::reset))
+    /// while this reader followed it: what it holds now is not the rest of what was read.
+    StartedOver {
+        /// The stream's name.
+        stream: String,
+    },
     /// A second writer appended to a subject this journal or link writes alone.
     NotSoleWriter {
         /// The subject.
@@ -101,6 +107,11 @@ impl fmt::Display for NatsError {
                 f,
                 "this process lost its claim on the name {process} of pipeline {pipeline} to another process (it \
                  was paused or cut off for longer than the claim lives): it stops rather than run beside it"
+            ),
+            NatsError::StartedOver { stream } => write!(
+                f,
+                "the JetStream stream {stream} was started over (deleted and created again, a new run) while this \
+                 process read it: its records now are not the rest of what it read"
             ),
             NatsError::NotSoleWriter { subject } => {
                 write!(f, "another writer appended to {subject}, which one journal or link writes alone")

@@ -100,8 +100,8 @@ impl<P> NatsLog<P> {
     /// # Errors
     /// When the stream cannot be created or read, or exists with another configuration ([`NatsError::Mismatch`]).
     pub async fn open(js: &jetstream::Context, pipeline: &str, link: &str) -> Result<Self, NatsError> {
-        let subject = format!("{pipeline}.{link}");
-        let spec = StreamSpec::new(format!("{pipeline}_{link}").replace(['.', '-'], "_"), [subject.clone()]);
+        let spec = StreamSpec::link(pipeline, link);
+        let subject = spec.subjects[0].clone();
         let mut stream = spec.ensure(js).await?;
         let state =
             stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?.state.clone();
@@ -212,6 +212,11 @@ impl<P> NatsLog<P> {
     /// The subject its records are published to.
     pub fn subject(&self) -> &str {
         &self.subject
+    }
+
+    /// When the server created its stream ([`StreamSpec::created`]), as it was when this log opened it.
+    pub fn created(&self) -> std::time::SystemTime {
+        std::time::SystemTime::from(self.stream.cached_info().created)
     }
 }
 

@@ -215,8 +215,8 @@ impl Following {
                     self.outage.answered();
                     return Some(incoming);
                 }
-                Ok(Err(fenced @ NatsError::Fenced { .. })) => {
-                    self.end(fenced).await;
+                Ok(Err(over @ (NatsError::Fenced { .. } | NatsError::StartedOver { .. }))) => {
+                    self.end(over).await;
                     return None;
                 }
                 Ok(Err(e)) => {
@@ -254,6 +254,7 @@ impl Source for Ordered {
             ..Default::default()
         };
         let what = || format!("following {} from sequence {start}", self.subject);
+        super::stream::unchanged(&self.stream).await?;
         let consumer = self.stream.create_consumer(config).await.map_err(|e| NatsError::request(what(), e))?;
         let messages = consumer.messages().await.map_err(|e| NatsError::request(what(), e))?;
         Ok(messages.map(|m| m.map_err(|e| e.to_string())).boxed())

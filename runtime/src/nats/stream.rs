@@ -1,7 +1,8 @@
 //! The JetStream stream a journal or a link lives on: created when missing, checked when present, so a stream made
-//! by someone else for another purpose is reported by name instead of being written into.
+//! by someone else for another purpose is reported by name instead of being written into; started over for a new
+//! run, and told apart from the stream of the same name it replaced (its creation time).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
 use async_nats::jetstream::{self, stream, ErrorCode};
@@ -28,6 +29,13 @@ impl StreamSpec {
             subjects: subjects.into_iter().map(Into::into).collect(),
             duplicate_window: Duration::from_secs(120),
         }
+    }
+
+    /// The stream of the link `link` of the pipeline `pipeline`, as [`NatsLog`](super::NatsLog) opens it: stream
+    /// `{pipeline}_{link}` (`.` and `-` as `_`), subject `{pipeline}.{link}`.
+    pub fn link(pipeline: &str, link: &str) -> Self {
+        let subject = format!("{pipeline}.{link}");
+        Self::new(format!("{pipeline}_{link}").replace(['.', '-'], "_"), [subject])
     }
 
     fn config(&self) -> stream::Config {
@@ -72,6 +80,54 @@ impl StreamSpec {
         Err(NatsError::request(format!("stream {} after {CREATE_ATTEMPTS} attempts", self.name), last))
     }
 
+    /// When the server created the stream (its clock), `None` while there is none: a stream deleted and created
+    /// again (a [`reset`](Self::reset)) is a new stream with a later time, so comparing the times of two streams
+    /// tells which was started over last.
+    ///
+    /// # Errors
+    /// [`NatsError::Request`] when the server refuses or does not answer.
+    pub async fn created(&self, js: &jetstream::Context) -> Result<Option<SystemTime>, NatsError> {
+        match js.get_stream(&self.name).await {
+            Ok(stream) => Ok(Some(SystemTime::from(stream.cached_info().created))),
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(NatsError::request(format!("stream {}", self.name), e)),
+        }
+    }
+
+    /// Starts the stream over for a new run: deletes it, with its records and consumers, if it exists, and creates
+    /// it empty. Meant for the stream's one writer, before it writes: a reader following it meanwhile finds it
+    /// started over when it follows again and stops with [`NatsError::StartedOver`], instead of reading the new
+    /// run's records as the rest of the old one.
+    ///
+    /// ```no_run
+    /// # async fn run(js: &stagewise_runtime::nats::Context) -> Result<(), stagewise_runtime::nats::NatsError> {
+    /// use stagewise_runtime::nats::StreamSpec;
+    /// let spec = StreamSpec::link("access_log", "stage-0");
+    /// let before = spec.created(js).await?;
+    /// spec.reset(js).await?;
+    /// assert!(spec.created(js).await? > before);
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`NatsError::Mismatch`] when it exists with another configuration (it is not deleted: it may be someone
+    /// else's); [`NatsError::Request`] when the server refuses or does not answer.
+    pub async fn reset(&self, js: &jetstream::Context) -> Result<stream::Stream, NatsError> {
+        match js.get_stream(&self.name).await {
+            Ok(existing) => {
+                self.check(&existing.cached_info().config)?;
+                match js.delete_stream(&self.name).await {
+                    Ok(_) => {}
+                    Err(e) if is_not_found(&e) => {} // gone already
+                    Err(e) => return Err(NatsError::request(format!("deleting stream {}", self.name), e)),
+                }
+            }
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => return Err(NatsError::request(format!("stream {}", self.name), e)),
+        }
+        self.ensure(js).await
+    }
+
     /// The differences that matter between `found` and this spec.
     fn check(&self, found: &stream::Config) -> Result<(), NatsError> {
         let wanted = self.config();
@@ -107,6 +163,18 @@ fn is_name_taken(e: &jetstream::context::CreateStreamError) -> bool {
 
 fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
     matches!(e.kind(), GetStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NOT_FOUND)
+}
+
+/// `Ok` while `stream` is the stream it was opened as; [`NatsError::StartedOver`] once it was deleted and created
+/// again under its name (its records are another run's). Asked before each subscription, so a reader never
+/// follows a new run's records on from where it was in the old one.
+pub(crate) async fn unchanged(stream: &stream::Stream) -> Result<(), NatsError> {
+    let opened = stream.cached_info();
+    let now = stream.get_info().await.map_err(|e| NatsError::request(format!("stream {}", opened.config.name), e))?;
+    match now.created == opened.created {
+        true => Ok(()),
+        false => Err(NatsError::StartedOver { stream: opened.config.name.clone() }),
+    }
 }
 
 /// The server answered that the consumer is not there (deleting it, or asking for it).

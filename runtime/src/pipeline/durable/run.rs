@@ -164,6 +164,22 @@ impl RunFolder {
         Ok((Self { dir, _lock: Arc::new(lock) }, status))
     }
 
+    /// The input the run in `dir` was started on ([`open_on`](Self::open_on)), without opening it; `None` when
+    /// `dir` holds no run. A process waiting for a new input (a new run upstream) compares it with the input it
+    /// would start on now.
+    ///
+    /// ```
+    /// use stagewise_runtime::pipeline::durable::RunFolder;
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// assert_eq!(RunFolder::started_on(dir.path()), None);
+    /// drop(RunFolder::open_on(dir.path(), false, "access.log").unwrap());
+    /// assert_eq!(RunFolder::started_on(dir.path()).as_deref(), Some("access.log"));
+    /// ```
+    pub fn started_on(dir: impl AsRef<Path>) -> Option<String> {
+        fs::read_to_string(dir.as_ref().join(STARTED)).ok()
+    }
+
     /// Creates the folders `parts` (paths under the run's folder: journals, checkpoints) and records them, or, in
     /// a run that recorded them, checks that every one is still there: a run missing a part it had (a deleted
     /// error journal, deleted checkpoints) cannot resume exactly, so it is refused before anything is written.
