@@ -53,6 +53,13 @@ struct Process {
     backoff: BackoffClock,
 }
 
+impl Process {
+    /// Its own pipeline's last record is a terminal one: it ended, rather than being given up for gone.
+    fn ended_itself(&self) -> bool {
+        self.supervisors.values().any(|r| r.stage.is_none() && r.lifecycle.is_terminal())
+    }
+}
+
 /// The policies an orchestrator applies across processes.
 #[derive(Clone, Debug)]
 pub(crate) struct Policies {
@@ -97,11 +104,14 @@ impl Roster {
 
     /// `process` is alive: a heartbeat came from it. One taken for gone that beats again was only slow (paused,
     /// swapped out, cut off for a while) or was started again: it runs, and the records in its stead say it is back.
+    /// One given up for gone while the pipeline stops runs too: it is asked to stop with the others, and the outcome
+    /// waits for its end (else it would run on, its neighbours stopped, with nobody to stop it).
     pub(crate) fn beat(&mut self, process: &str, now: Instant) -> Vec<Effect> {
         let Some(p) = self.processes.get_mut(process) else { return Vec::new() };
         p.last_sign = now;
         match p.phase {
             Phase::Unseen => p.phase = Phase::Running,
+            Phase::Ended if self.stopping && !p.ended_itself() => p.phase = Phase::Running,
             Phase::Restarting { gone: true, .. } => {
                 p.phase = Phase::Running;
                 p.backoff.started(now);
@@ -340,5 +350,47 @@ mod tests {
         let completed = LifecycleRecord { lifecycle: Lifecycle::Completed, ..started("p", None) };
         roster.record("a", completed, t0 + second * 30);
         assert_eq!(roster.outcome(), Some(Lifecycle::Completed));
+    }
+
+    #[test]
+    fn a_process_given_up_for_gone_that_beats_again_while_the_pipeline_stops_is_stopped_too() {
+        let second = Duration::from_secs(1);
+        let policies = Policies {
+            pipeline: "p".to_owned(),
+            failure: FailurePolicy::FailPipeline,
+            restart: Restart::temporary(),
+            come_back: second * 10,
+            silence: second,
+        };
+        let t0 = Instant::now();
+        let names = ["a".to_owned(), "b".to_owned()];
+        let mut roster = Roster::new(policies, &names, t0);
+        for name in &names {
+            roster.record(name, started("p", None), t0);
+        }
+        // `a` is silent (paused, or the orchestrator cut off from it), `b` beats: `a` is given up, `b` asked to stop.
+        roster.beat("b", t0 + second * 2);
+        roster.tick(t0 + second * 2, true);
+        // `a` was only paused: it beats again and runs on, so it must be stopped as well, and the pipeline's outcome
+        // waits for it.
+        roster.beat("a", t0 + second * 3);
+        roster.beat("b", t0 + second * 3);
+        let stops = roster.tick(t0 + second * 3, true);
+        let asked: Vec<&str> = stops
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Send(name, Request::Stop) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(asked, ["a", "b"]);
+        let cancelled = || LifecycleRecord {
+            lifecycle: Lifecycle::Cancelled { reason: "stopped".to_owned() },
+            ..started("p", None)
+        };
+        roster.record("b", cancelled(), t0 + second * 3);
+        assert_eq!(roster.outcome(), None, "a runs still");
+        roster.record("a", cancelled(), t0 + second * 4);
+        assert!(matches!(roster.outcome(), Some(Lifecycle::Failed { .. })));
     }
 }
