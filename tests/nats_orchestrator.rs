@@ -146,6 +146,22 @@ async fn a_zero_heartbeat_interval_is_refused_with_an_error_not_a_panic() {
     assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("heartbeat"), "{refused}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orchestrator_of_no_process_or_named_as_one_of_its_processes_is_refused() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let empty = ProcessOrchestrator::new(&js, "pipe", Vec::<String>::new()).run();
+    let refused = tokio::time::timeout(DEADLINE, empty).await.expect("before the deadline");
+    let refused = refused.expect_err("an orchestrator of nothing does not complete");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("process"), "{refused}");
+
+    // Its records and heartbeat would be taken for those of the process of that name.
+    let clash = ProcessOrchestrator::new(&js, "pipe", ["a", "b"]).name("a").run();
+    let refused = tokio::time::timeout(DEADLINE, clash).await.expect("before the deadline");
+    let refused = refused.expect_err("an orchestrator named as one of its processes");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("\"a\""), "{refused}");
+}
+
 /// Waits until the lifecycle stream holds a record `found` accepts; the records so far.
 async fn until(js: &Context, found: impl Fn(&LifecycleRecord) -> bool) -> Vec<LifecycleRecord> {
     let deadline = tokio::time::Instant::now() + DEADLINE;
@@ -270,4 +286,37 @@ async fn a_new_run_judges_nothing_from_an_earlier_runs_records() {
     write(&a, record("pipe", None, failed("boom"))).await;
     let outcome = tokio::time::timeout(DEADLINE, running).await.expect("before the deadline").unwrap();
     assert_eq!(outcome.unwrap(), failed("process a: failed: boom"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_silencing_every_heartbeat_is_not_taken_for_a_gone_process() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    // The process beats from before the orchestrator starts, so the orchestrator takes it for running at once.
+    let client = js.client();
+    let beating = tokio::spawn(async move {
+        loop {
+            let _ = client.publish("pipe.heartbeat.a", Vec::new().into()).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 4);
+    let running = tokio::spawn(orchestrator.run());
+    let own = NatsJournal::<LifecycleRecord>::open(&js, &lifecycle_stream("pipe"), "pipe.lifecycle.a").await.unwrap();
+    own.append_acked(record("pipe", None, Lifecycle::Started)).await.unwrap();
+    until(&js, |r| r.supervisor == "pipe@orchestrator").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The server stalls (SIGSTOP) for several times the silence that makes a process gone, its connections open: no
+    // heartbeat reaches the orchestrator, its own connection stays up. Nobody stopped heartbeating.
+    server.pause();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.resume();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    own.append_acked(record("pipe", None, Lifecycle::Completed)).await.unwrap();
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    let records = all_records(&js).await;
+    assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed, "{records:#?}");
+    assert!(!records.iter().any(|r| r.state == "Gone"), "nothing taken for gone: {records:#?}");
+    beating.abort();
 }

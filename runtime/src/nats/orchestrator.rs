@@ -34,7 +34,10 @@ const FOLLOW_BUFFER: usize = 1024;
 ///   the orchestrator records each of those supervisors as it was (state `Back`) and `PIPELINE@PROCESS` Started
 ///   (state `Back`), and no longer waits for it to start again. While the orchestrator's own
 ///   connection is down, and for a grace period after it is back, it judges no one: a server restart silences
-///   every heartbeat at once.
+///   every heartbeat at once. Nor while the server relays none of its own heartbeats (it publishes one, on
+///   `PIPELINE.heartbeat.NAME`, at each interval and receives it back with the processes' ones) for more than
+///   two intervals, and for one silence after: a stalled or paused server silences them all while every
+///   connection stays up.
 /// - **A process's pipeline ends** (its pipeline's terminal record) Failed or Cancelled, or the process is gone: if
 ///   the [`restart`](Self::restart) policy's type restarts after that ending and its intensity allows, the
 ///   orchestrator records `Restarting` (supervisor `PIPELINE@PROCESS`), waits the backoff, and sends
@@ -177,14 +180,21 @@ impl ProcessOrchestrator {
     /// Runs until every process has completed or ended for good; returns (and records) the pipeline's outcome.
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when a name is not one subject token or the [`heartbeat`](Self::heartbeat) interval is
-    /// zero; another [`NatsError`] when the stream or subscriptions cannot be set up, or a record cannot be stored.
+    /// [`NatsError::Invalid`] when a name is not one subject token, it has no process, its own
+    /// [`name`](Self::name) is one of its processes', or the [`heartbeat`](Self::heartbeat) interval is zero; another [`NatsError`] when the stream or subscriptions cannot be set up, or a record cannot be stored.
     pub async fn run(self) -> Result<Lifecycle, NatsError> {
         check_token("orchestrator", &self.name)?;
         for process in &self.processes {
             check_token("process", process)?;
         }
         check_interval("heartbeat", self.every)?;
+        if self.processes.is_empty() {
+            return Err(NatsError::invalid("processes []", "at least one process to follow"));
+        }
+        if self.processes.contains(&self.name) {
+            let why = "a name none of its processes has (its records and heartbeat would pass for that process's)";
+            return Err(NatsError::invalid(format!("orchestrator {:?}", self.name), why));
+        }
         let pipeline = self.policies.pipeline.clone();
         let spec = lifecycle_stream(&pipeline);
         let stream = spec.ensure(&self.js).await?;
@@ -219,6 +229,10 @@ impl ProcessOrchestrator {
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut quiet_until = Instant::now();
+        // Its own heartbeat, sent at each tick and received back through the server with the processes' ones: while
+        // the server relays none (stalled, paused: its connections stay up), every process is silent, none is gone.
+        let own_beat = subject(&pipeline, "heartbeat", &self.name);
+        let mut relayed = Instant::now();
         loop {
             let effects = tokio::select! {
                 delivered = records.next() => {
@@ -242,6 +256,10 @@ impl ProcessOrchestrator {
                     }
                 }
                 Some(beat) = beats.next() => {
+                    if beat.subject.as_str() == own_beat {
+                        relayed = Instant::now();
+                        continue;
+                    }
                     roster.beat(beat.subject.rsplit('.').next().unwrap_or_default(), Instant::now())
                 }
                 _ = tick.tick() => {
@@ -251,6 +269,13 @@ impl ProcessOrchestrator {
                     } else {
                         quiet_until = now + self.grace;
                         connection.failed("its connection is down");
+                    }
+                    if now.saturating_duration_since(relayed) > self.every * 2 {
+                        // The processes' heartbeats come back with its own, a silence later at the latest.
+                        quiet_until = quiet_until.max(now + self.policies.silence);
+                    }
+                    if let Err(e) = client.publish(own_beat.clone(), bytes::Bytes::new()).await {
+                        tracing::debug!(subject = %own_beat, error = %e, "own heartbeat not sent");
                     }
                     connection.check(|| format!("orchestrating {pipeline}"))?;
                     roster.tick(now, now >= quiet_until)
