@@ -4,7 +4,7 @@
 //! gets the same records again; a second producer on the same link is refused; a server restarted mid-stream loses
 //! and doubles nothing; a consumer reading through a durable JetStream consumer that acknowledges only what it
 //! committed holds back the producer of another connection at its ack floor, and reads its unacknowledged records
-//! again after a restart.
+//! again after a restart; a consumer whose stream is started over (a new run) stops instead of reading on into it.
 
 mod nats_support;
 
@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nats_support::{chain, NatsServer};
-use stagewise::nats::{connect, NatsLog};
+use stagewise::nats::{connect, NatsLog, StreamSpec};
 use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, LinkRecord};
 use stagewise::pipeline::{Batch, Inlet, Message};
 use stagewise::{ChainEvent, EventIds, StageContext, StageId, WriterId};
@@ -307,4 +307,36 @@ async fn a_server_stopped_for_good_fails_the_producer_and_the_consumer_with_an_e
     assert!(read.is_none(), "nothing more to read");
     let failure = chain(inlet.failure().expect("the consumer says why"));
     assert!(failure.contains("did not answer for 2s while following stopping.numbers"), "{failure}");
+}
+
+#[tokio::test]
+async fn a_consumer_whose_stream_is_started_over_stops_instead_of_reading_the_new_runs_records() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let log = NatsLog::<u64>::open_acknowledging(&js, "over", "numbers", "consumer", 64).await.unwrap();
+    let mut inlet = DurableLink::new(Arc::new(log), LinkPolicy::default()).inlet_from(0, Arc::default());
+    let (first, _) = link_in(&server, "over", false).await;
+    let out = first.outlet();
+    let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
+    for b in 0..3 {
+        out.mark_input(b + 1);
+        out.send(batch(&mut ids, b * 10..b * 10 + 10)).await.unwrap();
+    }
+    assert_eq!(consume(&mut inlet, Some(3)).await.0, (0..30).collect::<Vec<u64>>());
+
+    // A new run: the stream started over, and written past where the consumer was.
+    StreamSpec::link("over", "numbers").reset(&js).await.unwrap();
+    let (second, _) = link_in(&server, "over", false).await;
+    produce(&second, 10).await;
+    match tokio::time::timeout(DEADLINE, inlet.recv()).await.expect("the consumer ends, not hangs") {
+        Some(Message::Events(events)) => {
+            let values: Vec<u64> = events.iter().map(|e| e.payload).collect();
+            panic!("the consumer read the new run's record 3 as its own: {values:?}")
+        }
+        Some(Message::EndOfStream) => panic!("the consumer read the new run's end of stream as its own"),
+        None => {
+            let failure = chain(inlet.failure().expect("the consumer says why"));
+            assert!(failure.contains("was started over"), "{failure}");
+        }
+    }
 }
