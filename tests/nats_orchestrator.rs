@@ -1,7 +1,8 @@
 //! Lifecycle across processes on a real `nats-server`: members (standing in for the processes of a pipeline) write
 //! lifecycle records and heartbeats; a `ProcessOrchestrator` records a member that stopped heartbeating, asks a
 //! failed member to restart within the restart policy's intensity, stops the others past it, and completes when
-//! every member completed. Deadlines only guard against a hang; no test asserts how fast anything is.
+//! every member completed; with a restart strategy, asks the running siblings the strategy names to restart with a
+//! failed member. Deadlines only guard against a hang; no test asserts how fast anything is.
 
 mod nats_support;
 
@@ -14,7 +15,7 @@ use stagewise::nats::{
     connect, lifecycle_stream, Context, Member, NatsError, NatsJournal, ProcessOrchestrator, Request,
 };
 use stagewise::pipeline::FailurePolicy;
-use stagewise::restart::{Backoff, Restart};
+use stagewise::restart::{Backoff, Restart, RestartStrategy};
 use stagewise::{CounterSnapshot, Lifecycle, LifecycleRecord, StageId, WriterId};
 
 /// Long enough for a loaded machine; only a guard against a hang.
@@ -319,4 +320,105 @@ async fn a_stalled_server_silencing_every_heartbeat_is_not_taken_for_a_gone_proc
     assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed, "{records:#?}");
     assert!(!records.iter().any(|r| r.state == "Gone"), "nothing taken for gone: {records:#?}");
     beating.abort();
+
+/// The Restarting records in the lifecycle stream: (supervisor, state, cause), in the order stored.
+async fn restarts(js: &Context) -> Vec<(String, String, String)> {
+    let records = all_records(js).await;
+    let restarting = records.iter().filter_map(|r| match &r.lifecycle {
+        Lifecycle::Restarting { cause, .. } => Some((r.supervisor.to_string(), r.state.to_string(), cause.clone())),
+        _ => None,
+    });
+    restarting.collect()
+}
+
+/// `member` stopped its run to run again (asked to restart while it ran), and started it again.
+async fn restarted(member: &Member) {
+    write(member, record("pipe", None, Lifecycle::Cancelled { reason: "stopped".into() })).await;
+    write(member, record("pipe", None, Lifecycle::Started)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_for_all_restarts_every_other_running_process_but_not_one_that_completed() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let (mut a, mut b, mut c, d) = (join(&js, "a").await, join(&js, "b").await, join(&js, "c").await, join(&js, "d").await);
+    for member in [&a, &b, &c, &d] {
+        write(member, record("pipe", None, Lifecycle::Started)).await;
+    }
+    write(&d, record("pipe", None, Lifecycle::Completed)).await; // done before anything failed
+    // One restart per process within the intensity: a restart with a sibling does not count against it.
+    let restart = Restart::transient().intensity(1, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a", "b", "c", "d"])
+        .heartbeat(Duration::from_millis(50), 100)
+        .restart(restart, DEADLINE)
+        .strategy(RestartStrategy::All);
+    let running = tokio::spawn(orchestrator.run());
+
+    write(&b, record("pipe", None, failed("boom"))).await;
+    for member in [&mut b, &mut a, &mut c] {
+        assert_eq!(next_request(member).await, Request::Restart);
+    }
+    restarted(&a).await;
+    restarted(&c).await;
+    write(&b, record("pipe", None, Lifecycle::Started)).await;
+    // a fails in turn: its own first restart, b and c with it.
+    write(&a, record("pipe", None, failed("bang"))).await;
+    for member in [&mut a, &mut b, &mut c] {
+        assert_eq!(next_request(member).await, Request::Restart, "a's own intensity was not charged by b's restart");
+    }
+    write(&a, record("pipe", None, Lifecycle::Started)).await;
+    restarted(&b).await;
+    restarted(&c).await;
+    for member in [&a, &b, &c] {
+        write(member, record("pipe", None, Lifecycle::Completed)).await;
+    }
+
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed);
+    let restarts = restarts(&js).await;
+    let who: Vec<(&str, &str)> = restarts.iter().map(|(s, state, _)| (s.as_str(), state.as_str())).collect();
+    assert_eq!(
+        who,
+        [
+            ("pipe@b", "Restarting"),
+            ("pipe@a", "WithSibling"),
+            ("pipe@c", "WithSibling"),
+            ("pipe@a", "Restarting"),
+            ("pipe@b", "WithSibling"),
+            ("pipe@c", "WithSibling"),
+        ],
+        "d completed: not restarted"
+    );
+    assert_eq!(restarts[1].2, "restarted with process b, which failed: boom");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_for_one_restarts_only_the_processes_downstream_of_the_failed_one() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let (a, mut b, mut c) = (join(&js, "a").await, join(&js, "b").await, join(&js, "c").await);
+    for member in [&a, &b, &c] {
+        write(member, record("pipe", None, Lifecycle::Started)).await;
+    }
+    let restart = Restart::transient().intensity(1, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a", "b", "c"])
+        .heartbeat(Duration::from_millis(50), 100)
+        .restart(restart, DEADLINE)
+        .strategy(RestartStrategy::FailedAndDownstream);
+    let running = tokio::spawn(orchestrator.run());
+
+    write(&b, record("pipe", None, failed("boom"))).await;
+    assert_eq!(next_request(&mut b).await, Request::Restart);
+    assert_eq!(next_request(&mut c).await, Request::Restart, "c is downstream of b");
+    write(&b, record("pipe", None, Lifecycle::Started)).await;
+    restarted(&c).await;
+    for member in [&a, &b, &c] {
+        write(member, record("pipe", None, Lifecycle::Completed)).await;
+    }
+
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed);
+    let restarts = restarts(&js).await;
+    let who: Vec<&str> = restarts.iter().map(|(supervisor, _, _)| supervisor.as_str()).collect();
+    assert_eq!(who, ["pipe@b", "pipe@c"], "a is upstream of b: not restarted");
 }

@@ -39,7 +39,7 @@ pub enum Role {
     Parse,
     Aggregate,
     /// No stage: follows the others' lifecycle records and heartbeats, applies the policies across processes.
-    Orchestrate,
+    Orchestrate(orchestrate::Options),
 }
 
 impl Role {
@@ -48,7 +48,7 @@ impl Role {
             "read" => Ok(Role::Read),
             "parse" => Ok(Role::Parse),
             "aggregate" => Ok(Role::Aggregate),
-            "orchestrate" => Ok(Role::Orchestrate),
+            "orchestrate" => Ok(Role::Orchestrate(orchestrate::Options::default())),
             other => Err(format!("--role: read, parse, aggregate or orchestrate, not {other}")),
         }
     }
@@ -58,7 +58,7 @@ impl Role {
             Role::Read => "read",
             Role::Parse => "parse",
             Role::Aggregate => "aggregate",
-            Role::Orchestrate => "orchestrate",
+            Role::Orchestrate(_) => "orchestrate",
         }
     }
 }
@@ -124,7 +124,7 @@ pub async fn run(
     fresh: bool,
 ) -> ExitCode {
     let outcome = match role {
-        Role::Orchestrate => orchestrate::run(url, outage, fresh).await,
+        Role::Orchestrate(options) => orchestrate::run(url, outage, fresh, options).await,
         _ => run_role(url, role, input, out, state, outage, fresh).await,
     };
     match outcome {
@@ -137,8 +137,9 @@ pub async fn run(
 }
 
 /// Joins the pipeline as `role` (lifecycle records to `access_log.lifecycle.<role>`, a heartbeat) and runs its stage,
-/// again each time the orchestrator asks after a failed run; stops it when the orchestrator asks. With `fresh` its
-/// first run is a new run (`runs.rs`), once it holds the claim on its name; the others resume.
+/// again each time the orchestrator asks after a failed run; stops it when the orchestrator asks, and runs it again
+/// when asked to restart while it runs (with a sibling, by the restart strategy). With `fresh` its first run is a new
+/// run (`runs.rs`), once it holds the claim on its name; the others resume.
 async fn run_role(
     url: &str,
     role: Role,
@@ -177,7 +178,7 @@ async fn run_role(
                     .durable_transform_on(&hits, |inlet, out| stages::parse(StageId(1), inlet, out))
                     .durable_output()
             }
-            Role::Aggregate | Role::Orchestrate => {
+            Role::Aggregate | Role::Orchestrate(_) => {
                 let state = state.as_deref().ok_or("the aggregate role keeps its checkpoints in --durable DIR")?;
                 let fresh = std::mem::take(&mut fresh);
                 match aggregate(&js, builder, (state, fresh), out, &mut member, outage).await? {
@@ -186,12 +187,12 @@ async fn run_role(
                 }
             }
         };
-        let outcome = orchestrate::obeying(pipeline, &mut member).await?;
+        let (outcome, again) = orchestrate::obeying(pipeline, &mut member).await?;
         println!("{} in {:.3} s", outcome.pipeline, started.elapsed().as_secs_f64());
         if *outcome.lifecycle() == Lifecycle::Completed {
             return Ok(ExitCode::SUCCESS);
         }
-        if !orchestrate::restart_requested(&mut member).await {
+        if !again && !orchestrate::restart_requested(&mut member).await {
             return Ok(ExitCode::FAILURE);
         }
     }
@@ -227,7 +228,7 @@ async fn aggregate(
     let pipeline = builder
         .durable_input(&hits)
         .sink(|inlet| run.aggregate(inlet, output, errors.clone(), replayed, summary.clone()));
-    let outcome = orchestrate::obeying(pipeline, member).await?;
+    let (outcome, again) = orchestrate::obeying(pipeline, member).await?;
     let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default();
     let lines = lines_in(js).await?;
     let balanced = lines == summary.hits + stagewise::Journal::len(&*errors);
@@ -246,7 +247,7 @@ async fn aggregate(
         return Ok(Some(ExitCode::SUCCESS));
     }
     drop(run); // its folder lock: the next run takes it again
-    Ok((!orchestrate::restart_requested(member).await).then_some(ExitCode::FAILURE))
+    Ok((!again && !orchestrate::restart_requested(member).await).then_some(ExitCode::FAILURE))
 }
 
 /// The input afresh for a run in the same process (it resumes past what its stream holds): the generated log

@@ -76,6 +76,8 @@ struct Args {
     nats: Option<(String, String)>,
     /// `--outage SECS`: how long a role goes on while the server does not answer (default 60 s).
     outage: Option<std::time::Duration>,
+    /// `--strategy NAME` (`--role orchestrate`): which processes restart with one that is restarted.
+    strategy: Option<String>,
 }
 
 fn args() -> Result<Args, String> {
@@ -94,6 +96,7 @@ fn args() -> Result<Args, String> {
         metrics: None,
         nats: None,
         outage: None,
+        strategy: None,
     };
     let mut role = None;
     let mut it = std::env::args().skip(1);
@@ -131,6 +134,7 @@ fn args() -> Result<Args, String> {
                 let secs = n.parse().map_err(|_| format!("--outage: not a number of seconds: {n}"))?;
                 args.outage = Some(std::time::Duration::from_secs(secs));
             }
+            "--strategy" => args.strategy = Some(it.next().ok_or("--strategy needs one-for-one, one-for-all or rest-for-one")?),
             "--role" => role = Some(it.next().ok_or("--role needs read, parse, aggregate or orchestrate")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -146,6 +150,9 @@ fn args() -> Result<Args, String> {
         (None, None) => {}
         (Some(_), None) => return Err("--nats needs --role read|parse|aggregate|orchestrate".to_owned()),
         (None, Some(_)) => return Err("--role needs --nats URL".to_owned()),
+    }
+    if args.strategy.is_some() && args.nats.as_ref().is_none_or(|(_, role)| role != "orchestrate") {
+        return Err("--strategy is the orchestrator's: --nats URL --role orchestrate".to_owned());
     }
     Ok(args)
 }
@@ -175,7 +182,8 @@ async fn main() -> ExitCode {
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
                  [--chaos P [--seed N]] [--metrics ADDR] \
-                 [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS] [--fresh]]"
+                 [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS] [--fresh] \
+                 [--strategy one-for-one|one-for-all|rest-for-one]]"
             );
             return ExitCode::from(2);
         }
@@ -473,8 +481,13 @@ async fn main() -> ExitCode {
 /// `--nats URL --role NAME`: this process runs one stage; the others run in other processes.
 #[cfg(feature = "nats")]
 async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> ExitCode {
-    match across::Role::parse(role) {
-        Ok(role) => {
+    let strategy = args.strategy.as_deref().map_or(Ok(Default::default()), orchestrate::strategy);
+    match across::Role::parse(role).and_then(|role| Ok((role, strategy?))) {
+        Ok((role, strategy)) => {
+            let role = match role {
+                across::Role::Orchestrate(_) => across::Role::Orchestrate(orchestrate::Options { strategy }),
+                role => role,
+            };
             let outage = args.outage.unwrap_or(stagewise::nats::DEFAULT_OUTAGE);
             across::run(url, role, input, args.out.as_deref(), args.durable.clone(), outage, args.fresh).await
         }

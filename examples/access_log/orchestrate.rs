@@ -6,14 +6,16 @@
 //! The policies: a process that stops heartbeating (200 ms beats, 15 missed: 3 s) is recorded Failed in its stead;
 //! a process's pipeline that failed, or a process gone, is restarted (transient, at most 3 times a minute, no
 //! backoff): a live process runs its pipeline again when asked, a gone one must be started again (by hand, or by a
-//! process manager) within a minute. Past that the whole pipeline fails: the others are stopped.
+//! process manager) within a minute. Past that the whole pipeline fails: the others are stopped. `--strategy
+//! one-for-all` restarts the other running processes with one that is restarted, `rest-for-one` those downstream of
+//! it (read, parse, aggregate is the pipeline's order), `one-for-one` (the default) none.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use stagewise::nats::{connect, Member, ProcessOrchestrator, Request};
 use stagewise::pipeline::{Pipeline, PipelineOutcome};
-use stagewise::restart::{Backoff, Restart};
+use stagewise::restart::{Backoff, Restart, RestartStrategy};
 use stagewise::{Control, Lifecycle};
 
 /// How often each stage's process publishes its heartbeat.
@@ -31,8 +33,25 @@ const ANSWER: Duration = Duration::from_secs(30);
 /// The processes the orchestrator follows.
 const PROCESSES: [&str; 3] = ["read", "parse", "aggregate"];
 
+/// The orchestrator's own options (`--role orchestrate`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--strategy one-for-one|one-for-all|rest-for-one`.
+    pub strategy: RestartStrategy,
+}
+
+/// `--strategy NAME`: OTP's names for the restart strategies.
+pub fn strategy(name: &str) -> Result<RestartStrategy, String> {
+    match name {
+        "one-for-one" => Ok(RestartStrategy::OnlyFailed),
+        "one-for-all" => Ok(RestartStrategy::All),
+        "rest-for-one" => Ok(RestartStrategy::FailedAndDownstream),
+        other => Err(format!("--strategy: one-for-one, one-for-all or rest-for-one, not {other}")),
+    }
+}
+
 /// `--role orchestrate`: runs the orchestrator until every stage's process completed or the pipeline failed.
-pub async fn run(url: &str, outage: Duration, new_run: bool) -> Result<ExitCode, String> {
+pub async fn run(url: &str, outage: Duration, new_run: bool, options: Options) -> Result<ExitCode, String> {
     let js = connect(url, super::across::CONNECT_DEADLINE).await.map_err(|e| e.to_string())?;
     println!("role:    orchestrate on {url}: following access_log.lifecycle.> and access_log.heartbeat.*");
     let restart = Restart::transient().intensity(3, Duration::from_secs(60)).backoff(Backoff::none());
@@ -41,6 +60,7 @@ pub async fn run(url: &str, outage: Duration, new_run: bool) -> Result<ExitCode,
     let outcome = orchestrator
         .heartbeat(HEARTBEAT, MISSED)
         .restart(restart, COME_BACK)
+        .strategy(options.strategy)
         .outage(outage)
         .run()
         .await
@@ -49,23 +69,31 @@ pub async fn run(url: &str, outage: Duration, new_run: bool) -> Result<ExitCode,
     Ok(if outcome == Lifecycle::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// Runs `pipeline` to its end, stopping it if the orchestrator asks. A process fenced off its name (another took
-/// it while this one was paused) ends with that error, whatever its pipeline's outcome.
-pub async fn obeying(pipeline: Pipeline, member: &mut Member) -> Result<PipelineOutcome, String> {
+/// Runs `pipeline` to its end, stopping it if the orchestrator asks; true beside its outcome when it was stopped to
+/// run again (the orchestrator restarts it with a sibling that ended: a durable stage resumes from what it
+/// committed). A process fenced off its name (another took it while this one was paused) ends with that error,
+/// whatever its pipeline's outcome.
+pub async fn obeying(pipeline: Pipeline, member: &mut Member) -> Result<(PipelineOutcome, bool), String> {
     let mut handle = pipeline.spawn();
     let mut listening = true;
+    let mut again = false;
     loop {
         tokio::select! {
             outcome = handle.outcome() => {
                 let outcome = outcome.map_err(|e| format!("the pipeline escalated: {}", chain(&e)));
                 return match member.fenced() {
                     Some(fenced) => Err(format!("{fenced} ({})", outcome.map_or_else(|e| e, |o| o.pipeline.to_string()))),
-                    None => outcome,
+                    None => outcome.map(|outcome| (outcome, again)),
                 };
             }
             request = member.request(), if listening => match request {
                 Some(Request::Stop) => {
                     println!("stop:    asked by the orchestrator");
+                    let _ = handle.send(Control::Stop).await;
+                }
+                Some(Request::Restart) => {
+                    println!("restart: asked by the orchestrator while running (with another process)");
+                    again = true;
                     let _ = handle.send(Control::Stop).await;
                 }
                 Some(_) => {}

@@ -23,7 +23,8 @@ use crate::lifecycle::LifecycleRecord;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Request {
-    /// Run the pipeline again: its last run failed and the restart policy allows one more.
+    /// Run the pipeline again: its last run failed and the restart policy allows one more; or, while it runs, stop
+    /// it and run it again: another process's pipeline ended and the restart strategy restarts this one with it.
     Restart,
     /// Stop the pipeline: another process failed and the failure policy fails the whole pipeline.
     Stop,
@@ -91,8 +92,10 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 /// While it lives it publishes a heartbeat; an [`ProcessOrchestrator`](super::ProcessOrchestrator) elsewhere takes a process
 /// whose heartbeat stops for a stopped process.
 ///
-/// A process's whole part: join, run the pipeline with the member's journal, stop it when asked, and after a failed
-/// run wait for the orchestrator's answer (the `stages` function stands for your own stages on the builder):
+/// A process's whole part: join, run the pipeline with the member's journal, stop it when asked (and run it again
+/// if asked to restart while it ran: a sibling process is restarted and the restart strategy restarts this one with
+/// it), and after a failed run wait for the orchestrator's answer (the `stages` function stands for your own stages
+/// on the builder):
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -105,14 +108,21 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 /// let mut member = Member::join(&js, "access_log", "parse", Duration::from_millis(200)).await?;
 /// loop {
 ///     let mut handle = stages(Pipeline::builder("access_log").journal(member.lifecycle())).spawn();
+///     let mut again = false;
 ///     let outcome = loop {
 ///         tokio::select! {
 ///             outcome = handle.outcome() => break outcome?,
-///             Some(Request::Stop) = member.request() => handle.send(Control::Stop).await?,
+///             Some(request) = member.request() => {
+///                 again = request == Request::Restart;
+///                 handle.send(Control::Stop).await?;
+///             }
 ///         }
 ///     };
 ///     if *outcome.lifecycle() == Lifecycle::Completed {
 ///         return Ok(());
+///     }
+///     if again {
+///         continue; // stopped to run again: durable stages resume from what they committed
 ///     }
 ///     // Failed or stopped: run again only if the orchestrator asks (it may take a while: give it a deadline).
 ///     if member.request().await != Some(Request::Restart) {

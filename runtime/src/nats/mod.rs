@@ -38,6 +38,7 @@ mod outage;
 mod publish;
 mod reader;
 mod roster;
+mod stead;
 mod stream;
 
 use std::time::Duration;

@@ -15,10 +15,11 @@ use super::journal::NatsJournal;
 use super::member::{check_interval, check_token, lifecycle_stream, send, subject};
 use super::outage::{Outage, Patience};
 use super::reader::Follower;
-use super::roster::{about, Effect, Policies, Roster};
+use super::roster::{Effect, Policies, Roster};
+use super::stead::about;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 use crate::pipeline::FailurePolicy;
-use crate::restart::Restart;
+use crate::restart::{Restart, RestartStrategy};
 
 /// Records the orchestrator holds before it takes them.
 const FOLLOW_BUFFER: usize = 1024;
@@ -43,6 +44,7 @@ const FOLLOW_BUFFER: usize = 1024;
 ///   orchestrator records `Restarting` (supervisor `PIPELINE@PROCESS`), waits the backoff, and sends
 ///   [`Request::Restart`](super::Request::Restart): a live process runs its pipeline again; a gone one cannot obey, so something else (a
 ///   process manager, an operator) starts it again, and the orchestrator counts it back when it records Started.
+///   The [`strategy`](Self::strategy) names the other processes restarted with it (by default none).
 ///   Not back within `come_back` of the request, or no restart allowed: the [failure policy](Self::policy) applies.
 /// - **Failure policy**: [`FailurePolicy::FailPipeline`] sends [`Request::Stop`](super::Request::Stop) to every process still running (again
 ///   at each heartbeat interval until each has ended), [`FailurePolicy::LetOthersFinish`] lets them run to their end.
@@ -113,6 +115,7 @@ impl ProcessOrchestrator {
                 pipeline: pipeline.to_owned(),
                 failure: FailurePolicy::FailPipeline,
                 restart: Restart::temporary(),
+                strategy: RestartStrategy::OnlyFailed,
                 come_back: Duration::from_secs(60),
                 silence: every * missed,
             },
@@ -142,6 +145,42 @@ impl ProcessOrchestrator {
     pub fn restart(mut self, restart: Restart, come_back: Duration) -> Self {
         self.policies.restart = restart;
         self.policies.come_back = come_back;
+        self
+    }
+
+    /// Which other processes restart with one that is restarted (default [`RestartStrategy::OnlyFailed`]), the
+    /// processes' order as given to [`new`](Self::new) being the pipeline's (source first):
+    /// [`All`](RestartStrategy::All) restarts every other, [`FailedAndDownstream`](RestartStrategy::FailedAndDownstream)
+    /// those after it. Only siblings still running are asked to restart (recorded `Restarting` in their stead, state
+    /// `WithSibling`, the cause naming the process that ended), when the process is (after its backoff): one that
+    /// completed has nothing to redo (unlike OTP's one-for-all, which restarts every child: a pipeline stage that
+    /// completed has passed on all its work, and running it again would only read the end of its input again), one
+    /// restarting already or ended for good is left as it is. A restart counts once, against the intensity of the
+    /// process that ended (as OTP counts one restart per supervisor restart, whatever the strategy): the siblings'
+    /// own intensity is not charged.
+    ///
+    /// A process asked to restart while its pipeline runs stops it ([`Control::Stop`](crate::Control::Stop)) and
+    /// runs it again (see [`Member`](super::Member)); a durable stage resumes from what it committed, so what it had
+    /// consumed but not committed is read again.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use stagewise_runtime::nats::{connect, ProcessOrchestrator};
+    /// use stagewise_runtime::restart::{Restart, RestartStrategy};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let js = connect("nats://127.0.0.1:4222", Duration::from_secs(5)).await?;
+    /// // parse fails: parse and aggregate restart, read goes on.
+    /// let outcome = ProcessOrchestrator::new(&js, "access_log", ["read", "parse", "aggregate"])
+    ///     .restart(Restart::transient(), Duration::from_secs(60))
+    ///     .strategy(RestartStrategy::FailedAndDownstream)
+    ///     .run()
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn strategy(mut self, strategy: RestartStrategy) -> Self {
+        self.policies.strategy = strategy;
         self
     }
 

@@ -3,18 +3,16 @@
 //! write and the requests to send when a process's pipeline ends or its heartbeat stops. No I/O here: the
 //! [`ProcessOrchestrator`](super::ProcessOrchestrator) feeds it and carries its decisions out.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::member::Request;
-use crate::counters::CounterSnapshot;
-use crate::event::WriterId;
+use super::stead::{about, back_records, describe, gone_records, WITH_SIBLING};
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 use crate::pipeline::FailurePolicy;
-use crate::restart::{BackoffClock, IntensityWindow, Restart};
+use crate::restart::{BackoffClock, IntensityWindow, Restart, RestartStrategy};
 
 /// What the orchestrator does about a decision.
 #[derive(Debug)]
@@ -50,6 +48,8 @@ struct Process {
     /// The last record of each of its supervisors (its stages, its pipeline), by name.
     supervisors: BTreeMap<String, LifecycleRecord>,
     restarts: IntensityWindow,
+    /// Its restarts so far, its own and those with a sibling: the attempt number of the next.
+    attempts: u32,
     backoff: BackoffClock,
 }
 
@@ -66,6 +66,8 @@ pub(crate) struct Policies {
     pub(crate) pipeline: String,
     pub(crate) failure: FailurePolicy,
     pub(crate) restart: Restart,
+    /// Which other processes restart with one that is restarted, the processes' order being the pipeline's.
+    pub(crate) strategy: RestartStrategy,
     /// How long a process may take to start again after a restart was requested.
     pub(crate) come_back: Duration,
     /// No sign of life for this long: the process is gone.
@@ -76,6 +78,8 @@ pub(crate) struct Policies {
 pub(crate) struct Roster {
     policies: Policies,
     processes: BTreeMap<String, Process>,
+    /// The processes' names in pipeline order (source first), as the strategy reads them.
+    order: Vec<String>,
     /// The first failure no restart covers: the pipeline's outcome is Failed with it.
     failure: Option<String>,
     stopping: bool,
@@ -94,12 +98,14 @@ impl Roster {
                     last_sign: now,
                     supervisors: BTreeMap::new(),
                     restarts: IntensityWindow::new(policies.restart.intensity),
+                    attempts: 0,
                     backoff: BackoffClock::new(policies.restart.backoff.clone(), salt as u64),
                 };
                 (name.clone(), process)
             })
             .collect();
-        Self { policies, processes, failure: None, stopping: false, replayed_gone: false }
+        let order = names.to_vec();
+        Self { policies, processes, order, failure: None, stopping: false, replayed_gone: false }
     }
 
     /// `process` is alive: a heartbeat came from it. One taken for gone that beats again was only slow (paused,
@@ -115,7 +121,7 @@ impl Roster {
             Phase::Restarting { gone: true, .. } => {
                 p.phase = Phase::Running;
                 p.backoff.started(now);
-                return back_records(p, process, &self.policies.pipeline);
+                return records(back_records(&p.supervisors, process, &self.policies.pipeline));
             }
             _ => {}
         }
@@ -141,6 +147,11 @@ impl Roster {
                 p.phase = Phase::Completed;
                 Vec::new()
             }
+            // Asked to restart while it ran (with a sibling), or its ending already taken: the run it stopped.
+            ending if pipeline_record && matches!(p.phase, Phase::Restarting { gone: false, .. }) => {
+                tracing::debug!(process, ?ending, "the run of a process restarting ended");
+                Vec::new()
+            }
             ending if pipeline_record && ending.is_terminal() && p.phase != Phase::Ended => {
                 let cause = format!("process {process}: {}", describe(&ending));
                 self.ended(process, &ending, cause, false, now)
@@ -150,8 +161,8 @@ impl Roster {
     }
 
     /// A record an earlier orchestrator of the pipeline wrote (this one was started again): a process it took for
-    /// gone or asked to restart is restarting still (its restart counted), not judged a second time; one it
-    /// recorded back is running.
+    /// gone or asked to restart is restarting still (its own restart counted, not one with a sibling), not judged a
+    /// second time; one it recorded back is running.
     pub(crate) fn replay(&mut self, record: &LifecycleRecord, now: Instant) {
         let gone = std::mem::replace(&mut self.replayed_gone, record.state == "Gone");
         let prefix = format!("{}@", self.policies.pipeline);
@@ -159,8 +170,11 @@ impl Roster {
             return;
         };
         match (&record.lifecycle, record.state.as_ref()) {
-            (Lifecycle::Restarting { .. }, _) => {
-                p.restarts.admit(now);
+            (Lifecycle::Restarting { .. }, state) => {
+                if state != WITH_SIBLING {
+                    p.restarts.admit(now);
+                }
+                p.attempts += 1;
                 let deadline = now + self.policies.come_back;
                 p.phase = Phase::Restarting { request_at: now, deadline, requested: false, gone };
             }
@@ -179,7 +193,7 @@ impl Roster {
                 Phase::Running if judging && now.saturating_duration_since(p.last_sign) >= self.policies.silence => {
                     let cause =
                         format!("process {name} stopped heartbeating (nothing for {:?})", self.policies.silence);
-                    effects.extend(gone_records(p, &name, &self.policies.pipeline, &cause));
+                    effects.extend(records(gone_records(&p.supervisors, &name, &self.policies.pipeline, &cause)));
                     let failed = Lifecycle::Failed { error: cause.clone(), escalation: None };
                     effects.extend(self.ended(&name, &failed, cause, true, now));
                 }
@@ -221,7 +235,8 @@ impl Roster {
         })
     }
 
-    /// `process`'s pipeline ended with `ending` (or the process is `gone`): restart it if the policy allows.
+    /// `process`'s pipeline ended with `ending` (or the process is `gone`): restart it if the policy allows, and
+    /// with it the siblings the strategy names.
     fn ended(&mut self, process: &str, ending: &Lifecycle, cause: String, gone: bool, now: Instant) -> Vec<Effect> {
         let Some(p) = self.processes.get_mut(process) else { return Vec::new() };
         if self.stopping || !self.policies.restart.kind.restarts_after(ending) || !p.restarts.admit(now) {
@@ -231,9 +246,31 @@ impl Roster {
         p.restarts.waited(delay);
         let deadline = now + delay + self.policies.come_back;
         p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false, gone };
-        let attempt = p.restarts.total();
-        let restarting = Lifecycle::Restarting { attempt, delay, cause };
-        vec![Effect::Record(about(process, &self.policies.pipeline, "Restarting", restarting))]
+        p.attempts += 1;
+        let restarting = Lifecycle::Restarting { attempt: p.attempts, delay, cause };
+        let mut effects = vec![Effect::Record(about(process, &self.policies.pipeline, "Restarting", restarting))];
+        let why = format!("restarted with process {process}, which {}", describe(ending));
+        effects.extend(self.restart_siblings(process, &why, delay, now));
+        effects
+    }
+
+    /// `process` is restarted: each sibling the strategy names (in pipeline order) that is running is asked to
+    /// restart with it, when it is (after the same `delay`). Siblings that completed have nothing to redo, those
+    /// restarting already or ended for good are left as they are. Their restarts count against no intensity but
+    /// `process`'s own (one count per restart decision, as OTP counts one per supervisor restart).
+    fn restart_siblings(&mut self, process: &str, why: &str, delay: Duration, now: Instant) -> Vec<Effect> {
+        let Some(index) = self.order.iter().position(|name| name == process) else { return Vec::new() };
+        let mut effects = Vec::new();
+        for sibling in self.policies.strategy.affected(index, self.order.len()).filter(|&j| j != index) {
+            let name = &self.order[sibling];
+            let Some(p) = self.processes.get_mut(name).filter(|p| p.phase == Phase::Running) else { continue };
+            let deadline = now + delay + self.policies.come_back;
+            p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false, gone: false };
+            p.attempts += 1;
+            let restarting = Lifecycle::Restarting { attempt: p.attempts, delay, cause: why.to_owned() };
+            effects.push(Effect::Record(about(name, &self.policies.pipeline, WITH_SIBLING, restarting)));
+        }
+        effects
     }
 
     /// No restart covers `process`'s ending: apply the failure policy.
@@ -252,53 +289,18 @@ impl Roster {
     }
 }
 
-/// A record the orchestrator writes about `process`'s pipeline (or, for its own name, about itself).
-pub(crate) fn about(process: &str, pipeline: &str, state: &'static str, lifecycle: Lifecycle) -> LifecycleRecord {
-    LifecycleRecord {
-        supervisor: Cow::Owned(format!("{pipeline}@{process}")),
-        writer: WriterId::System,
-        stage: None,
-        state: Cow::Borrowed(state),
-        lifecycle,
-        counters: CounterSnapshot::default(),
-    }
-}
-
-/// Failed records, in the gone process's stead, for each of its supervisors that had not ended.
-fn gone_records(p: &Process, process: &str, pipeline: &str, cause: &str) -> Vec<Effect> {
-    let failed = || Lifecycle::Failed { error: cause.to_owned(), escalation: None };
-    let open: Vec<Effect> = p
-        .supervisors
-        .values()
-        .filter(|r| !r.lifecycle.is_terminal())
-        .map(|r| Effect::Record(LifecycleRecord { state: Cow::Borrowed("Gone"), lifecycle: failed(), ..r.clone() }))
-        .collect();
-    match open.is_empty() {
-        false => open,
-        true => vec![Effect::Record(about(process, pipeline, "Gone", failed()))],
-    }
-}
-
-/// Records, in the stead of a process taken for gone that beats again: each of its supervisors the orchestrator
-/// recorded Failed is as it was before (state `Back`), and the process is started again (`PIPELINE@PROCESS`).
-fn back_records(p: &Process, process: &str, pipeline: &str) -> Vec<Effect> {
-    let open = p.supervisors.values().filter(|r| !r.lifecycle.is_terminal());
-    let again = open.map(|r| Effect::Record(LifecycleRecord { state: Cow::Borrowed("Back"), ..r.clone() }));
-    again.chain([Effect::Record(about(process, pipeline, "Back", Lifecycle::Started))]).collect()
-}
-
-fn describe(ending: &Lifecycle) -> String {
-    match ending {
-        Lifecycle::Failed { error, .. } => format!("failed: {error}"),
-        Lifecycle::Cancelled { reason } => format!("cancelled: {reason}"),
-        other => format!("{other:?}"),
-    }
+/// Records to append, as effects.
+fn records(records: Vec<LifecycleRecord>) -> Vec<Effect> {
+    records.into_iter().map(Effect::Record).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::Cow;
+
     use super::*;
-    use crate::event::StageId;
+    use crate::counters::CounterSnapshot;
+    use crate::event::{StageId, WriterId};
     use crate::restart::Backoff;
 
     fn started(supervisor: &'static str, stage: Option<u32>) -> LifecycleRecord {
@@ -312,7 +314,7 @@ mod tests {
         }
     }
 
-    fn records(effects: &[Effect]) -> Vec<(&str, &str)> {
+    fn recorded(effects: &[Effect]) -> Vec<(&str, &str)> {
         let recorded = effects.iter().filter_map(|e| match e {
             Effect::Record(r) => Some((r.supervisor.as_ref(), r.state.as_ref())),
             Effect::Send(..) => None,
@@ -329,22 +331,23 @@ mod tests {
             restart: Restart::transient().intensity(3, second * 600).backoff(Backoff::none()),
             come_back: second * 10,
             silence: second,
+            strategy: RestartStrategy::OnlyFailed,
         };
         let t0 = Instant::now();
         let mut roster = Roster::new(policies, &["a".to_owned()], t0);
         roster.record("a", started("p", None), t0);
         roster.record("a", started("parse", Some(1)), t0);
         let gone = roster.tick(t0 + second * 2, true);
-        assert_eq!(records(&gone), [("p", "Gone"), ("parse", "Gone"), ("p@a", "Restarting")]);
+        assert_eq!(recorded(&gone), [("p", "Gone"), ("parse", "Gone"), ("p@a", "Restarting")]);
 
         // It was only paused: it beats again, after the restart request it cannot take as one.
         roster.tick(t0 + second * 3, true);
         let back = roster.beat("a", t0 + second * 4);
-        assert_eq!(records(&back), [("p", "Back"), ("parse", "Back"), ("p@a", "Back")]);
+        assert_eq!(recorded(&back), [("p", "Back"), ("parse", "Back"), ("p@a", "Back")]);
         // Well past the time it had to start again, still beating: running, nothing given up.
         for s in 5..30 {
             roster.beat("a", t0 + second * s);
-            assert!(records(&roster.tick(t0 + second * s, true)).is_empty());
+            assert!(recorded(&roster.tick(t0 + second * s, true)).is_empty());
         }
         assert_eq!(roster.outcome(), None);
         let completed = LifecycleRecord { lifecycle: Lifecycle::Completed, ..started("p", None) };
