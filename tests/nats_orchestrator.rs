@@ -341,12 +341,13 @@ async fn restarted(member: &Member) {
 async fn one_for_all_restarts_every_other_running_process_but_not_one_that_completed() {
     let server = NatsServer::start();
     let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
-    let (mut a, mut b, mut c, d) = (join(&js, "a").await, join(&js, "b").await, join(&js, "c").await, join(&js, "d").await);
+    let (mut a, mut b, mut c, d) =
+        (join(&js, "a").await, join(&js, "b").await, join(&js, "c").await, join(&js, "d").await);
     for member in [&a, &b, &c, &d] {
         write(member, record("pipe", None, Lifecycle::Started)).await;
     }
     write(&d, record("pipe", None, Lifecycle::Completed)).await; // done before anything failed
-    // One restart per process within the intensity: a restart with a sibling does not count against it.
+                                                                 // One restart per process within the intensity: a restart with a sibling does not count against it.
     let restart = Restart::transient().intensity(1, Duration::from_secs(600)).backoff(Backoff::none());
     let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a", "b", "c", "d"])
         .heartbeat(Duration::from_millis(50), 100)

@@ -134,7 +134,9 @@ fn args() -> Result<Args, String> {
                 let secs = n.parse().map_err(|_| format!("--outage: not a number of seconds: {n}"))?;
                 args.outage = Some(std::time::Duration::from_secs(secs));
             }
-            "--strategy" => args.strategy = Some(it.next().ok_or("--strategy needs one-for-one, one-for-all or rest-for-one")?),
+            "--strategy" => {
+                args.strategy = Some(it.next().ok_or("--strategy needs one-for-one, one-for-all or rest-for-one")?)
+            }
             "--role" => role = Some(it.next().ok_or("--role needs read, parse, aggregate or orchestrate")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
