@@ -356,16 +356,18 @@ async fn one_for_all_restarts_every_other_running_process_but_not_one_that_compl
     let running = tokio::spawn(orchestrator.run());
 
     write(&b, record("pipe", None, failed("boom"))).await;
-    for member in [&mut b, &mut a, &mut c] {
-        assert_eq!(next_request(member).await, Request::Restart);
+    assert_eq!(next_request(&mut b).await, Request::Restart);
+    for member in [&mut a, &mut c] {
+        assert_eq!(next_request(member).await, Request::RestartWithSibling);
     }
     restarted(&a).await;
     restarted(&c).await;
     write(&b, record("pipe", None, Lifecycle::Started)).await;
     // a fails in turn: its own first restart, b and c with it.
     write(&a, record("pipe", None, failed("bang"))).await;
-    for member in [&mut a, &mut b, &mut c] {
-        assert_eq!(next_request(member).await, Request::Restart, "a's own intensity was not charged by b's restart");
+    assert_eq!(next_request(&mut a).await, Request::Restart, "a's own intensity was not charged by b's restart");
+    for member in [&mut b, &mut c] {
+        assert_eq!(next_request(member).await, Request::RestartWithSibling);
     }
     write(&a, record("pipe", None, Lifecycle::Started)).await;
     restarted(&b).await;
@@ -410,7 +412,7 @@ async fn rest_for_one_restarts_only_the_processes_downstream_of_the_failed_one()
 
     write(&b, record("pipe", None, failed("boom"))).await;
     assert_eq!(next_request(&mut b).await, Request::Restart);
-    assert_eq!(next_request(&mut c).await, Request::Restart, "c is downstream of b");
+    assert_eq!(next_request(&mut c).await, Request::RestartWithSibling, "c is downstream of b");
     write(&b, record("pipe", None, Lifecycle::Started)).await;
     restarted(&c).await;
     for member in [&a, &b, &c] {

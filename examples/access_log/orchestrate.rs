@@ -91,7 +91,7 @@ pub async fn obeying(pipeline: Pipeline, member: &mut Member) -> Result<(Pipelin
                     println!("stop:    asked by the orchestrator");
                     let _ = handle.send(Control::Stop).await;
                 }
-                Some(Request::Restart) => {
+                Some(Request::RestartWithSibling) => {
                     println!("restart: asked by the orchestrator while running (with another process)");
                     again = true;
                     let _ = handle.send(Control::Stop).await;
@@ -126,7 +126,7 @@ pub async fn restart_requested(member: &mut Member) -> bool {
     let answer = tokio::time::timeout(ANSWER, async {
         loop {
             match member.request().await {
-                Some(Request::Restart) => return true,
+                Some(Request::Restart | Request::RestartWithSibling) => return true,
                 Some(Request::Stop) | None => return false,
                 Some(_) => {}
             }

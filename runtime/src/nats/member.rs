@@ -23,9 +23,14 @@ use crate::lifecycle::LifecycleRecord;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Request {
-    /// Run the pipeline again: its last run failed and the restart policy allows one more; or, while it runs, stop
-    /// it and run it again: another process's pipeline ended and the restart strategy restarts this one with it.
+    /// Run the pipeline again: its last run failed (or this process was taken for gone) and the restart policy
+    /// allows one more. Received while the pipeline runs, it is stale (meant for a run that has ended since, or for
+    /// a process only paused): ignore it.
     Restart,
+    /// Stop the running pipeline and run it again (or, between runs, run it again): another process's pipeline
+    /// ended and the restart strategy ([`ProcessOrchestrator::strategy`](super::ProcessOrchestrator::strategy))
+    /// restarts this one with it.
+    RestartWithSibling,
     /// Stop the pipeline: another process failed and the failure policy fails the whole pipeline.
     Stop,
 }
@@ -34,6 +39,7 @@ impl Request {
     fn payload(self) -> &'static [u8] {
         match self {
             Request::Restart => b"restart",
+            Request::RestartWithSibling => b"restart-with-sibling",
             Request::Stop => b"stop",
         }
     }
@@ -41,6 +47,7 @@ impl Request {
     fn from_payload(payload: &[u8]) -> Option<Self> {
         match payload {
             b"restart" => Some(Request::Restart),
+            b"restart-with-sibling" => Some(Request::RestartWithSibling),
             b"stop" => Some(Request::Stop),
             _ => None,
         }
@@ -93,9 +100,8 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 /// whose heartbeat stops for a stopped process.
 ///
 /// A process's whole part: join, run the pipeline with the member's journal, stop it when asked (and run it again
-/// if asked to restart while it ran: a sibling process is restarted and the restart strategy restarts this one with
-/// it), and after a failed run wait for the orchestrator's answer (the `stages` function stands for your own stages
-/// on the builder):
+/// when asked to restart with a sibling process), and after a failed run wait for the orchestrator's answer (the
+/// `stages` function stands for your own stages on the builder):
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -112,10 +118,14 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 ///     let outcome = loop {
 ///         tokio::select! {
 ///             outcome = handle.outcome() => break outcome?,
-///             Some(request) = member.request() => {
-///                 again = request == Request::Restart;
-///                 handle.send(Control::Stop).await?;
-///             }
+///             Some(request) = member.request() => match request {
+///                 Request::Stop => handle.send(Control::Stop).await?,
+///                 Request::RestartWithSibling => {
+///                     again = true;
+///                     handle.send(Control::Stop).await?;
+///                 }
+///                 _ => {} // a Restart while running is stale
+///             },
 ///         }
 ///     };
 ///     if *outcome.lifecycle() == Lifecycle::Completed {
@@ -125,7 +135,7 @@ pub(crate) async fn send(client: &async_nats::Client, pipeline: &str, process: &
 ///         continue; // stopped to run again: durable stages resume from what they committed
 ///     }
 ///     // Failed or stopped: run again only if the orchestrator asks (it may take a while: give it a deadline).
-///     if member.request().await != Some(Request::Restart) {
+///     if !matches!(member.request().await, Some(Request::Restart | Request::RestartWithSibling)) {
 ///         return Err(format!("{:?}", outcome.lifecycle()).into());
 ///     }
 /// }

@@ -152,7 +152,9 @@ impl ProcessOrchestrator {
     /// processes' order as given to [`new`](Self::new) being the pipeline's (source first):
     /// [`All`](RestartStrategy::All) restarts every other, [`FailedAndDownstream`](RestartStrategy::FailedAndDownstream)
     /// those after it. Only siblings still running are asked to restart (recorded `Restarting` in their stead, state
-    /// `WithSibling`, the cause naming the process that ended), when the process is (after its backoff): one that
+    /// `WithSibling`, the cause naming the process that ended) and sent
+    /// [`Request::RestartWithSibling`](super::Request::RestartWithSibling) when the process is sent its restart
+    /// (after its backoff): one that
     /// completed has nothing to redo (unlike OTP's one-for-all, which restarts every child: a pipeline stage that
     /// completed has passed on all its work, and running it again would only read the end of its input again), one
     /// restarting already or ended for good is left as it is. A restart counts once, against the intensity of the

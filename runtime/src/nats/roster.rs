@@ -29,13 +29,15 @@ enum Phase {
     /// No record or heartbeat from it yet.
     Unseen,
     Running,
-    /// Its run ended or it stopped heartbeating (`gone`); a restart is requested at `request_at` and it must have
-    /// started again by `deadline`.
+    /// Its run ended or it stopped heartbeating (`gone`), or it is restarted `with_sibling` (the strategy's doing:
+    /// it runs, and stops to run again); a restart is requested at `request_at` and it must have started again by
+    /// `deadline`.
     Restarting {
         request_at: Instant,
         deadline: Instant,
         requested: bool,
         gone: bool,
+        with_sibling: bool,
     },
     Completed,
     /// Failed for good, or ended after the pipeline was stopped.
@@ -165,18 +167,19 @@ impl Roster {
     /// second time; one it recorded back is running.
     pub(crate) fn replay(&mut self, record: &LifecycleRecord, now: Instant) {
         let gone = std::mem::replace(&mut self.replayed_gone, record.state == "Gone");
+        let with_sibling = record.state == WITH_SIBLING;
         let prefix = format!("{}@", self.policies.pipeline);
         let Some(p) = record.supervisor.strip_prefix(&prefix).and_then(|name| self.processes.get_mut(name)) else {
             return;
         };
         match (&record.lifecycle, record.state.as_ref()) {
-            (Lifecycle::Restarting { .. }, state) => {
-                if state != WITH_SIBLING {
+            (Lifecycle::Restarting { .. }, _) => {
+                if !with_sibling {
                     p.restarts.admit(now);
                 }
                 p.attempts += 1;
                 let deadline = now + self.policies.come_back;
-                p.phase = Phase::Restarting { request_at: now, deadline, requested: false, gone };
+                p.phase = Phase::Restarting { request_at: now, deadline, requested: false, gone, with_sibling };
             }
             (Lifecycle::Started, "Back") => p.phase = Phase::Running,
             _ => {}
@@ -203,10 +206,11 @@ impl Roster {
                     effects.push(Effect::Record(about(&name, &self.policies.pipeline, "Gone", failed)));
                     effects.extend(self.give_up(&name, cause));
                 }
-                Phase::Restarting { request_at, deadline, requested, gone } => {
+                Phase::Restarting { request_at, deadline, requested, gone, with_sibling } => {
                     if !requested && now >= request_at {
-                        p.phase = Phase::Restarting { request_at, deadline, requested: true, gone };
-                        effects.push(Effect::Send(name.clone(), Request::Restart));
+                        p.phase = Phase::Restarting { request_at, deadline, requested: true, gone, with_sibling };
+                        let request = if with_sibling { Request::RestartWithSibling } else { Request::Restart };
+                        effects.push(Effect::Send(name.clone(), request));
                     } else if now >= deadline {
                         let cause = format!("process {name} did not start again within {:?}", self.policies.come_back);
                         effects.extend(self.give_up(&name, cause));
@@ -245,7 +249,7 @@ impl Roster {
         let delay = p.backoff.next_delay(now);
         p.restarts.waited(delay);
         let deadline = now + delay + self.policies.come_back;
-        p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false, gone };
+        p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false, gone, with_sibling: false };
         p.attempts += 1;
         let restarting = Lifecycle::Restarting { attempt: p.attempts, delay, cause };
         let mut effects = vec![Effect::Record(about(process, &self.policies.pipeline, "Restarting", restarting))];
@@ -265,7 +269,8 @@ impl Roster {
             let name = &self.order[sibling];
             let Some(p) = self.processes.get_mut(name).filter(|p| p.phase == Phase::Running) else { continue };
             let deadline = now + delay + self.policies.come_back;
-            p.phase = Phase::Restarting { request_at: now + delay, deadline, requested: false, gone: false };
+            let request_at = now + delay;
+            p.phase = Phase::Restarting { request_at, deadline, requested: false, gone: false, with_sibling: true };
             p.attempts += 1;
             let restarting = Lifecycle::Restarting { attempt: p.attempts, delay, cause: why.to_owned() };
             effects.push(Effect::Record(about(name, &self.policies.pipeline, WITH_SIBLING, restarting)));
