@@ -320,6 +320,7 @@ async fn a_stalled_server_silencing_every_heartbeat_is_not_taken_for_a_gone_proc
     assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed, "{records:#?}");
     assert!(!records.iter().any(|r| r.state == "Gone"), "nothing taken for gone: {records:#?}");
     beating.abort();
+}
 
 /// The Restarting records in the lifecycle stream: (supervisor, state, cause), in the order stored.
 async fn restarts(js: &Context) -> Vec<(String, String, String)> {
