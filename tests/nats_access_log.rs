@@ -358,6 +358,9 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
     // The second run's read is started first and ends (its few batches fit in its lead over parse) before parse and
     // aggregate start: they must take its run, not the first one left in the streams and the aggregate's folder.
     let runs = [(1_000, ROLES), (5_000, ["orchestrate", "read", "parse", "aggregate"])];
+    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let spec = lifecycle_stream("access_log");
+    let lifecycle = NatsJournal::<LifecycleRecord>::open(&js, &spec, "access_log.lifecycle.>").await.unwrap();
     for (run, (lines, order)) in runs.into_iter().enumerate() {
         let single = dir.path().join(format!("single-{run}"));
         std::fs::create_dir_all(&single).unwrap();
@@ -367,7 +370,18 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
             let role = (order[index], logs[index].as_str());
             (logs[index].as_str(), start_logged(&example, &url, role, lines, dir.path(), &["--fresh"]))
         };
-        let mut roles: Vec<(&str, Role)> = (0..2).map(start).collect();
+        // The orchestrator's new run marked before any role of it starts: records stored before the mark are an
+        // earlier run's to it, and a read that ended before it would never show up.
+        let mut roles: Vec<(&str, Role)> = vec![start(0)];
+        let marked = || {
+            let records = lifecycle.read_from(0).unwrap();
+            let marks = records
+                .iter()
+                .filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started);
+            marks.count() > run
+        };
+        wait_until_running(&mut roles, dir.path(), "the orchestrator's new run", async || marked()).await;
+        roles.push(start(1));
         if run == 1 {
             let status = wait_exit(&mut roles, 1, dir.path());
             assert!(status.success(), "read alone failed ({status})\n{}", all_logs(&roles, dir.path()));
