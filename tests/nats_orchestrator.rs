@@ -124,7 +124,7 @@ async fn every_process_completed_completes_the_pipeline() {
         write(member, record("pipe", None, Lifecycle::Completed)).await;
     }
     // Started after the records: it catches up from the stream.
-    let outcome = ProcessOrchestrator::new(&js, "pipe", ["a", "b"]).run();
+    let outcome = ProcessOrchestrator::new(&js, "pipe", ["a", "b"]).heartbeat(Duration::from_millis(50), 10).run();
     let outcome = tokio::time::timeout(DEADLINE, outcome).await.expect("an outcome before the deadline");
     assert_eq!(outcome.expect("the orchestrator ran"), Lifecycle::Completed);
     let records = all_records(&js).await;
@@ -276,7 +276,8 @@ async fn a_new_run_judges_nothing_from_an_earlier_runs_records() {
     // The earlier run: a completed, and so did the pipeline.
     write(&a, record("pipe", None, Lifecycle::Started)).await;
     write(&a, record("pipe", None, Lifecycle::Completed)).await;
-    let earlier = tokio::time::timeout(DEADLINE, ProcessOrchestrator::new(&js, "pipe", ["a"]).run()).await;
+    let earlier = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 10).run();
+    let earlier = tokio::time::timeout(DEADLINE, earlier).await;
     assert_eq!(earlier.expect("before the deadline").unwrap(), Lifecycle::Completed);
 
     // A new run: the earlier Completed does not count; this run's failure does.
@@ -425,4 +426,22 @@ async fn rest_for_one_restarts_only_the_processes_downstream_of_the_failed_one()
     let restarts = restarts(&js).await;
     let who: Vec<&str> = restarts.iter().map(|(supervisor, _, _)| supervisor.as_str()).collect();
     assert_eq!(who, ["pipe@b", "pipe@c"], "a is upstream of b: not restarted");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_orchestrator_of_the_pipeline_is_refused_and_the_first_goes_on() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let orchestrator = || ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 10);
+    let first = tokio::spawn(orchestrator().run());
+    until(&js, |r| r.supervisor == "pipe@orchestrator").await;
+    // Started by mistake beside it: it would record and ask everything a second time.
+    let second = tokio::time::timeout(DEADLINE, orchestrator().run()).await.expect("refused before the deadline");
+    assert!(matches!(second, Err(NatsError::Claimed { .. })), "{second:?}");
+
+    let member = join(&js, "a").await;
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    write(&member, record("pipe", None, Lifecycle::Completed)).await;
+    let outcome = tokio::time::timeout(DEADLINE, first).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.unwrap().expect("the first orchestrator ran"), Lifecycle::Completed);
 }

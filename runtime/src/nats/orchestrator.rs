@@ -11,8 +11,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::error::NatsError;
-use super::journal::NatsJournal;
-use super::member::{check_interval, check_token, lifecycle_stream, send, subject};
+use super::member::{check_interval, check_token, lifecycle_stream, send, subject, Member};
 use super::outage::{Outage, Patience};
 use super::reader::Follower;
 use super::roster::{Effect, Policies, Roster};
@@ -51,6 +50,11 @@ const FOLLOW_BUFFER: usize = 1024;
 /// - **Outcome**: once every process has completed or ended for good, the orchestrator records its own terminal
 ///   record (supervisor `PIPELINE@NAME`) and returns it: Completed, Failed naming the first failure no restart
 ///   covered, or Cancelled.
+///
+/// **One at a time.** It claims its own name (default `orchestrator`) as a process does
+/// ([`Member::join`](super::Member::join), heartbeat `every`): a second orchestrator of the pipeline started beside it
+/// waits for that claim to expire and is refused ([`NatsError::Claimed`]) instead of recording and asking everything
+/// a second time; one paused until another took its name over is fenced ([`NatsError::Fenced`]).
 ///
 /// **Runs.** The lifecycle stream is kept across runs of the pipeline. An orchestrator that starts a run
 /// ([`new_run`](Self::new_run)) judges nothing from the records already there: it follows the stream from its end
@@ -122,7 +126,9 @@ impl ProcessOrchestrator {
         }
     }
 
-    /// The processes publish a heartbeat every `every` ([`Member::join`](super::Member::join)); one silent for
+    /// The processes publish a heartbeat every `every` ([`Member::join`](super::Member::join)), and so does the
+    /// orchestrator (its claim lives as long as theirs: the pipeline's claims bucket exists with their interval's
+    /// time-to-live, [`NatsError::Mismatch`] at [`run`](Self::run) for another `every`); one silent for
     /// `missed` of them (at least 1) is gone. `every` must be more than zero: [`run`](Self::run) refuses a zero one.
     #[must_use]
     pub fn heartbeat(mut self, every: Duration, missed: u32) -> Self {
@@ -222,7 +228,10 @@ impl ProcessOrchestrator {
     ///
     /// # Errors
     /// [`NatsError::Invalid`] when a name is not one subject token, it has no process, its own
-    /// [`name`](Self::name) is one of its processes', or the [`heartbeat`](Self::heartbeat) interval is zero; another [`NatsError`] when the stream or subscriptions cannot be set up, or a record cannot be stored.
+    /// [`name`](Self::name) is one of its processes', or the [`heartbeat`](Self::heartbeat) interval is zero;
+    /// [`NatsError::Claimed`] when another orchestrator of the pipeline runs under its name; [`NatsError::Fenced`]
+    /// once another took its name over; another [`NatsError`] when the stream or subscriptions cannot be set up,
+    /// or a record cannot be stored.
     pub async fn run(self) -> Result<Lifecycle, NatsError> {
         check_token("orchestrator", &self.name)?;
         for process in &self.processes {
@@ -238,9 +247,17 @@ impl ProcessOrchestrator {
         }
         let pipeline = self.policies.pipeline.clone();
         let spec = lifecycle_stream(&pipeline);
-        let stream = spec.ensure(&self.js).await?;
+        let mut stream = spec.ensure(&self.js).await?;
+        // What an earlier orchestrator of this pipeline wrote (this one was started again) is stored up to here; a new
+        // run starts past it. Read before joining, which may wait for an earlier orchestrator's claim to expire: the
+        // processes' records meanwhile are this run's.
+        let earlier = stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?;
+        let earlier = earlier.state.last_sequence;
         let own = subject(&pipeline, "lifecycle", &self.name);
-        let journal = NatsJournal::<LifecycleRecord>::open(&self.js, &spec, &own).await?.outage(self.outage);
+        // Its name is claimed as a process's is: a second orchestrator of the pipeline is refused, and one whose claim
+        // another took over (it was paused) is fenced. Its member's heartbeat is the one it expects back.
+        let member = Member::join(&self.js, &pipeline, &self.name, self.every).await?.outage(self.outage);
+        let journal = member.lifecycle();
         let patience = Patience::default();
         patience.set(self.outage);
         let client = self.js.client();
@@ -249,10 +266,6 @@ impl ProcessOrchestrator {
             .await
             .map_err(|e| NatsError::request(format!("heartbeats of {pipeline}"), e))?;
         let all = subject(&pipeline, "lifecycle", ">");
-        // What an earlier orchestrator of this pipeline wrote (this one was started again) is stored up to here.
-        let mut stream = stream;
-        let earlier = stream.info().await.map_err(|e| NatsError::request(format!("stream {}", spec.name), e))?;
-        let earlier = earlier.state.last_sequence;
         let outage = Outage::new(self.js.client(), &patience);
         let from = if self.new_run { earlier + 1 } else { 1 };
         let mut records = Follower::start(&stream, &all, from, FOLLOW_BUFFER, None, outage).await?;
@@ -270,8 +283,8 @@ impl ProcessOrchestrator {
         let mut tick = tokio::time::interval(self.every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut quiet_until = Instant::now();
-        // Its own heartbeat, sent at each tick and received back through the server with the processes' ones: while
-        // the server relays none (stalled, paused: its connections stay up), every process is silent, none is gone.
+        // Its own heartbeat (its member's), received back through the server with the processes' ones: while the
+        // server relays none (stalled, paused: its connections stay up), every process is silent, none is gone.
         let own_beat = subject(&pipeline, "heartbeat", &self.name);
         let mut relayed = Instant::now();
         loop {
@@ -315,8 +328,8 @@ impl ProcessOrchestrator {
                         // The processes' heartbeats come back with its own, a silence later at the latest.
                         quiet_until = quiet_until.max(now + self.policies.silence);
                     }
-                    if let Err(e) = client.publish(own_beat.clone(), bytes::Bytes::new()).await {
-                        tracing::debug!(subject = %own_beat, error = %e, "own heartbeat not sent");
+                    if let Some(fenced) = member.fenced() {
+                        return Err(fenced);
                     }
                     connection.check(|| format!("orchestrating {pipeline}"))?;
                     roster.tick(now, now >= quiet_until)
