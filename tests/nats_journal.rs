@@ -144,6 +144,18 @@ async fn an_unreachable_server_is_a_clear_error_within_the_deadline() {
 }
 
 #[tokio::test]
+async fn a_process_started_just_before_its_server_connects_once_the_server_listens_within_the_deadline() {
+    let mut server = NatsServer::start();
+    server.kill(); // its port is known and free: nothing listens there yet
+    let url = server.url();
+    let connecting = tokio::spawn(async move { connect(&url, Duration::from_secs(60)).await.map(|_| ()) });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.restart(); // listens now, same port
+    let connected = connecting.await.unwrap();
+    assert!(connected.is_ok(), "refused at once instead of waiting for the deadline: {connected:?}");
+}
+
+#[tokio::test]
 async fn a_stream_with_another_configuration_is_reported_by_name() {
     let server = NatsServer::start();
     let js = connect(&server.url(), DEADLINE).await.unwrap();

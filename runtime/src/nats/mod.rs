@@ -54,7 +54,8 @@ pub use outage::DEFAULT_OUTAGE;
 pub use stream::StreamSpec;
 
 /// Connects to the NATS server at `url` (`nats://127.0.0.1:4222`, or a list separated by commas) and returns its
-/// JetStream context. The client reconnects on its own after a connection is lost; appends then wait and retry,
+/// JetStream context. A server that refuses the connection (not listening yet, restarting) is asked again until
+/// `deadline`. The client reconnects on its own after a connection is lost; appends then wait and retry,
 /// readers follow again, for up to the outage deadline of the journal or link ([`DEFAULT_OUTAGE`] by default).
 ///
 /// ```no_run
@@ -65,16 +66,30 @@ pub use stream::StreamSpec;
 /// ```
 ///
 /// # Errors
-/// [`NatsError::Unreachable`] when no server answered within `deadline`.
+/// [`NatsError::Unreachable`] when no server answered within `deadline`; at once when the URL cannot be used (a
+/// malformed one, a name that does not resolve) or the server refused the credentials.
 pub async fn connect(url: &str, deadline: Duration) -> Result<jetstream::Context, NatsError> {
-    let options = async_nats::ConnectOptions::new().connection_timeout(deadline).name("stagewise");
     let unreachable = |why: String| NatsError::Unreachable { url: url.to_owned(), deadline, why };
-    let client = tokio::time::timeout(deadline, options.connect(url))
-        .await
-        .map_err(|_| unreachable("no answer".to_owned()))?
-        .map_err(|e| unreachable(e.to_string()))?;
-    Ok(jetstream::new(client))
+    let until = tokio::time::Instant::now() + deadline;
+    loop {
+        let options = async_nats::ConnectOptions::new().connection_timeout(deadline).name("stagewise");
+        let error = match tokio::time::timeout_at(until, options.connect(url)).await {
+            Ok(Ok(client)) => return Ok(jetstream::new(client)),
+            Ok(Err(e)) => e,
+            Err(_) => return Err(unreachable("no answer".to_owned())),
+        };
+        // Refused (a process started a moment before its server, a server restarting): asked again until the
+        // deadline. A URL, name or credentials that cannot work are reported at once.
+        let again = matches!(error.kind(), async_nats::ConnectErrorKind::Io | async_nats::ConnectErrorKind::TimedOut);
+        if !again || tokio::time::Instant::now() + CONNECT_PAUSE >= until {
+            return Err(unreachable(error.to_string()));
+        }
+        tokio::time::sleep(CONNECT_PAUSE).await;
+    }
 }
+
+/// Pause between two attempts of [`connect`] to reach a server that refused.
+const CONNECT_PAUSE: Duration = Duration::from_millis(100);
 
 /// Encodes a record as the journal and link messages carry it.
 pub(crate) fn encode<R: serde::Serialize>(record: &R) -> Result<bytes::Bytes, crate::journal::JournalError> {
