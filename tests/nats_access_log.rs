@@ -396,3 +396,69 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
         assert!(aggregate.contains("in = out + errors: yes"), "{aggregate}");
     }
 }
+
+/// The process ids `role`'s children were started with, in the order the orchestrator printed them
+/// (`spawned: parse (pid 1234)`).
+fn spawned(log: &str, role: &str) -> Vec<u32> {
+    let prefix = format!("spawned: {role} (pid ");
+    let pids = log.lines().filter_map(|line| line.strip_prefix(&prefix)?.strip_suffix(')')?.parse().ok());
+    pids.collect()
+}
+
+/// Sends SIGKILL to every process the orchestrator spawned, when dropped: a failing assertion leaves none behind.
+struct Spawned<'a>(&'a Path);
+
+impl Drop for Spawned<'_> {
+    fn drop(&mut self) {
+        let log = log_of("orchestrate", self.0);
+        for pid in ["read", "parse", "aggregate"].into_iter().flat_map(|role| spawned(&log, role)) {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).stderr(Stdio::null()).status();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_orchestrator_spawning_the_roles_starts_again_one_killed_mid_run_with_the_single_process_csv() {
+    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let example = build_example("access_log", &["nats"]);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = reference_csv(&example, lines, dir.path());
+    let server = NatsServer::start();
+    let url = server.url();
+    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let more = ["--spawn", "--strategy", "rest-for-one"];
+    let mut roles = vec![("orchestrate", start_with(&example, &url, "orchestrate", lines, dir.path(), &more))];
+    let _spawned = Spawned(dir.path());
+    let what = "progress before killing parse";
+    wait_until_running(&mut roles, dir.path(), what, async || records(&js, 1).await >= lines.div_ceil(512) / 5).await;
+
+    // parse, by the process id the orchestrator printed: SIGKILL.
+    let pid = spawned(&log_of("orchestrate", dir.path()), "parse")[0];
+    let killed = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
+    assert!(killed.success(), "parse (pid {pid}) had already finished: the kill would prove nothing");
+    wait_success(&mut roles, dir.path(), "parse (spawned by the orchestrator)");
+    let log = log_of("orchestrate", dir.path());
+    assert_eq!(spawned(&log, "parse").len(), 2, "parse started again by the orchestrator\n{log}");
+    assert!(log.contains("in = out + errors: yes"), "{log}");
+    assert!(
+        std::fs::read(dir.path().join("nats.csv")).unwrap() == reference,
+        "the CSV differs from the single-process run's"
+    );
+
+    let ended = |records: &[LifecycleRecord]| {
+        records.iter().any(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle.is_terminal())
+    };
+    let records = lifecycle_until(&js, ended).await;
+    assert!(
+        records.iter().any(|r| r.state == "Gone" && failed_with(r, "access_log", "process parse stopped heartbeating")),
+        "{records:#?}"
+    );
+    let restarted = |supervisor: &str, state: &str| {
+        records.iter().any(|r| {
+            r.supervisor == supervisor && r.state == state && matches!(r.lifecycle, Lifecycle::Restarting { .. })
+        })
+    };
+    assert!(restarted("access_log@parse", "Restarting"), "{records:#?}");
+    assert!(restarted("access_log@aggregate", "WithSibling"), "rest-for-one: aggregate, after parse: {records:#?}");
+    assert!(!restarted("access_log@read", "WithSibling"), "rest-for-one: not read, before parse: {records:#?}");
+}

@@ -445,3 +445,52 @@ async fn a_second_orchestrator_of_the_pipeline_is_refused_and_the_first_goes_on(
     let outcome = tokio::time::timeout(DEADLINE, first).await.expect("an outcome before the deadline");
     assert_eq!(outcome.unwrap().expect("the first orchestrator ran"), Lifecycle::Completed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launcher_starts_the_processes_not_seen_and_a_gone_one_again() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    // Starting a process is, here, telling the test to join a member under its name.
+    let (starts, mut started) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let launcher = move |process: &str| {
+        let sent = starts.send(process.to_owned()).map_err(|e| e.to_string());
+        async move { sent }
+    };
+    let restart = Restart::transient().intensity(3, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"])
+        .heartbeat(Duration::from_millis(50), 4)
+        .restart(restart, DEADLINE)
+        .launcher(launcher)
+        .launch_unseen();
+    let running = tokio::spawn(orchestrator.run());
+    let mut next_start = async || tokio::time::timeout(DEADLINE, started.recv()).await.expect("a start").unwrap();
+    assert_eq!(next_start().await, "a", "not seen at the start: started");
+    let member = join(&js, "a").await;
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    drop(member); // killed: its heartbeat stops
+    assert_eq!(next_start().await, "a", "gone: started again");
+    let member = join(&js, "a").await;
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    write(&member, record("pipe", None, Lifecycle::Completed)).await;
+
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.unwrap().expect("the orchestrator ran"), Lifecycle::Completed);
+    let restarts = restarts(&js).await;
+    assert_eq!(restarts.len(), 1, "{restarts:?}");
+    assert!(restarts[0].2.contains("process a stopped heartbeating"), "{restarts:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_the_launcher_cannot_start_fails_the_pipeline_naming_why() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let launcher = |_: &str| async { Err("no such program".to_owned()) };
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"])
+        .heartbeat(Duration::from_millis(50), 4)
+        .launcher(launcher)
+        .launch_unseen();
+    let outcome = tokio::time::timeout(DEADLINE, orchestrator.run()).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.expect("the orchestrator ran"), failed("process a could not be started: no such program"));
+    let records = all_records(&js).await;
+    assert!(records.iter().any(|r| r.supervisor == "pipe@a" && r.state == "NotStarted"), "{records:#?}");
+}

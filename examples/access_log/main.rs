@@ -32,6 +32,8 @@
 mod across;
 mod calendar;
 mod chaos;
+#[cfg(feature = "nats")]
+mod children;
 mod durable;
 mod endpoint;
 #[cfg(feature = "nats")]
@@ -78,6 +80,8 @@ struct Args {
     outage: Option<std::time::Duration>,
     /// `--strategy NAME` (`--role orchestrate`): which processes restart with one that is restarted.
     strategy: Option<String>,
+    /// `--spawn` (`--role orchestrate`): the orchestrator starts the stage roles as its child processes.
+    spawn: bool,
 }
 
 fn args() -> Result<Args, String> {
@@ -97,6 +101,7 @@ fn args() -> Result<Args, String> {
         nats: None,
         outage: None,
         strategy: None,
+        spawn: false,
     };
     let mut role = None;
     let mut it = std::env::args().skip(1);
@@ -137,6 +142,7 @@ fn args() -> Result<Args, String> {
             "--strategy" => {
                 args.strategy = Some(it.next().ok_or("--strategy needs one-for-one, one-for-all or rest-for-one")?)
             }
+            "--spawn" => args.spawn = true,
             "--role" => role = Some(it.next().ok_or("--role needs read, parse, aggregate or orchestrate")?),
             "-h" | "--help" => return Err(String::new()),
             flag if flag.starts_with("--") => return Err(format!("unknown option {flag}")),
@@ -153,8 +159,12 @@ fn args() -> Result<Args, String> {
         (Some(_), None) => return Err("--nats needs --role read|parse|aggregate|orchestrate".to_owned()),
         (None, Some(_)) => return Err("--role needs --nats URL".to_owned()),
     }
-    if args.strategy.is_some() && args.nats.as_ref().is_none_or(|(_, role)| role != "orchestrate") {
-        return Err("--strategy is the orchestrator's: --nats URL --role orchestrate".to_owned());
+    let orchestrates = args.nats.as_ref().is_some_and(|(_, role)| role == "orchestrate");
+    if (args.strategy.is_some() || args.spawn) && !orchestrates {
+        return Err("--strategy and --spawn are the orchestrator's: --nats URL --role orchestrate".to_owned());
+    }
+    if args.spawn && args.durable.is_none() {
+        return Err("--spawn starts the aggregate role, which needs --durable DIR".to_owned());
     }
     Ok(args)
 }
@@ -185,7 +195,7 @@ async fn main() -> ExitCode {
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
                  [--chaos P [--seed N]] [--metrics ADDR] \
                  [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS] [--fresh] \
-                 [--strategy one-for-one|one-for-all|rest-for-one]]"
+                 [--strategy one-for-one|one-for-all|rest-for-one] [--spawn]]"
             );
             return ExitCode::from(2);
         }
@@ -487,7 +497,9 @@ async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> E
     match across::Role::parse(role).and_then(|role| Ok((role, strategy?))) {
         Ok((role, strategy)) => {
             let role = match role {
-                across::Role::Orchestrate(_) => across::Role::Orchestrate(orchestrate::Options { strategy }),
+                across::Role::Orchestrate(_) => {
+                    across::Role::Orchestrate(orchestrate::Options { strategy, spawn: args.spawn })
+                }
                 role => role,
             };
             let outage = args.outage.unwrap_or(stagewise::nats::DEFAULT_OUTAGE);

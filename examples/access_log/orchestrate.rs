@@ -8,15 +8,19 @@
 //! backoff): a live process runs its pipeline again when asked, a gone one must be started again (by hand, or by a
 //! process manager) within a minute. Past that the whole pipeline fails: the others are stopped. `--strategy
 //! one-for-all` restarts the other running processes with one that is restarted, `rest-for-one` those downstream of
-//! it (read, parse, aggregate is the pipeline's order), `one-for-one` (the default) none.
+//! it (read, parse, aggregate is the pipeline's order), `one-for-one` (the default) none. `--spawn` starts the
+//! three roles as child processes of the orchestrator (see `children.rs`), and starts a gone one again itself.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use stagewise::nats::{connect, Member, ProcessOrchestrator, Request};
 use stagewise::pipeline::{Pipeline, PipelineOutcome};
 use stagewise::restart::{Backoff, Restart, RestartStrategy};
 use stagewise::{Control, Lifecycle};
+
+use crate::children::Children;
 
 /// How often each stage's process publishes its heartbeat.
 pub const HEARTBEAT: Duration = Duration::from_millis(200);
@@ -30,6 +34,10 @@ const COME_BACK: Duration = Duration::from_secs(60);
 /// How long a process whose pipeline failed waits for the orchestrator's answer before it exits.
 const ANSWER: Duration = Duration::from_secs(30);
 
+/// How long, once the orchestrator has ended, its children (`--spawn`) have to end on their own before they are
+/// killed: a completed role still writes its summary.
+const CHILDREN_END: Duration = Duration::from_secs(10);
+
 /// The processes the orchestrator follows.
 const PROCESSES: [&str; 3] = ["read", "parse", "aggregate"];
 
@@ -38,6 +46,8 @@ const PROCESSES: [&str; 3] = ["read", "parse", "aggregate"];
 pub struct Options {
     /// `--strategy one-for-one|one-for-all|rest-for-one`.
     pub strategy: RestartStrategy,
+    /// `--spawn`: the orchestrator starts the stage roles as its child processes, and again when one is gone.
+    pub spawn: bool,
 }
 
 /// `--strategy NAME`: OTP's names for the restart strategies.
@@ -57,14 +67,18 @@ pub async fn run(url: &str, outage: Duration, new_run: bool, options: Options) -
     let restart = Restart::transient().intensity(3, Duration::from_secs(60)).backoff(Backoff::none());
     let orchestrator = ProcessOrchestrator::new(&js, "access_log", PROCESSES);
     let orchestrator = if new_run { orchestrator.new_run() } else { orchestrator };
-    let outcome = orchestrator
-        .heartbeat(HEARTBEAT, MISSED)
-        .restart(restart, COME_BACK)
-        .strategy(options.strategy)
-        .outage(outage)
-        .run()
-        .await
-        .map_err(|e| e.to_string())?;
+    let orchestrator =
+        orchestrator.heartbeat(HEARTBEAT, MISSED).restart(restart, COME_BACK).strategy(options.strategy).outage(outage);
+    let children = options.spawn.then(|| Arc::new(Children::of_this_process()));
+    let orchestrator = match &children {
+        Some(children) => orchestrator.launcher(children.clone()).launch_unseen(),
+        None => orchestrator,
+    };
+    let outcome = orchestrator.run().await.map_err(|e| e.to_string());
+    if let Some(children) = children {
+        children.end(CHILDREN_END).await;
+    }
+    let outcome = outcome?;
     println!("across processes: {outcome:?}");
     Ok(if outcome == Lifecycle::Completed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

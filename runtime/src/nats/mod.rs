@@ -15,7 +15,8 @@
 //!   lifecycle records on its own subject of one stream, a heartbeat, requests it obeys, an exclusive claim on its
 //!   name that fences it off once another process took the name over); an orchestrator in any
 //!   process follows that stream and the heartbeats, records a process that disappeared, and applies the pipeline's
-//!   restart and failure policies to the others by requests.
+//!   restart and failure policies to the others by requests, and, given a [`Launch`]er, starts the processes it
+//!   restarts that are gone (and, if asked, those not seen when it starts).
 //! - The outage deadline ([`DEFAULT_OUTAGE`], 60 s; `outage(..)` on each of the above): how long a wait on the
 //!   server goes on while it does not answer. A server restarted within it is ridden out (the client reconnects on
 //!   its own, appends are published again with the same ids, readers follow again from their next sequence); one
@@ -31,6 +32,7 @@ mod claim;
 mod error;
 mod inflight;
 mod journal;
+mod launch;
 mod log;
 mod member;
 mod orchestrator;
@@ -47,6 +49,7 @@ use async_nats::jetstream;
 
 pub use error::NatsError;
 pub use journal::NatsJournal;
+pub use launch::Launch;
 pub use log::NatsLog;
 pub use member::{lifecycle_stream, Member, Request, CLAIM_BEATS};
 pub use orchestrator::ProcessOrchestrator;

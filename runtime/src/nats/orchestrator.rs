@@ -11,6 +11,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::error::NatsError;
+use super::launch::{Launch, Launcher};
 use super::member::{check_interval, check_token, lifecycle_stream, send, subject, Member};
 use super::outage::{Outage, Patience};
 use super::reader::Follower;
@@ -41,8 +42,9 @@ const FOLLOW_BUFFER: usize = 1024;
 /// - **A process's pipeline ends** (its pipeline's terminal record) Failed or Cancelled, or the process is gone: if
 ///   the [`restart`](Self::restart) policy's type restarts after that ending and its intensity allows, the
 ///   orchestrator records `Restarting` (supervisor `PIPELINE@PROCESS`), waits the backoff, and sends
-///   [`Request::Restart`](super::Request::Restart): a live process runs its pipeline again; a gone one cannot obey, so something else (a
-///   process manager, an operator) starts it again, and the orchestrator counts it back when it records Started.
+///   [`Request::Restart`](super::Request::Restart): a live process runs its pipeline again; a gone one cannot obey, so the
+///   orchestrator's [`launcher`](Self::launcher), if it has one, or something else (a process manager, an operator)
+///   starts it again, and the orchestrator counts it back when it records Started.
 ///   The [`strategy`](Self::strategy) names the other processes restarted with it (by default none).
 ///   Not back within `come_back` of the request, or no restart allowed: the [failure policy](Self::policy) applies.
 /// - **Failure policy**: [`FailurePolicy::FailPipeline`] sends [`Request::Stop`](super::Request::Stop) to every process still running (again
@@ -91,6 +93,7 @@ pub struct ProcessOrchestrator {
     outage: Duration,
     new_run: bool,
     policies: Policies,
+    launcher: Option<Launcher>,
 }
 
 /// The state of the Started record of an orchestrator that starts a run: records before it belong to earlier runs.
@@ -122,7 +125,10 @@ impl ProcessOrchestrator {
                 strategy: RestartStrategy::OnlyFailed,
                 come_back: Duration::from_secs(60),
                 silence: every * missed,
+                launching: false,
+                launch_unseen: None,
             },
+            launcher: None,
         }
     }
 
@@ -134,6 +140,7 @@ impl ProcessOrchestrator {
     pub fn heartbeat(mut self, every: Duration, missed: u32) -> Self {
         self.every = every;
         self.missed = missed.max(1);
+        self.policies.launch_unseen = self.policies.launch_unseen.map(|_| every * 2);
         self.policies.silence = every * self.missed;
         self
     }
@@ -189,6 +196,27 @@ impl ProcessOrchestrator {
     #[must_use]
     pub fn strategy(mut self, strategy: RestartStrategy) -> Self {
         self.policies.strategy = strategy;
+        self
+    }
+
+    /// Starts processes itself through `launcher`: a process it restarts that is gone (its heartbeat stopped) is
+    /// started through it, after the backoff, instead of being sent a restart it cannot obey; it must then record
+    /// Started within the come-back time ([`restart`](Self::restart)), as any restarted process. A start that fails
+    /// is recorded (`PIPELINE@PROCESS` Failed, state `NotStarted`, the launcher's error) and the failure policy
+    /// applies. Without a launcher, something else (a process manager, an operator) starts gone processes again.
+    /// See [`Launch`] for an example.
+    #[must_use]
+    pub fn launcher(mut self, launcher: impl Launch) -> Self {
+        self.launcher = Some(Launcher::new(launcher));
+        self.policies.launching = true;
+        self
+    }
+
+    /// With a [`launcher`](Self::launcher), also starts each process not seen (no record, no heartbeat) within two
+    /// heartbeat intervals of the start of [`run`](Self::run); processes already running are left as they are.
+    #[must_use]
+    pub fn launch_unseen(mut self) -> Self {
+        self.policies.launch_unseen = Some(self.every * 2);
         self
     }
 
@@ -287,8 +315,11 @@ impl ProcessOrchestrator {
         // server relays none (stalled, paused: its connections stay up), every process is silent, none is gone.
         let own_beat = subject(&pipeline, "heartbeat", &self.name);
         let mut relayed = Instant::now();
+        // The launcher's starts that failed, with why: each start runs on a task of its own.
+        let (launched, mut not_started) = tokio::sync::mpsc::unbounded_channel::<(String, String)>();
         loop {
             let effects = tokio::select! {
+                Some((process, why)) = not_started.recv() => roster.not_started(&process, &why),
                 delivered = records.next() => {
                     let delivered = delivered?;
                     let process = delivered.subject.rsplit('.').next().unwrap_or_default().to_owned();
@@ -342,6 +373,10 @@ impl ProcessOrchestrator {
                         store(record).await?;
                     }
                     Effect::Send(process, request) => send(&client, &pipeline, &process, request).await,
+                    Effect::Launch(process) => match &self.launcher {
+                        Some(launcher) => launcher.spawn(process, launched.clone()),
+                        None => tracing::debug!(process, "no launcher to start it"),
+                    },
                 }
             }
             if let Some(outcome) = roster.outcome() {

@@ -21,6 +21,8 @@ pub(crate) enum Effect {
     Record(LifecycleRecord),
     /// Send this request to the named process.
     Send(String, Request),
+    /// Start the named process through the orchestrator's launcher.
+    Launch(String),
 }
 
 /// Where a process is, as the orchestrator sees it.
@@ -74,6 +76,10 @@ pub(crate) struct Policies {
     pub(crate) come_back: Duration,
     /// No sign of life for this long: the process is gone.
     pub(crate) silence: Duration,
+    /// The orchestrator has a launcher: a gone process it restarts is started through it, not sent a request.
+    pub(crate) launching: bool,
+    /// With a launcher: the processes not seen this long after the orchestrator started are started through it.
+    pub(crate) launch_unseen: Option<Duration>,
 }
 
 /// Every process of the pipeline and what became of it.
@@ -85,6 +91,8 @@ pub(crate) struct Roster {
     /// The first failure no restart covers: the pipeline's outcome is Failed with it.
     failure: Option<String>,
     stopping: bool,
+    /// When the processes not seen by then are started through the launcher (once).
+    launch_unseen_at: Option<Instant>,
     /// Replaying an earlier orchestrator's records: the last was a Gone record (the next Restarting is a gone one's).
     replayed_gone: bool,
 }
@@ -107,7 +115,8 @@ impl Roster {
             })
             .collect();
         let order = names.to_vec();
-        Self { policies, processes, order, failure: None, stopping: false, replayed_gone: false }
+        let launch_unseen_at = policies.launch_unseen.filter(|_| policies.launching).map(|after| now + after);
+        Self { policies, processes, order, failure: None, stopping: false, launch_unseen_at, replayed_gone: false }
     }
 
     /// `process` is alive: a heartbeat came from it. One taken for gone that beats again was only slow (paused,
@@ -188,7 +197,7 @@ impl Roster {
 
     /// Time passed: processes silent too long are gone; restarts due are requested; restarts not taken up give up.
     pub(crate) fn tick(&mut self, now: Instant, judging: bool) -> Vec<Effect> {
-        let mut effects = Vec::new();
+        let mut effects = self.launch_unseen(now, judging);
         let names: Vec<String> = self.processes.keys().cloned().collect();
         for name in names {
             let Some(p) = self.processes.get_mut(&name) else { continue };
@@ -210,7 +219,11 @@ impl Roster {
                     if !requested && now >= request_at {
                         p.phase = Phase::Restarting { request_at, deadline, requested: true, gone, with_sibling };
                         let request = if with_sibling { Request::RestartWithSibling } else { Request::Restart };
-                        effects.push(Effect::Send(name.clone(), request));
+                        effects.push(match gone && self.policies.launching {
+                            // It cannot obey a request: the launcher starts it again.
+                            true => Effect::Launch(name.clone()),
+                            false => Effect::Send(name.clone(), request),
+                        });
                     } else if now >= deadline {
                         let cause = format!("process {name} did not start again within {:?}", self.policies.come_back);
                         effects.extend(self.give_up(&name, cause));
@@ -224,6 +237,32 @@ impl Roster {
             let running = self.processes.iter().filter(|(_, p)| matches!(p.phase, Phase::Running | Phase::Unseen));
             effects.extend(running.map(|(name, _)| Effect::Send(name.clone(), Request::Stop)));
         }
+        effects
+    }
+
+    /// The processes not seen yet, to start through the launcher, once its time has come (and only while judging:
+    /// a silent server hides the processes that run).
+    fn launch_unseen(&mut self, now: Instant, judging: bool) -> Vec<Effect> {
+        if !judging || self.launch_unseen_at.is_none_or(|at| now < at) {
+            return Vec::new();
+        }
+        self.launch_unseen_at = None;
+        let unseen =
+            self.order.iter().filter(|name| self.processes.get(*name).is_some_and(|p| p.phase == Phase::Unseen));
+        unseen.map(|name| Effect::Launch(name.clone())).collect()
+    }
+
+    /// The launcher could not start `process` (`why`): it will not come back, the failure policy applies.
+    pub(crate) fn not_started(&mut self, process: &str, why: &str) -> Vec<Effect> {
+        let waiting =
+            self.processes.get(process).is_some_and(|p| matches!(p.phase, Phase::Unseen | Phase::Restarting { .. }));
+        if !waiting {
+            return Vec::new();
+        }
+        let cause = format!("process {process} could not be started: {why}");
+        let failed = Lifecycle::Failed { error: cause.clone(), escalation: None };
+        let mut effects = vec![Effect::Record(about(process, &self.policies.pipeline, "NotStarted", failed))];
+        effects.extend(self.give_up(process, cause));
         effects
     }
 

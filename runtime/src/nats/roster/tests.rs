@@ -21,7 +21,7 @@ fn started(supervisor: &'static str, stage: Option<u32>) -> LifecycleRecord {
 fn recorded(effects: &[Effect]) -> Vec<(&str, &str)> {
     let recorded = effects.iter().filter_map(|e| match e {
         Effect::Record(r) => Some((r.supervisor.as_ref(), r.state.as_ref())),
-        Effect::Send(..) => None,
+        Effect::Send(..) | Effect::Launch(_) => None,
     });
     recorded.collect()
 }
@@ -36,6 +36,8 @@ fn a_process_taken_for_gone_that_beats_again_is_back_and_not_given_up() {
         come_back: second * 10,
         silence: second,
         strategy: RestartStrategy::OnlyFailed,
+        launching: false,
+        launch_unseen: None,
     };
     let t0 = Instant::now();
     let mut roster = Roster::new(policies, &["a".to_owned()], t0);
@@ -69,6 +71,8 @@ fn a_process_given_up_for_gone_that_beats_again_while_the_pipeline_stops_is_stop
         come_back: second * 10,
         silence: second,
         strategy: RestartStrategy::OnlyFailed,
+        launching: false,
+        launch_unseen: None,
     };
     let t0 = Instant::now();
     let names = ["a".to_owned(), "b".to_owned()];
