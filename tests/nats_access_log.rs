@@ -170,7 +170,14 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         let mut roles: Vec<(&str, Role)> =
             ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
 
-        // Killed once its own output (or, for aggregate, its input) holds about a fifth of the run.
+        // Killed once its stage runs (its Started stored: on a loaded machine a role can still be starting while
+        // its producer fills the link's 64 records in flight) and its own output (or, for aggregate, its input)
+        // holds about a fifth of the run.
+        let running = |records: &[LifecycleRecord]| {
+            records.iter().any(|r| r.supervisor == victim && r.lifecycle == Lifecycle::Started)
+        };
+        let started = lifecycle_until(&js, running).await;
+        assert!(running(&started), "{victim} did not start its stage: {started:#?}\n{}", all_logs(&roles, dir.path()));
         let watched = if victim == "read" { 0 } else { 1 };
         let what = format!("progress before killing {victim}");
         wait_until_running(&mut roles, dir.path(), &what, async || records(&js, watched).await >= batches / 5).await;
