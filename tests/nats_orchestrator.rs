@@ -148,6 +148,19 @@ async fn a_zero_heartbeat_interval_is_refused_with_an_error_not_a_panic() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_name_that_is_not_one_subject_token_is_refused_naming_it() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    for pipeline in ["a b", "a.b", "a>", ""] {
+        let refused = Member::join(&js, pipeline, "a", Duration::from_millis(50)).await.expect_err("a member");
+        assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("pipeline"), "{refused}");
+        let orchestrator = ProcessOrchestrator::new(&js, pipeline, ["a"]).heartbeat(Duration::from_millis(50), 4);
+        let refused = orchestrator.run().await.expect_err("an orchestrator");
+        assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("pipeline"), "{refused}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orchestrator_of_no_process_or_named_as_one_of_its_processes_is_refused() {
     let server = NatsServer::start();
     let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();

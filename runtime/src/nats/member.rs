@@ -167,15 +167,16 @@ impl Member {
     /// with [`NatsError::Fenced`], it stops heartbeating, and [`request`](Self::request) returns `None`.
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when `process` is not one subject token or `heartbeat` is zero;
-    /// [`NatsError::Claimed`] when another process kept its claim on `process`; another [`NatsError`] when the
-    /// stream, the claims bucket or the subscription cannot be set up.
+    /// [`NatsError::Invalid`] when `pipeline` or `process` is not one subject token (letters, digits, `-`, `_`) or
+    /// `heartbeat` is zero; [`NatsError::Claimed`] when another process kept its claim on `process`; another
+    /// [`NatsError`] when the stream, the claims bucket or the subscription cannot be set up.
     pub async fn join(
         js: &jetstream::Context,
         pipeline: &str,
         process: &str,
         heartbeat: Duration,
     ) -> Result<Self, NatsError> {
+        check_token("pipeline", pipeline)?;
         check_token("process", process)?;
         check_interval("heartbeat", heartbeat)?;
         let ttl = heartbeat * CLAIM_BEATS;

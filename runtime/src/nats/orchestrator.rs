@@ -261,6 +261,7 @@ impl ProcessOrchestrator {
     /// once another took its name over; another [`NatsError`] when the stream or subscriptions cannot be set up,
     /// or a record cannot be stored.
     pub async fn run(self) -> Result<Lifecycle, NatsError> {
+        check_token("pipeline", &self.policies.pipeline)?;
         check_token("orchestrator", &self.name)?;
         for process in &self.processes {
             check_token("process", process)?;
