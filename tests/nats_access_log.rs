@@ -142,16 +142,54 @@ fn wait_exit(roles: &mut [(&str, Role)], index: usize, dir: &Path) -> std::proce
     }
 }
 
-/// Waits for every role to exit successfully ([`wait_exit`]); panics with every role's log otherwise, saying
-/// `what` happened in the run.
-fn wait_success(roles: &mut [(&str, Role)], dir: &Path, what: &str) {
+/// Waits for every role to exit successfully, each within two minutes (as [`wait_exit`]); panics otherwise, saying
+/// `what` happened in the run, with every role's log and what the server holds of the links (`js`).
+async fn wait_success(roles: &mut [(&str, Role)], dir: &Path, what: &str, js: &Context) {
     let since = Instant::now();
     for index in 0..roles.len() {
-        let status = wait_exit(roles, index, dir);
+        let deadline = Instant::now() + Duration::from_secs(120);
         let name = roles[index].0;
+        let status = loop {
+            if let Some(status) = roles[index].1 .0.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let links = links_state(js).await;
+                panic!("{what}: {name} did not finish within 120 s\n{links}{}", all_logs(roles, dir));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         assert!(status.success(), "{what}: {name} failed ({status})\n{}", all_logs(roles, dir));
         eprintln!("{what}: {name} done {:?} after", since.elapsed());
     }
+}
+
+/// What the server holds of the two links: records, and each consumer's ack floor and pending records.
+async fn links_state(js: &Context) -> String {
+    use futures_util::StreamExt;
+    let mut text = String::new();
+    for stage in 0..2 {
+        let name = format!("access_log_stage_{stage}");
+        let stream = match js.get_stream(&name).await {
+            Ok(stream) => stream,
+            Err(e) => {
+                text += &format!("{name}: {e}\n");
+                continue;
+            }
+        };
+        text += &format!("{name}: {} records\n", stream.cached_info().state.last_sequence);
+        let mut consumers = stream.consumers();
+        while let Some(consumer) = consumers.next().await {
+            text += &match consumer {
+                Ok(c) => format!(
+                    "  consumer {}: ack floor {}, delivered {}, {} pending, {} awaiting acknowledgement\n",
+                    c.name, c.ack_floor.stream_sequence, c.delivered.stream_sequence, c.num_pending, c.num_ack_pending
+                ),
+                Err(e) => format!("  consumers: {e}\n"),
+            };
+        }
+    }
+    text
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -198,7 +236,7 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         assert!(restart_recorded(&records), "no restart recorded for {victim}: {records:#?}");
         roles[index].1 = start(&example, &url, victim, lines, dir.path());
 
-        wait_success(&mut roles, dir.path(), &format!("killing {victim}, then starting it again"));
+        wait_success(&mut roles, dir.path(), &format!("killing {victim}, then starting it again"), &js).await;
         let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
         assert!(csv == reference, "killing {victim}: the CSV differs from the single-process run's");
         let aggregate_log = std::fs::read_to_string(dir.path().join("aggregate.log")).unwrap();
@@ -224,7 +262,7 @@ async fn the_server_restarted_mid_run_every_stage_reconnects_and_finishes_with_t
         assert!(role.0.try_wait().unwrap().is_none(), "{name} had already finished: the restart would prove nothing");
     }
     server.restart(); // same store, same port
-    wait_success(&mut roles, dir.path(), "restarting nats-server");
+    wait_success(&mut roles, dir.path(), "restarting nats-server", &js).await;
     assert!(
         std::fs::read(dir.path().join("nats.csv")).unwrap() == reference,
         "the CSV differs from the single-process run's"
@@ -351,7 +389,7 @@ async fn a_second_role_is_refused_while_the_first_lives_and_a_paused_one_replace
     // read resumed: the run finishes through the replacement, the single-process run's CSV.
     let read = roles.iter().position(|(name, _)| *name == "read").unwrap();
     signal(&roles[read].1, "CONT");
-    wait_success(&mut roles, dir.path(), "pausing parse, replacing it");
+    wait_success(&mut roles, dir.path(), "pausing parse, replacing it", &js).await;
     let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
     assert!(csv == reference, "the CSV differs from the single-process run's");
 }
@@ -394,7 +432,7 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
             assert!(status.success(), "read alone failed ({status})\n{}", all_logs(&roles, dir.path()));
         }
         roles.extend((2..4).map(start));
-        wait_success(&mut roles, dir.path(), &format!("run {run} ({lines} lines, --fresh)"));
+        wait_success(&mut roles, dir.path(), &format!("run {run} ({lines} lines, --fresh)"), &js).await;
         let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
         let all = all_logs(&roles, dir.path());
         assert!(csv == reference, "run {run} ({lines} lines): the CSV differs from the single-process run's\n{all}");
@@ -443,7 +481,7 @@ async fn the_orchestrator_spawning_the_roles_starts_again_one_killed_mid_run_wit
     let pid = spawned(&log_of("orchestrate", dir.path()), "parse")[0];
     let killed = Command::new("kill").args(["-KILL", &pid.to_string()]).status().unwrap();
     assert!(killed.success(), "parse (pid {pid}) had already finished: the kill would prove nothing");
-    wait_success(&mut roles, dir.path(), "parse (spawned by the orchestrator)");
+    wait_success(&mut roles, dir.path(), "parse (spawned by the orchestrator)", &js).await;
     let log = log_of("orchestrate", dir.path());
     assert_eq!(spawned(&log, "parse").len(), 2, "parse started again by the orchestrator\n{log}");
     assert!(log.contains("in = out + errors: yes"), "{log}");
