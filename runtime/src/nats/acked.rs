@@ -22,6 +22,11 @@ use super::stream::is_consumer_not_found;
 /// (the reader has them); a consumer that follows again after a lost connection starts a fresh delivery instead.
 const ACK_WAIT: Duration = Duration::from_secs(60);
 
+/// How long a consumer that committed nothing new waits before it sends its last acknowledgement again: a server
+/// killed before it stored the consumer's state has lost it, and its producer, held back by that ack floor, would
+/// otherwise wait for a commit that can come only from records it has not sent yet.
+const ACK_AGAIN: Duration = Duration::from_secs(1);
+
 /// How often a producer held back by its consumer asks for the consumer's ack floor.
 const LEAD_POLL: Duration = Duration::from_millis(10);
 
@@ -79,6 +84,7 @@ impl Durable {
             subject: subject.to_owned(),
             committed,
             unacked: VecDeque::new(),
+            acked: None,
         }
     }
 
@@ -118,6 +124,9 @@ struct Acknowledging {
     committed: watch::Receiver<u64>,
     /// Delivered, not yet acknowledged, in sequence order.
     unacked: VecDeque<(u64, jetstream::Message)>,
+    /// The last message acknowledged (its acknowledgement covers every one before), sent again after [`ACK_AGAIN`]
+    /// without a new one.
+    acked: Option<jetstream::Message>,
 }
 
 impl Source for Acknowledging {
@@ -134,10 +143,14 @@ impl Source for Acknowledging {
 
     fn restarted(&mut self) {
         self.unacked.clear();
+        self.acked = None; // of a consumer replaced now
     }
 
     async fn chore(&mut self) -> Option<u64> {
-        self.committed.changed().await.ok()?;
+        tokio::select! {
+            changed = self.committed.changed() => changed.ok()?,
+            () = tokio::time::sleep(ACK_AGAIN), if self.acked.is_some() => {}
+        }
         Some(*self.committed.borrow_and_update())
     }
 
@@ -148,21 +161,15 @@ impl Source for Acknowledging {
             // Its reads and writes fail with it: acknowledge nothing more.
             return tracing::warn!(error = %e, "not acknowledged");
         }
-        acknowledge(&mut self.unacked, up_to).await;
-    }
-}
-
-/// Acknowledges every message up to stream sequence `up_to` (one acknowledgement: the policy is "all").
-/// Each message is queued with its stream sequence, read once when it was delivered.
-async fn acknowledge(unacked: &mut VecDeque<(u64, jetstream::Message)>, up_to: u64) {
-    let mut last = None;
-    while unacked.front().is_some_and(|(sequence, _)| *sequence <= up_to) {
-        last = unacked.pop_front();
-    }
-    if let Some((_, message)) = last {
-        if let Err(e) = message.ack().await {
-            // The next acknowledgement covers this one.
-            tracing::debug!(error = %e, "acknowledgement not sent");
+        while self.unacked.front().is_some_and(|(sequence, _)| *sequence <= up_to) {
+            self.acked = self.unacked.pop_front().map(|(_, message)| message);
+        }
+        // One acknowledgement: the policy is "all". Sent again when nothing new was committed.
+        if let Some(message) = &self.acked {
+            if let Err(e) = message.ack().await {
+                // The next acknowledgement covers this one.
+                tracing::debug!(error = %e, "acknowledgement not sent");
+            }
         }
     }
 }
