@@ -85,6 +85,7 @@ impl Durable {
             committed,
             unacked: VecDeque::new(),
             acked: None,
+            idle: 0,
         }
     }
 
@@ -127,6 +128,8 @@ struct Acknowledging {
     /// The last message acknowledged (its acknowledgement covers every one before), sent again after [`ACK_AGAIN`]
     /// without a new one.
     acked: Option<jetstream::Message>,
+    /// How many times in a row it found the consumer stuck while idle (see [`Acknowledging::stuck`]).
+    idle: u32,
 }
 
 impl Source for Acknowledging {
@@ -144,6 +147,7 @@ impl Source for Acknowledging {
     fn restarted(&mut self) {
         self.unacked.clear();
         self.acked = None; // of a consumer replaced now
+        self.idle = 0;
     }
 
     async fn chore(&mut self) -> Option<u64> {
@@ -154,15 +158,20 @@ impl Source for Acknowledging {
         Some(*self.committed.borrow_and_update())
     }
 
-    async fn do_chore(&mut self, up_to: u64) {
+    async fn do_chore(&mut self, up_to: u64) -> bool {
         // Its outputs were appended before this commit: acknowledged once they are stored.
         super::inflight::settled(&self.durable.pipeline).await;
         if let Err(e) = hold_all(&self.durable.pipeline, self.patience.get()).await {
             // Its reads and writes fail with it: acknowledge nothing more.
-            return tracing::warn!(error = %e, "not acknowledged");
+            tracing::warn!(error = %e, "not acknowledged");
+            return false;
         }
+        let before = self.unacked.len();
         while self.unacked.front().is_some_and(|(sequence, _)| *sequence <= up_to) {
             self.acked = self.unacked.pop_front().map(|(_, message)| message);
+        }
+        if self.unacked.len() == before && self.stuck().await {
+            return true;
         }
         // One acknowledgement: the policy is "all". Sent again when nothing new was committed.
         if let Some(message) = &self.acked {
@@ -171,6 +180,31 @@ impl Source for Acknowledging {
                 tracing::debug!(error = %e, "acknowledgement not sent");
             }
         }
+        false
+    }
+}
+
+impl Acknowledging {
+    /// True when, twice in a row with nothing new to acknowledge, the server says records await acknowledgement
+    /// although this consumer holds none unacknowledged: a server killed -9 can come back with its consumer's
+    /// pending records from before its last acknowledgements, and it then delivers nothing more (they fill
+    /// `max_ack_pending`) and never asks for them again (they are below the ack floor). Made again from the next
+    /// record, as after a lost connection, the consumer goes on.
+    async fn stuck(&mut self) -> bool {
+        if !self.unacked.is_empty() {
+            self.idle = 0;
+            return false;
+        }
+        let pending = match self.stream.consumer_info(&self.durable.instance).await {
+            Ok(info) => info.num_ack_pending,
+            Err(_) => return false, // the reader finds out for itself
+        };
+        self.idle = if pending > 0 { self.idle + 1 } else { 0 };
+        if self.idle < 2 {
+            return false;
+        }
+        tracing::warn!(consumer = %self.durable.instance, pending, "the server holds records unacknowledged that were acknowledged: consuming again");
+        true
     }
 }
 

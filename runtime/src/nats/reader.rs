@@ -56,9 +56,10 @@ pub(crate) trait Source: Send + 'static {
         std::future::pending()
     }
 
-    /// Does the chore [`chore`](Self::chore) returned.
-    fn do_chore(&mut self, _up_to: u64) -> impl Future<Output = ()> + Send {
-        std::future::ready(())
+    /// Does the chore [`chore`](Self::chore) returned; `true` when the subscription is stuck and must be made
+    /// again (as after a lost connection).
+    fn do_chore(&mut self, _up_to: u64) -> impl Future<Output = bool> + Send {
+        std::future::ready(false)
     }
 }
 
@@ -153,11 +154,14 @@ impl Following {
             let what = || format!("following {subject} from sequence {next}");
             let message = tokio::select! {
                 chore = source.chore() => {
-                    match chore {
+                    let stuck = match chore {
                         Some(up_to) => source.do_chore(up_to).await,
                         None => return,
+                    };
+                    if !stuck {
+                        continue;
                     }
-                    continue;
+                    Some(Err("the server holds the consumer stuck".to_owned()))
                 }
                 message = incoming.next() => message,
                 lost = self.outage.lasting(what) => return self.end(lost).await,
