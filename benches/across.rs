@@ -5,7 +5,8 @@
 //!
 //! Timed like `scripts/access-log-on-nats.sh`: from starting the processes (orchestrate, aggregate, parse, read)
 //! until aggregate, the last stage, exits; process start-up and connection included. The single-process side is
-//! `access_log --lines N`, start-up included.
+//! `access_log --lines N`, start-up included, and for information the same with `--durable DIR` (its links
+//! durable journals in a folder, checkpoints and all, as the three processes' links are streams).
 //!
 //! Run: `cargo build --release --features nats --example access_log && cargo bench --features nats --bench across`
 //! (`ACROSS_BENCH_LINES` lines a sample, default 1,000,000; `STAGEWISE_BENCH_ROUNDS` rounds, default 21). Needs
@@ -24,6 +25,7 @@ use harness::{ratio, timed, Bench, Clock, Elapsed, Stopwatch};
 
 const THREE: &str = "three processes on NATS JetStream";
 const SINGLE: &str = "one process";
+const SINGLE_DURABLE: &str = "one process, durable links (--durable)";
 
 /// The example binary, built beforehand with the `nats` feature.
 fn example() -> PathBuf {
@@ -66,13 +68,18 @@ fn finished(mut child: Child, dir: &Path, log: &str) {
     }
 }
 
-/// One single-process run of `lines`; returns its time and its CSV.
-fn single(example: &Path, lines: u64) -> (Elapsed, Vec<u8>) {
+/// One single-process run of `lines` (with `durable`, its links durable journals in a folder, as the three
+/// processes' are streams); returns its time and its CSV.
+fn single(example: &Path, lines: u64, durable: bool) -> (Elapsed, Vec<u8>) {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let (out, journal) = (dir.path().join("single.csv"), dir.path().join("journal"));
     let lines = lines.to_string();
-    let args =
-        ["--lines", &lines, "--out", out.to_str().expect("utf-8"), "--journal", journal.to_str().expect("utf-8")];
+    let state = dir.path().join("durable");
+    let mut args =
+        vec!["--lines", &lines, "--out", out.to_str().expect("utf-8"), "--journal", journal.to_str().expect("utf-8")];
+    if durable {
+        args.extend(["--durable", state.to_str().expect("utf-8")]);
+    }
     let watch = Stopwatch::start();
     let child = start(example, dir.path(), "single.log", &args);
     finished(child, dir.path(), "single.log");
@@ -129,8 +136,14 @@ fn main() {
         "line",
         vec![
             timed(SINGLE, move |n| {
-                let (elapsed, csv) = single(example, n);
+                let (elapsed, csv) = single(example, n, false);
                 check(csv, SINGLE);
+                elapsed
+            })
+            .units(lines),
+            timed(SINGLE_DURABLE, move |n| {
+                let (elapsed, csv) = single(example, n, true);
+                check(csv, SINGLE_DURABLE);
                 elapsed
             })
             .units(lines),
@@ -141,6 +154,9 @@ fn main() {
             })
             .units(lines),
         ],
-        &[ratio("throughput, three processes / one process", SINGLE, THREE)],
+        &[
+            ratio("throughput, three processes / one process", SINGLE, THREE),
+            ratio("throughput, three processes / one process with durable links", SINGLE_DURABLE, THREE),
+        ],
     );
 }
