@@ -73,6 +73,19 @@ fn reference_csv(example: &Path, lines: u64, dir: &Path) -> Vec<u8> {
     std::fs::read(reference).unwrap()
 }
 
+/// Lines a run of these tests reads: `NATS_ACCESS_LOG_LINES`, 100,000 by default.
+fn lines() -> u64 {
+    std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
+
+/// A private nats-server, its URL and a JetStream context on it (the test's own connection).
+async fn served() -> (NatsServer, String, Context) {
+    let server = NatsServer::start();
+    let url = server.url();
+    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    (server, url, js)
+}
+
 /// Records in the stream of the link `stage` (0: lines, 1: hits); 0 before it exists.
 async fn records(js: &stagewise::nats::Context, stage: u32) -> u64 {
     match js.get_stream(format!("access_log_stage_{stage}")).await {
@@ -194,17 +207,15 @@ async fn links_state(js: &Context) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
-    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let lines = lines();
     let example = build_example("access_log", &["nats"]);
     let reference_dir = tempfile::tempdir().unwrap();
     let reference = reference_csv(&example, lines, reference_dir.path());
     let batches = lines.div_ceil(512);
 
     for victim in ["read", "parse", "aggregate"] {
-        let server = NatsServer::start();
-        let url = server.url();
+        let (server, url, js) = served().await;
         let dir = tempfile::tempdir().unwrap();
-        let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
         let mut roles: Vec<(&str, Role)> =
             ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
 
@@ -247,13 +258,11 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_restarted_mid_run_every_stage_reconnects_and_finishes_with_the_single_process_csv() {
-    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let lines = lines();
     let example = build_example("access_log", &["nats"]);
     let dir = tempfile::tempdir().unwrap();
     let reference = reference_csv(&example, lines, dir.path());
-    let mut server = NatsServer::start();
-    let url = server.url();
-    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let (mut server, url, js) = served().await;
     let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
     let batches = lines.div_ceil(512);
     let what = "progress before restarting the server";
@@ -298,10 +307,8 @@ fn the_aggregate_role_without_its_folder_is_a_usage_error_before_any_connection(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_stopped_for_good_ends_every_role_with_an_error_naming_it() {
     let example = build_example("access_log", &["nats"]);
-    let mut server = NatsServer::start();
-    let url = server.url();
+    let (mut server, url, js) = served().await;
     let dir = tempfile::tempdir().unwrap();
-    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
     // More lines than the roles get through before the server is gone.
     let start = |name| start_with(&example, &url, name, 100_000_000, dir.path(), &["--outage", "2"]);
     let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(name))).into();
@@ -348,13 +355,11 @@ async fn until_logged(roles: &mut [(&str, Role)], dir: &Path, name: &str, text: 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_role_is_refused_while_the_first_lives_and_a_paused_one_replaced_stops_itself_when_resumed() {
-    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let lines = lines();
     let example = build_example("access_log", &["nats"]);
     let dir = tempfile::tempdir().unwrap();
     let reference = reference_csv(&example, lines, dir.path());
-    let server = NatsServer::start();
-    let url = server.url();
-    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let (_server, url, js) = served().await;
     let mut roles: Vec<(&str, Role)> = ROLES.map(|name| (name, start(&example, &url, name, lines, dir.path()))).into();
     let what = "progress before pausing read";
     wait_until_running(&mut roles, dir.path(), what, async || records(&js, 1).await >= lines.div_ceil(512) / 5).await;
@@ -464,13 +469,11 @@ impl Drop for Spawned<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_orchestrator_spawning_the_roles_starts_again_one_killed_mid_run_with_the_single_process_csv() {
-    let lines: u64 = std::env::var("NATS_ACCESS_LOG_LINES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let lines = lines();
     let example = build_example("access_log", &["nats"]);
     let dir = tempfile::tempdir().unwrap();
     let reference = reference_csv(&example, lines, dir.path());
-    let server = NatsServer::start();
-    let url = server.url();
-    let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
+    let (_server, url, js) = served().await;
     let more = ["--spawn", "--strategy", "rest-for-one"];
     let mut roles = vec![("orchestrate", start_with(&example, &url, "orchestrate", lines, dir.path(), &more))];
     let _spawned = Spawned(dir.path());
