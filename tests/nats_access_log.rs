@@ -114,6 +114,21 @@ async fn lifecycle_until(js: &Context, until: impl Fn(&[LifecycleRecord]) -> boo
     }
 }
 
+/// Every lifecycle record, once the orchestrator's terminal record is among them.
+async fn until_orchestrator_ended(js: &Context) -> Vec<LifecycleRecord> {
+    let ended = |records: &[LifecycleRecord]| {
+        records.iter().any(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle.is_terminal())
+    };
+    lifecycle_until(js, ended).await
+}
+
+/// Asserts that the CSV the run across processes wrote in `dir` is `reference`, the single-process run's; `what`
+/// says which run for the failure message.
+fn same_csv(dir: &Path, reference: &[u8], what: &str) {
+    let csv = std::fs::read(dir.join("nats.csv")).unwrap();
+    assert!(csv == reference, "{what}: the CSV differs from the single-process run's");
+}
+
 /// A record of `supervisor` failing with `error` in it.
 fn failed_with(record: &LifecycleRecord, supervisor: &str, error: &str) -> bool {
     record.supervisor == supervisor
@@ -248,8 +263,7 @@ async fn each_role_killed_mid_run_and_restarted_gives_the_single_process_csv() {
         roles[index].1 = start(&example, &url, victim, lines, dir.path());
 
         wait_success(&mut roles, dir.path(), &format!("killing {victim}, then starting it again"), &js).await;
-        let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
-        assert!(csv == reference, "killing {victim}: the CSV differs from the single-process run's");
+        same_csv(dir.path(), &reference, &format!("killing {victim}"));
         let aggregate_log = std::fs::read_to_string(dir.path().join("aggregate.log")).unwrap();
         assert!(aggregate_log.contains("in = out + errors: yes"), "{aggregate_log}");
         drop(server);
@@ -272,15 +286,9 @@ async fn the_server_restarted_mid_run_every_stage_reconnects_and_finishes_with_t
     }
     server.restart(); // same store, same port
     wait_success(&mut roles, dir.path(), "restarting nats-server", &js).await;
-    assert!(
-        std::fs::read(dir.path().join("nats.csv")).unwrap() == reference,
-        "the CSV differs from the single-process run's"
-    );
+    same_csv(dir.path(), &reference, "the run");
 
-    let ended = |records: &[LifecycleRecord]| {
-        records.iter().any(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle.is_terminal())
-    };
-    let records = lifecycle_until(&js, ended).await;
+    let records = until_orchestrator_ended(&js).await;
     let stages: std::collections::BTreeSet<&str> =
         records.iter().filter(|r| r.stage.is_some()).map(|r| r.supervisor.as_ref()).collect();
     assert!(stages.len() >= 3, "a stage per process: {stages:?}");
@@ -395,8 +403,7 @@ async fn a_second_role_is_refused_while_the_first_lives_and_a_paused_one_replace
     let read = roles.iter().position(|(name, _)| *name == "read").unwrap();
     signal(&roles[read].1, "CONT");
     wait_success(&mut roles, dir.path(), "pausing parse, replacing it", &js).await;
-    let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
-    assert!(csv == reference, "the CSV differs from the single-process run's");
+    same_csv(dir.path(), &reference, "the run");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -438,9 +445,8 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
         }
         roles.extend((2..4).map(start));
         wait_success(&mut roles, dir.path(), &format!("run {run} ({lines} lines, --fresh)"), &js).await;
-        let csv = std::fs::read(dir.path().join("nats.csv")).unwrap();
         let all = all_logs(&roles, dir.path());
-        assert!(csv == reference, "run {run} ({lines} lines): the CSV differs from the single-process run's\n{all}");
+        same_csv(dir.path(), &reference, &format!("run {run} ({lines} lines)\n{all}"));
         let aggregate = log_of(&format!("aggregate-{run}"), dir.path());
         assert!(aggregate.contains(&format!("{lines} lines in")), "{aggregate}");
         assert!(aggregate.contains("in = out + errors: yes"), "{aggregate}");
@@ -488,15 +494,9 @@ async fn the_orchestrator_spawning_the_roles_starts_again_one_killed_mid_run_wit
     let log = log_of("orchestrate", dir.path());
     assert_eq!(spawned(&log, "parse").len(), 2, "parse started again by the orchestrator\n{log}");
     assert!(log.contains("in = out + errors: yes"), "{log}");
-    assert!(
-        std::fs::read(dir.path().join("nats.csv")).unwrap() == reference,
-        "the CSV differs from the single-process run's"
-    );
+    same_csv(dir.path(), &reference, "the run");
 
-    let ended = |records: &[LifecycleRecord]| {
-        records.iter().any(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle.is_terminal())
-    };
-    let records = lifecycle_until(&js, ended).await;
+    let records = until_orchestrator_ended(&js).await;
     assert!(
         records.iter().any(|r| r.state == "Gone" && failed_with(r, "access_log", "process parse stopped heartbeating")),
         "{records:#?}"
