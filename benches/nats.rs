@@ -3,7 +3,9 @@
 //! `async-nats` publishing the same bytes in the same batches (one message per batch) with up to 256
 //! acknowledgements in flight, as the link's pipelined appends have, to a stream consumed by an ordered consumer on
 //! another connection; and, for information, the same raw publishing with the headers the link sends (message id,
-//! expected last sequence), and one acknowledgement at a time. Run interleaved by the harness
+//! expected last sequence), one acknowledgement at a time, and raw publishing of plain events (id and value, no
+//! stagewise types) that it encodes with postcard as it publishes and decodes as it consumes, as a stage written by
+//! hand on `async-nats` would: the limit gets its bytes made beforehand and never reads them. Run interleaved by the harness
 //! (`benches/harness/`) against a `nats-server` it starts on a free loopback port with a temporary store.
 //!
 //! Run: `cargo bench --features nats --bench nats` (`NATS_BENCH_BATCHES` batches of 512 events a sample, default
@@ -34,6 +36,7 @@ const FILE: &str = "in-process durable link";
 const RAW: &str = "raw async-nats, 256 acks in flight";
 const RAW_ONE: &str = "raw async-nats, one ack at a time";
 const RAW_HEADERS: &str = "raw async-nats with the link's headers, 256 acks in flight";
+const RAW_CODEC: &str = "raw async-nats encoding and decoding plain events (postcard), 256 acks in flight";
 
 /// Acknowledgements in flight in the raw variants: the link's window.
 const WINDOW: usize = 256;
@@ -66,6 +69,46 @@ fn encoded(batches: Vec<Batch<u64>>) -> Vec<Vec<u8>> {
         .chain([LinkRecord { input: count, body: Body::EndOfStream }])
         .map(|record| postcard::to_stdvec(&record).expect("encodes"))
         .collect()
+}
+
+/// An event as a hand-written stage on raw `async-nats` would send it: its id and its value, no stagewise types.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PlainEvent {
+    id: u64,
+    value: u64,
+}
+
+/// The same events as [`batches`], as plain events.
+fn plain_batches(count: u64) -> Vec<Vec<PlainEvent>> {
+    let batch = |b: u64| (b * EVENTS as u64..(b + 1) * EVENTS as u64).map(|v| PlainEvent { id: v, value: v });
+    (0..count).map(|b| batch(b).collect()).collect()
+}
+
+/// What a message carries in the raw variants, and how the consumer takes it: bytes made beforehand, counted as
+/// they come; or plain events, encoded as they are published and decoded as they come.
+trait Payload: Send + 'static {
+    fn bytes(self) -> Vec<u8>;
+    fn take(bytes: &[u8]) -> usize;
+}
+
+impl Payload for Vec<u8> {
+    fn bytes(self) -> Vec<u8> {
+        self
+    }
+
+    fn take(bytes: &[u8]) -> usize {
+        bytes.len()
+    }
+}
+
+impl Payload for Vec<PlainEvent> {
+    fn bytes(self) -> Vec<u8> {
+        postcard::to_stdvec(&self).expect("encodes")
+    }
+
+    fn take(bytes: &[u8]) -> usize {
+        postcard::from_bytes::<Vec<PlainEvent>>(bytes).expect("decodes").len()
+    }
 }
 
 /// Events received until end of stream.
@@ -141,7 +184,7 @@ async fn through_file_link(batches: Vec<Batch<u64>>) -> Elapsed {
 
 /// Publishes `payloads` with at most `window` acknowledgements outstanding while an ordered consumer on the other
 /// connection takes them; with `headers`, each message carries the link's message id and expected last sequence.
-async fn raw(setup: &Setup, payloads: Vec<Vec<u8>>, window: usize, headers: bool) -> Elapsed {
+async fn raw<T: Payload>(setup: &Setup, payloads: Vec<T>, window: usize, headers: bool) -> Elapsed {
     let name = setup.name();
     let subject = format!("{name}.link");
     StreamSpec::new(format!("{name}_link"), [subject.clone()]).ensure(&setup.producer).await.expect("the stream");
@@ -158,7 +201,7 @@ async fn raw(setup: &Setup, payloads: Vec<Vec<u8>>, window: usize, headers: bool
     let producing = tokio::spawn(async move {
         let mut acks = FuturesOrdered::new();
         for (i, payload) in payloads.into_iter().enumerate() {
-            let mut message = PublishMessage::build().payload(payload.into());
+            let mut message = PublishMessage::build().payload(payload.bytes().into());
             if headers {
                 message = message.message_id(format!("{subject}:{i}")).expected_last_sequence(i as u64);
             }
@@ -171,13 +214,13 @@ async fn raw(setup: &Setup, payloads: Vec<Vec<u8>>, window: usize, headers: bool
             ack.expect("acknowledged");
         }
     });
-    let mut bytes = 0;
+    let mut taken = 0;
     for _ in 0..count {
-        bytes += messages.next().await.expect("a message").expect("delivered").payload.len();
+        taken += T::take(&messages.next().await.expect("a message").expect("delivered").payload);
     }
     producing.await.expect("the producer");
     let elapsed = watch.elapsed();
-    std::hint::black_box(bytes);
+    std::hint::black_box(taken);
     drop(messages);
     setup.clean(&name).await;
     elapsed
@@ -208,12 +251,14 @@ fn main() {
             timed(RAW, move |_| rt.block_on(raw(setup, encoded(batches(count)), WINDOW, false))).units(events),
             timed(RAW_ONE, move |_| rt.block_on(raw(setup, encoded(batches(count)), 1, false))).units(events),
             timed(RAW_HEADERS, move |_| rt.block_on(raw(setup, encoded(batches(count)), WINDOW, true))).units(events),
+            timed(RAW_CODEC, move |_| rt.block_on(raw(setup, plain_batches(count), WINDOW, false))).units(events),
         ],
         &[
             ratio("throughput, JetStream link / raw, 256 acks in flight", RAW, LINK).target(Target::AtLeast(0.8)),
             ratio("throughput, JetStream link / in-process durable link", FILE, LINK),
             ratio("throughput, JetStream link / raw, one ack at a time", RAW_ONE, LINK),
             ratio("throughput, JetStream link / raw with the link's headers, 256 in flight", RAW_HEADERS, LINK),
+            ratio("throughput, JetStream link / raw encoding and decoding plain events", RAW_CODEC, LINK),
         ],
     );
     drop(server);

@@ -46,6 +46,8 @@ fn encode_events<P: Serialize>(events: &[ChainEvent<P>], out: &mut Vec<u8>) -> R
     let head = out.len();
     let mut contexts = Contexts { table: Vec::new() };
     varint(out, events.len() as u64);
+    // One serializer for the batch: each payload's serialization is then inlined in this loop, not a call apiece.
+    let mut serializer = postcard::Serializer { output: Tail(out) };
     let mut previous: Option<EventId> = None;
     let mut context = 0;
     for event in events {
@@ -55,15 +57,16 @@ fn encode_events<P: Serialize>(events: &[ChainEvent<P>], out: &mut Vec<u8>) -> R
         });
         let follows =
             previous.is_some_and(|p| p.writer == event.id.writer && p.seq.checked_add(1) == Some(event.id.seq));
+        let out = &mut *serializer.output.0;
         varint(out, if follows { NEXT } else { FULL });
         varint(out, context as u64);
         if !follows {
-            serde_into(&event.id, out)?;
+            event.id.serialize(&mut serializer).map_err(codec)?;
         }
-        serde_into(&event.payload, out)?;
+        event.payload.serialize(&mut serializer).map_err(codec)?;
         match &event.status {
-            ProcessingStatus::Success => out.push(SUCCESS),
-            failed => serde_into(failed, out)?,
+            ProcessingStatus::Success => serializer.output.0.push(SUCCESS),
+            failed => failed.serialize(&mut serializer).map_err(codec)?,
         }
         previous = Some(event.id);
     }
@@ -71,6 +74,11 @@ fn encode_events<P: Serialize>(events: &[ChainEvent<P>], out: &mut Vec<u8>) -> R
     serde_into(&contexts.table, &mut table)?;
     out.splice(head..head, table);
     Ok(())
+}
+
+/// A postcard error as the journal's codec error.
+fn codec(error: postcard::Error) -> JournalError {
+    JournalError::Codec(error.to_string())
 }
 
 /// Decodes what [`encode`] (or serde's postcard) wrote; bytes left over are an error (a damaged record).
@@ -142,7 +150,7 @@ fn decode_events<P: DeserializeOwned>(input: &mut Input<'_>) -> Result<Vec<Chain
 
 /// Appends `value`'s postcard encoding to `out`.
 fn serde_into<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), JournalError> {
-    postcard::serialize_with_flavor::<T, _, _>(value, Tail(out)).map_err(|e| JournalError::Codec(e.to_string()))
+    postcard::serialize_with_flavor::<T, _, _>(value, Tail(out)).map_err(codec)
 }
 
 /// Appends `value` as postcard's variable-length integer.
