@@ -147,7 +147,8 @@ impl Setup {
 
     /// Deletes the sample's stream, so the store does not grow over the run.
     async fn clean(&self, name: &str) {
-        self.producer.delete_stream(format!("{name}_link")).await.expect("the sample's stream is deleted");
+        let stream = StreamSpec::link(name, "link").expect("a link's names").name;
+        self.producer.delete_stream(stream).await.expect("the sample's stream is deleted");
     }
 }
 
@@ -186,9 +187,11 @@ async fn through_file_link(batches: Vec<Batch<u64>>) -> Elapsed {
 /// connection takes them; with `headers`, each message carries the link's message id and expected last sequence.
 async fn raw<T: Payload>(setup: &Setup, payloads: Vec<T>, window: usize, headers: bool) -> Elapsed {
     let name = setup.name();
-    let subject = format!("{name}.link");
-    StreamSpec::new(format!("{name}_link"), [subject.clone()]).ensure(&setup.producer).await.expect("the stream");
-    let stream = setup.consumer.get_stream(format!("{name}_link")).await.expect("the stream");
+    // The stream a link of the same names has, written to directly.
+    let spec = StreamSpec::link(&name, "link").expect("a link's names");
+    let subject = spec.subjects[0].clone();
+    spec.ensure(&setup.producer).await.expect("the stream");
+    let stream = setup.consumer.get_stream(&spec.name).await.expect("the stream");
     let config = pull::OrderedConfig {
         filter_subject: subject.clone(),
         deliver_policy: DeliverPolicy::All,

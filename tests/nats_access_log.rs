@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use example_support::build_example;
 use nats_support::NatsServer;
 use stagewise::journal::Journal;
-use stagewise::nats::{lifecycle_stream, Context, NatsJournal};
+use stagewise::nats::{lifecycle_stream, Context, NatsJournal, StreamSpec};
 use stagewise::{Lifecycle, LifecycleRecord};
 
 /// The stages' processes, and the orchestrator's.
@@ -86,9 +86,14 @@ async fn served() -> (NatsServer, String, Context) {
     (server, url, js)
 }
 
+/// The name of the stream of the link `stage` (0: lines, 1: hits).
+fn link_stream(stage: u32) -> String {
+    StreamSpec::link("access_log", &format!("stage-{stage}")).expect("the example's link names").name
+}
+
 /// Records in the stream of the link `stage` (0: lines, 1: hits); 0 before it exists.
 async fn records(js: &stagewise::nats::Context, stage: u32) -> u64 {
-    match js.get_stream(format!("access_log_stage_{stage}")).await {
+    match js.get_stream(link_stream(stage)).await {
         Ok(mut stream) => stream.info().await.map_or(0, |info| info.state.last_sequence),
         Err(_) => 0,
     }
@@ -102,7 +107,7 @@ fn log_of(name: &str, dir: &Path) -> String {
 /// Every lifecycle record in the pipeline's stream, once `until` holds of them (or a minute passed: the caller's
 /// assertion then shows them).
 async fn lifecycle_until(js: &Context, until: impl Fn(&[LifecycleRecord]) -> bool) -> Vec<LifecycleRecord> {
-    let spec = lifecycle_stream("access_log");
+    let spec = lifecycle_stream("access_log").unwrap();
     let journal = NatsJournal::<LifecycleRecord>::open(js, &spec, "access_log.lifecycle.>").await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -197,7 +202,7 @@ async fn links_state(js: &Context) -> String {
     use futures_util::StreamExt;
     let mut text = String::new();
     for stage in 0..2 {
-        let name = format!("access_log_stage_{stage}");
+        let name = link_stream(stage);
         let stream = match js.get_stream(&name).await {
             Ok(stream) => stream,
             Err(e) => {
@@ -323,7 +328,7 @@ async fn a_server_stopped_for_good_ends_every_role_with_an_error_naming_it() {
     // Every role running its stage (its Started record stored) and records through both links: progress on the
     // hits alone does not say aggregate has started (parse runs up to 64 records ahead of it), and a role stopped
     // while it starts ends with its start's error, not the outage's.
-    let spec = lifecycle_stream("access_log");
+    let spec = lifecycle_stream("access_log").unwrap();
     let lifecycle = NatsJournal::<LifecycleRecord>::open(&js, &spec, "access_log.lifecycle.>").await.unwrap();
     let started = |records: &[LifecycleRecord], supervisor: &str| {
         records.iter().any(|r| r.supervisor == supervisor && r.lifecycle == Lifecycle::Started)
@@ -416,7 +421,7 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
     // aggregate start: they must take its run, not the first one left in the streams and the aggregate's folder.
     let runs = [(1_000, ROLES), (5_000, ["orchestrate", "read", "parse", "aggregate"])];
     let js = stagewise::nats::connect(&url, Duration::from_secs(5)).await.unwrap();
-    let spec = lifecycle_stream("access_log");
+    let spec = lifecycle_stream("access_log").unwrap();
     let lifecycle = NatsJournal::<LifecycleRecord>::open(&js, &spec, "access_log.lifecycle.>").await.unwrap();
     for (run, (lines, order)) in runs.into_iter().enumerate() {
         let single = dir.path().join(format!("single-{run}"));

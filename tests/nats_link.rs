@@ -325,7 +325,7 @@ async fn a_consumer_whose_stream_is_started_over_stops_instead_of_reading_the_ne
     assert_eq!(consume(&mut inlet, Some(3)).await.0, (0..30).collect::<Vec<u64>>());
 
     // A new run: the stream started over, and written past where the consumer was.
-    StreamSpec::link("over", "numbers").reset(&js).await.unwrap();
+    StreamSpec::link("over", "numbers").unwrap().reset(&js).await.unwrap();
     let (second, _) = link_in(&server, "over", false).await;
     produce(&second, 10).await;
     match tokio::time::timeout(DEADLINE, inlet.recv()).await.expect("the consumer ends, not hangs") {
@@ -339,4 +339,26 @@ async fn a_consumer_whose_stream_is_started_over_stops_instead_of_reading_the_ne
             assert!(failure.contains("was started over"), "{failure}");
         }
     }
+}
+
+#[tokio::test]
+async fn links_of_different_names_never_share_a_stream() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    // Each pair once mapped to one stream (`_` for `-`, `_` between the names): the second was refused as a
+    // mismatch of that stream's subjects.
+    let pairs = [[("x", "stage-0"), ("x", "stage_0")], [("a_b", "c"), ("a", "b_c")]];
+    for [(p1, l1), (p2, l2)] in pairs {
+        for (pipeline, link) in [(p1, l1), (p2, l2)] {
+            NatsLog::<u64>::open(&js, pipeline, link).await.unwrap_or_else(|e| panic!("{pipeline}.{link}: {e}"));
+            let name = StreamSpec::link(pipeline, link).unwrap().name;
+            let mut stream = js.get_stream(&name).await.unwrap();
+            let subjects = stream.info().await.unwrap().config.subjects.clone();
+            assert_eq!(subjects, [format!("{pipeline}.{link}")], "the stream {name} is {pipeline}.{link}'s alone");
+        }
+    }
+    let refused = NatsLog::<u64>::open(&js, "a-b", "c").await.expect_err("a link of the pipeline a-b");
+    assert!(refused.to_string().contains("write \"a_b\""), "{refused}");
+    let refused = NatsLog::<u64>::open(&js, "x", "a.b").await.expect_err("a link named a.b");
+    assert!(refused.to_string().contains("link \"a.b\""), "{refused}");
 }

@@ -47,7 +47,8 @@ async fn next_request(member: &mut Member) -> Request {
 
 /// Every record of every process and of the orchestrator, in the order stored.
 async fn all_records(js: &Context) -> Vec<LifecycleRecord> {
-    let all = NatsJournal::<LifecycleRecord>::open(js, &lifecycle_stream("pipe"), "pipe.lifecycle.>").await.unwrap();
+    let all =
+        NatsJournal::<LifecycleRecord>::open(js, &lifecycle_stream("pipe").unwrap(), "pipe.lifecycle.>").await.unwrap();
     all.read_from(0).unwrap()
 }
 
@@ -161,6 +162,25 @@ async fn a_pipeline_name_that_is_not_one_subject_token_is_refused_naming_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelines_of_different_names_never_share_a_stream_or_claims_bucket() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    // Each pair shared the claims bucket and lifecycle stream once names were upper-cased: the second member waited
+    // for the first's claim on "a" and was refused.
+    let mut members = Vec::new();
+    for pipeline in ["pipe", "Pipe", "a_b", "A_B"] {
+        let joined = Member::join(&js, pipeline, "a", Duration::from_millis(50)).await;
+        members.push(joined.unwrap_or_else(|e| panic!("pipeline {pipeline}: {e}")));
+    }
+    // A '-' would be a second spelling of '_' in the names of streams: refused, saying what to write.
+    let refused = Member::join(&js, "a-b", "a", Duration::from_millis(50)).await.expect_err("a member of a-b");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("write \"a_b\""), "{refused}");
+    let orchestrator = ProcessOrchestrator::new(&js, "a-b", ["a"]).heartbeat(Duration::from_millis(50), 4);
+    let refused = orchestrator.run().await.expect_err("an orchestrator of a-b");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("write \"a_b\""), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_orchestrator_of_no_process_or_named_as_one_of_its_processes_is_refused() {
     let server = NatsServer::start();
     let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
@@ -198,7 +218,9 @@ async fn a_process_silent_for_a_while_but_alive_is_recorded_back_when_it_beats_a
         ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 4).restart(restart, DEADLINE);
     let running = tokio::spawn(orchestrator.run());
     // The process's own journal, without a Member's heartbeat: the test beats for it, as a paused process would not.
-    let own = NatsJournal::<LifecycleRecord>::open(&js, &lifecycle_stream("pipe"), "pipe.lifecycle.a").await.unwrap();
+    let own = NatsJournal::<LifecycleRecord>::open(&js, &lifecycle_stream("pipe").unwrap(), "pipe.lifecycle.a")
+        .await
+        .unwrap();
     own.append_acked(record("pipe", None, Lifecycle::Started)).await.unwrap();
     own.append_acked(record("parse", Some(1), Lifecycle::Started)).await.unwrap();
     until(&js, |r| matches!(r.lifecycle, Lifecycle::Restarting { .. })).await;
@@ -317,7 +339,9 @@ async fn a_stalled_server_silencing_every_heartbeat_is_not_taken_for_a_gone_proc
     });
     let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"]).heartbeat(Duration::from_millis(50), 4);
     let running = tokio::spawn(orchestrator.run());
-    let own = NatsJournal::<LifecycleRecord>::open(&js, &lifecycle_stream("pipe"), "pipe.lifecycle.a").await.unwrap();
+    let own = NatsJournal::<LifecycleRecord>::open(&js, &lifecycle_stream("pipe").unwrap(), "pipe.lifecycle.a")
+        .await
+        .unwrap();
     own.append_acked(record("pipe", None, Lifecycle::Started)).await.unwrap();
     until(&js, |r| r.supervisor == "pipe@orchestrator").await;
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -1,7 +1,7 @@
 //! The access-log pipeline across processes (`--nats URL --role read|parse|aggregate`, feature `nats`): each stage
-//! runs in its own OS process, the links between them are JetStream streams (`access_log_stage_0`: lines,
-//! `access_log_stage_1`: parsed hits), and each process's lifecycle records go to one stream
-//! (`access_log.lifecycle.<role>` in `ACCESS_LOG_LIFECYCLE`). Each stage's process joins as a `Member` (a heartbeat,
+//! runs in its own OS process, the links between them are JetStream streams (`access_log-stage-0`: lines,
+//! `access_log-stage-1`: parsed hits), and each process's lifecycle records go to one stream
+//! (`access_log.lifecycle.<role>` in `access_log_LIFECYCLE`). Each stage's process joins as a `Member` (a heartbeat,
 //! requests it obeys); `--role orchestrate` follows them all (see `orchestrate.rs`).
 //!
 //! Each consumer reads its link through a durable JetStream consumer that acknowledges only what the stage has made

@@ -2,8 +2,8 @@
 //! roles: a new run (feature `nats`).
 //!
 //! A run of a link is its stream as its producer last started it over ([`StreamSpec::reset`]), told apart by the
-//! time the server created it. `--fresh` on read starts `access_log_stage_0` over; on parse it waits for a run of
-//! stage-0 newer than its own output (read started over), then starts `access_log_stage_1` over; on aggregate it
+//! time the server created it. `--fresh` on read starts `access_log-stage-0` over; on parse it waits for a run of
+//! stage-0 newer than its own output (read started over), then starts `access_log-stage-1` over; on aggregate it
 //! waits for a run of stage-1 other than the one its `--durable` folder's run is over, then starts the folder over.
 //! So the roles of a new run may start in any order, and none loses a record: each deletes only its own output,
 //! after its claim on its name (a second process under that name is refused first), and the one consumer of that
@@ -22,7 +22,7 @@ const LOOK_EVERY: Duration = Duration::from_millis(100);
 /// read: with `fresh`, starts its output, the stream of lines, over.
 pub async fn read(js: &Context, fresh: bool) -> Result<(), String> {
     if fresh {
-        let spec = StreamSpec::link("access_log", "stage-0");
+        let spec = StreamSpec::link("access_log", "stage-0").map_err(|e| e.to_string())?;
         spec.reset(js).await.map_err(|e| e.to_string())?;
         println!("run:     a new run: {} started over", spec.name);
     }
@@ -32,7 +32,8 @@ pub async fn read(js: &Context, fresh: bool) -> Result<(), String> {
 /// parse: the run of the stream of lines it takes part in (when the server created it); with `fresh`, once there
 /// is a newer one than its output, the stream of hits, which it starts over for it.
 pub async fn parse(js: &Context, fresh: bool, outage: Duration) -> Result<SystemTime, String> {
-    let (lines, hits) = (StreamSpec::link("access_log", "stage-0"), StreamSpec::link("access_log", "stage-1"));
+    let lines = StreamSpec::link("access_log", "stage-0").map_err(|e| e.to_string())?;
+    let hits = StreamSpec::link("access_log", "stage-1").map_err(|e| e.to_string())?;
     let mut waiting = Waiting::default();
     loop {
         let Some(input) = created(js, &lines, outage).await? else {
@@ -69,7 +70,7 @@ pub async fn aggregate(
     fresh: bool,
     outage: Duration,
 ) -> Result<(SystemTime, String), String> {
-    let hits = StreamSpec::link("access_log", "stage-1");
+    let hits = StreamSpec::link("access_log", "stage-1").map_err(|e| e.to_string())?;
     let mut waiting = Waiting::default();
     loop {
         let Some(input) = created(js, &hits, outage).await? else {
@@ -89,7 +90,7 @@ pub async fn aggregate(
 /// What an aggregate run over the run of the stream of hits created at `created` is over, as its folder records it.
 fn over(created: SystemTime) -> String {
     let nanos = created.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-    format!("the parse stage's JetStream link access_log_stage_1 (created at {nanos} ns)")
+    format!("the parse stage's JetStream link access_log-stage-1 (created at {nanos} ns)")
 }
 
 /// When the server created the stream `spec`, asked again while the server does not answer, for up to `outage`.

@@ -1,12 +1,12 @@
 //! An exclusive claim on a process name of a pipeline, so two processes never run under one name at once (a paused
-//! process and the replacement started in its stead): a key-value entry (bucket `{PIPELINE}_CLAIMS`, key the
+//! process and the replacement started in its stead): a key-value entry (bucket `{pipeline}_CLAIMS`, key the
 //! process's name) that the server deletes once it has not been renewed for the bucket's max age.
 //!
 //! - **Taken** with `create`, which fails while the entry exists: a process joining under a name whose claim is
 //!   alive waits for it to expire (one time-to-live and two beats), then is refused ([`NatsError::Claimed`]).
 //! - **Renewed** at each heartbeat with `update` against the revision it last wrote: a claim that expired and was
 //!   taken by another process cannot be renewed, and its holder is **fenced** ([`NatsError::Fenced`]). Each take
-//!   also moves the name's epoch (bucket `{PIPELINE}_CLAIMS_EPOCHS`, kept without a time limit): a claim that
+//!   also moves the name's epoch (bucket `{pipeline}_CLAIMS_EPOCHS`, kept without a time limit): a claim that
 //!   expired is taken again only while the epoch is still its own, so a process resumed after another held its
 //!   name, even one that has ended since, is fenced too; one that nobody replaced (a server restart, a pause)
 //!   goes on.
@@ -27,6 +27,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::error::NatsError;
+use super::names::{claims_bucket, epochs_bucket};
 
 /// Where a claim stands, as its holder knows.
 #[derive(Clone, Debug)]
@@ -57,11 +58,6 @@ pub(crate) struct Claim {
 /// Every claim held in this process, for the writes of its pipeline to check.
 static CLAIMS: Mutex<Vec<Weak<Claim>>> = Mutex::new(Vec::new());
 
-/// The bucket of `pipeline`'s claims.
-pub(crate) fn bucket(pipeline: &str) -> String {
-    format!("{}_CLAIMS", pipeline.to_uppercase()).replace(['.', '-'], "_")
-}
-
 impl Claim {
     /// Claims `process` of `pipeline` for `ttl` (renewed by [`renew`](Self::renew)), waiting while another process
     /// holds it for at most `wait`.
@@ -76,8 +72,8 @@ impl Claim {
         ttl: Duration,
         wait: Duration,
     ) -> Result<Arc<Self>, NatsError> {
-        let kv = store(js, &bucket(pipeline), ttl).await?;
-        let epochs = store(js, &format!("{}_EPOCHS", bucket(pipeline)), Duration::ZERO).await?;
+        let kv = store(js, &claims_bucket(pipeline), ttl).await?;
+        let epochs = store(js, &epochs_bucket(pipeline), Duration::ZERO).await?;
         let holder = Bytes::from(holder_id());
         let until = Instant::now() + wait;
         // The claim lives a time-to-live from when it was stored: when an attempt went unanswered (it may have been
@@ -104,7 +100,9 @@ impl Claim {
                     }
                     tokio::time::sleep(ttl / 10).await;
                 }
-                Err(e) => return Err(NatsError::request(format!("claiming {process} in {}", bucket(pipeline)), e)),
+                Err(e) => {
+                    return Err(NatsError::request(format!("claiming {process} in {}", claims_bucket(pipeline)), e))
+                }
             }
         };
         // Held: nobody else moves the epoch now.
@@ -137,7 +135,7 @@ impl Claim {
             return Err(self.fenced());
         }
         let sent = Instant::now();
-        let what = || format!("renewing the claim on {} in {}", self.process, bucket(&self.pipeline));
+        let what = || format!("renewing the claim on {} in {}", self.process, claims_bucket(&self.pipeline));
         let revision = self.revision.load(Ordering::Acquire);
         let renewed = match self.kv.update(&self.process, self.holder.clone(), revision).await {
             Ok(revision) => revision,
@@ -153,7 +151,7 @@ impl Claim {
     /// acknowledgement was lost), another's (fenced), or gone: taken again if its epoch is still this holder's
     /// (nobody took it meanwhile), fenced otherwise (another process held it, and let it go since).
     async fn again(&self) -> Result<u64, NatsError> {
-        let what = || format!("the claim on {} in {}", self.process, bucket(&self.pipeline));
+        let what = || format!("the claim on {} in {}", self.process, claims_bucket(&self.pipeline));
         let entry = self.kv.entry(&self.process).await.map_err(|e| NatsError::request(what(), e))?;
         match entry {
             Some(entry) if entry.operation == Operation::Put && entry.value == self.holder => Ok(entry.revision),
@@ -167,7 +165,7 @@ impl Claim {
 
     /// Creates the entry again (it expired with nobody taking it); fenced if another process was quicker.
     async fn take_again(&self) -> Result<u64, NatsError> {
-        let what = || format!("the claim on {} in {}", self.process, bucket(&self.pipeline));
+        let what = || format!("the claim on {} in {}", self.process, claims_bucket(&self.pipeline));
         match self.kv.create(&self.process, self.holder.clone()).await {
             Ok(revision) => Ok(revision),
             Err(e) if e.kind() == CreateErrorKind::AlreadyExists => Err(self.fence()),

@@ -94,13 +94,15 @@ impl<P> std::fmt::Debug for NatsLog<P> {
 }
 
 impl<P> NatsLog<P> {
-    /// The log of the link called `link` of the pipeline called `pipeline`: stream `{pipeline}_{link}` (created if
-    /// missing), subject `{pipeline}.{link}`. For the producer's process, and a consumer in the same process.
+    /// The log of the link called `link` of the pipeline called `pipeline`: stream `{pipeline}-{link}` (created if
+    /// missing, see [`StreamSpec::link`]), subject `{pipeline}.{link}`. For the producer's process, and a consumer
+    /// in the same process.
     ///
     /// # Errors
-    /// When the stream cannot be created or read, or exists with another configuration ([`NatsError::Mismatch`]).
+    /// [`NatsError::Invalid`] when a name cannot be used (see [`StreamSpec::link`]); when the stream cannot be
+    /// created or read, or exists with another configuration ([`NatsError::Mismatch`]).
     pub async fn open(js: &jetstream::Context, pipeline: &str, link: &str) -> Result<Self, NatsError> {
-        let spec = StreamSpec::link(pipeline, link);
+        let spec = StreamSpec::link(pipeline, link)?;
         let subject = spec.subjects[0].clone();
         let mut stream = spec.ensure(js).await?;
         let state =

@@ -3,7 +3,7 @@
 //! and the requests (restart, stop) that orchestrator sends it.
 //!
 //! Subjects, for a pipeline `p` and a process `x`: lifecycle records `p.lifecycle.x` (stored, in the stream
-//! `P_LIFECYCLE`), heartbeats `p.heartbeat.x` and requests `p.control.x` (plain NATS, not stored: only the latest
+//! `p_LIFECYCLE`), heartbeats `p.heartbeat.x` and requests `p.control.x` (plain NATS, not stored: only the latest
 //! matters, and a heartbeat's absence is the point).
 
 use std::sync::Arc;
@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use super::claim::Claim;
 use super::error::NatsError;
 use super::journal::NatsJournal;
+use super::names::{self, check_pipeline, check_token, subject};
 use super::stream::StreamSpec;
 use crate::lifecycle::LifecycleRecord;
 
@@ -54,25 +55,19 @@ impl Request {
     }
 }
 
-/// The lifecycle stream of the pipeline called `pipeline`: `{PIPELINE}_LIFECYCLE`, subjects `{pipeline}.lifecycle.>`
+/// The lifecycle stream of the pipeline called `pipeline`: `{pipeline}_LIFECYCLE`, subjects `{pipeline}.lifecycle.>`
 /// (one per process).
-pub fn lifecycle_stream(pipeline: &str) -> StreamSpec {
-    let name = format!("{}_LIFECYCLE", pipeline.to_uppercase()).replace(['.', '-'], "_");
-    StreamSpec::new(name, [format!("{pipeline}.lifecycle.>")])
-}
-
-/// The subject of `process`'s lifecycle records, heartbeats (`kind` "heartbeat") or requests ("control").
-pub(crate) fn subject(pipeline: &str, kind: &str, process: &str) -> String {
-    format!("{pipeline}.{kind}.{process}")
-}
-
-/// A name usable as one subject token: letters, digits, `-`, `_`.
-pub(crate) fn check_token(what: &str, name: &str) -> Result<(), NatsError> {
-    let fine = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    match fine {
-        true => Ok(()),
-        false => Err(NatsError::invalid(format!("{what} {name:?}"), "letters, digits, '-' and '_' only")),
-    }
+///
+/// ```
+/// use stagewise_runtime::nats::lifecycle_stream;
+/// assert_eq!(lifecycle_stream("access_log")?.name, "access_log_LIFECYCLE");
+/// # Ok::<(), stagewise_runtime::nats::NatsError>(())
+/// ```
+///
+/// # Errors
+/// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`.
+pub fn lifecycle_stream(pipeline: &str) -> Result<StreamSpec, NatsError> {
+    Ok(StreamSpec::new(names::lifecycle_stream(pipeline)?, [subject(pipeline, "lifecycle", ">")]))
 }
 
 /// A heartbeat interval that can be kept: more than zero (a zero interval would panic the task keeping it).
@@ -159,7 +154,7 @@ impl Member {
     /// pipeline's processes): opens its lifecycle journal (the stream [`lifecycle_stream`], created if missing),
     /// listens for requests, and publishes a heartbeat every `heartbeat` until it is dropped.
     ///
-    /// It first claims the name (bucket `{PIPELINE}_CLAIMS`, see the [module](super)): the claim lives
+    /// It first claims the name (bucket `{pipeline}_CLAIMS`, see the [module](super)): the claim lives
     /// [`CLAIM_BEATS`] heartbeats and is renewed at each. While another process holds it (the role started twice, or
     /// started again while the first is only paused) it waits for it to expire, for one time-to-live and two beats,
     /// then gives up, before writing anything. A member whose claim expired (it was paused or cut off) and was
@@ -167,8 +162,8 @@ impl Member {
     /// with [`NatsError::Fenced`], it stops heartbeating, and [`request`](Self::request) returns `None`.
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when `pipeline` or `process` is not one subject token (letters, digits, `-`, `_`) or
-    /// `heartbeat` is zero; [`NatsError::Claimed`] when another process kept its claim on `process`; another
+    /// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`, `process` not letters, digits, `-` and
+    /// `_`, or `heartbeat` is zero; [`NatsError::Claimed`] when another process kept its claim on `process`; another
     /// [`NatsError`] when the stream, the claims bucket or the subscription cannot be set up.
     pub async fn join(
         js: &jetstream::Context,
@@ -176,14 +171,14 @@ impl Member {
         process: &str,
         heartbeat: Duration,
     ) -> Result<Self, NatsError> {
-        check_token("pipeline", pipeline)?;
+        check_pipeline(pipeline)?;
         check_token("process", process)?;
         check_interval("heartbeat", heartbeat)?;
         let ttl = heartbeat * CLAIM_BEATS;
         let claim = Claim::take(js, pipeline, process, ttl, ttl + heartbeat * 2).await?;
         // Opened once the name is this process's: it counts what the previous holder wrote, all of it.
         let lifecycle =
-            NatsJournal::open(js, &lifecycle_stream(pipeline), &subject(pipeline, "lifecycle", process)).await?;
+            NatsJournal::open(js, &lifecycle_stream(pipeline)?, &subject(pipeline, "lifecycle", process)).await?;
         lifecycle.fence_with(claim.clone());
         let client = js.client();
         let requests = client

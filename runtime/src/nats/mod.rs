@@ -35,6 +35,7 @@ mod journal;
 mod launch;
 mod log;
 mod member;
+mod names;
 mod orchestrator;
 mod outage;
 mod publish;

@@ -12,7 +12,8 @@ use tokio::time::Instant;
 
 use super::error::NatsError;
 use super::launch::{Launch, Launcher};
-use super::member::{check_interval, check_token, lifecycle_stream, send, subject, Member};
+use super::member::{check_interval, lifecycle_stream, send, Member};
+use super::names::{check_pipeline, check_token, subject};
 use super::outage::{Outage, Patience};
 use super::reader::Follower;
 use super::roster::{Effect, Policies, Roster};
@@ -255,13 +256,13 @@ impl ProcessOrchestrator {
     /// Runs until every process has completed or ended for good; returns (and records) the pipeline's outcome.
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when a name is not one subject token, it has no process, its own
+    /// [`NatsError::Invalid`] when a name is not one subject token (the pipeline's: letters, digits and `_`), it has no process, its own
     /// [`name`](Self::name) is one of its processes', or the [`heartbeat`](Self::heartbeat) interval is zero;
     /// [`NatsError::Claimed`] when another orchestrator of the pipeline runs under its name; [`NatsError::Fenced`]
     /// once another took its name over; another [`NatsError`] when the stream or subscriptions cannot be set up,
     /// or a record cannot be stored.
     pub async fn run(self) -> Result<Lifecycle, NatsError> {
-        check_token("pipeline", &self.policies.pipeline)?;
+        check_pipeline(&self.policies.pipeline)?;
         check_token("orchestrator", &self.name)?;
         for process in &self.processes {
             check_token("process", process)?;
@@ -275,7 +276,7 @@ impl ProcessOrchestrator {
             return Err(NatsError::invalid(format!("orchestrator {:?}", self.name), why));
         }
         let pipeline = self.policies.pipeline.clone();
-        let spec = lifecycle_stream(&pipeline);
+        let spec = lifecycle_stream(&pipeline)?;
         let mut stream = spec.ensure(&self.js).await?;
         // What an earlier orchestrator of this pipeline wrote (this one was started again) is stored up to here; a new
         // run starts past it. Read before joining, which may wait for an earlier orchestrator's claim to expire: the

@@ -8,6 +8,7 @@ use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
 use async_nats::jetstream::{self, stream, ErrorCode};
 
 use super::error::NatsError;
+use super::names;
 
 /// The stream a [`NatsJournal`](super::NatsJournal) or [`NatsLog`](super::NatsLog) uses: file storage, limits
 /// retention (records stay until deleted), one replica.
@@ -32,10 +33,22 @@ impl StreamSpec {
     }
 
     /// The stream of the link `link` of the pipeline `pipeline`, as [`NatsLog`](super::NatsLog) opens it: stream
-    /// `{pipeline}_{link}` (`.` and `-` as `_`), subject `{pipeline}.{link}`.
-    pub fn link(pipeline: &str, link: &str) -> Self {
-        let subject = format!("{pipeline}.{link}");
-        Self::new(format!("{pipeline}_{link}").replace(['.', '-'], "_"), [subject])
+    /// `{pipeline}-{link}`, subject `{pipeline}.{link}`, the names as written: two different links never share a
+    /// stream.
+    ///
+    /// ```
+    /// use stagewise_runtime::nats::StreamSpec;
+    /// assert_eq!(StreamSpec::link("access_log", "stage-0")?.name, "access_log-stage-0");
+    /// assert!(StreamSpec::link("access-log", "stage-0").is_err()); // write access_log
+    /// # Ok::<(), stagewise_runtime::nats::NatsError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`, or `link` not letters, digits, `-`
+    /// and `_`.
+    pub fn link(pipeline: &str, link: &str) -> Result<Self, NatsError> {
+        let (name, subject) = names::link(pipeline, link)?;
+        Ok(Self::new(name, [subject]))
     }
 
     fn config(&self) -> stream::Config {
@@ -102,7 +115,7 @@ impl StreamSpec {
     /// ```no_run
     /// # async fn run(js: &stagewise_runtime::nats::Context) -> Result<(), stagewise_runtime::nats::NatsError> {
     /// use stagewise_runtime::nats::StreamSpec;
-    /// let spec = StreamSpec::link("access_log", "stage-0");
+    /// let spec = StreamSpec::link("access_log", "stage-0")?;
     /// let before = spec.created(js).await?;
     /// spec.reset(js).await?;
     /// assert!(spec.created(js).await? > before);
