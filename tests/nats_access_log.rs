@@ -47,10 +47,13 @@ fn start_with(example: &Path, url: &str, role: &str, lines: u64, dir: &Path, mor
     start_logged(example, url, (role, role), lines, dir, more)
 }
 
-/// As [`start_with`], `role.0` logging to `{role.1}.log`.
+/// As [`start_with`], `role.0` logging to `{role.1}.log`. Each link holds at most 64 records in flight (the
+/// example's default is 256): with the tests' 100,000 lines (196 records) a producer must not be able to finish its
+/// whole run before its consumer acknowledges anything, or a kill "mid-run" could come after its end.
 fn start_logged(example: &Path, url: &str, role: (&str, &str), lines: u64, dir: &Path, more: &[&str]) -> Role {
     let mut command = Command::new(example);
-    command.args(["--nats", url, "--role", role.0, "--lines", &lines.to_string()]).args(more).arg("--out");
+    command.args(["--nats", url, "--role", role.0, "--lines", &lines.to_string(), "--in-flight", "64"]);
+    command.args(more).arg("--out");
     command.arg(dir.join("nats.csv")).arg("--durable").arg(dir.join("aggregate"));
     let log = std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{}.log", role.1))).unwrap();
     command.stdout(log.try_clone().unwrap()).stderr(log);

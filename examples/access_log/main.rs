@@ -78,6 +78,8 @@ struct Args {
     nats: Option<(String, String)>,
     /// `--outage SECS`: how long a role goes on while the server does not answer (default 60 s).
     outage: Option<std::time::Duration>,
+    /// `--in-flight N`: records each link holds past its consumer's acknowledgements, at most (default 256).
+    in_flight: Option<u64>,
     /// `--strategy NAME` (`--role orchestrate`): which processes restart with one that is restarted.
     strategy: Option<String>,
     /// `--spawn` (`--role orchestrate`): the orchestrator starts the stage roles as its child processes.
@@ -100,6 +102,7 @@ fn args() -> Result<Args, String> {
         metrics: None,
         nats: None,
         outage: None,
+        in_flight: None,
         strategy: None,
         spawn: false,
     };
@@ -138,6 +141,11 @@ fn args() -> Result<Args, String> {
                 let n = it.next().ok_or("--outage needs a number of seconds")?;
                 let secs = n.parse().map_err(|_| format!("--outage: not a number of seconds: {n}"))?;
                 args.outage = Some(std::time::Duration::from_secs(secs));
+            }
+            "--in-flight" => {
+                let n = it.next().ok_or("--in-flight needs a number of records")?;
+                let records = n.parse().ok().filter(|&r| r > 0);
+                args.in_flight = Some(records.ok_or(format!("--in-flight: not a number of records above 0: {n}"))?);
             }
             "--strategy" => {
                 args.strategy = Some(it.next().ok_or("--strategy needs one-for-one, one-for-all or rest-for-one")?)
@@ -194,7 +202,7 @@ async fn main() -> ExitCode {
                 "usage: access_log [PATH] [--lines N] [--out CSV] [--journal DIR] \
                  [--durable DIR [--fresh] [--policy os|every|every-append] [--segment-bytes N] [--keep-links]] \
                  [--chaos P [--seed N]] [--metrics ADDR] \
-                 [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS] [--fresh] \
+                 [--nats URL --role read|parse|aggregate|orchestrate [--outage SECS] [--in-flight N] [--fresh] \
                  [--strategy one-for-one|one-for-all|rest-for-one] [--spawn]]"
             );
             return ExitCode::from(2);
@@ -502,8 +510,11 @@ async fn across_processes(url: &str, role: &str, input: Input, args: &Args) -> E
                 }
                 role => role,
             };
-            let outage = args.outage.unwrap_or(stagewise::nats::DEFAULT_OUTAGE);
-            across::run(url, role, input, args.out.as_deref(), args.durable.clone(), outage, args.fresh).await
+            let links = across::Links {
+                outage: args.outage.unwrap_or(stagewise::nats::DEFAULT_OUTAGE),
+                in_flight: args.in_flight.unwrap_or(across::IN_FLIGHT),
+            };
+            across::run(url, role, input, args.out.as_deref(), args.durable.clone(), links, args.fresh).await
         }
         Err(why) => {
             eprintln!("access_log: {why}");
