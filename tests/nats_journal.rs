@@ -1,5 +1,6 @@
 //! The JetStream journal against a real `nats-server` (feature `nats`): append with acknowledgement, read from a
-//! position, follow the tail across writers, a retried id stored once; and the connection faults: a server
+//! position, follow the tail across writers, a retried id stored once, a second writer on a subject refused at
+//! once; and the connection faults: a server
 //! restarted mid-run, a server that is not there, a stream that exists with another configuration.
 
 mod nats_support;
@@ -71,6 +72,35 @@ async fn a_retried_append_with_the_same_id_is_stored_once() {
     writer.append_acked("third".to_owned()).await.unwrap();
     let refused = second.append_acked("clash".to_owned()).await.expect_err("the id is the first writer's");
     assert!(refused.to_string().contains("another writer appended to lifecycle.read"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_second_writer_on_a_subject_is_refused_at_every_append_never_interleaved() {
+    let server = NatsServer::start();
+    for held in [0, 2] {
+        // Opened on an empty subject, and on one holding records: each starts where the subject ends.
+        let subject = format!("lifecycle.held{held}");
+        let earlier = journal(&server, &subject).await;
+        for i in 0..held {
+            earlier.append_acked(format!("earlier {i}")).await.unwrap();
+        }
+        let (first, second) = (journal(&server, &subject).await, journal(&server, &subject).await);
+        assert_eq!(first.append_acked("first 0".to_owned()).await.unwrap(), held);
+        // The second's ids ("{subject}:{held}" on) meet the first's only at the same number, and only within the
+        // stream's duplicate window: its second append's id is not the first's yet. Its place on the subject
+        // (where the subject ended when it opened) is gone for every append.
+        for i in 0..2 {
+            let refused =
+                second.append_acked(format!("second {i}")).await.expect_err("the subject moved on without it");
+            assert!(refused.to_string().contains(&format!("another writer appended to {subject}")), "{refused}");
+        }
+        assert_eq!(first.append_acked("first 1".to_owned()).await.unwrap(), held + 1);
+
+        let reader = journal(&server, &subject).await;
+        let mut expected: Vec<String> = (0..held).map(|i| format!("earlier {i}")).collect();
+        expected.extend(["first 0".to_owned(), "first 1".to_owned()]);
+        assert_eq!(reader.read_from(0).unwrap(), expected, "only the first writer's records, in order");
+    }
 }
 
 /// Publishes with a message id; true when the server says it already had it.
@@ -179,4 +209,22 @@ async fn a_server_stopped_for_good_fails_an_append_with_an_error_naming_it_after
     let chain = chain(&refused);
     assert!(chain.contains("the NATS server did not answer for 2s while"), "{chain}");
     assert!(chain.contains("lifecycle.parse"), "names what it was doing: {chain}");
+}
+
+#[tokio::test]
+async fn an_append_stored_after_its_deadline_is_this_writers_place_not_another_writers() {
+    let server = NatsServer::start();
+    let writer = journal(&server, "lifecycle.parse").await.outage(Duration::from_secs(2));
+    writer.append_acked("started".to_owned()).await.expect("stored while the server is up");
+    // A stalled server: the append goes unanswered past its deadline, and is stored once the server goes on.
+    server.pause();
+    let lost = tokio::time::timeout(Duration::from_secs(60), writer.append_acked("late".to_owned()))
+        .await
+        .expect("the append ends instead of waiting for the server forever")
+        .expect_err("nothing answers");
+    assert!(chain(&lost).contains("did not answer for 2s"), "{}", chain(&lost));
+    server.resume();
+    // The subject ends at that append, stored under this writer's id: its place, not a second writer's.
+    assert_eq!(writer.append_acked("resumed".to_owned()).await.unwrap(), 2);
+    assert_eq!(writer.read_from(0).unwrap(), ["started", "late", "resumed"]);
 }

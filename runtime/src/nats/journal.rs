@@ -1,14 +1,16 @@
 //! A [`Journal`] on one subject of a JetStream stream (one subject per writer, so many writers share a stream and
 //! a reader can follow one writer or, with a wildcard, all of them). The journal keeps a local copy of its subject,
 //! filled by an ordered consumer that follows the tail: reads and the record count come from it, and it sees what
-//! other processes append as well as its own appends.
+//! other processes append as well as its own appends. Each append is stored only after the sequence the subject
+//! ended at with this writer's last append (or when it opened): a second writer on the subject is refused at once
+//! instead of interleaving, whatever its message ids.
 
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use async_nats::jetstream;
+use async_nats::jetstream::stream::LastRawMessageErrorKind;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -19,7 +21,7 @@ use tokio::task::JoinHandle;
 use super::claim::Claim;
 use super::error::NatsError;
 use super::outage::{Outage, Patience};
-use super::publish::{store, Outgoing};
+use super::publish::{store, After, Outgoing};
 use super::reader::Follower;
 use super::stream::StreamSpec;
 use crate::journal::{AppendFuture, Journal, JournalError};
@@ -34,8 +36,8 @@ const FOLLOW_BUFFER: usize = 1024;
 /// A subject with a wildcard (`lifecycle.>`) opens a read-only journal over every writer's subject, in the order the
 /// stream stored them: how an orchestrator in one process follows the stages of others.
 ///
-/// Appends issued in one order are stored in that order while the connection holds; an append retried after a
-/// lost connection may land after records appended later.
+/// Appends go one at a time, each stored after the last: a second writer on the subject (another journal opened on
+/// it) is refused with [`NatsError::NotSoleWriter`] at each append, instead of interleaving its records.
 pub struct NatsJournal<R> {
     inner: Arc<Inner>,
     _record: PhantomData<fn(R) -> R>,
@@ -43,6 +45,7 @@ pub struct NatsJournal<R> {
 
 struct Inner {
     js: jetstream::Context,
+    stream: jetstream::stream::Stream,
     subject: String,
     /// False for a wildcard subject.
     writable: bool,
@@ -52,11 +55,22 @@ struct Inner {
     patience: Patience,
     /// The claim on the name of the process that writes it, checked before each append.
     claim: OnceLock<Arc<Claim>>,
-    /// Numbers the message ids of this writer's appends.
-    next_id: AtomicU64,
+    /// Where this writer is on its subject; held across an append, so appends go one at a time.
+    place: tokio::sync::Mutex<Place>,
     /// The runtime it was opened on: a thread outside it appends through it.
     runtime: tokio::runtime::Handle,
     follow: JoinHandle<()>,
+}
+
+/// Where a writer is on its subject.
+struct Place {
+    /// Numbers the message ids of its appends.
+    next_id: u64,
+    /// The sequence its subject must still end at: its last append's, or the subject's last when it opened.
+    last: u64,
+    /// The message id of an append whose acknowledgement never came (the server may hold it): the next append
+    /// first asks where the subject ends.
+    unsure: Option<String>,
 }
 
 /// Every record of the subject so far, as the follow task delivered them, and their count.
@@ -132,17 +146,19 @@ impl<R> NatsJournal<R> {
                 }
             }
         });
-        let inner = Arc::new(Inner {
+        // Dropped on an early return, it ends the follow task.
+        let mut inner = Inner {
             js: js.clone(),
+            stream,
             subject: subject.to_owned(),
             writable: !subject.contains(['*', '>']),
             copy,
             patience,
             claim: OnceLock::new(),
-            next_id: AtomicU64::new(held),
+            place: tokio::sync::Mutex::new(Place { next_id: held, last: 0, unsure: None }),
             runtime: tokio::runtime::Handle::current(),
             follow,
-        });
+        };
         let mut caught_up = inner.copy.len.subscribe();
         let copy = &inner.copy;
         let caught_up = caught_up.wait_for(|&n| n >= held || copy.failure.get().is_some()).await;
@@ -150,6 +166,13 @@ impl<R> NatsJournal<R> {
         if let Some(why) = copy.failure.get() {
             return Err(NatsError::request(what(), why));
         }
+        // Where the subject ended as counted: a record another writer stored since is past this writer's place.
+        let counted = usize::try_from(held).ok().and_then(|held| held.checked_sub(1));
+        let records = copy.records.lock().unwrap_or_else(PoisonError::into_inner);
+        let last = counted.and_then(|i| records.get(i)).map_or(0, |(sequence, _)| *sequence);
+        drop(records);
+        inner.place.get_mut().last = last;
+        let inner = Arc::new(inner);
         Ok(Self { inner, _record: PhantomData })
     }
 
@@ -174,6 +197,29 @@ impl<R> NatsJournal<R> {
     /// The subject it reads (and writes, without a wildcard).
     pub fn subject(&self) -> &str {
         &self.inner.subject
+    }
+}
+
+impl Inner {
+    /// Where this writer's place on the subject is after an append whose acknowledgement never came (message id
+    /// `id`; the subject ended at `last` before it): at that append if the server stored it, still at `last` if
+    /// the subject ends there.
+    ///
+    /// # Errors
+    /// [`NatsError::NotSoleWriter`] when the subject ends at another writer's record; [`NatsError::Request`] when
+    /// the server does not answer (asked again at the next append).
+    async fn settle(&self, last: u64, id: &str) -> Result<u64, NatsError> {
+        let found = match self.stream.get_last_raw_message_by_subject(&self.subject).await {
+            Ok(message) => Some((message.sequence, message.headers.get(async_nats::header::NATS_MESSAGE_ID).cloned())),
+            Err(e) if e.kind() == LastRawMessageErrorKind::NoMessageFound => None,
+            Err(e) => return Err(NatsError::request(format!("the last record of {}", self.subject), e)),
+        };
+        match found {
+            Some((sequence, Some(found))) if found.as_str() == id => Ok(sequence),
+            Some((sequence, _)) if sequence == last => Ok(last),
+            None if last == 0 => Ok(0),
+            _ => Err(NatsError::NotSoleWriter { subject: self.subject.clone() }),
+        }
     }
 }
 
@@ -217,21 +263,37 @@ impl<R: Serialize> NatsJournal<R> {
     ///
     /// # Errors
     /// [`JournalError::Codec`] when the record cannot be encoded; [`JournalError::Unusable`] on a read-only
-    /// (wildcard) journal; [`JournalError::Io`] wrapping a [`NatsError`] when the server did not store it after
-    /// retrying for its [`outage`](Self::outage) deadline.
+    /// (wildcard) journal; [`JournalError::Io`] wrapping a [`NatsError`]: [`NatsError::NotSoleWriter`] when another
+    /// writer appended to the subject since this one's last append (or its opening); [`NatsError::Lost`] when the
+    /// server did not acknowledge it within its [`outage`](Self::outage) deadline (it may still store it: the next
+    /// append first asks whether it did, and goes on from there).
     pub async fn append_acked(&self, record: R) -> Result<u64, JournalError> {
         let inner = &self.inner;
         if !inner.writable {
             return Err(JournalError::Unusable(format!("{} names several subjects: read-only", inner.subject)));
         }
         let payload = super::encode(&record)?;
+        let mut place = inner.place.lock().await;
         if let Some(claim) = inner.claim.get() {
             claim.hold(inner.patience.get()).await?;
         }
-        let id = inner.next_id.fetch_add(1, Ordering::AcqRel);
-        let outgoing =
-            Outgoing { subject: inner.subject.clone(), id: format!("{}:{id}", inner.subject), after: None, payload };
-        let ack = store(&inner.js, &outgoing, &mut Outage::new(inner.js.client(), &inner.patience)).await?;
+        if let Some(id) = place.unsure.take() {
+            place.last = inner.settle(place.last, &id).await.inspect_err(|_| place.unsure = Some(id))?;
+        }
+        let id = format!("{}:{}", inner.subject, place.next_id);
+        place.next_id += 1;
+        let outgoing = Outgoing { subject: inner.subject.clone(), id, after: After::Subject(place.last), payload };
+        let mut outage = Outage::new(inner.js.client(), &inner.patience);
+        let ack = match store(&inner.js, &outgoing, &mut outage).await {
+            Ok(ack) => ack,
+            Err(e @ NatsError::Lost { .. }) => {
+                place.unsure = Some(outgoing.id);
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        place.last = ack.sequence;
+        drop(place);
         inner.copy.position_of(ack.sequence).await
     }
 }

@@ -21,7 +21,7 @@ use super::acked::{Durable, Lead};
 use super::error::NatsError;
 use super::inflight::Appends;
 use super::outage::{Outage, Patience};
-use super::publish::Outgoing;
+use super::publish::{After, Outgoing};
 use super::reader::{Follower, Stored};
 use super::stream::StreamSpec;
 use crate::journal::JournalError;
@@ -235,7 +235,7 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         let outgoing = Outgoing {
             subject: self.subject.clone(),
             id: format!("{}:{position}", self.subject),
-            after: Some(position),
+            after: After::Stream(position),
             payload,
         };
         if let Some(lead) = &self.lead {

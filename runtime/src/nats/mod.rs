@@ -4,7 +4,7 @@
 //! - [`connect`]: a JetStream context, or a clear error within a deadline when the server cannot be reached.
 //! - [`NatsJournal`]: a [`Journal`](crate::journal::Journal) on one subject of a stream (one subject per writer):
 //!   append publishes and awaits the server's acknowledgement, with a message id so a retried append is stored
-//!   once; reads come from a local copy that follows the subject's tail, so another process can follow it too.
+//!   once, and the subject's last sequence as a precondition so a second writer is refused; reads come from a local copy that follows the subject's tail, so another process can follow it too.
 //! - [`NatsLog`]: a [`LinkLog`](crate::pipeline::durable::LinkLog) on a stream of its own, so a durable link's
 //!   producer and consumer can live in different processes. The durable link's guarantees carry over: each record
 //!   stamps the producer's input position, a restarted stage resumes just past the stamp on its own last output.

@@ -17,17 +17,26 @@ const RETRY_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
 pub(crate) struct Outgoing {
     pub(crate) subject: String,
     pub(crate) id: String,
-    /// The stream's last sequence must be this (the writer is alone on its stream).
-    pub(crate) after: Option<u64>,
+    /// Where the stream or the subject must end for it to be stored: the writer is alone there.
+    pub(crate) after: After,
     pub(crate) payload: Bytes,
+}
+
+/// The last sequence a message is stored after, or refused ([`NatsError::NotSoleWriter`]): another writer moved it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum After {
+    /// The stream's last sequence (a link's writer is alone on its stream).
+    Stream(u64),
+    /// The last sequence of a message on its subject (a journal's writer is alone on its subject).
+    Subject(u64),
 }
 
 impl Outgoing {
     pub(crate) fn message(&self) -> PublishMessage {
         let message = PublishMessage::build().payload(self.payload.clone()).message_id(&self.id);
         match self.after {
-            Some(sequence) => message.expected_last_sequence(sequence),
-            None => message,
+            After::Stream(sequence) => message.expected_last_sequence(sequence),
+            After::Subject(sequence) => message.expected_last_subject_sequence(sequence),
         }
     }
 }
