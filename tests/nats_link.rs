@@ -4,18 +4,23 @@
 //! gets the same records again; a second producer on the same link is refused; a server restarted mid-stream loses
 //! and doubles nothing; a consumer reading through a durable JetStream consumer that acknowledges only what it
 //! committed holds back the producer of another connection at its ack floor, and reads its unacknowledged records
-//! again after a restart; a consumer whose stream is started over (a new run) stops instead of reading on into it.
+//! again after a restart; a consumer whose stream is started over (a new run) stops instead of reading on into it; a
+//! pipeline whose input is a link another process writes, stopped while it waits for records, ends by draining (its
+//! input ends this run) and its next run takes up where it stopped.
 
 mod nats_support;
+mod pipeline_support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use nats_support::{chain, NatsServer};
-use stagewise::nats::{connect, NatsLog, StreamSpec};
-use stagewise::pipeline::durable::{DurableLink, LinkLog, LinkPolicy, LinkRecord};
-use stagewise::pipeline::{Batch, Inlet, Message};
-use stagewise::{ChainEvent, EventIds, StageContext, StageId, WriterId};
+use pipeline_support::RelaySpec;
+use stagewise::journal::MemoryJournal;
+use stagewise::nats::{connect, Context, NatsLog, StreamSpec};
+use stagewise::pipeline::durable::{Body, DurableLink, LinkLog, LinkPolicy, LinkRecord};
+use stagewise::pipeline::{Batch, Inlet, Message, Pipeline, PipelineHandle};
+use stagewise::{ChainEvent, Control, EventIds, Lifecycle, StageContext, StageId, WriterId};
 
 /// How long a test waits for the server before calling it a hang: generous, for a loaded machine.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -361,4 +366,76 @@ async fn links_of_different_names_never_share_a_stream() {
     assert!(refused.to_string().contains("write \"a_b\""), "{refused}");
     let refused = NatsLog::<u64>::open(&js, "x", "a.b").await.expect_err("a link named a.b");
     assert!(refused.to_string().contains("link \"a.b\""), "{refused}");
+}
+
+/// One run of a relay stage in a "process" of its own: it reads `numbers` of pipeline `split` (written elsewhere,
+/// through the durable consumer `relay`) and writes `relayed`; no drain deadline, so a stop it cannot pass on to
+/// its input never ends. Returns the running pipeline and its output's log.
+async fn relay_run(js: &Context) -> (PipelineHandle, Arc<NatsLog<u64>>) {
+    let input = NatsLog::open_acknowledging(js, "split", "numbers", "relay", 64).await.unwrap();
+    let input = DurableLink::new(Arc::new(input), LinkPolicy::default());
+    let output = Arc::new(NatsLog::<u64>::open(js, "split", "relayed").await.unwrap());
+    let relay = RelaySpec::new(1, "relay", Arc::new(MemoryJournal::new()));
+    let handle = Pipeline::builder("split")
+        .drain_timeout(None)
+        .durable_input(&input)
+        .durable_transform_on(&DurableLink::new(output.clone(), LinkPolicy::default()), |inlet, out| {
+            relay.build(inlet, Some(out))
+        })
+        .durable_output()
+        .spawn();
+    (handle, output)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipeline_reading_a_link_of_another_process_stopped_while_it_waits_ends_by_draining_and_loses_nothing() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let (producer, _) = link_in(&server, "split", false).await;
+    let out = producer.outlet();
+    let mut ids = EventIds::new(WriterId::Stage(StageId(0)));
+    for b in 0..3 {
+        out.mark_input(b + 1);
+        out.send(batch(&mut ids, b * 10..b * 10 + 10)).await.unwrap();
+    }
+    let (mut handle, relayed) = relay_run(&js).await;
+    until_len(&relayed, 3).await;
+
+    // All relayed, the input waits for a record only the other process can append: Stop. Nothing in this process
+    // ends that input but the stop itself (with no drain deadline, waiting for it would never end).
+    handle.send(Control::Stop).await.unwrap();
+    let outcome = tokio::time::timeout(DEADLINE, handle.outcome()).await.expect("the stopped pipeline ends");
+    let outcome = outcome.expect("the orchestrator does not escalate");
+    assert!(matches!(outcome.lifecycle(), Lifecycle::Cancelled { .. }), "{outcome}");
+    let relay = outcome.stage("relay").and_then(|stage| stage.lifecycle());
+    assert_eq!(
+        relay,
+        Some(&Lifecycle::Completed),
+        "drained (its input ended this run), not stopped at once: {outcome}"
+    );
+    drop((handle, relayed));
+
+    // The other process goes on and ends its stream; run again, the relay takes up where it stopped.
+    for b in 3..5 {
+        out.mark_input(b + 1);
+        out.send(batch(&mut ids, b * 10..b * 10 + 10)).await.unwrap();
+    }
+    out.end_of_stream().await.unwrap();
+    let (mut handle, relayed) = relay_run(&js).await;
+    let outcome = tokio::time::timeout(DEADLINE, handle.outcome()).await.expect("the second run ends");
+    assert!(outcome.expect("the orchestrator does not escalate").is_completed());
+    let mut records = Vec::new();
+    while (records.len() as u64) < relayed.len() {
+        records.extend(relayed.read(records.len() as u64, 100).await.unwrap()); // what has arrived of them
+    }
+    let values: Vec<u64> = records
+        .iter()
+        .filter_map(|r| match &r.body {
+            Body::Events(events) => Some(events.iter().map(|e| e.payload)),
+            Body::EndOfStream => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(values, (0..50).collect::<Vec<u64>>(), "each record relayed once, none lost");
+    assert!(records.last().is_some_and(LinkRecord::is_end), "the stream ended once the input did");
 }

@@ -15,15 +15,14 @@ use crate::run_loop::StateSnapshot;
 
 use super::assembled::StageStatus;
 pub(crate) use super::assembled::{Assembled, PipelineParts};
+use super::durable::InputStop;
 use super::error_journal::ErrorJournal;
 use super::link::{link, Inlet, LinkSnapshot, LinkStats, Outlet};
 use super::metrics::PipelineMetrics;
-use super::orchestrator::{
-    Orchestrator, OrchestratorConfig, OrchestratorContext, OrchestratorState, Restarter, StageSlot,
-};
+use super::orchestrator::{Orchestrator, OrchestratorConfig, OrchestratorContext, OrchestratorState, StageSlot};
 use super::outcome::PipelineOutcome;
 use super::policy::FailurePolicy;
-use super::stage::PipelineStage;
+use super::stage::{Entry, PipelineStage};
 use super::view::StageView;
 
 /// A pipeline: stages connected in a line by bounded links, run under one orchestrator.
@@ -54,24 +53,6 @@ pub struct Pipeline {
     pub(super) config: PipelineBuilder,
     pub(super) stages: Vec<Entry>,
     pub(super) links: Vec<Arc<LinkStats>>,
-}
-
-/// A stage of a pipeline being built, with its restarter when it was wired with a restart policy.
-pub(super) struct Entry {
-    pub(super) stage: PipelineStage,
-    pub(super) restart: Option<Restarter>,
-}
-
-impl std::fmt::Debug for Entry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Entry").field("stage", &self.stage).field("restartable", &self.restart.is_some()).finish()
-    }
-}
-
-impl From<PipelineStage> for Entry {
-    fn from(stage: PipelineStage) -> Self {
-        Self { stage, restart: None }
-    }
 }
 
 /// Settings of a pipeline, before its first stage.
@@ -107,6 +88,8 @@ pub struct PipelineBuilder {
     journal: Arc<dyn Journal<LifecycleRecord>>,
     errors: ErrorJournal,
     drain_timeout: Option<Duration>,
+    /// Raised when the pipeline drains or stops, for the durable input it starts at, if any.
+    pub(super) input_stop: Option<InputStop>,
 }
 
 impl std::fmt::Debug for PipelineBuilder {
@@ -144,6 +127,7 @@ impl Pipeline {
             journal: Arc::new(MemoryJournal::new()),
             errors: Arc::new(MemoryJournal::new()),
             drain_timeout: Some(Duration::from_secs(30)),
+            input_stop: None,
         }
     }
 
@@ -180,6 +164,7 @@ impl Pipeline {
                 policy: config.policy,
                 strategy: config.strategy,
                 drain_timeout: config.drain_timeout,
+                input_stop: config.input_stop,
                 shutdown: config.shutdown,
                 journal: config.journal.clone(),
                 journal_start,

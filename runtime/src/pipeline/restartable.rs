@@ -31,13 +31,13 @@ use crate::handle::SpawnOptions;
 use crate::restart::Restart;
 use crate::supervisor::HandlerSupervised;
 
-use super::builder::{Chain, Entry, Pipeline, PipelineBuilder, PipelineHandle};
+use super::builder::{Chain, Pipeline, PipelineBuilder, PipelineHandle};
 use super::held::Held;
 use super::kept::{KeptInlet, KeptOutlet};
 use super::link::{link, Inlet, Outlet};
 use super::orchestrator::Restarter;
 use super::respawn::Respawner;
-use super::stage::PipelineStage;
+use super::stage::{Entry, PipelineStage};
 
 /// Spawns a single stage with a restart policy: the spawn options' counterpart of
 /// [`spawn_handler_supervised`](crate::spawn_handler_supervised) for a stage that comes back when it ends. `make`

@@ -5,6 +5,8 @@ use crate::event::StageId;
 use crate::handle::{spawn_handler_supervised, SpawnOptions, StageHandle};
 use crate::supervisor::HandlerSupervised;
 
+use super::orchestrator::Restarter;
+
 /// A handler-supervised stage with its initial state and context, not yet running: what the pipeline builder's
 /// `source`, `transform` and `sink` take. (`#[derive(Stage)]` is something else: it marks a stage struct's id field.)
 pub struct PipelineStage {
@@ -42,5 +44,23 @@ impl PipelineStage {
     /// Spawns the stage on the current tokio runtime.
     pub fn spawn(self, options: SpawnOptions) -> StageHandle {
         (self.spawn)(options)
+    }
+}
+
+/// A stage of a pipeline being built, with its restarter when it was wired with a restart policy.
+pub(super) struct Entry {
+    pub(super) stage: PipelineStage,
+    pub(super) restart: Option<Restarter>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").field("stage", &self.stage).field("restartable", &self.restart.is_some()).finish()
+    }
+}
+
+impl From<PipelineStage> for Entry {
+    fn from(stage: PipelineStage) -> Self {
+        Self { stage, restart: None }
     }
 }

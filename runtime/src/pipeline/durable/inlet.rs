@@ -13,6 +13,24 @@ use super::shared::{Consumer, InputPosition, LinkShared};
 use crate::journal::JournalError;
 use crate::pipeline::link::Message;
 
+/// Tells the durable inlet at the start of a pipeline whose link another process writes to stop reading, when the
+/// pipeline drains or stops: it plays the source's part there (nothing in this process would end its input), so it
+/// hands over what it holds, then the end of this run (not of the stream: nothing past the stage's commit is
+/// consumed, a resumed run reads on from there).
+#[derive(Clone, Debug)]
+pub(crate) struct InputStop(Arc<watch::Sender<bool>>);
+
+impl InputStop {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(watch::Sender::new(false)))
+    }
+
+    /// The inlets told stop reading.
+    pub(crate) fn stop(&self) {
+        self.0.send_replace(true);
+    }
+}
+
 /// Where a durable inlet starts reading.
 #[derive(Clone)]
 pub(crate) enum Start {
@@ -45,6 +63,8 @@ pub(crate) struct DurableInlet<P> {
     /// Why reading stopped, if it failed.
     failure: Option<JournalError>,
     ended: bool,
+    /// Raised when its pipeline drains or stops, for an inlet whose link another process writes.
+    stop: Option<watch::Receiver<bool>>,
 }
 
 impl<P: Send + 'static> DurableInlet<P> {
@@ -65,7 +85,17 @@ impl<P: Send + 'static> DurableInlet<P> {
             input: Arc::default(),
             failure: None,
             ended: false,
+            stop: None,
         }
+    }
+
+    /// Stops reading once `stop` is raised (see [`InputStop`]).
+    pub(crate) fn stop_with(&mut self, stop: &InputStop) {
+        self.stop = Some(stop.0.subscribe());
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop.as_ref().is_some_and(|stop| *stop.borrow())
     }
 
     /// Starts reading at `start` instead, if nothing was read yet.
@@ -147,6 +177,10 @@ impl<P: Send + 'static> DurableInlet<P> {
                     }
                 }));
             }
+            if self.stopped() {
+                // Its pipeline drains or stops: the end of this run, as a paused link's.
+                return Ok(Some(Message::EndOfStream));
+            }
             self.appended.borrow_and_update();
             let readable = self.link.len();
             let ahead = self.link.policy.read_ahead.max(1);
@@ -174,8 +208,21 @@ impl<P: Send + 'static> DurableInlet<P> {
             if let Some(e) = self.link.log.failure() {
                 return Err(e);
             }
-            if self.appended.changed().await.is_err() {
-                return Ok(None);
+            let stop = async {
+                let raised = match &mut self.stop {
+                    Some(stop) => stop.wait_for(|stopped| *stopped).await.is_ok(),
+                    None => false,
+                };
+                if !raised {
+                    // No stop, or no one left to raise it (its pipeline's orchestrator ended): never.
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                changed = self.appended.changed() => if changed.is_err() {
+                    return Ok(None);
+                },
+                () = stop => {}
             }
         }
     }

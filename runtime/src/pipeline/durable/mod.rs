@@ -49,7 +49,7 @@ mod tests;
 mod torn_tests;
 
 pub use checkpoint::{Checkpoint, Checkpoints};
-pub(crate) use inlet::{DurableInlet, Start};
+pub(crate) use inlet::{DurableInlet, InputStop, Start};
 pub use links::{stage_folder, DurableLink, DurableLinks, Payload};
 pub use log::{FileLog, LinkLog, LogFuture};
 pub(crate) use outlet::DurableOutlet;

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use super::inlet::InputStop;
 use super::links::{DurableLink, Payload};
 use crate::pipeline::builder::{Chain, Pipeline, PipelineBuilder};
 use crate::pipeline::link::LinkStats;
@@ -27,9 +28,17 @@ impl PipelineBuilder {
     ///     .await;
     /// # }
     /// ```
-    pub fn durable_input<P: Payload>(self, link: &DurableLink<P>) -> Chain<P> {
+    ///
+    /// Drained or stopped, the pipeline stops reading `link` (nothing in this process would end it): its first stage
+    /// gets the end of this run, as from a paused link, and a resumed run reads on from what it committed.
+    pub fn durable_input<P: Payload>(mut self, link: &DurableLink<P>) -> Chain<P> {
         let stats = Arc::<LinkStats>::default();
-        let inlet = link.inlet_from(0, stats.clone());
+        let mut inlet = link.inlet_from(0, stats.clone());
+        let stop = InputStop::new();
+        if let Some(durable) = inlet.as_durable_mut() {
+            durable.stop_with(&stop);
+        }
+        self.input_stop = Some(stop);
         Chain { stages: Vec::new(), links: vec![stats], inlet, config: self }
     }
 }

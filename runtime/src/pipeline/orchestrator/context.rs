@@ -17,6 +17,7 @@ use crate::journal::Journal;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 use crate::restart::RestartStrategy;
 
+use super::super::durable::InputStop;
 use super::super::error_journal::ErrorJournal;
 use super::super::held::lock;
 use super::super::outcome::StageOutcome;
@@ -37,6 +38,9 @@ pub(crate) struct OrchestratorConfig {
     pub(crate) policy: FailurePolicy,
     pub(crate) strategy: RestartStrategy,
     pub(crate) drain_timeout: Option<Duration>,
+    /// Raised when the pipeline drains or stops: the durable input it starts at (written in another process) ends
+    /// this run.
+    pub(crate) input_stop: Option<InputStop>,
     /// How long a sibling stopped for a restart may take to end before it is aborted.
     pub(crate) shutdown: Duration,
     pub(crate) journal: Arc<dyn Journal<LifecycleRecord>>,
@@ -146,6 +150,7 @@ impl OrchestratorContext {
             policy: FailurePolicy::FailPipeline,
             strategy: RestartStrategy::OnlyFailed,
             drain_timeout: None,
+            input_stop: None,
             shutdown: Duration::from_secs(5),
             journal: Arc::new(crate::journal::MemoryJournal::new()),
             journal_start: 0,
@@ -174,6 +179,14 @@ impl OrchestratorContext {
             if let Err(e) = slot.handle.try_send(control) {
                 tracing::debug!(stage = slot.name, ?control, error = %e, "control message not delivered");
             }
+        }
+    }
+
+    /// The pipeline drains or stops: its durable input, if it starts at one, stops reading (it plays the part of the
+    /// source there, which another process runs).
+    pub(super) fn stop_input(&self) {
+        if let Some(stop) = &self.config.input_stop {
+            stop.stop();
         }
     }
 

@@ -161,11 +161,13 @@ impl Action<OrchestratorContext> for OrchestratorAction {
             OrchestratorAction::DrainAll => {
                 ctx.arm_deadline(false);
                 ctx.draining = true;
+                ctx.stop_input();
                 ctx.send_all(Control::Drain);
             }
             OrchestratorAction::StopAll => {
                 ctx.stopped_at_once = true;
                 ctx.arm_deadline(true);
+                ctx.stop_input();
                 ctx.send_all(Control::Stop);
             }
             OrchestratorAction::AbortAll => ctx.abort_all(),
