@@ -4,7 +4,8 @@
 //! Each name is taken as written (no letter changed, none folded to upper case). A pipeline's name is letters,
 //! digits and `_`; a link's or process's, letters, digits, `-` and `_`. A link's stream is `{pipeline}-{link}`: its
 //! first `-` ends the pipeline's name, so no two links share one, nor a link the pipeline's other streams
-//! (`{pipeline}_LIFECYCLE`) or buckets (`{pipeline}_CLAIMS`, `{pipeline}_CLAIMS_EPOCHS`), which have no `-`.
+//! (`{pipeline}_LIFECYCLE`) or buckets (`{pipeline}_CLAIMS`, `{pipeline}_CLAIMS_EPOCHS`), which have no `-`. The
+//! records an orchestrator writes in a process's stead name it `{pipeline}@{process}`.
 
 use super::error::NatsError;
 
@@ -60,4 +61,14 @@ pub(crate) fn claims_bucket(pipeline: &str) -> String {
 /// The bucket of the epochs of `pipeline`'s process names: `{pipeline}_CLAIMS_EPOCHS`.
 pub(crate) fn epochs_bucket(pipeline: &str) -> String {
     format!("{pipeline}_CLAIMS_EPOCHS")
+}
+
+/// The supervisor an orchestrator's records about `process` (or itself) name: `{pipeline}@{process}`.
+pub(crate) fn supervisor(pipeline: &str, process: &str) -> String {
+    format!("{pipeline}@{process}")
+}
+
+/// The process a [`supervisor`] name of `pipeline` is about; `None` for another pipeline's or a stage's.
+pub(crate) fn process_of<'a>(pipeline: &str, supervisor: &'a str) -> Option<&'a str> {
+    supervisor.strip_prefix(pipeline)?.strip_prefix('@')
 }

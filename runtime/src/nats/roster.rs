@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::member::Request;
+use super::names::process_of;
 use super::stead::{about, back_records, describe, gone_records, WITH_SIBLING};
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
 use crate::pipeline::FailurePolicy;
@@ -177,8 +178,8 @@ impl Roster {
     pub(crate) fn replay(&mut self, record: &LifecycleRecord, now: Instant) {
         let gone = std::mem::replace(&mut self.replayed_gone, record.state == "Gone");
         let with_sibling = record.state == WITH_SIBLING;
-        let prefix = format!("{}@", self.policies.pipeline);
-        let Some(p) = record.supervisor.strip_prefix(&prefix).and_then(|name| self.processes.get_mut(name)) else {
+        let process = process_of(&self.policies.pipeline, &record.supervisor);
+        let Some(p) = process.and_then(|name| self.processes.get_mut(name)) else {
             return;
         };
         match (&record.lifecycle, record.state.as_ref()) {

@@ -5,6 +5,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use super::names::supervisor;
 use crate::counters::CounterSnapshot;
 use crate::event::WriterId;
 use crate::lifecycle::{Lifecycle, LifecycleRecord};
@@ -16,7 +17,7 @@ pub(crate) const WITH_SIBLING: &str = "WithSibling";
 /// A record the orchestrator writes about `process`'s pipeline (or, for its own name, about itself).
 pub(crate) fn about(process: &str, pipeline: &str, state: &'static str, lifecycle: Lifecycle) -> LifecycleRecord {
     LifecycleRecord {
-        supervisor: Cow::Owned(format!("{pipeline}@{process}")),
+        supervisor: Cow::Owned(supervisor(pipeline, process)),
         writer: WriterId::System,
         stage: None,
         state: Cow::Borrowed(state),
