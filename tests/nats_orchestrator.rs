@@ -531,3 +531,37 @@ async fn a_process_the_launcher_cannot_start_fails_the_pipeline_naming_why() {
     let records = all_records(&js).await;
     assert!(records.iter().any(|r| r.supervisor == "pipe@a" && r.state == "NotStarted"), "{records:#?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launcher_starts_again_a_process_whose_run_failed_and_that_exited_within_its_intensity() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let (starts, mut started) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let launcher = move |process: &str| {
+        let sent = starts.send(process.to_owned()).map_err(|e| e.to_string());
+        async move { sent }
+    };
+    let restart = Restart::transient().intensity(1, Duration::from_secs(600)).backoff(Backoff::none());
+    let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"])
+        .heartbeat(Duration::from_millis(50), 4)
+        .restart(restart, DEADLINE)
+        .launcher(launcher);
+    let member = join(&js, "a").await;
+    let running = tokio::spawn(orchestrator.run());
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    write(&member, record("pipe", None, failed("first"))).await;
+    drop(member); // it exits instead of waiting for the orchestrator's answer: a restart request finds nobody
+    let start = tokio::time::timeout(DEADLINE, started.recv()).await.expect("a start before the deadline");
+    assert_eq!(start.as_deref(), Some("a"), "failed, then exited: started again");
+    let member = join(&js, "a").await;
+    write(&member, record("pipe", None, Lifecycle::Started)).await;
+    write(&member, record("pipe", None, failed("second"))).await;
+    drop(member);
+
+    let outcome = tokio::time::timeout(DEADLINE, running).await.expect("an outcome before the deadline");
+    assert_eq!(outcome.unwrap().expect("the orchestrator ran"), failed("process a: failed: second"));
+    assert!(started.try_recv().is_err(), "its one restart was the first start: not started a second time");
+    let restarts = restarts(&js).await;
+    assert_eq!(restarts.len(), 1, "{restarts:?}");
+    assert!(restarts[0].2.contains("first"), "{restarts:?}");
+}

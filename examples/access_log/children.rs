@@ -1,7 +1,8 @@
 //! `--role orchestrate --spawn`: the stage roles as child processes of the orchestrator, started through its
 //! launcher ([`Launch`]): each with this process's own arguments (`--nats`, `--lines`, `--durable`, `--out`,
-//! `--outage`, the input) and its role instead of `orchestrate`; a role gone (killed) is started again the same way,
-//! without `--fresh` (it resumes). The children still running when the orchestrator ends are killed.
+//! `--outage`, the input) and its role instead of `orchestrate`; a role gone (killed, or exited after a failed run) is
+//! started again the same way, without `--fresh` (it resumes). The children still running when the orchestrator
+//! ends are killed.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};

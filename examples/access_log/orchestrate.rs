@@ -9,7 +9,8 @@
 //! process manager) within a minute. Past that the whole pipeline fails: the others are stopped. `--strategy
 //! one-for-all` restarts the other running processes with one that is restarted, `rest-for-one` those downstream of
 //! it (read, parse, aggregate is the pipeline's order), `one-for-one` (the default) none. `--spawn` starts the
-//! three roles as child processes of the orchestrator (see `children.rs`), and starts a gone one again itself.
+//! three roles as child processes of the orchestrator (see `children.rs`), and starts again itself one that is gone
+//! (killed, or exited after its pipeline failed).
 
 use std::process::ExitCode;
 use std::sync::Arc;

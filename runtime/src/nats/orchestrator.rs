@@ -201,7 +201,9 @@ impl ProcessOrchestrator {
     }
 
     /// Starts processes itself through `launcher`: a process it restarts that is gone (its heartbeat stopped) is
-    /// started through it, after the backoff, instead of being sent a restart it cannot obey; it must then record
+    /// started through it, after the backoff, instead of being sent a restart it cannot obey; so is one whose run
+    /// ended (failed) and that stopped heartbeating before it started again (it exited, or missed the request),
+    /// once it has been silent as long as a gone one (the restart already counted); it must then record
     /// Started within the come-back time ([`restart`](Self::restart)), as any restarted process. A start that fails
     /// is recorded (`PIPELINE@PROCESS` Failed, state `NotStarted`, the launcher's error) and the failure policy
     /// applies. Without a launcher, something else (a process manager, an operator) starts gone processes again.

@@ -32,9 +32,10 @@ enum Phase {
     /// No record or heartbeat from it yet.
     Unseen,
     Running,
-    /// Its run ended or it stopped heartbeating (`gone`), or it is restarted `with_sibling` (the strategy's doing:
-    /// it runs, and stops to run again); a restart is requested at `request_at` and it must have started again by
-    /// `deadline`.
+    /// Its run ended or it stopped heartbeating (`gone`, also once one whose run ended is silent: it exited), or it
+    /// is restarted `with_sibling` (the strategy's doing: it runs, and stops to run again); a restart is requested
+    /// at `request_at` (a gone one is started through the launcher, if there is one) and it must have started again
+    /// by `deadline`.
     Restarting {
         request_at: Instant,
         deadline: Instant,
@@ -216,7 +217,18 @@ impl Roster {
                     effects.push(Effect::Record(about(&name, &self.policies.pipeline, "Gone", failed)));
                     effects.extend(self.give_up(&name, cause));
                 }
-                Phase::Restarting { request_at, deadline, requested, gone, with_sibling } => {
+                Phase::Restarting { request_at, mut deadline, requested, mut gone, with_sibling } => {
+                    let silent = now.saturating_duration_since(p.last_sign) >= self.policies.silence;
+                    if !gone && judging && silent && self.policies.launching {
+                        // Silent before it started again: its run ended and it exited (or it missed the request).
+                        // It cannot obey a request: the launcher starts it, as a gone one, now if it was due.
+                        gone = true;
+                        if requested {
+                            deadline = deadline.max(now + self.policies.come_back);
+                            effects.push(Effect::Launch(name.clone()));
+                        }
+                        p.phase = Phase::Restarting { request_at, deadline, requested, gone, with_sibling };
+                    }
                     if !requested && now >= request_at {
                         p.phase = Phase::Restarting { request_at, deadline, requested: true, gone, with_sibling };
                         let request = if with_sibling { Request::RestartWithSibling } else { Request::Restart };

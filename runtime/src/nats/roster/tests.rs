@@ -103,3 +103,39 @@ fn a_process_given_up_for_gone_that_beats_again_while_the_pipeline_stops_is_stop
     roster.record("a", cancelled(), t0 + second * 4);
     assert!(matches!(roster.outcome(), Some(Lifecycle::Failed { .. })));
 }
+
+#[test]
+fn a_process_whose_run_failed_and_that_exited_is_started_again_through_the_launcher_within_its_intensity() {
+    let second = Duration::from_secs(1);
+    let policies = Policies {
+        pipeline: "p".to_owned(),
+        failure: FailurePolicy::FailPipeline,
+        restart: Restart::transient().intensity(1, second * 600).backoff(Backoff::none()),
+        come_back: second * 60,
+        silence: second,
+        strategy: RestartStrategy::OnlyFailed,
+        launching: true,
+        launch_unseen: None,
+    };
+    let t0 = Instant::now();
+    let mut roster = Roster::new(policies, &["a".to_owned()], t0);
+    let failed = || LifecycleRecord {
+        lifecycle: Lifecycle::Failed { error: "boom".to_owned(), escalation: None },
+        ..started("p", None)
+    };
+    roster.record("a", started("p", None), t0);
+    assert_eq!(recorded(&roster.record("a", failed(), t0)), [("p@a", "Restarting")]);
+    // Alive when its restart is due: asked. But it exited (or missed the request): it beats no more.
+    assert!(matches!(&roster.tick(t0, true)[..], [Effect::Send(name, Request::Restart)] if name == "a"));
+    let launched = |effects: Vec<Effect>| effects.iter().filter(|e| matches!(e, Effect::Launch(n) if n == "a")).count();
+    assert_eq!(launched(roster.tick(t0 + second / 2, true)), 0, "not silent long enough yet");
+    assert_eq!(launched(roster.tick(t0 + second * 2, true)), 1, "silent as a gone one: started again");
+    assert_eq!(launched(roster.tick(t0 + second * 3, true)), 0, "once");
+
+    // Started again, it fails again: its one restart was that start, so the pipeline fails.
+    roster.beat("a", t0 + second * 4);
+    roster.record("a", started("p", None), t0 + second * 4);
+    assert!(recorded(&roster.record("a", failed(), t0 + second * 5)).is_empty(), "no second restart");
+    assert_eq!(launched(roster.tick(t0 + second * 9, true)), 0);
+    assert!(matches!(roster.outcome(), Some(Lifecycle::Failed { error, .. }) if error.contains("boom")));
+}
