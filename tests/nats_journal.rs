@@ -1,7 +1,7 @@
 //! The JetStream journal against a real `nats-server` (feature `nats`): append with acknowledgement, read from a
 //! position, follow the tail across writers, a retried id stored once, a second writer on a subject refused at
-//! once; and the connection faults: a server
-//! restarted mid-run, a server that is not there, a stream that exists with another configuration.
+//! each append; and the connection faults: a server restarted mid-run, an append a stalled server stored past its
+//! deadline, a server that is not there, a stream that exists with another configuration.
 
 mod nats_support;
 
