@@ -18,19 +18,18 @@ pub(crate) fn check_token(what: &str, name: &str) -> Result<(), NatsError> {
     }
 }
 
-/// A pipeline's name: one subject token without `-` (in stream names, `-` ends it), so `a-b` and `a_b` never
-/// share a stream or bucket.
+/// A pipeline's name: letters, digits and `_` (in stream names, `-` ends it), so `a-b` and `a_b` never share a
+/// stream or bucket.
 pub(crate) fn check_pipeline(pipeline: &str) -> Result<(), NatsError> {
-    check_token("pipeline", pipeline)?;
-    match pipeline.contains('-') {
-        false => Ok(()),
-        true => Err(NatsError::invalid(
-            format!("pipeline {pipeline:?}"),
-            format!(
-                "letters, digits and '_' only ('-' separates it from a link's name in stream names): write {:?}",
-                pipeline.replace('-', "_")
-            ),
-        )),
+    let fine = |name: &str| !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if fine(pipeline) {
+        return Ok(());
+    }
+    let why = "letters, digits and '_' only ('-' separates it from a link's name in stream names)";
+    let instead = pipeline.replace('-', "_");
+    match fine(&instead) {
+        true => Err(NatsError::invalid(format!("pipeline {pipeline:?}"), format!("{why}: write {instead:?}"))),
+        false => Err(NatsError::invalid(format!("pipeline {pipeline:?}"), why)),
     }
 }
 
