@@ -6,7 +6,7 @@
 //! committed holds back the producer of another connection at its ack floor, and reads its unacknowledged records
 //! again after a restart; a consumer whose stream is started over (a new run) stops instead of reading on into it; a
 //! pipeline whose input is a link another process writes, stopped while it waits for records, ends by draining (its
-//! input ends this run) and its next run takes up where it stopped.
+//! input ends this run) and its next run takes up where it stopped; the longest names it takes the server takes.
 
 mod nats_support;
 mod pipeline_support;
@@ -17,7 +17,7 @@ use std::time::Duration;
 use nats_support::{chain, NatsServer};
 use pipeline_support::RelaySpec;
 use stagewise::journal::MemoryJournal;
-use stagewise::nats::{connect, Context, NatsLog, StreamSpec};
+use stagewise::nats::{connect, Context, Member, NatsError, NatsLog, StreamSpec};
 use stagewise::pipeline::durable::{Body, DurableLink, LinkLog, LinkPolicy, LinkRecord};
 use stagewise::pipeline::{Batch, Inlet, Message, Pipeline, PipelineHandle};
 use stagewise::{ChainEvent, Control, EventIds, Lifecycle, StageContext, StageId, WriterId};
@@ -438,4 +438,34 @@ async fn a_pipeline_reading_a_link_of_another_process_stopped_while_it_waits_end
         .collect();
     assert_eq!(values, (0..50).collect::<Vec<u64>>(), "each record relayed once, none lost");
     assert!(records.last().is_some_and(LinkRecord::is_end), "the stream ended once the input did");
+}
+
+#[tokio::test]
+async fn the_longest_names_it_takes_the_server_takes_and_longer_ones_are_refused_at_once() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), DEADLINE).await.unwrap();
+    // A pipeline of 238 characters: its epochs bucket is the stream KV_{pipeline}_CLAIMS_EPOCHS, 255 characters.
+    let (pipeline, process) = ("p".repeat(238), "q".repeat(255));
+    // Its lifecycle stream, claims and epochs buckets, and a claim on the process's name.
+    Member::join(&js, &pipeline, &process, Duration::from_millis(200)).await.expect("the longest names");
+    // Its link of 16 characters: stream {pipeline}-{link}, 255 characters; a consumer of 191 (the server's name of
+    // each instance of it adds up to 50 characters).
+    let link = "l".repeat(16);
+    let log = NatsLog::<u64>::open(&js, &pipeline, &link).await.expect("a stream of 255 characters");
+    let records = DurableLink::new(Arc::new(log), LinkPolicy::default());
+    produce(&records, 2).await;
+    let consumer = "c".repeat(191);
+    let log = NatsLog::<u64>::open_acknowledging(&js, &pipeline, &link, &consumer, 4).await.unwrap();
+    let mut inlet = DurableLink::new(Arc::new(log), LinkPolicy::default()).inlet_from(0, Arc::default());
+    assert_eq!(consume(&mut inlet, None).await, ((0..20).collect(), true));
+
+    // One character more, or far more: refused before anything is sent, saying how long it may be.
+    let refused = NatsLog::<u64>::open(&js, &pipeline, &"l".repeat(17)).await.expect_err("a stream of 256");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("at most 16"), "{refused}");
+    let refused = Member::join(&js, "p", &"q".repeat(5000), Duration::from_millis(200)).await.expect_err("5000");
+    assert!(refused.to_string().contains("at most 255 characters"), "{refused}");
+    let refused = Member::join(&js, &"p".repeat(239), "q", Duration::from_millis(200)).await.expect_err("239");
+    assert!(refused.to_string().contains("at most 238 characters"), "{refused}");
+    let refused = NatsLog::<u64>::open_acknowledging(&js, "p", "l", &"c".repeat(192), 4).await.expect_err("192");
+    assert!(refused.to_string().contains("at most 191 characters"), "{refused}");
 }

@@ -130,7 +130,7 @@ impl<P> NatsLog<P> {
     }
 
     /// As [`open_following`](Self::open_following), reading through the durable JetStream consumer `consumer`
-    /// (letters, digits, `-`, `_`), which acknowledges only what this process's consumer has committed (its
+    /// (letters, digits, `-`, `_`; at most 191 characters), which acknowledges only what this process's consumer has committed (its
     /// outputs and checkpoint are durable): the consumer's ack floor on the server is the stage's commit, and the
     /// server delivers at most `max_ack_pending` records past it. A producer opened
     /// [`bounded_by`](Self::bounded_by) the same consumer waits on that floor, so a slow consumer holds back a
@@ -140,7 +140,8 @@ impl<P> NatsLog<P> {
     /// it works on at once), or it waits forever for records the server holds back.
     ///
     /// # Errors
-    /// As [`open`](Self::open), and when the consumer cannot be created.
+    /// As [`open`](Self::open); [`NatsError::Invalid`] when `consumer` is not such a name; when the consumer cannot
+    /// be created.
     pub async fn open_acknowledging(
         js: &jetstream::Context,
         pipeline: &str,
@@ -148,6 +149,7 @@ impl<P> NatsLog<P> {
         consumer: &str,
         max_ack_pending: u64,
     ) -> Result<Self, NatsError> {
+        super::names::check_consumer(consumer)?;
         let mut log = Self::open(js, pipeline, link).await?;
         log.durable = Some(Durable::new(consumer, max_ack_pending, pipeline));
         let len = log.len_now();

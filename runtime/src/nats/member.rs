@@ -65,7 +65,7 @@ impl Request {
 /// ```
 ///
 /// # Errors
-/// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`.
+/// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`, at most 238 of them.
 pub fn lifecycle_stream(pipeline: &str) -> Result<StreamSpec, NatsError> {
     Ok(StreamSpec::new(names::lifecycle_stream(pipeline)?, [subject(pipeline, "lifecycle", ">")]))
 }
@@ -162,8 +162,8 @@ impl Member {
     /// with [`NatsError::Fenced`], it stops heartbeating, and [`request`](Self::request) returns `None`.
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`, `process` not letters, digits, `-` and
-    /// `_`, or `heartbeat` is zero; [`NatsError::Claimed`] when another process kept its claim on `process`; another
+    /// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_` (at most 238), `process` not letters,
+    /// digits, `-` and `_` (at most 255), or `heartbeat` is zero; [`NatsError::Claimed`] when another process kept its claim on `process`; another
     /// [`NatsError`] when the stream, the claims bucket or the subscription cannot be set up.
     pub async fn join(
         js: &jetstream::Context,

@@ -44,8 +44,8 @@ impl StreamSpec {
     /// ```
     ///
     /// # Errors
-    /// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_`, or `link` not letters, digits, `-`
-    /// and `_`.
+    /// [`NatsError::Invalid`] when `pipeline` is not letters, digits and `_` (at most 238), or `link` not letters,
+    /// digits, `-` and `_`, or the stream's name would be over the server's 255 characters.
     pub fn link(pipeline: &str, link: &str) -> Result<Self, NatsError> {
         let (name, subject) = names::link(pipeline, link)?;
         Ok(Self::new(name, [subject]))
