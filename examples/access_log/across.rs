@@ -241,17 +241,18 @@ async fn aggregate(
         .durable_input(&hits)
         .sink(|inlet| run.aggregate(inlet, output, errors.clone(), replayed, summary.clone()));
     let (outcome, again) = orchestrate::obeying(pipeline, member).await?;
-    let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default();
-    let lines = lines_in(js).await?;
-    let balanced = lines == summary.hits + stagewise::Journal::len(&*errors);
     println!("{} in {:.3} s", outcome.pipeline, started.elapsed().as_secs_f64());
-    println!(
-        "records:  {lines} lines in, {} hits, {} errors; in = out + errors: {}",
-        summary.hits,
-        stagewise::Journal::len(&*errors),
-        if balanced { "yes" } else { "NO" }
-    );
-    if *outcome.lifecycle() == Lifecycle::Completed {
+    // Filled once the stream ended: a run stopped or failed before has no totals to balance.
+    let summary = summary.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    if let Some(summary) = summary.filter(|_| *outcome.lifecycle() == Lifecycle::Completed) {
+        let lines = lines_in(js).await?;
+        let balanced = lines == summary.hits + stagewise::Journal::len(&*errors);
+        println!(
+            "records:  {lines} lines in, {} hits, {} errors; in = out + errors: {}",
+            summary.hits,
+            stagewise::Journal::len(&*errors),
+            if balanced { "yes" } else { "NO" }
+        );
         if !balanced {
             return Ok(Some(ExitCode::FAILURE));
         }
