@@ -1,7 +1,8 @@
 //! The JetStream journal against a real `nats-server` (feature `nats`): append with acknowledgement, read from a
 //! position, follow the tail across writers, a retried id stored once, a second writer on a subject refused at
 //! each append; and the connection faults: a server restarted mid-run, an append a stalled server stored past its
-//! deadline, a server that is not there, a stream that exists with another configuration.
+//! deadline, two writers retrying on a stalled server (the loser refused, not told another's record is its own), a
+//! server that is not there, a stream that exists with another configuration.
 
 mod nats_support;
 
@@ -60,14 +61,16 @@ async fn a_retried_append_with_the_same_id_is_stored_once() {
     assert_eq!(writer.append_acked("once".to_owned()).await.unwrap(), 0);
     // What a retry after a lost acknowledgement sends: the same record with the same message id.
     let js = connect(&server.url(), DEADLINE).await.unwrap();
+    let stored = js.get_stream("LIFECYCLE").await.unwrap().get_last_raw_message_by_subject("lifecycle.read").await;
+    let id = stored.unwrap().headers.get(stagewise::nats::client::header::NATS_MESSAGE_ID).unwrap().to_string();
     let payload = postcard::to_stdvec(&"once".to_owned()).unwrap();
-    let retry = async_nats_publish(&js, "lifecycle.read", "lifecycle.read:0", payload).await;
+    let retry = async_nats_publish(&js, "lifecycle.read", &id, payload).await;
     assert!(retry, "the server reports the retry as a duplicate");
     assert_eq!(writer.append_acked("twice".to_owned()).await.unwrap(), 1);
     assert_eq!(writer.read_from(0).unwrap(), ["once", "twice"]);
 
-    // A second writer on the subject numbers its ids from what it found, so they meet the first writer's: refused,
-    // not silently dropped as a duplicate.
+    // A second writer on the subject, opened before the first's next append: refused, not silently dropped as a
+    // duplicate.
     let second = journal(&server, "lifecycle.read").await;
     writer.append_acked("third".to_owned()).await.unwrap();
     let refused = second.append_acked("clash".to_owned()).await.expect_err("the id is the first writer's");
@@ -101,6 +104,39 @@ async fn a_second_writer_on_a_subject_is_refused_at_every_append_never_interleav
         expected.extend(["first 0".to_owned(), "first 1".to_owned()]);
         assert_eq!(reader.read_from(0).unwrap(), expected, "only the first writer's records, in order");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_writers_retrying_on_a_stalled_server_never_take_each_others_record_for_their_own() {
+    let server = NatsServer::start();
+    // Acknowledgements awaited 300 ms (not 5 s): each writer's first attempt goes unanswered while the server stalls.
+    let writer = async || {
+        let mut js = connect(&server.url(), DEADLINE).await.unwrap();
+        js.set_timeout(Duration::from_millis(300));
+        NatsJournal::<String>::open(&js, &spec(), "lifecycle.both").await.unwrap()
+    };
+    let (first, second) = (writer().await, writer().await);
+    server.pause();
+    let appending = |journal: NatsJournal<String>, record: &str| {
+        let record = record.to_owned();
+        tokio::spawn(async move { (journal.append_acked(record).await, journal) })
+    };
+    let (first, second) = (appending(first, "first"), appending(second, "second"));
+    // Both publish, time out and publish again; the server, going on, stores whichever came first, and each
+    // writer's retry meets a stored record at its place. With one message id for both (`{subject}:0`), the other
+    // writer's was taken as a duplicate of its own: both were told they stored record 0.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.resume();
+    let ((first, _), (second, _)) = (first.await.unwrap(), second.await.unwrap());
+    let stored = journal(&server, "lifecycle.both").await.read_from(0).unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let (stored_by, refused) = match stored[0].as_str() {
+        "first" => (first, second),
+        _ => (second, first),
+    };
+    assert_eq!(stored_by.expect("stored"), 0);
+    let refused = refused.expect_err("the subject moved on without it");
+    assert!(refused.to_string().contains("another writer appended to lifecycle.both"), "{refused}");
 }
 
 /// Publishes with a message id; true when the server says it already had it.

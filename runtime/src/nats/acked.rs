@@ -53,12 +53,9 @@ fn is_instance_of(server_name: &str, name: &str) -> bool {
 
 impl Durable {
     pub(crate) fn new(name: &str, max_ack_pending: u64, pipeline: &str) -> Self {
-        static MADE: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let unique = format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed));
         Self {
             name: name.to_owned(),
-            instance: format!("{name}--{unique}"),
+            instance: format!("{name}--{}", super::names::unique_instance()),
             max_ack_pending,
             pipeline: pipeline.to_owned(),
         }

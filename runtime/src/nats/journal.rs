@@ -30,8 +30,9 @@ use crate::journal::{AppendFuture, Journal, JournalError};
 const FOLLOW_BUFFER: usize = 1024;
 
 /// A [`Journal`] stored in JetStream: append returns once the server has acknowledged the record (stored in its
-/// file store), each record carries a message id (`{subject}:{n}`) so an append retried after a lost
-/// acknowledgement is stored once, and [`subscribe`](Journal::subscribe) follows the subject's tail, whoever appends.
+/// file store), each record carries a message id (`{subject}:{writer}:{n}`, `writer` this journal's alone) so an
+/// append retried after a lost acknowledgement is stored once, and [`subscribe`](Journal::subscribe) follows the
+/// subject's tail, whoever appends.
 ///
 /// A subject with a wildcard (`lifecycle.>`) opens a read-only journal over every writer's subject, in the order the
 /// stream stored them: how an orchestrator in one process follows the stages of others.
@@ -64,6 +65,9 @@ struct Inner {
 
 /// Where a writer is on its subject.
 struct Place {
+    /// This writer's part of its message ids, which no other writer's ids have: a duplicate the server reports is
+    /// then always this writer's own append, never another writer's record with the same number.
+    writer: String,
     /// Numbers the message ids of its appends.
     next_id: u64,
     /// The sequence its subject must still end at: its last append's, or the subject's last when it opened.
@@ -155,7 +159,12 @@ impl<R> NatsJournal<R> {
             copy,
             patience,
             claim: OnceLock::new(),
-            place: tokio::sync::Mutex::new(Place { next_id: held, last: 0, unsure: None }),
+            place: tokio::sync::Mutex::new(Place {
+                writer: super::names::unique_instance(),
+                next_id: 0,
+                last: 0,
+                unsure: None,
+            }),
             runtime: tokio::runtime::Handle::current(),
             follow,
         };
@@ -280,7 +289,7 @@ impl<R: Serialize> NatsJournal<R> {
         if let Some(id) = place.unsure.take() {
             place.last = inner.settle(place.last, &id).await.inspect_err(|_| place.unsure = Some(id))?;
         }
-        let id = format!("{}:{}", inner.subject, place.next_id);
+        let id = format!("{}:{}:{}", inner.subject, place.writer, place.next_id);
         place.next_id += 1;
         let outgoing = Outgoing { subject: inner.subject.clone(), id, after: After::Subject(place.last), payload };
         let mut outage = Outage::new(inner.js.client(), &inner.patience);

@@ -11,6 +11,8 @@
 //! whose stream or bucket would be longer is refused here, saying how long it may be, instead of by the server
 //! mid-way (a claims bucket) or not at all (a request it drops, waited on until it times out).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::error::NatsError;
 
 /// The longest stream name the server takes.
@@ -93,6 +95,14 @@ pub(crate) fn claims_bucket(pipeline: &str) -> String {
 /// The bucket of the epochs of `pipeline`'s process names: `{pipeline}_CLAIMS_EPOCHS`.
 pub(crate) fn epochs_bucket(pipeline: &str) -> String {
     format!("{pipeline}_CLAIMS_EPOCHS")
+}
+
+/// A name no other instance (of a consumer, of a journal's writer) takes, in this process or another:
+/// `{process id}-{nanoseconds since 1970}-{count in this process}`, at most 50 characters.
+pub(crate) fn unique_instance() -> String {
+    static MADE: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed))
 }
 
 /// The supervisor an orchestrator's records about `process` (or itself) name: `{pipeline}@{process}`.
