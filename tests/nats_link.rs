@@ -1,10 +1,10 @@
 //! A durable link on JetStream against a real `nats-server` (feature `nats`): the producer and the consumer use
 //! separate connections, as separate processes would; each append returns once the server acknowledged it; the
 //! consumer follows the producer's tail; a consumer killed mid-stream and started again from its durable position
-//! gets the same records again; a second producer on the same link is refused; a server restarted mid-stream loses
-//! and doubles nothing; a consumer reading through a durable JetStream consumer that acknowledges only what it
-//! committed holds back the producer of another connection at its ack floor, and reads its unacknowledged records
-//! again after a restart; a consumer whose stream is started over (a new run) stops instead of reading on into it; a
+//! gets the same records again; a second producer on the same link is refused (also when both retry on a stalled
+//! server); a server restarted mid-stream loses and doubles nothing; a consumer reading through a durable JetStream
+//! consumer that acknowledges only what it committed holds back the producer of another connection at its ack
+//! floor, and reads its unacknowledged records again after a restart; a consumer whose stream is started over (a new run) stops instead of reading on into it; a
 //! pipeline whose input is a link another process writes, stopped while it waits for records, ends by draining (its
 //! input ends this run) and its next run takes up where it stopped; the longest names it takes the server takes.
 
@@ -468,4 +468,39 @@ async fn the_longest_names_it_takes_the_server_takes_and_longer_ones_are_refused
     assert!(refused.to_string().contains("at most 238 characters"), "{refused}");
     let refused = NatsLog::<u64>::open_acknowledging(&js, "p", "l", &"c".repeat(192), 4).await.expect_err("192");
     assert!(refused.to_string().contains("at most 191 characters"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_producers_retrying_on_a_stalled_server_never_take_each_others_record_for_their_own() {
+    let server = NatsServer::start();
+    // Acknowledgements awaited 300 ms (not 5 s): each producer's first attempt goes unanswered while the server
+    // stalls.
+    let producer = async || {
+        let mut js = connect(&server.url(), DEADLINE).await.unwrap();
+        js.set_timeout(Duration::from_millis(300));
+        Arc::new(NatsLog::<u64>::open(&js, "test", "numbers").await.unwrap())
+    };
+    let (first, second) = (producer().await, producer().await);
+    server.pause();
+    // End of stream: its append returns once stored.
+    let ending = |log: Arc<NatsLog<u64>>, input: u64| {
+        tokio::spawn(async move { log.append(LinkRecord { input, body: Body::EndOfStream }).await })
+    };
+    let (first, second) = (ending(first, 1), ending(second, 2));
+    // Both publish, time out and publish again; the server, going on, stores whichever came first, and the other's
+    // retry meets it at its place. With one message id for both (`{subject}:0`), it was taken as a duplicate of the
+    // other's own: both were told they stored record 0.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.resume();
+    let (first, second) = (first.await.unwrap(), second.await.unwrap());
+    let reader = producer().await;
+    let stored = reader.read(0, 10).await.unwrap();
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    let (stored_by, refused) = match stored[0].input {
+        1 => (first, second),
+        _ => (second, first),
+    };
+    assert_eq!(stored_by.expect("stored"), 0);
+    let refused = refused.expect_err("the stream moved on without it");
+    assert!(chain(&refused).contains("another writer appended to test.numbers"), "{}", chain(&refused));
 }

@@ -57,6 +57,9 @@ pub struct NatsLog<P> {
     failure: Arc<OnceLock<String>>,
     /// Position of the first record still held.
     first: AtomicU64,
+    /// This producer's part of its records' message ids (`{subject}:{writer}:{position}`), which no other producer's
+    /// have: a duplicate the server reports is then always this producer's own append, never another's record.
+    writer: String,
     /// The size of the last record encoded: room the next one's encoding starts with.
     encoded: AtomicUsize,
     /// The pipeline of the link: what a consumer in this process waits on before acknowledging.
@@ -116,6 +119,7 @@ impl<P> NatsLog<P> {
             appended: watch::Sender::new(len),
             failure: Arc::default(),
             first: AtomicU64::new(first),
+            writer: super::names::unique_instance(),
             encoded: AtomicUsize::new(0),
             pipeline: pipeline.to_owned(),
             next: Mutex::new(len),
@@ -236,7 +240,7 @@ impl<P: Serialize + DeserializeOwned + Send + Sync + 'static> NatsLog<P> {
         let position = *next;
         let outgoing = Outgoing {
             subject: self.subject.clone(),
-            id: format!("{}:{position}", self.subject),
+            id: format!("{}:{}:{position}", self.subject, self.writer),
             after: After::Stream(position),
             payload,
         };
