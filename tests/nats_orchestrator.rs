@@ -12,7 +12,7 @@ use std::time::Duration;
 use nats_support::NatsServer;
 use stagewise::journal::Journal;
 use stagewise::nats::{
-    connect, lifecycle_stream, Context, Member, NatsError, NatsJournal, ProcessOrchestrator, Request,
+    connect, lifecycle_stream, Context, Launch, Member, NatsError, NatsJournal, ProcessOrchestrator, Request,
 };
 use stagewise::pipeline::FailurePolicy;
 use stagewise::restart::{Backoff, Restart, RestartStrategy};
@@ -483,16 +483,21 @@ async fn a_second_orchestrator_of_the_pipeline_is_refused_and_the_first_goes_on(
     assert_eq!(outcome.unwrap().expect("the first orchestrator ran"), Lifecycle::Completed);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_launcher_starts_the_processes_not_seen_and_a_gone_one_again() {
-    let server = NatsServer::start();
-    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
-    // Starting a process is, here, telling the test to join a member under its name.
-    let (starts, mut started) = tokio::sync::mpsc::unbounded_channel::<String>();
+/// A launcher whose starting a process is, here, telling the test (the receiver) to join a member under its name.
+fn launcher() -> (impl Launch, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (starts, started) = tokio::sync::mpsc::unbounded_channel::<String>();
     let launcher = move |process: &str| {
         let sent = starts.send(process.to_owned()).map_err(|e| e.to_string());
         async move { sent }
     };
+    (launcher, started)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launcher_starts_the_processes_not_seen_and_a_gone_one_again() {
+    let server = NatsServer::start();
+    let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
+    let (launcher, mut started) = launcher();
     let restart = Restart::transient().intensity(3, Duration::from_secs(600)).backoff(Backoff::none());
     let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"])
         .heartbeat(Duration::from_millis(50), 4)
@@ -536,11 +541,7 @@ async fn a_process_the_launcher_cannot_start_fails_the_pipeline_naming_why() {
 async fn a_launcher_starts_again_a_process_whose_run_failed_and_that_exited_within_its_intensity() {
     let server = NatsServer::start();
     let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
-    let (starts, mut started) = tokio::sync::mpsc::unbounded_channel::<String>();
-    let launcher = move |process: &str| {
-        let sent = starts.send(process.to_owned()).map_err(|e| e.to_string());
-        async move { sent }
-    };
+    let (launcher, mut started) = launcher();
     let restart = Restart::transient().intensity(1, Duration::from_secs(600)).backoff(Backoff::none());
     let orchestrator = ProcessOrchestrator::new(&js, "pipe", ["a"])
         .heartbeat(Duration::from_millis(50), 4)
