@@ -46,9 +46,11 @@ pub(crate) struct Durable {
     pipeline: String,
 }
 
-/// True for the server's name of an instance of the consumer called `name`.
+/// True for the server's name of an instance of the consumer called `name` (`{name}--{unique instance}`), not of
+/// another consumer whose name starts with `name` (`x-`, `x--y` beside `x`).
 fn is_instance_of(server_name: &str, name: &str) -> bool {
-    server_name == name || server_name.strip_prefix(name).is_some_and(|rest| rest.starts_with("--"))
+    let rest = server_name.strip_prefix(name);
+    server_name == name || rest.and_then(|rest| rest.strip_prefix("--")).is_some_and(super::names::is_unique_instance)
 }
 
 impl Durable {
@@ -266,5 +268,23 @@ impl Lead {
             }
         }
         Ok(floor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_instance_of;
+    use crate::nats::names::unique_instance;
+
+    #[test]
+    fn a_consumers_instances_are_its_own_not_those_of_a_consumer_whose_name_starts_with_its_name() {
+        let instance = |name: &str| format!("{name}--{}", unique_instance());
+        assert!(is_instance_of(&instance("x"), "x"));
+        assert!(is_instance_of("x", "x"));
+        // Before, each was taken for an instance of `x`: its consumer deleted when `x` started, its floor read as x's.
+        for other in ["x-", "x--y", "x--1", "x---"] {
+            assert!(!is_instance_of(&instance(other), "x"), "{other}");
+        }
+        assert!(!is_instance_of("xy", "x"));
     }
 }

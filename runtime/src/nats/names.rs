@@ -105,6 +105,16 @@ pub(crate) fn unique_instance() -> String {
     format!("{}-{nanos}-{}", std::process::id(), MADE.fetch_add(1, Ordering::Relaxed))
 }
 
+/// True for what [`unique_instance`] makes: three numbers joined by `-`.
+pub(crate) fn is_unique_instance(name: &str) -> bool {
+    let mut parts = 0;
+    let numbers = name.split('-').all(|part| {
+        parts += 1;
+        !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit())
+    });
+    numbers && parts == 3
+}
+
 /// The supervisor an orchestrator's records about `process` (or itself) name: `{pipeline}@{process}`.
 pub(crate) fn supervisor(pipeline: &str, process: &str) -> String {
     format!("{pipeline}@{process}")
