@@ -7,7 +7,8 @@
 //! CSV, and the lifecycle stream holds each stage's Started and Completed and no process taken for gone.
 //!
 //! And two runs against one server, one after the other, each with `--fresh` on every role: each CSV is its own
-//! input's single-process CSV.
+//! input's single-process CSV; the same when the second run's aggregate, with a new, empty folder, starts before
+//! parse and read (it waits for the run the orchestrator marked instead of taking the earlier one).
 //!
 //! CI size: 100,000 lines per run. More: `NATS_ACCESS_LOG_LINES=1000000 cargo test --release --features nats --test
 //! nats_access_log`.
@@ -459,6 +460,46 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
         assert!(aggregate.contains(&format!("{lines} lines in")), "{aggregate}");
         assert!(aggregate.contains("in = out + errors: yes"), "{aggregate}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_runs_aggregate_started_first_with_a_new_folder_waits_for_the_new_run_not_the_one_left_on_the_server() {
+    let example = build_example("access_log", &["nats"]);
+    let (_server, url, js) = served().await;
+    let spec = lifecycle_stream("access_log").unwrap();
+    let lifecycle = NatsJournal::<LifecycleRecord>::open(&js, &spec, "access_log.lifecycle.>").await.unwrap();
+    // A first run, ended, left on the server: its streams hold 1,000 lines' records and an end of stream.
+    let earlier = tempfile::tempdir().unwrap();
+    let mut roles: Vec<(&str, Role)> =
+        ROLES.map(|name| (name, start(&example, &url, name, 1_000, earlier.path()))).into();
+    wait_success(&mut roles, earlier.path(), "the earlier run", &js).await;
+
+    // The new run: the orchestrator's mark first, then aggregate alone, with a new, empty folder: nothing of its
+    // own tells it that the hits on the server are the earlier run's.
+    let (lines, dir) = (5_000, tempfile::tempdir().unwrap());
+    let single = tempfile::tempdir().unwrap();
+    let reference = reference_csv(&example, lines, single.path());
+    let start = |name| start_with(&example, &url, name, lines, dir.path(), &["--fresh"]);
+    let mut roles: Vec<(&str, Role)> = vec![("orchestrate", start("orchestrate"))];
+    let marks = || {
+        let records = lifecycle.read_from(0).unwrap();
+        records
+            .iter()
+            .filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started)
+            .count()
+    };
+    wait_until_running(&mut roles, dir.path(), "the orchestrator's new run", async || marks() == 2).await;
+    roles.push(("aggregate", start("aggregate")));
+    let what = "aggregate waiting for the new run";
+    wait_until_running(&mut roles, dir.path(), what, async || log_of("aggregate", dir.path()).contains("waiting:"))
+        .await;
+    let aggregate = log_of("aggregate", dir.path());
+    assert!(aggregate.contains("from before the orchestrator's new run"), "{aggregate}");
+    roles.extend(["parse", "read"].map(|name| (name, start(name))));
+    wait_success(&mut roles, dir.path(), "the new run, aggregate started first", &js).await;
+    same_csv(dir.path(), &reference, &format!("the new run\n{}", all_logs(&roles, dir.path())));
+    let aggregate = log_of("aggregate", dir.path());
+    assert!(aggregate.contains(&format!("{lines} lines in")), "{aggregate}");
 }
 
 /// The process ids `role`'s children were started with, in the order the orchestrator printed them

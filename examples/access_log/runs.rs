@@ -5,19 +5,27 @@
 //! time the server created it. `--fresh` on read starts `access_log-stage-0` over; on parse it waits for a run of
 //! stage-0 newer than its own output (read started over), then starts `access_log-stage-1` over; on aggregate it
 //! waits for a run of stage-1 other than the one its `--durable` folder's run is over, then starts the folder over.
+//! Parse and aggregate with `--fresh` also take part only in an input run created after the orchestrator's last
+//! new-run mark (`orchestrate --fresh`, started first; [`new_run_marked`]): with a new, empty folder aggregate has no
+//! run of its own to tell the earlier one by, and started before parse it would otherwise take the earlier run left
+//! on the server, ended and all, for the new one.
 //! So the roles of a new run may start in any order, and none loses a record: each deletes only its own output,
 //! after its claim on its name (a second process under that name is refused first), and the one consumer of that
 //! output is a role of the same new run that does not read it before it was started over. Without `--fresh`, a role
 //! whose input holds a newer run than its own output or folder refuses, naming `--fresh`, instead of mixing the two.
 
+use std::future::Future;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
-use stagewise::nats::{Context, StreamSpec};
+use stagewise::nats::{new_run_marked, Context, NatsError, StreamSpec};
 use stagewise::pipeline::durable::RunFolder;
 
 /// How often a role waiting for its input's new run looks again.
 const LOOK_EVERY: Duration = Duration::from_millis(100);
+
+/// The orchestrate role's process name (the orchestrator's default).
+const ORCHESTRATOR: &str = "orchestrator";
 
 /// read: with `fresh`, starts its output, the stream of lines, over.
 pub async fn read(js: &Context, fresh: bool) -> Result<(), String> {
@@ -34,12 +42,18 @@ pub async fn read(js: &Context, fresh: bool) -> Result<(), String> {
 pub async fn parse(js: &Context, fresh: bool, outage: Duration) -> Result<SystemTime, String> {
     let lines = StreamSpec::link("access_log", "stage-0").map_err(|e| e.to_string())?;
     let hits = StreamSpec::link("access_log", "stage-1").map_err(|e| e.to_string())?;
+    let marked = if fresh { run_marked(js, outage).await? } else { None };
     let mut waiting = Waiting::default();
     loop {
         let Some(input) = created(js, &lines, outage).await? else {
             waiting.say(format!("{} does not exist yet: waiting for read to create it", lines.name)).await;
             continue;
         };
+        if marked.is_some_and(|marked| input <= marked) {
+            let why = format!("{} holds a run from before the orchestrator's new run", lines.name);
+            waiting.say(format!("{why}: waiting for read --fresh")).await;
+            continue;
+        }
         // The hits are parse's own: created after the run of lines they come from.
         match (fresh, created(js, &hits, outage).await?) {
             (_, None) => return Ok(input),
@@ -71,12 +85,18 @@ pub async fn aggregate(
     outage: Duration,
 ) -> Result<(SystemTime, String), String> {
     let hits = StreamSpec::link("access_log", "stage-1").map_err(|e| e.to_string())?;
+    let marked = if fresh { run_marked(js, outage).await? } else { None };
     let mut waiting = Waiting::default();
     loop {
         let Some(input) = created(js, &hits, outage).await? else {
             waiting.say(format!("{} does not exist yet: waiting for parse to create it", hits.name)).await;
             continue;
         };
+        if marked.is_some_and(|marked| input <= marked) {
+            let why = format!("{} holds a run from before the orchestrator's new run", hits.name);
+            waiting.say(format!("{why}: waiting for parse --fresh")).await;
+            continue;
+        }
         let over = over(input);
         if fresh && RunFolder::started_on(state).is_some_and(|started| started == over) {
             let why = format!("{} holds the run of {} aggregate took part in", state.display(), hits.name);
@@ -95,15 +115,25 @@ fn over(created: SystemTime) -> String {
 
 /// When the server created the stream `spec`, asked again while the server does not answer, for up to `outage`.
 async fn created(js: &Context, spec: &StreamSpec, outage: Duration) -> Result<Option<SystemTime>, String> {
+    answered(&spec.name, outage, || spec.created(js)).await
+}
+
+/// When the orchestrator last marked a new run, asked again while the server does not answer, for up to `outage`.
+async fn run_marked(js: &Context, outage: Duration) -> Result<Option<SystemTime>, String> {
+    answered("the orchestrator's new-run mark", outage, || new_run_marked(js, "access_log", ORCHESTRATOR)).await
+}
+
+/// What `ask` answers about `what`, asked again while the server does not answer, for up to `outage`.
+async fn answered<T, Asked>(what: &str, outage: Duration, ask: impl Fn() -> Asked) -> Result<T, String>
+where
+    Asked: Future<Output = Result<T, NatsError>>,
+{
     let since = Instant::now();
     loop {
-        match spec.created(js).await {
-            Ok(created) => return Ok(created),
+        match ask().await {
+            Ok(answer) => return Ok(answer),
             Err(e) if since.elapsed() >= outage => {
-                return Err(format!(
-                    "the NATS server did not answer for {outage:?} while looking for {}: {e}",
-                    spec.name
-                ))
+                return Err(format!("the NATS server did not answer for {outage:?} while looking for {what}: {e}"))
             }
             Err(_) => tokio::time::sleep(LOOK_EVERY).await,
         }

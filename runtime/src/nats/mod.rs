@@ -16,7 +16,8 @@
 //!   name that fences it off once another process took the name over); an orchestrator in any
 //!   process follows that stream and the heartbeats, records a process that disappeared, and applies the pipeline's
 //!   restart and failure policies to the others by requests, and, given a [`Launch`]er, starts the processes it
-//!   restarts that are gone (and, if asked, those not seen when it starts).
+//!   restarts that are gone (and, if asked, those not seen when it starts). [`new_run_marked`] tells when the
+//!   current run began, so a process starting its part of a new run over takes only inputs of that run.
 //! - The outage deadline ([`DEFAULT_OUTAGE`], 60 s; `outage(..)` on each of the above): how long a wait on the
 //!   server goes on while it does not answer. A server restarted within it is ridden out (the client reconnects on
 //!   its own, appends are published again with the same ids, readers follow again from their next sequence); one
@@ -41,6 +42,7 @@ mod outage;
 mod publish;
 mod reader;
 mod roster;
+mod run_mark;
 mod stead;
 mod stream;
 
@@ -55,6 +57,7 @@ pub use log::NatsLog;
 pub use member::{lifecycle_stream, Member, Request, CLAIM_BEATS};
 pub use orchestrator::ProcessOrchestrator;
 pub use outage::DEFAULT_OUTAGE;
+pub use run_mark::new_run_marked;
 pub use stream::StreamSpec;
 
 /// Connects to the NATS server at `url` (`nats://127.0.0.1:4222`, or a list separated by commas) and returns its

@@ -98,7 +98,7 @@ pub struct ProcessOrchestrator {
 }
 
 /// The state of the Started record of an orchestrator that starts a run: records before it belong to earlier runs.
-const NEW_RUN: &str = "NewRun";
+pub(crate) const NEW_RUN: &str = "NewRun";
 
 impl ProcessOrchestrator {
     /// The orchestrator of `processes` (their names as they [joined](super::Member::join)) of the pipeline called

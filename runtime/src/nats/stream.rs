@@ -174,7 +174,7 @@ fn is_name_taken(e: &jetstream::context::CreateStreamError) -> bool {
         if js.error_code() == ErrorCode::STREAM_NAME_EXIST || js.error_code() == ErrorCode::STREAM_SUBJECT_OVERLAP)
 }
 
-fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
+pub(crate) fn is_not_found(e: &jetstream::context::GetStreamError) -> bool {
     matches!(e.kind(), GetStreamErrorKind::JetStream(js) if js.error_code() == ErrorCode::STREAM_NOT_FOUND)
 }
 
