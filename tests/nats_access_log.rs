@@ -321,6 +321,17 @@ fn the_aggregate_role_without_its_folder_is_a_usage_error_before_any_connection(
     assert!(stderr.contains("--role aggregate needs --durable DIR"), "{stderr}");
 }
 
+#[test]
+fn the_options_of_the_processes_on_nats_without_nats_are_a_usage_error_not_ignored() {
+    let example = build_example("access_log", &["nats"]);
+    for option in [["--in-flight", "64"], ["--outage", "5"]] {
+        let run = Command::new(&example).args(["--lines", "10"]).args(option).output().unwrap();
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{option:?}: {stderr}");
+        assert!(stderr.contains("are for the processes on NATS: --nats URL --role"), "{option:?}: {stderr}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_stopped_for_good_ends_every_role_with_an_error_naming_it() {
     let example = build_example("access_log", &["nats"]);

@@ -167,6 +167,9 @@ fn args() -> Result<Args, String> {
         (Some(_), None) => return Err("--nats needs --role read|parse|aggregate|orchestrate".to_owned()),
         (None, Some(_)) => return Err("--role needs --nats URL".to_owned()),
     }
+    if (args.outage.is_some() || args.in_flight.is_some()) && args.nats.is_none() {
+        return Err("--outage and --in-flight are for the processes on NATS: --nats URL --role ...".to_owned());
+    }
     let orchestrates = args.nats.as_ref().is_some_and(|(_, role)| role == "orchestrate");
     if (args.strategy.is_some() || args.spawn) && !orchestrates {
         return Err("--strategy and --spawn are the orchestrator's: --nats URL --role orchestrate".to_owned());
