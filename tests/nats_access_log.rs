@@ -8,7 +8,8 @@
 //!
 //! And two runs against one server, one after the other, each with `--fresh` on every role: each CSV is its own
 //! input's single-process CSV; the same when the second run's aggregate, with a new, empty folder, starts before
-//! parse and read (it waits for the run the orchestrator marked instead of taking the earlier one).
+//! parse and read (it waits for the run the orchestrator marked instead of taking the earlier one), or even before the
+//! orchestrator (it waits for the orchestrator's mark instead of taking the ended run's).
 //!
 //! CI size: 100,000 lines per run. More: `NATS_ACCESS_LOG_LINES=1000000 cargo test --release --features nats --test
 //! nats_access_log`.
@@ -508,6 +509,50 @@ async fn a_new_runs_aggregate_started_first_with_a_new_folder_waits_for_the_new_
     assert!(aggregate.contains("from before the orchestrator's new run"), "{aggregate}");
     roles.extend(["parse", "read"].map(|name| (name, start(name))));
     wait_success(&mut roles, dir.path(), "the new run, aggregate started first", &js).await;
+    same_csv(dir.path(), &reference, &format!("the new run\n{}", all_logs(&roles, dir.path())));
+    let aggregate = log_of("aggregate", dir.path());
+    assert!(aggregate.contains(&format!("{lines} lines in")), "{aggregate}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_runs_aggregate_started_before_the_orchestrators_mark_waits_for_it_not_the_ended_run() {
+    let example = build_example("access_log", &["nats"]);
+    let (_server, url, js) = served().await;
+    let spec = lifecycle_stream("access_log").unwrap();
+    let lifecycle = NatsJournal::<LifecycleRecord>::open(&js, &spec, "access_log.lifecycle.>").await.unwrap();
+    // A first run, with --fresh, ended: its streams hold 1,000 lines' records, an end of stream, and the lifecycle
+    // stream the orchestrator's new-run mark and its outcome.
+    let earlier = tempfile::tempdir().unwrap();
+    let start_earlier = |name| start_with(&example, &url, name, 1_000, earlier.path(), &["--fresh"]);
+    let marks = || {
+        let records = lifecycle.read_from(0).unwrap();
+        records
+            .iter()
+            .filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started)
+            .count()
+    };
+    let mut roles: Vec<(&str, Role)> = vec![("orchestrate", start_earlier("orchestrate"))];
+    wait_until_running(&mut roles, earlier.path(), "the earlier run's mark", async || marks() == 1).await;
+    roles.extend(["aggregate", "parse", "read"].map(|name| (name, start_earlier(name))));
+    wait_success(&mut roles, earlier.path(), "the earlier run", &js).await;
+
+    // The new run's aggregate, with a new, empty folder, starts before its orchestrator stored its mark (started
+    // at the same moment, or waiting for an earlier orchestrator's claim): the last mark is the ended run's, whose
+    // hits are all on the server.
+    let (lines, dir) = (5_000, tempfile::tempdir().unwrap());
+    let single = tempfile::tempdir().unwrap();
+    let reference = reference_csv(&example, lines, single.path());
+    let start = |name| start_with(&example, &url, name, lines, dir.path(), &["--fresh"]);
+    let mut roles: Vec<(&str, Role)> = vec![("aggregate", start("aggregate"))];
+    let what = "aggregate waiting for the orchestrator's new run";
+    wait_until_running(&mut roles, dir.path(), what, async || log_of("aggregate", dir.path()).contains("waiting:"))
+        .await;
+    let aggregate = log_of("aggregate", dir.path());
+    assert!(aggregate.contains("waiting for orchestrate --fresh"), "{aggregate}");
+    roles.push(("orchestrate", start("orchestrate")));
+    wait_until_running(&mut roles, dir.path(), "the orchestrator's new run", async || marks() == 2).await;
+    roles.extend(["parse", "read"].map(|name| (name, start(name))));
+    wait_success(&mut roles, dir.path(), "the new run, aggregate started before its mark", &js).await;
     same_csv(dir.path(), &reference, &format!("the new run\n{}", all_logs(&roles, dir.path())));
     let aggregate = log_of("aggregate", dir.path());
     assert!(aggregate.contains(&format!("{lines} lines in")), "{aggregate}");

@@ -6,9 +6,10 @@
 //! stage-0 newer than its own output (read started over), then starts `access_log-stage-1` over; on aggregate it
 //! waits for a run of stage-1 other than the one its `--durable` folder's run is over, then starts the folder over.
 //! Parse and aggregate with `--fresh` also take part only in an input run created after the orchestrator's last
-//! new-run mark (`orchestrate --fresh`, started first; [`new_run_marked`]): with a new, empty folder aggregate has no
-//! run of its own to tell the earlier one by, and started before parse it would otherwise take the earlier run left
-//! on the server, ended and all, for the new one.
+//! new-run mark (`orchestrate --fresh`, started first; [`new_run_marked`]), waiting for that mark while the
+//! orchestrator's last run has ended: with a new, empty folder aggregate has no run of its own to tell the earlier
+//! one by, and started before parse it would otherwise take the earlier run left on the server, ended and all, for
+//! the new one.
 //! So the roles of a new run may start in any order, and none loses a record: each deletes only its own output,
 //! after its claim on its name (a second process under that name is refused first), and the one consumer of that
 //! output is a role of the same new run that does not read it before it was started over. Without `--fresh`, a role
@@ -42,8 +43,8 @@ pub async fn read(js: &Context, fresh: bool) -> Result<(), String> {
 pub async fn parse(js: &Context, fresh: bool, outage: Duration) -> Result<SystemTime, String> {
     let lines = StreamSpec::link("access_log", "stage-0").map_err(|e| e.to_string())?;
     let hits = StreamSpec::link("access_log", "stage-1").map_err(|e| e.to_string())?;
-    let marked = if fresh { run_marked(js, outage).await? } else { None };
     let mut waiting = Waiting::default();
+    let marked = if fresh { run_marked(js, outage, &mut waiting).await? } else { None };
     loop {
         let Some(input) = created(js, &lines, outage).await? else {
             waiting.say(format!("{} does not exist yet: waiting for read to create it", lines.name)).await;
@@ -85,8 +86,8 @@ pub async fn aggregate(
     outage: Duration,
 ) -> Result<(SystemTime, String), String> {
     let hits = StreamSpec::link("access_log", "stage-1").map_err(|e| e.to_string())?;
-    let marked = if fresh { run_marked(js, outage).await? } else { None };
     let mut waiting = Waiting::default();
+    let marked = if fresh { run_marked(js, outage, &mut waiting).await? } else { None };
     loop {
         let Some(input) = created(js, &hits, outage).await? else {
             waiting.say(format!("{} does not exist yet: waiting for parse to create it", hits.name)).await;
@@ -118,9 +119,19 @@ async fn created(js: &Context, spec: &StreamSpec, outage: Duration) -> Result<Op
     answered(&spec.name, outage, || spec.created(js)).await
 }
 
-/// When the orchestrator last marked a new run, asked again while the server does not answer, for up to `outage`.
-async fn run_marked(js: &Context, outage: Duration) -> Result<Option<SystemTime>, String> {
-    answered("the orchestrator's new-run mark", outage, || new_run_marked(js, "access_log", ORCHESTRATOR)).await
+/// When the orchestrator marked the run in progress, asked again while the server does not answer, for up to
+/// `outage`; while its last run has ended (its new run is not marked yet: it was started at the same moment, or
+/// waits for an earlier orchestrator's claim), waits for the mark instead of taking the ended run for this one.
+async fn run_marked(js: &Context, outage: Duration, waiting: &mut Waiting) -> Result<Option<SystemTime>, String> {
+    loop {
+        let what = "the orchestrator's new-run mark";
+        let mark = answered(what, outage, || new_run_marked(js, "access_log", ORCHESTRATOR)).await?;
+        if !mark.ended {
+            return Ok(mark.marked);
+        }
+        let why = "the orchestrator's last run ended and it marked no new one yet";
+        waiting.say(format!("{why}: waiting for orchestrate --fresh")).await;
+    }
 }
 
 /// What `ask` answers about `what`, asked again while the server does not answer, for up to `outage`.

@@ -17,7 +17,8 @@
 //!   process follows that stream and the heartbeats, records a process that disappeared, and applies the pipeline's
 //!   restart and failure policies to the others by requests, and, given a [`Launch`]er, starts the processes it
 //!   restarts that are gone (and, if asked, those not seen when it starts). [`new_run_marked`] tells when the
-//!   current run began, so a process starting its part of a new run over takes only inputs of that run.
+//!   current run began and whether it ended, so a process starting its part of a new run over takes only inputs of
+//!   that run.
 //! - The outage deadline ([`DEFAULT_OUTAGE`], 60 s; `outage(..)` on each of the above): how long a wait on the
 //!   server goes on while it does not answer. A server restarted within it is ridden out (the client reconnects on
 //!   its own, appends are published again with the same ids, readers follow again from their next sequence); one
@@ -57,7 +58,7 @@ pub use log::NatsLog;
 pub use member::{lifecycle_stream, Member, Request, CLAIM_BEATS};
 pub use orchestrator::ProcessOrchestrator;
 pub use outage::DEFAULT_OUTAGE;
-pub use run_mark::new_run_marked;
+pub use run_mark::{new_run_marked, RunMark};
 pub use stream::StreamSpec;
 
 /// Connects to the NATS server at `url` (`nats://127.0.0.1:4222`, or a list separated by commas) and returns its
