@@ -551,6 +551,9 @@ async fn a_new_runs_aggregate_started_before_the_orchestrators_mark_waits_for_it
     assert!(aggregate.contains("waiting for orchestrate --fresh"), "{aggregate}");
     roles.push(("orchestrate", start("orchestrate")));
     wait_until_running(&mut roles, dir.path(), "the orchestrator's new run", async || marks() == 2).await;
+    // It says when its mark is stored: the time to start the other roles.
+    let marked = async || log_of("orchestrate", dir.path()).contains("marked:  a new run of access_log");
+    wait_until_running(&mut roles, dir.path(), "the orchestrator saying its mark is stored", marked).await;
     roles.extend(["parse", "read"].map(|name| (name, start(name))));
     wait_success(&mut roles, dir.path(), "the new run, aggregate started before its mark", &js).await;
     same_csv(dir.path(), &reference, &format!("the new run\n{}", all_logs(&roles, dir.path())));

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use stagewise::nats::{connect, Member, ProcessOrchestrator, Request};
+use stagewise::nats::{connect, new_run_marked, Member, ProcessOrchestrator, Request};
 use stagewise::pipeline::{Pipeline, PipelineOutcome};
 use stagewise::restart::{Backoff, Restart, RestartStrategy};
 use stagewise::{Control, Lifecycle};
@@ -75,7 +75,25 @@ pub async fn run(url: &str, outage: Duration, new_run: bool, options: Options) -
         Some(children) => orchestrator.launcher(children.clone()).launch_unseen(),
         None => orchestrator,
     };
-    let outcome = orchestrator.run().await.map_err(|e| e.to_string());
+    // The roles of a new run start once its mark is stored: one started before takes the earlier run's mark (when
+    // that orchestrator was killed, or this one waits for its claim) or, ended, sees none yet.
+    let before = if new_run { Some(new_run_marked(&js, "access_log", "orchestrator").await) } else { None };
+    let announce = async {
+        if let Some(Ok(before)) = before {
+            while !new_run_marked(&js, "access_log", "orchestrator")
+                .await
+                .is_ok_and(|now| now.marked != before.marked && !now.ended)
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            println!("marked:  a new run of access_log: start the stage roles with --fresh now");
+        }
+        std::future::pending::<()>().await;
+    };
+    let outcome = tokio::select! {
+        outcome = orchestrator.run() => outcome.map_err(|e| e.to_string()),
+        () = announce => unreachable!("announcing never ends"),
+    };
     if let Some(children) = children {
         children.end(CHILDREN_END).await;
     }
