@@ -427,6 +427,14 @@ async fn a_second_role_is_refused_while_the_first_lives_and_a_paused_one_replace
     same_csv(dir.path(), &reference, "the run");
 }
 
+/// How many times the orchestrator recorded itself Started (each run's mark, and each start again within a run).
+fn orchestrator_starts(lifecycle: &NatsJournal<LifecycleRecord>) -> usize {
+    let records = lifecycle.read_from(0).unwrap();
+    let starts =
+        records.iter().filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started);
+    starts.count()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_single_process_csv() {
     let example = build_example("access_log", &["nats"]);
@@ -451,13 +459,7 @@ async fn a_new_run_with_fresh_against_the_same_server_gives_its_own_inputs_singl
         // The orchestrator's new run marked before any role of it starts: records stored before the mark are an
         // earlier run's to it, and a read that ended before it would never show up.
         let mut roles: Vec<(&str, Role)> = vec![start(0)];
-        let marked = || {
-            let records = lifecycle.read_from(0).unwrap();
-            let marks = records
-                .iter()
-                .filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started);
-            marks.count() > run
-        };
+        let marked = || orchestrator_starts(&lifecycle) > run;
         wait_until_running(&mut roles, dir.path(), "the orchestrator's new run", async || marked()).await;
         roles.push(start(1));
         if run == 1 {
@@ -493,13 +495,7 @@ async fn a_new_runs_aggregate_started_first_with_a_new_folder_waits_for_the_new_
     let reference = reference_csv(&example, lines, single.path());
     let start = |name| start_with(&example, &url, name, lines, dir.path(), &["--fresh"]);
     let mut roles: Vec<(&str, Role)> = vec![("orchestrate", start("orchestrate"))];
-    let marks = || {
-        let records = lifecycle.read_from(0).unwrap();
-        records
-            .iter()
-            .filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started)
-            .count()
-    };
+    let marks = || orchestrator_starts(&lifecycle);
     wait_until_running(&mut roles, dir.path(), "the orchestrator's new run", async || marks() == 2).await;
     roles.push(("aggregate", start("aggregate")));
     let what = "aggregate waiting for the new run";
@@ -524,13 +520,7 @@ async fn a_new_runs_aggregate_started_before_the_orchestrators_mark_waits_for_it
     // stream the orchestrator's new-run mark and its outcome.
     let earlier = tempfile::tempdir().unwrap();
     let start_earlier = |name| start_with(&example, &url, name, 1_000, earlier.path(), &["--fresh"]);
-    let marks = || {
-        let records = lifecycle.read_from(0).unwrap();
-        records
-            .iter()
-            .filter(|r| r.supervisor == "access_log@orchestrator" && r.lifecycle == Lifecycle::Started)
-            .count()
-    };
+    let marks = || orchestrator_starts(&lifecycle);
     let mut roles: Vec<(&str, Role)> = vec![("orchestrate", start_earlier("orchestrate"))];
     wait_until_running(&mut roles, earlier.path(), "the earlier run's mark", async || marks() == 1).await;
     roles.extend(["aggregate", "parse", "read"].map(|name| (name, start_earlier(name))));
