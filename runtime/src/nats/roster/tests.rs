@@ -18,6 +18,21 @@ fn started(supervisor: &'static str, stage: Option<u32>) -> LifecycleRecord {
     }
 }
 
+/// Pipeline `p`, failing as a whole, one second of silence taken for gone, each process restarted alone by
+/// `restart`, given `come_back` to show up again; no launcher.
+fn policies(restart: Restart, come_back: Duration) -> Policies {
+    Policies {
+        pipeline: "p".to_owned(),
+        failure: FailurePolicy::FailPipeline,
+        restart,
+        come_back,
+        silence: Duration::from_secs(1),
+        strategy: RestartStrategy::OnlyFailed,
+        launching: false,
+        launch_unseen: None,
+    }
+}
+
 fn recorded(effects: &[Effect]) -> Vec<(&str, &str)> {
     let recorded = effects.iter().filter_map(|e| match e {
         Effect::Record(r) => Some((r.supervisor.as_ref(), r.state.as_ref())),
@@ -29,16 +44,7 @@ fn recorded(effects: &[Effect]) -> Vec<(&str, &str)> {
 #[test]
 fn a_process_taken_for_gone_that_beats_again_is_back_and_not_given_up() {
     let second = Duration::from_secs(1);
-    let policies = Policies {
-        pipeline: "p".to_owned(),
-        failure: FailurePolicy::FailPipeline,
-        restart: Restart::transient().intensity(3, second * 600).backoff(Backoff::none()),
-        come_back: second * 10,
-        silence: second,
-        strategy: RestartStrategy::OnlyFailed,
-        launching: false,
-        launch_unseen: None,
-    };
+    let policies = policies(Restart::transient().intensity(3, second * 600).backoff(Backoff::none()), second * 10);
     let t0 = Instant::now();
     let mut roster = Roster::new(policies, &["a".to_owned()], t0);
     roster.record("a", started("p", None), t0);
@@ -64,16 +70,7 @@ fn a_process_taken_for_gone_that_beats_again_is_back_and_not_given_up() {
 #[test]
 fn a_process_given_up_for_gone_that_beats_again_while_the_pipeline_stops_is_stopped_too() {
     let second = Duration::from_secs(1);
-    let policies = Policies {
-        pipeline: "p".to_owned(),
-        failure: FailurePolicy::FailPipeline,
-        restart: Restart::temporary(),
-        come_back: second * 10,
-        silence: second,
-        strategy: RestartStrategy::OnlyFailed,
-        launching: false,
-        launch_unseen: None,
-    };
+    let policies = policies(Restart::temporary(), second * 10);
     let t0 = Instant::now();
     let names = ["a".to_owned(), "b".to_owned()];
     let mut roster = Roster::new(policies, &names, t0);
@@ -107,16 +104,8 @@ fn a_process_given_up_for_gone_that_beats_again_while_the_pipeline_stops_is_stop
 #[test]
 fn a_process_whose_run_failed_and_that_exited_is_started_again_through_the_launcher_within_its_intensity() {
     let second = Duration::from_secs(1);
-    let policies = Policies {
-        pipeline: "p".to_owned(),
-        failure: FailurePolicy::FailPipeline,
-        restart: Restart::transient().intensity(1, second * 600).backoff(Backoff::none()),
-        come_back: second * 60,
-        silence: second,
-        strategy: RestartStrategy::OnlyFailed,
-        launching: true,
-        launch_unseen: None,
-    };
+    let restart = Restart::transient().intensity(1, second * 600).backoff(Backoff::none());
+    let policies = Policies { launching: true, ..policies(restart, second * 60) };
     let t0 = Instant::now();
     let mut roster = Roster::new(policies, &["a".to_owned()], t0);
     let failed = || LifecycleRecord {
