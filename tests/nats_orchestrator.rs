@@ -153,12 +153,17 @@ async fn a_pipeline_name_that_is_not_one_subject_token_is_refused_naming_it() {
     let server = NatsServer::start();
     let js = connect(&server.url(), Duration::from_secs(5)).await.unwrap();
     for pipeline in ["a b", "a.b", "a>", ""] {
-        let refused = Member::join(&js, pipeline, "a", Duration::from_millis(50)).await.expect_err("a member");
-        assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("pipeline"), "{refused}");
-        let orchestrator = ProcessOrchestrator::new(&js, pipeline, ["a"]).heartbeat(Duration::from_millis(50), 4);
-        let refused = orchestrator.run().await.expect_err("an orchestrator");
-        assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("pipeline"), "{refused}");
+        member_and_orchestrator_refused(&js, pipeline, "pipeline").await;
     }
+}
+
+/// A member and an orchestrator of `pipeline` are both refused as invalid, the error saying `says`.
+async fn member_and_orchestrator_refused(js: &Context, pipeline: &str, says: &str) {
+    let refused = Member::join(js, pipeline, "a", Duration::from_millis(50)).await.expect_err("a member");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains(says), "{refused}");
+    let orchestrator = ProcessOrchestrator::new(js, pipeline, ["a"]).heartbeat(Duration::from_millis(50), 4);
+    let refused = orchestrator.run().await.expect_err("an orchestrator");
+    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains(says), "{refused}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,11 +178,7 @@ async fn pipelines_of_different_names_never_share_a_stream_or_claims_bucket() {
         members.push(joined.unwrap_or_else(|e| panic!("pipeline {pipeline}: {e}")));
     }
     // A '-' would be a second spelling of '_' in the names of streams: refused, saying what to write.
-    let refused = Member::join(&js, "a-b", "a", Duration::from_millis(50)).await.expect_err("a member of a-b");
-    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("write \"a_b\""), "{refused}");
-    let orchestrator = ProcessOrchestrator::new(&js, "a-b", ["a"]).heartbeat(Duration::from_millis(50), 4);
-    let refused = orchestrator.run().await.expect_err("an orchestrator of a-b");
-    assert!(matches!(refused, NatsError::Invalid { .. }) && refused.to_string().contains("write \"a_b\""), "{refused}");
+    member_and_orchestrator_refused(&js, "a-b", "write \"a_b\"").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
